@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/posixlog"
+)
+
+// A home ($EVIDCTL_HOME, default ~/.evidctl) holds the embedded log:
+//
+//	HOME/log        the tlog-tiles directory (publishable as is)
+//	HOME/log.key    the log's note signing key, 0600, outside the tile directory
+//	HOME/log.pub    the log's note verifier key, for trust policies
+const (
+	homeLogDir  = "log"
+	homeLogKey  = "log.key"
+	homeLogVKey = "log.pub"
+)
+
+// homeFlags are the flags that say where the home and the ledger are.
+type homeFlags struct {
+	home   string
+	ledger string
+}
+
+func (h *homeFlags) register(cmd *cobra.Command, withLedger bool) {
+	cmd.Flags().StringVar(&h.home, "home", "", "evidctl home directory (default $EVIDCTL_HOME, else ~/.evidctl)")
+	if withLedger {
+		cmd.Flags().StringVar(&h.ledger, "ledger", "", "ledger to append to: an evidctl home directory (default: the home's embedded log)")
+	}
+}
+
+// dir resolves the home directory.
+func (h *homeFlags) dir() (string, error) {
+	if h.home != "" {
+		return h.home, nil
+	}
+	if env := os.Getenv("EVIDCTL_HOME"); env != "" {
+		return env, nil
+	}
+	u, err := os.UserHomeDir()
+	if err != nil {
+		return "", usageErr("cannot find the evidctl home: "+err.Error(), "set $EVIDCTL_HOME or pass --home DIR")
+	}
+	return filepath.Join(u, ".evidctl"), nil
+}
+
+// ledgerSpec is a parsed --ledger value. Only embedded logs (a home directory) exist
+// today; URLs (http(s)://, trillian://) are recognised so that they can be added.
+type ledgerSpec struct {
+	scheme string // "dir", "http", "https", "trillian"
+	dir    string // for "dir": the home directory holding log/ and log.key
+	url    string
+}
+
+// ledgerSpec parses --ledger (default: the home's embedded log) without any I/O.
+func (h *homeFlags) ledgerSpec() (ledgerSpec, error) {
+	v := h.ledger
+	if v == "" {
+		dir, err := h.dir()
+		return ledgerSpec{scheme: "dir", dir: dir}, err
+	}
+	if i := strings.Index(v, "://"); i > 0 {
+		scheme := strings.ToLower(v[:i])
+		switch scheme {
+		case "http", "https", "trillian":
+			return ledgerSpec{}, usageErr(fmt.Sprintf("--ledger %s: %s ledgers are not supported yet", v, scheme),
+				"use an evidctl home directory made by 'evidctl init' (its embedded log)")
+		}
+		return ledgerSpec{}, usageErr(fmt.Sprintf("--ledger %s: unknown scheme %q", v, scheme), "give an evidctl home directory")
+	}
+	return ledgerSpec{scheme: "dir", dir: v}, nil
+}
+
+// openLedger opens the ledger the spec names. Close it when done.
+func openLedger(ctx context.Context, spec ledgerSpec) (ledger.Ledger, error) {
+	logDir, keyFile := filepath.Join(spec.dir, homeLogDir), filepath.Join(spec.dir, homeLogKey)
+	if _, err := os.Stat(keyFile); err != nil {
+		return nil, failErr(fmt.Errorf("no embedded log in %s (missing %s)", spec.dir, keyFile),
+			"run 'evidctl init' first, or pass --home/--ledger with an initialised home")
+	}
+	l, err := posixlog.Open(ctx, logDir, keyFile)
+	if err != nil {
+		return nil, failErr(err)
+	}
+	return l, nil
+}
+
+// homeLog reads the origin and verifier key of a home's embedded log.
+func homeLog(dir string) (origin, vkey string, err error) {
+	b, err := os.ReadFile(filepath.Join(dir, homeLogVKey))
+	if err != nil {
+		return "", "", fileErr("log verifier key of home", filepath.Join(dir, homeLogVKey), err)
+	}
+	vkey = strings.TrimSpace(string(b))
+	origin, _, _ = strings.Cut(vkey, "+")
+	return origin, vkey, nil
+}
+
+func (a *app) initCommand() *cobra.Command {
+	var h homeFlags
+	var origin string
+	cmd := &cobra.Command{
+		Use:   "init [--home DIR] [--origin ORIGIN]",
+		Short: "create the evidctl home with its embedded log",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if origin != "" && (strings.ContainsAny(origin, " +\n\t") || origin == "") {
+				return usageErr(fmt.Sprintf("--origin %q: an origin may not contain spaces or '+'", origin),
+					"use a schema-less URL such as evidence.example.org/lab-1")
+			}
+			dir, err := h.dir()
+			if err != nil {
+				return err
+			}
+			return a.initHome(dir, origin)
+		},
+	}
+	h.register(cmd, false)
+	cmd.Flags().StringVar(&origin, "origin", "", `log origin (default "evidctl.local/" + hostname + "-" + 8 random hex)`)
+	return cmd
+}
+
+func (a *app) initHome(dir, origin string) error {
+	keyFile := filepath.Join(dir, homeLogKey)
+	for _, p := range []string{keyFile, filepath.Join(dir, homeLogDir)} {
+		if _, err := os.Stat(p); err == nil {
+			return failErr(fmt.Errorf("%s is already initialised (%s exists)", dir, p),
+				"use the existing home, or pass --home DIR (or set $EVIDCTL_HOME) for a new one")
+		}
+	}
+	if origin == "" {
+		origin = defaultOrigin()
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return failErr(fmt.Errorf("creating home: %w", err))
+	}
+	vkey, err := posixlog.Init(filepath.Join(dir, homeLogDir), keyFile, origin)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return failErr(err, "the home is already initialised")
+		}
+		return failErr(err)
+	}
+	if err := writeNew([]newFile{{filepath.Join(dir, homeLogVKey), 0o644, []byte(vkey + "\n")}}); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "initialised %s\norigin: %s\nverifier key: %s\n", dir, origin, vkey)
+	fmt.Fprintf(a.stdout, "trust it with: evidctl trust add-log --trust FILE --home %s\n", dir)
+	return nil
+}
+
+func defaultOrigin() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "host"
+	}
+	host = strings.Map(func(r rune) rune {
+		if r == ' ' || r == '+' || r == '/' {
+			return '-'
+		}
+		return r
+	}, host)
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return "evidctl.local/" + host + "-" + hex.EncodeToString(b[:])
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/evidctl/evidctl/custody"
+)
+
+func (a *app) showCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show NAME.custody.json [--json]",
+		Short: "print the custody timeline as the bundle states it (UNVERIFIED)",
+		Args:  exactArgs(1, "the bundle NAME.custody.json"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b, err := readBundle(args[0])
+			if err != nil {
+				return err
+			}
+			items, err := b.Status()
+			if err != nil {
+				return failErr(err)
+			}
+			if asJSON {
+				return a.showJSON(b, items)
+			}
+			return a.showText(b, items)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the events and items as JSON")
+	return cmd
+}
+
+type shownEvent struct {
+	Index      int            `json:"index"`
+	Commitment string         `json:"commitment"`
+	Event      *custody.Event `json:"event"`
+}
+
+func (a *app) showJSON(b *custody.Bundle, items []custody.ItemStatus) error {
+	out := struct {
+		Verified bool                 `json:"verified"`
+		Events   []shownEvent         `json:"events"`
+		Items    []custody.ItemStatus `json:"items"`
+	}{Items: items}
+	for i, r := range b.Events {
+		st, err := r.Statement()
+		if err != nil {
+			return failErr(fmt.Errorf("event %d: %w", i+1, err))
+		}
+		out.Events = append(out.Events, shownEvent{Index: i + 1, Commitment: r.CommitmentString(), Event: &st.Predicate})
+	}
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func (a *app) showText(b *custody.Bundle, items []custody.ItemStatus) error {
+	fmt.Fprintln(a.stdout, "UNVERIFIED: this is what the bundle claims; signatures, log receipts and custody rules")
+	fmt.Fprintln(a.stdout, "were not checked. Run 'evidctl verify --trust FILE' for a verdict.")
+	fmt.Fprintln(a.stdout, "\ntimeline:")
+	tw := tabwriter.NewWriter(a.stdout, 0, 2, 2, ' ', 0)
+	for i, r := range b.Events {
+		st, err := r.Statement()
+		if err != nil {
+			return failErr(fmt.Errorf("event %d: %w", i+1, err))
+		}
+		ev := &st.Predicate
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", i+1, ev.Time.UTC().Format(time.RFC3339), ev.Type, shortID(ev.Item.ID),
+			describeActor(ev.Actor), eventNote(ev))
+	}
+	tw.Flush()
+	fmt.Fprintln(a.stdout, "\nitems:")
+	for _, it := range items {
+		fmt.Fprintf(a.stdout, "  %s (%s)\n    sha256:%s\n    %s\n", it.ID, it.Description, it.Digest["sha256"], itemState(it))
+	}
+	return nil
+}
+
+func itemState(it custody.ItemStatus) string {
+	switch {
+	case it.Closed == custody.Return:
+		return "returned by " + describeActor(it.Custodian)
+	case it.Closed == custody.Dispose:
+		return "disposed of by " + describeActor(it.Custodian)
+	case it.InTransitTo != nil:
+		return "in transit from " + describeActor(it.Custodian) + " to " + describeActor(*it.InTransitTo)
+	}
+	return "held by " + describeActor(it.Custodian)
+}
+
+func eventNote(ev *custody.Event) string {
+	var parts []string
+	if ev.Counterparty != nil {
+		parts = append(parts, "counterparty "+describeActor(*ev.Counterparty))
+	}
+	if ev.Legal != nil {
+		parts = append(parts, strings.TrimSpace(strings.Join([]string{string(ev.Legal.Kind), ev.Legal.Basis, ev.Legal.Reference}, " ")))
+	}
+	if ev.Purpose != "" {
+		parts = append(parts, "purpose: "+ev.Purpose)
+	}
+	if ev.Note != "" {
+		parts = append(parts, "note: "+ev.Note)
+	}
+	if ev.Item.Sealed != nil && ev.Type == custody.Reseal {
+		parts = append(parts, fmt.Sprintf("resealed to %d recipients", len(ev.Item.Sealed.Recipients)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func shortID(id string) string {
+	if strings.HasPrefix(id, "urn:uuid:") && len(id) > 17 {
+		return id[9:17]
+	}
+	return id
+}

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/evidctl/evidctl/crypto/sign"
+	"github.com/evidctl/evidctl/custody"
+)
+
+func (a *app) trustCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "trust",
+		Short: "write and read a trust policy (the logs and signers a verifier trusts)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return usageErr("trust needs a subcommand: init, add-log, add-signer or show", "run 'evidctl trust --help'")
+		},
+	}
+	cmd.AddCommand(a.trustInitCommand(), a.trustAddLogCommand(), a.trustAddSignerCommand(), a.trustShowCommand())
+	return cmd
+}
+
+func requireTrust(path string) error {
+	if path == "" {
+		return usageErr("--trust FILE is required", "the trust policy names the logs and signers to trust; create one with 'evidctl trust init --trust FILE'")
+	}
+	return nil
+}
+
+func readPolicy(path string) (*custody.Policy, error) {
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, failErr(fmt.Errorf("trust policy %s does not exist", path), "create it with 'evidctl trust init --trust "+path+"'")
+		}
+		return nil, failErr(err)
+	}
+	p, err := custody.ReadPolicy(path)
+	if err != nil {
+		return nil, failErr(err)
+	}
+	return p, nil
+}
+
+func (a *app) trustInitCommand() *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "init --trust FILE",
+		Short: "create an empty trust policy",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireTrust(path); err != nil {
+				return err
+			}
+			data, err := (&custody.Policy{}).MarshalJSON()
+			if err != nil {
+				return failErr(err)
+			}
+			if err := writeNew([]newFile{{path, 0o644, append(data, '\n')}}); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "wrote empty trust policy %s\n", path)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&path, "trust", "", "trust policy file to create")
+	return cmd
+}
+
+func (a *app) trustAddLogCommand() *cobra.Command {
+	var path, origin, key string
+	var h homeFlags
+	cmd := &cobra.Command{
+		Use:   "add-log --trust FILE [--origin ORIGIN --key VKEY]",
+		Short: "trust a log (default: the home's embedded log)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireTrust(path); err != nil {
+				return err
+			}
+			if origin != "" && key == "" {
+				return usageErr("--origin needs --key VKEY (the log's note verifier key)")
+			}
+			p, err := readPolicy(path)
+			if err != nil {
+				return err
+			}
+			if key == "" {
+				dir, err := h.dir()
+				if err != nil {
+					return err
+				}
+				if origin, key, err = homeLog(dir); err != nil {
+					return err
+				}
+			} else if origin == "" {
+				origin = originOf(key)
+			}
+			if err := p.AddLog(custody.TrustedLog{Origin: origin, Key: key}); err != nil {
+				return usageErr(err.Error(), "the key is the 'verifier key' line that 'evidctl init' printed")
+			}
+			if err := p.WriteFile(path); err != nil {
+				return failErr(err)
+			}
+			fmt.Fprintf(a.stdout, "trusting log %s in %s\n", origin, path)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&path, "trust", "", "trust policy file")
+	cmd.Flags().StringVar(&origin, "origin", "", "log origin (default: the key's name)")
+	cmd.Flags().StringVar(&key, "key", "", "log note verifier key (origin+hash+base64)")
+	h.register(cmd, false)
+	return cmd
+}
+
+func originOf(vkey string) string {
+	for i := 0; i < len(vkey); i++ {
+		if vkey[i] == '+' {
+			return vkey[:i]
+		}
+	}
+	return vkey
+}
+
+func (a *app) trustAddSignerCommand() *cobra.Command {
+	var path, keyPath string
+	var who actorFlags
+	cmd := &cobra.Command{
+		Use:   "add-signer --trust FILE --name NAME --org ORG --role ROLE --jurisdiction CC --key PUB.pem",
+		Short: "trust a signer's public key for the identity named",
+		Long: `add-signer trusts a public key for a named party. When PUB.pem has a sibling
+profile (PREFIX.id.json, written by keygen) its fields are the defaults.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireTrust(path); err != nil {
+				return err
+			}
+			if keyPath == "" {
+				return usageErr("add-signer needs --key PUB.pem (the signer's public key)")
+			}
+			if err := who.validate(); err != nil {
+				return err
+			}
+			return a.addSigner(path, keyPath, who)
+		},
+	}
+	cmd.Flags().StringVar(&path, "trust", "", "trust policy file")
+	cmd.Flags().StringVar(&keyPath, "key", "", "the signer's public key (PEM)")
+	who.register(cmd, "name")
+	return cmd
+}
+
+func (a *app) addSigner(path, keyPath string, who actorFlags) error {
+	pub, err := os.ReadFile(keyPath)
+	if err != nil {
+		return fileErr("public key", keyPath, err)
+	}
+	v, err := sign.LoadVerifier(pub)
+	if err != nil {
+		return failErr(fmt.Errorf("public key %s: %w", keyPath, err), "give the PREFIX.pub that keygen wrote, not the private key")
+	}
+	p, err := readPolicy(path)
+	if err != nil {
+		return err
+	}
+	actor, err := who.actor(keyPath)
+	if err != nil {
+		return usageErr("add-signer needs --name (no profile beside "+keyPath+" names the signer)", "pass --name, --org, --role and --jurisdiction")
+	}
+	s := custody.TrustedSigner{Name: actor.Name, Organization: actor.Organization, Role: actor.Role,
+		Jurisdiction: actor.Jurisdiction, PublicKey: string(pub)}
+	if err := p.AddSigner(s); err != nil {
+		return usageErr(err.Error())
+	}
+	if err := p.WriteFile(path); err != nil {
+		return failErr(err)
+	}
+	fmt.Fprintf(a.stdout, "trusting %s key %s in %s\n", describeActor(actor), v.KeyID(), path)
+	return nil
+}
+
+func describeActor(a custody.Actor) string {
+	s := a.Name
+	if a.Organization != "" {
+		s += " (" + a.Organization
+		if a.Role != "" {
+			s += ", " + a.Role
+		}
+		if a.Jurisdiction != "" {
+			s += ", " + a.Jurisdiction
+		}
+		s += ")"
+	}
+	return s
+}
+
+func (a *app) trustShowCommand() *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "show --trust FILE",
+		Short: "print a trust policy",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireTrust(path); err != nil {
+				return err
+			}
+			p, err := readPolicy(path)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "trust policy %s\nlogs:\n", path)
+			for _, l := range p.Logs {
+				fmt.Fprintf(a.stdout, "  %s\n    key %s\n", l.Origin, l.Key)
+				if l.Quorum > 0 {
+					fmt.Fprintf(a.stdout, "    witness quorum %d of %d\n", l.Quorum, len(l.Witnesses))
+				}
+			}
+			fmt.Fprintln(a.stdout, "signers:")
+			for _, s := range p.Signers {
+				a.showSigner(s)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&path, "trust", "", "trust policy file")
+	return cmd
+}
+
+func (a *app) showSigner(s custody.TrustedSigner) {
+	who := describeActor(custody.Actor{Name: s.Name, Organization: s.Organization, Role: s.Role, Jurisdiction: s.Jurisdiction})
+	if s.PublicKey == "" {
+		fmt.Fprintf(a.stdout, "  %s\n    certified by roots in the policy\n", who)
+		return
+	}
+	id := "(unreadable key)"
+	if v, err := sign.LoadVerifier([]byte(s.PublicKey)); err == nil {
+		id = v.KeyID()
+	}
+	fmt.Fprintf(a.stdout, "  %s\n    key %s\n", who, id)
+}

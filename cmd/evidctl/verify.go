@@ -1,0 +1,277 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/spf13/cobra"
+
+	"github.com/evidctl/evidctl/crypto/digest"
+	"github.com/evidctl/evidctl/crypto/seal"
+	"github.com/evidctl/evidctl/custody"
+)
+
+type verifyFlags struct {
+	trust     string
+	payloads  []string
+	identity  string
+	evidence  []string
+	json      bool
+	autoFound bool
+}
+
+func (a *app) verifyCommand() *cobra.Command {
+	var f verifyFlags
+	cmd := &cobra.Command{
+		Use:   "verify NAME.custody.json --trust FILE [--payload NAME.age ...] [--identity ID | --evidence FILE] [--json]",
+		Short: "verify a bundle offline under a trust policy (exit 0 valid, 1 invalid)",
+		Long: `verify answers a court's questions: integrity, authenticity, continuity and existence in
+time. Without --payload, NAME.age (and NAME.1.age, NAME.2.age …) beside the bundle are
+checked when they exist. With --identity the payloads are also decrypted (nothing is
+written) and checked against the item digests; --evidence checks plaintext files.`,
+		Args: exactArgs(1, "the bundle NAME.custody.json"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireTrust(f.trust); err != nil {
+				return err
+			}
+			return a.verify(cmd.Context(), args[0], &f)
+		},
+	}
+	cmd.Flags().StringVar(&f.trust, "trust", "", "trust policy file (required)")
+	cmd.Flags().StringArrayVar(&f.payloads, "payload", nil, "sealed payload to check; repeatable (default: NAME.age beside the bundle)")
+	cmd.Flags().StringVar(&f.identity, "identity", "", "age identity file: also decrypt the payloads and check their plaintext")
+	cmd.Flags().StringArrayVar(&f.evidence, "evidence", nil, "plaintext evidence to check against the item digests; repeatable")
+	cmd.Flags().BoolVar(&f.json, "json", false, "print the report as JSON")
+	return cmd
+}
+
+// besideBundle lists the payloads next to a bundle: NAME.age and NAME.<n>.age.
+func besideBundle(path string) []string {
+	name := bundleName(path)
+	var out []string
+	if _, err := os.Stat(name + custody.PayloadSuffix); err == nil {
+		out = append(out, name+custody.PayloadSuffix)
+	}
+	for i := 1; ; i++ {
+		p := fmt.Sprintf("%s.%d%s", name, i, custody.PayloadSuffix)
+		if _, err := os.Stat(p); err != nil {
+			break
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func (a *app) verify(ctx context.Context, path string, f *verifyFlags) error {
+	policy, err := readPolicy(f.trust)
+	if err != nil {
+		return err
+	}
+	b, err := readBundle(path)
+	if err != nil {
+		return err
+	}
+	if len(f.payloads) == 0 {
+		f.payloads = besideBundle(path)
+		f.autoFound = len(f.payloads) > 0
+	}
+	if f.identity != "" && len(f.payloads) == 0 {
+		return usageErr("--identity decrypts payloads, but none was given and none lies beside the bundle", "pass --payload NAME.age")
+	}
+	opts, closeAll, err := a.verifyInputs(f)
+	defer closeAll()
+	if err != nil {
+		return err
+	}
+	rep, err := custody.Verify(ctx, b, policy, opts...)
+	if err != nil {
+		return failErr(fmt.Errorf("verification could not run: %w", err))
+	}
+	return a.printReport(rep, f)
+}
+
+func (a *app) verifyInputs(f *verifyFlags) ([]custody.VerifyOption, func(), error) {
+	var opts []custody.VerifyOption
+	var files []io.Closer
+	closeAll := func() {
+		for _, c := range files {
+			_ = c.Close()
+		}
+	}
+	if f.identity != "" {
+		ids, err := readIdentities(f.identity)
+		if err != nil {
+			return nil, closeAll, err
+		}
+		opts = append(opts, custody.WithIdentities(ids...))
+	}
+	for _, list := range []struct {
+		what  string
+		paths []string
+		opt   func(string, io.Reader) custody.VerifyOption
+	}{{"payload", f.payloads, custody.WithPayload}, {"evidence file", f.evidence, custody.WithEvidence}} {
+		for _, p := range list.paths {
+			src, err := a.openSource(list.what, p)
+			if err != nil {
+				return nil, closeAll, err
+			}
+			files = append(files, src)
+			opts = append(opts, list.opt(filepath.Base(p), src))
+		}
+	}
+	return opts, closeAll, nil
+}
+
+func (a *app) printReport(rep *custody.Report, f *verifyFlags) error {
+	note := a.stdout
+	if f.json {
+		note = a.stderr
+	}
+	if f.autoFound {
+		for _, p := range f.payloads {
+			fmt.Fprintf(note, "checking payload %s (found beside the bundle)\n", p)
+		}
+	}
+	var err error
+	if f.json {
+		err = rep.WriteJSON(a.stdout)
+	} else {
+		err = rep.WriteText(a.stdout)
+	}
+	if err != nil {
+		return failErr(err)
+	}
+	if !rep.Valid {
+		fmt.Fprintf(a.stderr, "evidctl: verification failed: %d failed checks\n", len(rep.Failures))
+		return errSilentInvalid
+	}
+	return nil
+}
+
+func (a *app) decryptCommand() *cobra.Command {
+	var payload, identity, out, item string
+	cmd := &cobra.Command{
+		Use:   "decrypt NAME.custody.json --payload NAME.age --identity ID --out FILE [--item ID]",
+		Short: "decrypt a payload, writing FILE only if it is exactly what the chain records",
+		Long: `decrypt writes FILE only after the payload's ciphertext digest matched the chain and the
+whole plaintext authenticated and matched the item digest; otherwise nothing is written.
+It does not verify the signatures and receipts of the bundle: run 'evidctl verify'.`,
+		Args: exactArgs(1, "the bundle NAME.custody.json"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case payload == "":
+				return usageErr("--payload NAME.age is required")
+			case identity == "":
+				return usageErr("--identity is required: your age identity opens the payload")
+			case out == "":
+				return usageErr("--out FILE is required")
+			}
+			return a.decrypt(cmd.Context(), args[0], payload, identity, out, item)
+		},
+	}
+	cmd.Flags().StringVar(&payload, "payload", "", "the sealed payload")
+	cmd.Flags().StringVar(&identity, "identity", "", "your age identity file")
+	cmd.Flags().StringVar(&out, "out", "", "the plaintext file to write")
+	cmd.Flags().StringVar(&item, "item", "", "item id (default: the item whose sealed payload this is)")
+	return cmd
+}
+
+func (a *app) decrypt(ctx context.Context, path, payload, identity, out, item string) error {
+	if err := refuseExisting(out); err != nil {
+		return err
+	}
+	ids, err := readIdentities(identity)
+	if err != nil {
+		return err
+	}
+	b, err := readBundle(path)
+	if err != nil {
+		return err
+	}
+	it, err := a.payloadItem(b, payload, item)
+	if err != nil {
+		return err
+	}
+	wantPT, err := digest.SetFromMap(it.Digest)
+	if err != nil {
+		return failErr(fmt.Errorf("item %s: %w", it.ID, err))
+	}
+	wantCT, err := digest.Parse("sha256:" + it.Sealed.Digest["sha256"])
+	if err != nil {
+		return failErr(fmt.Errorf("item %s sealed digest: %w", it.ID, err))
+	}
+	src, err := a.openSource("payload", payload)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	_, err = seal.OpenFile(ctx, out, src, ids, seal.WithExpectedCiphertext(wantCT), seal.WithExpectedPlaintext(wantPT))
+	switch {
+	case errors.Is(err, seal.ErrCiphertextMismatch), errors.Is(err, seal.ErrPlaintextMismatch), errors.Is(err, seal.ErrCorrupt):
+		return invalidErr(fmt.Errorf("%s: %w; nothing was written", payload, err))
+	case err != nil:
+		return failErr(fmt.Errorf("%s: %w; nothing was written", payload, err))
+	}
+	fmt.Fprintf(a.stdout, "item %s (%s): payload and plaintext match the chain\nwrote %s\n", it.ID, it.Description, out)
+	return nil
+}
+
+// payloadItem finds the item a payload belongs to: the one named, the only sealed
+// one, or the one whose sealed digest the payload has (one extra read).
+func (a *app) payloadItem(b *custody.Bundle, payload, item string) (custody.ItemStatus, error) {
+	items, err := b.Status()
+	if err != nil {
+		return custody.ItemStatus{}, failErr(err)
+	}
+	var sealed []custody.ItemStatus
+	for _, it := range items {
+		if it.ID == item && item != "" {
+			if it.Sealed == nil {
+				return it, failErr(fmt.Errorf("item %s has no sealed payload", it.ID))
+			}
+			return it, nil
+		}
+		if it.Sealed != nil {
+			sealed = append(sealed, it)
+		}
+	}
+	switch {
+	case item != "":
+		return custody.ItemStatus{}, failErr(fmt.Errorf("%w: %s", custody.ErrUnknownItem, item))
+	case len(sealed) == 0:
+		return custody.ItemStatus{}, failErr(errors.New("the bundle has no sealed payload"))
+	case len(sealed) == 1:
+		return sealed[0], nil
+	}
+	src, err := a.openSource("payload", payload)
+	if err != nil {
+		return custody.ItemStatus{}, err
+	}
+	defer src.Close()
+	got, _, err := seal.CiphertextDigest(src)
+	if err != nil {
+		return custody.ItemStatus{}, invalidErr(fmt.Errorf("%s: %w", payload, err))
+	}
+	for _, it := range sealed {
+		if it.Sealed.Digest["sha256"] == got.Hex() {
+			return it, nil
+		}
+	}
+	return custody.ItemStatus{}, invalidErr(fmt.Errorf("%s is not the sealed payload of any item of the bundle (found %s); nothing was written", payload, got),
+		"run 'evidctl verify' for the details")
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

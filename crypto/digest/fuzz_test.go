@@ -1,0 +1,73 @@
+package digest
+
+import (
+	"strings"
+	"testing"
+)
+
+func FuzzParse(f *testing.F) {
+	f.Add("sha256:" + emptySHA256)
+	f.Add("md5:d41d8cd98f00b204e9800998ecf8427e")
+	f.Add("sha512:" + strings.Repeat("ab", 64))
+	f.Add("sha1:")
+	f.Add(":")
+	f.Add("SHA256:" + emptySHA256)
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := Parse(s)
+		if err != nil {
+			if !d.IsZero() {
+				t.Fatalf("Parse(%q) returned a digest with an error", s)
+			}
+			return
+		}
+		// Accepted input must round-trip exactly: there is one spelling.
+		if got := d.String(); got != s {
+			t.Fatalf("Parse(%q).String() = %q", s, got)
+		}
+		if len(d.Sum) != d.Algorithm.Size() {
+			t.Fatalf("Parse(%q): sum length %d for %s", s, len(d.Sum), d.Algorithm)
+		}
+		if !d.Equal(d) {
+			t.Fatalf("Parse(%q): digest not equal to itself", s)
+		}
+	})
+}
+
+func FuzzSetFromMap(f *testing.F) {
+	f.Add("sha256", emptySHA256, "md5", "d41d8cd98f00b204e9800998ecf8427e")
+	f.Add("sha256", emptySHA256, "sha256", emptySHA256)
+	f.Add("sha1", "da39a3ee5e6b4b0d3255bfef95601890afd80709", "x", "")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		m := map[string]string{k1: v1, k2: v2}
+		s, err := SetFromMap(m)
+		if err != nil {
+			return
+		}
+		back := s.Map()
+		if len(back) != len(m) {
+			t.Fatalf("SetFromMap(%v) lost entries: %v", m, back)
+		}
+		for k, v := range m {
+			if back[k] != v {
+				t.Fatalf("SetFromMap(%v) round trip: %v", m, back)
+			}
+		}
+		if err := s.Match(s); err != nil {
+			t.Fatalf("set does not match itself: %v", err)
+		}
+	})
+}
+
+func FuzzParseAlgorithms(f *testing.F) {
+	f.Add("sha512,sha1,md5")
+	f.Add(",")
+	f.Fuzz(func(t *testing.T, csv string) {
+		algs, err := ParseAlgorithms(csv)
+		if err != nil {
+			return
+		}
+		if _, err := NewHasher(algs...); err != nil {
+			t.Fatalf("ParseAlgorithms(%q) accepted %v that NewHasher rejects: %v", csv, algs, err)
+		}
+	})
+}

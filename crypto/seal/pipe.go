@@ -1,0 +1,243 @@
+package seal
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+)
+
+// The pipeline moves data between goroutines through rings of reusable
+// buffers, so memory stays constant whatever the input size: at most
+// ringSlots*chunkSize bytes per ring are in flight.
+const (
+	chunkSize = 256 << 10
+	ringSlots = 8
+)
+
+// ring is a bounded queue of reusable buffers between one producer goroutine
+// and one consumer goroutine. The producer takes empty buffers with get and
+// sends filled ones with put, then calls closeWrite after the last one. The
+// consumer receives with next and gives buffers back with recycle. A producer
+// that fails does not close the ring: it returns its error to the group,
+// which cancels ctx, and every blocked operation then returns the cause.
+type ring struct {
+	ctx  context.Context
+	free chan []byte
+	full chan []byte
+}
+
+func newRing(ctx context.Context) *ring {
+	r := &ring{
+		ctx:  ctx,
+		free: make(chan []byte, ringSlots),
+		full: make(chan []byte, ringSlots),
+	}
+	for range ringSlots {
+		r.free <- make([]byte, chunkSize)
+	}
+	return r
+}
+
+func (r *ring) get() ([]byte, error) {
+	select {
+	case b := <-r.free:
+		return b[:cap(b)], nil
+	case <-r.ctx.Done():
+		return nil, context.Cause(r.ctx)
+	}
+}
+
+func (r *ring) put(b []byte) error {
+	select {
+	case r.full <- b:
+		return nil
+	case <-r.ctx.Done():
+		return context.Cause(r.ctx)
+	}
+}
+
+func (r *ring) closeWrite() { close(r.full) }
+
+// next returns the next filled buffer, or io.EOF after closeWrite.
+func (r *ring) next() ([]byte, error) {
+	select {
+	case b, ok := <-r.full:
+		if !ok {
+			return nil, io.EOF
+		}
+		return b, nil
+	case <-r.ctx.Done():
+		return nil, context.Cause(r.ctx)
+	}
+}
+
+// recycle returns a buffer to the producer. It never blocks: at most
+// ringSlots buffers exist.
+func (r *ring) recycle(b []byte) { r.free <- b }
+
+// fill is a producer loop: it reads src into ring buffers until EOF, passing
+// each chunk to observe (a hash) before sending it on.
+func (r *ring) fill(src io.Reader, observe io.Writer) error {
+	for {
+		b, err := r.get()
+		if err != nil {
+			return err
+		}
+		n, rerr := io.ReadFull(src, b)
+		if n > 0 {
+			if _, err := observe.Write(b[:n]); err != nil {
+				return err
+			}
+			if err := r.put(b[:n]); err != nil {
+				return err
+			}
+		} else {
+			r.recycle(b)
+		}
+		switch {
+		case rerr == io.EOF || rerr == io.ErrUnexpectedEOF:
+			r.closeWrite()
+			return nil
+		case rerr != nil:
+			return rerr
+		}
+	}
+}
+
+// drain is a consumer loop: it passes every chunk to observe and then to dst
+// until the producer closes the ring.
+func (r *ring) drain(dst, observe io.Writer) error {
+	for {
+		b, err := r.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := observe.Write(b); err != nil {
+			return err
+		}
+		if _, err := dst.Write(b); err != nil {
+			return &writeError{err}
+		}
+		r.recycle(b)
+	}
+}
+
+// writeError marks a failure of the caller's destination writer.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
+
+// ringWriter is the producer side of a ring as an io.Writer: it copies writes
+// into ring buffers and sends each buffer when it is full. Close sends the
+// last partial buffer and closes the ring.
+type ringWriter struct {
+	r   *ring
+	cur []byte // current buffer, filled up to len(cur)
+}
+
+func (w *ringWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if w.cur == nil {
+			b, err := w.r.get()
+			if err != nil {
+				return n - len(p), err
+			}
+			w.cur = b[:0]
+		}
+		c := copy(w.cur[len(w.cur):cap(w.cur)], p)
+		w.cur = w.cur[:len(w.cur)+c]
+		p = p[c:]
+		if len(w.cur) == cap(w.cur) {
+			if err := w.r.put(w.cur); err != nil {
+				return n - len(p), err
+			}
+			w.cur = nil
+		}
+	}
+	return n, nil
+}
+
+func (w *ringWriter) Close() error {
+	if len(w.cur) > 0 {
+		if err := w.r.put(w.cur); err != nil {
+			return err
+		}
+	}
+	w.cur = nil
+	w.r.closeWrite()
+	return nil
+}
+
+// ringReader is the consumer side of a ring as an io.Reader.
+type ringReader struct {
+	r    *ring
+	buf  []byte // buffer being read, to recycle when done
+	rest []byte // unread part of buf
+	err  error
+}
+
+func (rr *ringReader) Read(p []byte) (int, error) {
+	for len(rr.rest) == 0 {
+		if rr.err != nil {
+			return 0, rr.err
+		}
+		if rr.buf != nil {
+			rr.r.recycle(rr.buf)
+			rr.buf = nil
+		}
+		b, err := rr.r.next()
+		if err != nil {
+			rr.err = err
+			return 0, err
+		}
+		rr.buf, rr.rest = b, b
+	}
+	n := copy(p, rr.rest)
+	rr.rest = rr.rest[n:]
+	return n, nil
+}
+
+// group runs pipeline stages on goroutines. The first stage to fail cancels
+// the shared context with its error, which unblocks every other stage.
+type group struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+	err    error
+}
+
+func newGroup(parent context.Context) *group {
+	ctx, cancel := context.WithCancelCause(parent)
+	return &group{ctx: ctx, cancel: cancel}
+}
+
+func (g *group) fail(err error) {
+	g.once.Do(func() {
+		g.err = err
+		g.cancel(err)
+	})
+}
+
+func (g *group) run(stage func() error) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		if err := stage(); err != nil {
+			g.fail(err)
+		}
+	}()
+}
+
+// wait waits for every stage and returns the first error.
+func (g *group) wait() error {
+	g.wg.Wait()
+	g.cancel(errors.New("pipeline finished"))
+	return g.err
+}

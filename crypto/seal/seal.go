@@ -1,0 +1,303 @@
+package seal
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"filippo.io/age"
+
+	"github.com/evidctl/evidctl/crypto/digest"
+	"github.com/evidctl/evidctl/internal/atomicfile"
+)
+
+// Result describes one pass over a sealed payload: the digests of the
+// plaintext and of the age file, and their sizes.
+type Result struct {
+	Plaintext      digest.Set    // always has sha256; extras with WithDigests
+	Ciphertext     digest.Digest // sha256 of the age file bytes exactly as written/read
+	PlaintextSize  int64
+	CiphertextSize int64
+}
+
+// Errors that callers branch on. Errors from [Open] wrap exactly one of
+// them when the payload, the identities or the digests are at fault; I/O
+// errors of the caller's reader or writer and context errors are returned
+// as they are (wrapped with what was being done).
+var (
+	// ErrPlaintextMismatch: the plaintext does not match WithExpectedPlaintext.
+	// The error also wraps a *digest.MismatchError with both values.
+	ErrPlaintextMismatch = errors.New("plaintext digest mismatch")
+	// ErrCiphertextMismatch: the age file does not match
+	// WithExpectedCiphertext. The error also wraps a *digest.MismatchError.
+	ErrCiphertextMismatch = errors.New("ciphertext digest mismatch")
+	// ErrNoIdentity: none of the identities can open the payload (or none
+	// was given). The error also wraps the *age.NoIdentityMatchError.
+	ErrNoIdentity = errors.New("no identity matched the sealed payload")
+	// ErrCorrupt: the payload is not a well-formed age file, or it fails
+	// authentication (truncated, altered or with trailing data).
+	ErrCorrupt = errors.New("sealed payload is corrupt or was altered")
+)
+
+// Option configures [Seal], [Open] and [OpenFile].
+type Option func(*config)
+
+type config struct {
+	extra  []digest.Algorithm
+	wantPT digest.Set
+	wantCT digest.Digest
+	err    error // first invalid option
+}
+
+func (c *config) invalid(format string, args ...any) {
+	if c.err == nil {
+		c.err = fmt.Errorf("invalid option: "+format, args...)
+	}
+}
+
+// WithDigests asks for extra plaintext digests (SHA-512, SHA-1, MD5) besides
+// SHA-256, computed in the same pass.
+func WithDigests(extra ...digest.Algorithm) Option {
+	return func(c *config) {
+		for _, a := range extra {
+			if _, err := digest.ParseAlgorithm(string(a)); err != nil {
+				c.invalid("WithDigests: %w", err)
+				return
+			}
+		}
+		c.extra = append(c.extra, extra...)
+	}
+}
+
+// WithExpectedPlaintext makes [Open] (and [Seal]) check the plaintext
+// against d, which must hold a SHA-256 digest; every other algorithm in d is
+// computed and checked too. A mismatch is an error wrapping
+// [ErrPlaintextMismatch] and a *digest.MismatchError.
+func WithExpectedPlaintext(d digest.Set) Option {
+	return func(c *config) {
+		if d.SHA256().IsZero() {
+			c.invalid("WithExpectedPlaintext: the expected set has no sha256 digest")
+			return
+		}
+		c.wantPT = d
+	}
+}
+
+// WithExpectedCiphertext makes [Open] check the SHA-256 of the age file
+// against d. A mismatch is an error wrapping [ErrCiphertextMismatch].
+// It is an error to pass it to [Seal], whose output is random.
+func WithExpectedCiphertext(d digest.Digest) Option {
+	return func(c *config) {
+		if d.Algorithm != digest.SHA256 || len(d.Sum) != digest.SHA256.Size() {
+			c.invalid("WithExpectedCiphertext: want a sha256 digest, got %q", d.Algorithm)
+			return
+		}
+		c.wantCT = d
+	}
+}
+
+func newConfig(opts []Option) (*config, error) {
+	c := &config{}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	for _, d := range c.wantPT {
+		c.extra = append(c.extra, d.Algorithm)
+	}
+	return c, nil
+}
+
+// Seal encrypts src to recipients as an age file written to dst, reading src
+// exactly once. It returns the plaintext digests and the SHA-256 of the age
+// file as written, computed in the same pass. Reading and plaintext hashing,
+// encryption, and ciphertext hashing and writing run concurrently on a
+// bounded ring of buffers, so memory use is constant.
+//
+// With [WithExpectedPlaintext], Seal also checks what it read: a mismatch
+// returns the Result and an error wrapping [ErrPlaintextMismatch] (dst then
+// holds a complete, valid age file of the unexpected content).
+func Seal(ctx context.Context, dst io.Writer, src io.Reader, recipients []age.Recipient, opts ...Option) (Result, error) {
+	c, err := newConfig(opts)
+	if err != nil {
+		return Result{}, fmt.Errorf("seal: %w", err)
+	}
+	if !c.wantCT.IsZero() {
+		return Result{}, errors.New("seal: WithExpectedCiphertext applies to Open only")
+	}
+	if len(recipients) == 0 {
+		return Result{}, errors.New("seal: no recipients")
+	}
+	pt, err := digest.NewHasher(c.extra...)
+	if err != nil {
+		return Result{}, fmt.Errorf("seal: %w", err)
+	}
+	ct, _ := digest.NewHasher()
+
+	g := newGroup(ctx)
+	plain, sealed := newRing(g.ctx), newRing(g.ctx)
+	g.run(func() error { return wrap("reading plaintext", plain.fill(src, pt)) })
+	g.run(func() error { return encryptStage(plain, sealed, recipients) })
+	g.run(func() error { return wrap("writing sealed payload", sealed.drain(dst, ct)) })
+	err = g.wait()
+	res := Result{Plaintext: pt.Sum(), Ciphertext: ct.Sum().SHA256(), PlaintextSize: pt.Size(), CiphertextSize: ct.Size()}
+	if err != nil {
+		return Result{}, fmt.Errorf("seal: %w", err)
+	}
+	if c.wantPT != nil {
+		if err := res.Plaintext.Match(c.wantPT); err != nil {
+			return res, fmt.Errorf("seal: %w: %w", ErrPlaintextMismatch, err)
+		}
+	}
+	return res, nil
+}
+
+// encryptStage moves plaintext chunks through age into the sealed ring.
+func encryptStage(plain, sealed *ring, recipients []age.Recipient) error {
+	out := &ringWriter{r: sealed}
+	w, err := age.Encrypt(out, recipients...)
+	if err != nil {
+		return fmt.Errorf("encrypting: %w", err)
+	}
+	if err := plain.drain(w, io.Discard); err != nil {
+		return wrap("encrypting", unwrapWriteError(err))
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("encrypting: %w", err)
+	}
+	return out.Close()
+}
+
+// Open decrypts the age file src with identities and writes the plaintext to
+// dst. dst sees plaintext as each 64 KiB chunk authenticates, before the end
+// of the file and before any digest check: use [OpenFile] to get a file only
+// when everything verified. Open returns the plaintext digests (with the
+// algorithms of WithDigests and WithExpectedPlaintext) and the SHA-256 of the
+// age file as read.
+//
+// Failures wrap [ErrNoIdentity], [ErrCorrupt], [ErrCiphertextMismatch] or
+// [ErrPlaintextMismatch]. On a digest mismatch the Result is returned too.
+func Open(ctx context.Context, dst io.Writer, src io.Reader, identities []age.Identity, opts ...Option) (Result, error) {
+	c, err := newConfig(opts)
+	if err != nil {
+		return Result{}, fmt.Errorf("open: %w", err)
+	}
+	if len(identities) == 0 {
+		return Result{}, fmt.Errorf("open: %w: no identities given", ErrNoIdentity)
+	}
+	pt, err := digest.NewHasher(c.extra...)
+	if err != nil {
+		return Result{}, fmt.Errorf("open: %w", err)
+	}
+	ct, _ := digest.NewHasher()
+
+	g := newGroup(ctx)
+	sealed, plain := newRing(g.ctx), newRing(g.ctx)
+	g.run(func() error { return wrap("reading sealed payload", sealed.fill(src, ct)) })
+	g.run(func() error { return decryptStage(g.ctx, sealed, plain, identities) })
+	g.run(func() error { return wrap("writing plaintext", plain.drain(dst, pt)) })
+	err = g.wait()
+	res := Result{Plaintext: pt.Sum(), Ciphertext: ct.Sum().SHA256(), PlaintextSize: pt.Size(), CiphertextSize: ct.Size()}
+	if err != nil {
+		return Result{}, fmt.Errorf("open: %w", err)
+	}
+	if !c.wantCT.IsZero() && !res.Ciphertext.Equal(c.wantCT) {
+		me := &digest.MismatchError{Algorithm: digest.SHA256, Want: c.wantCT, Got: res.Ciphertext}
+		return res, fmt.Errorf("open: %w: %w", ErrCiphertextMismatch, me)
+	}
+	if c.wantPT != nil {
+		if err := res.Plaintext.Match(c.wantPT); err != nil {
+			return res, fmt.Errorf("open: %w: %w", ErrPlaintextMismatch, err)
+		}
+	}
+	return res, nil
+}
+
+// decryptStage reads the sealed ring through age and fills the plain ring.
+func decryptStage(ctx context.Context, sealed, plain *ring, identities []age.Identity) error {
+	in := &ringReader{r: sealed}
+	classify := func(err error) error {
+		if ctx.Err() != nil {
+			return context.Cause(ctx) // another stage failed first
+		}
+		var nim *age.NoIdentityMatchError
+		if errors.As(err, &nim) || errors.Is(err, age.ErrIncorrectIdentity) {
+			return fmt.Errorf("%w: %w", ErrNoIdentity, err)
+		}
+		return fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	r, err := age.Decrypt(in, identities...)
+	if err != nil {
+		return classify(err)
+	}
+	if err := plain.fill(r, io.Discard); err != nil {
+		return classify(err)
+	}
+	// age has already checked that nothing follows the final chunk; drain
+	// anyway so the ciphertext digest always covers the whole input.
+	if _, err := io.Copy(io.Discard, in); err != nil {
+		return err
+	}
+	return nil
+}
+
+// OpenFile is [Open] into a new file at path (mode 0600): the plaintext goes
+// to a temporary file in the same directory, which is renamed to path only
+// after the whole payload authenticated and every requested digest matched.
+// On any failure no file is left at path (an existing file there is left
+// untouched). On success an existing file at path is replaced.
+func OpenFile(ctx context.Context, path string, src io.Reader, identities []age.Identity, opts ...Option) (Result, error) {
+	f, err := atomicfile.Create(path, 0o600)
+	if err != nil {
+		return Result{}, fmt.Errorf("open: %w", err)
+	}
+	res, err := Open(ctx, f, src, identities, opts...)
+	if err != nil {
+		return res, errors.Join(err, f.Abort())
+	}
+	if err := f.Commit(); err != nil {
+		return Result{}, fmt.Errorf("open: %w", err)
+	}
+	return res, nil
+}
+
+// ageMagic opens every binary age file.
+const ageMagic = "age-encryption.org/"
+
+// CiphertextDigest returns the SHA-256 and size of an age file without
+// decrypting it: the digest [Seal] returned as Result.Ciphertext. It rejects
+// input that does not start like a (binary, unarmored) age file.
+func CiphertextDigest(r io.Reader) (digest.Digest, int64, error) {
+	head := make([]byte, len(ageMagic))
+	n, err := io.ReadFull(r, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return digest.Digest{}, 0, fmt.Errorf("reading sealed payload: %w", err)
+	}
+	if !bytes.Equal(head[:n], []byte(ageMagic)) {
+		return digest.Digest{}, 0, fmt.Errorf("%w: not an age file (it does not start with %q)", ErrCorrupt, ageMagic)
+	}
+	set, size, err := digest.Reader(io.MultiReader(bytes.NewReader(head), r))
+	if err != nil {
+		return digest.Digest{}, 0, fmt.Errorf("reading sealed payload: %w", err)
+	}
+	return set.SHA256(), size, nil
+}
+
+func wrap(doing string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", doing, err)
+}
+
+func unwrapWriteError(err error) error {
+	var we *writeError
+	if errors.As(err, &we) {
+		return we.err
+	}
+	return err
+}

@@ -1,0 +1,308 @@
+package sign
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	ssldsse "github.com/secure-systems-lab/go-securesystemslib/dsse"
+	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
+)
+
+var (
+	// ErrMalformedEnvelope means a DSSE envelope is not well formed: bad JSON, an
+	// unknown, duplicate or missing field, bad base64, no signatures, an empty
+	// signature. The error names what is wrong.
+	ErrMalformedEnvelope = errors.New("sign: malformed DSSE envelope")
+	// ErrBadSignature means a signature by a trusted key does not verify.
+	ErrBadSignature = errors.New("sign: signature does not verify")
+	// ErrUnknownKey means a signature names a key id that no trusted verifier has.
+	// Such signatures are skipped, not fatal; they appear in [*ThresholdError].
+	ErrUnknownKey = errors.New("sign: signature by an untrusted key")
+	// ErrInvalidThreshold means [Envelope.Verify] was asked for a threshold below 1
+	// or above the number of distinct trusted keys.
+	ErrInvalidThreshold = errors.New("sign: invalid threshold")
+)
+
+// Envelope is a DSSE envelope (https://github.com/secure-systems-lab/dsse,
+// envelope.md). Payload and Sig hold raw bytes; in JSON they are standard base64.
+type Envelope struct {
+	PayloadType string
+	Payload     []byte
+	Signatures  []Signature
+}
+
+// Signature is one DSSE signature: the signer's [KeyID] and the raw signature over
+// [PAE](PayloadType, Payload). Its JSON form is {"keyid": "…", "sig": "<base64>"}.
+type Signature struct {
+	KeyID string `json:"keyid"`
+	Sig   []byte `json:"sig"`
+}
+
+// envelopeJSON is the wire form of an Envelope.
+type envelopeJSON struct {
+	PayloadType string      `json:"payloadType"`
+	Payload     string      `json:"payload"`
+	Signatures  []Signature `json:"signatures"`
+}
+
+// MarshalJSON encodes e as DSSE JSON with standard, padded base64. It has a value
+// receiver so that an Envelope held by value in another struct encodes as DSSE too.
+func (e Envelope) MarshalJSON() ([]byte, error) {
+	sigs := e.Signatures
+	if sigs == nil {
+		sigs = []Signature{}
+	}
+	return json.Marshal(envelopeJSON{
+		PayloadType: e.PayloadType,
+		Payload:     base64.StdEncoding.EncodeToString(e.Payload),
+		Signatures:  sigs,
+	})
+}
+
+// UnmarshalJSON decodes e with the rules of [ParseEnvelope], so that an Envelope
+// nested in a larger document is held to the same standard.
+func (e *Envelope) UnmarshalJSON(b []byte) error {
+	p, err := ParseEnvelope(b)
+	if err != nil {
+		return err
+	}
+	*e = *p
+	return nil
+}
+
+// PAE returns the DSSE pre-authentication encoding of a payload, the bytes every
+// signature covers:
+//
+//	"DSSEv1" SP LEN(type) SP type SP LEN(body) SP body
+//
+// where SP is one space and LEN is the length in bytes as ASCII decimal, no
+// leading zeros.
+func PAE(payloadType string, payload []byte) []byte {
+	b := make([]byte, 0, len("DSSEv1")+len(payloadType)+len(payload)+44)
+	b = append(b, "DSSEv1 "...)
+	b = strconv.AppendInt(b, int64(len(payloadType)), 10)
+	b = append(b, ' ')
+	b = append(b, payloadType...)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(len(payload)), 10)
+	b = append(b, ' ')
+	return append(b, payload...)
+}
+
+// Commitment returns SHA-256(PAE(e.PayloadType, e.Payload)): the log leaf of the
+// envelope. It does not depend on the signatures, so adding a signature later does
+// not change it.
+func (e *Envelope) Commitment() [32]byte {
+	return sha256.Sum256(PAE(e.PayloadType, e.Payload))
+}
+
+// ParseEnvelope decodes DSSE JSON strictly. It rejects: anything but one JSON
+// object; unknown, duplicate or differently-cased field names; a missing or empty
+// payloadType; a missing payload; base64 that is not standard padded base64
+// (URL-safe, unpadded or with line breaks); an envelope without signatures; a
+// signature with a missing or empty sig. A missing keyid is read as "". Errors wrap
+// [ErrMalformedEnvelope] and never quote the payload.
+func ParseEnvelope(b []byte) (*Envelope, error) {
+	var raw struct {
+		PayloadType *string           `json:"payloadType"`
+		Payload     *string           `json:"payload"`
+		Signatures  []json.RawMessage `json:"signatures"`
+	}
+	if err := decodeStrict(b, &raw, "payloadType", "payload", "signatures"); err != nil {
+		return nil, err
+	}
+	switch {
+	case raw.PayloadType == nil || *raw.PayloadType == "":
+		return nil, fmt.Errorf("%w: missing payloadType", ErrMalformedEnvelope)
+	case raw.Payload == nil:
+		return nil, fmt.Errorf("%w: missing payload", ErrMalformedEnvelope)
+	case len(raw.Signatures) == 0:
+		return nil, fmt.Errorf("%w: no signatures", ErrMalformedEnvelope)
+	}
+	payload, err := decodeBase64(*raw.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: payload: %w", ErrMalformedEnvelope, err)
+	}
+	e := &Envelope{PayloadType: *raw.PayloadType, Payload: payload}
+	for i, rs := range raw.Signatures {
+		s, err := parseSignature(rs)
+		if err != nil {
+			return nil, fmt.Errorf("%w: signature %d: %w", ErrMalformedEnvelope, i, err)
+		}
+		e.Signatures = append(e.Signatures, s)
+	}
+	return e, nil
+}
+
+func parseSignature(b []byte) (Signature, error) {
+	var raw struct {
+		KeyID *string `json:"keyid"`
+		Sig   *string `json:"sig"`
+	}
+	if err := decodeStrict(b, &raw, "keyid", "sig"); err != nil {
+		return Signature{}, err
+	}
+	if raw.Sig == nil || *raw.Sig == "" {
+		return Signature{}, errors.New("empty sig")
+	}
+	sig, err := decodeBase64(*raw.Sig)
+	if err != nil {
+		return Signature{}, fmt.Errorf("sig: %w", err)
+	}
+	s := Signature{Sig: sig}
+	if raw.KeyID != nil {
+		s.KeyID = *raw.KeyID
+	}
+	return s, nil
+}
+
+// decodeBase64 accepts only standard, padded base64 without line breaks.
+func decodeBase64(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, errors.New("line break in base64")
+	}
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil {
+		return nil, errors.New("not standard base64")
+	}
+	return b, nil
+}
+
+// decodeStrict decodes one JSON object into v after checking that its member names
+// are exactly among allowed (case-sensitive) and appear once, and that nothing
+// follows it.
+func decodeStrict(b []byte, v any, allowed ...string) error {
+	if err := checkMembers(b, allowed); err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformedEnvelope, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformedEnvelope, err)
+	}
+	return nil
+}
+
+func checkMembers(b []byte, allowed []string) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return errors.New("not a JSON object")
+	}
+	seen := make(map[string]bool, len(allowed))
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return errors.New("invalid JSON")
+		}
+		name, _ := t.(string)
+		switch {
+		case !containsString(allowed, name):
+			return fmt.Errorf("unknown field %q", truncate(name))
+		case seen[name]:
+			return fmt.Errorf("duplicate field %q", name)
+		}
+		seen[name] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return fmt.Errorf("field %q: invalid JSON", name)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return errors.New("invalid JSON")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the JSON object")
+	}
+	return nil
+}
+
+func containsString(list []string, s string) bool {
+	for _, l := range list {
+		if l == s {
+			return true
+		}
+	}
+	return false
+}
+
+// truncate keeps error messages short when a field name is long.
+func truncate(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
+
+// SignEnvelope signs payload as payloadType with every signer, in order, through
+// sigstore's DSSE adapter and go-securesystemslib's envelope signer. Each signature
+// carries its signer's [KeyID].
+func SignEnvelope(ctx context.Context, payloadType string, payload []byte, signers ...*Signer) (*Envelope, error) {
+	if payloadType == "" {
+		return nil, errors.New("sign: empty payload type")
+	}
+	if len(signers) == 0 {
+		return nil, errors.New("sign: no signers")
+	}
+	adapters := make([]ssldsse.Signer, len(signers))
+	for i, s := range signers {
+		if s == nil {
+			return nil, fmt.Errorf("sign: signer %d is nil", i)
+		}
+		adapters[i] = s.adapter()
+	}
+	es, err := ssldsse.NewEnvelopeSigner(adapters...)
+	if err != nil {
+		return nil, fmt.Errorf("making envelope signer: %w", err)
+	}
+	signed, err := es.SignPayload(ctx, payloadType, payload)
+	if err != nil {
+		return nil, fmt.Errorf("signing envelope: %w", err)
+	}
+	e := &Envelope{PayloadType: payloadType, Payload: bytes.Clone(payload)}
+	for _, s := range signed.Signatures {
+		sig, err := base64.StdEncoding.DecodeString(s.Sig)
+		if err != nil {
+			return nil, fmt.Errorf("decoding signature of key %s: %w", s.KeyID, err)
+		}
+		e.Signatures = append(e.Signatures, Signature{KeyID: s.KeyID, Sig: sig})
+	}
+	return e, nil
+}
+
+// AddSignature signs e with s and appends the signature. It refuses a key that has
+// already signed e. The [Envelope.Commitment] does not change.
+func (e *Envelope) AddSignature(ctx context.Context, s *Signer) error {
+	if s == nil {
+		return errors.New("sign: nil signer")
+	}
+	if e.PayloadType == "" {
+		return fmt.Errorf("%w: missing payloadType", ErrMalformedEnvelope)
+	}
+	for _, sig := range e.Signatures {
+		if sig.KeyID == s.KeyID() {
+			return fmt.Errorf("sign: envelope already signed by key %s", s.KeyID())
+		}
+	}
+	sig, err := s.adapter().Sign(ctx, PAE(e.PayloadType, e.Payload))
+	if err != nil {
+		return err
+	}
+	e.Signatures = append(e.Signatures, Signature{KeyID: s.KeyID(), Sig: sig})
+	return nil
+}
+
+// adapter returns the signer as a go-securesystemslib dsse.Signer: sigstore's
+// SignerAdapter over a signer that checks external signatures.
+func (s *Signer) adapter() ssldsse.Signer {
+	return &sigdsse.SignerAdapter{
+		SignatureSigner: checkedSigner{s},
+		Pub:             s.Public(),
+		PubKeyID:        s.KeyID(),
+	}
+}

@@ -1,0 +1,1 @@
+MEYCIQDX04/8TJ2PhsDIHKQL4un++/VMFAyY/Qk/tfPXVswjewIhAN2+lfhbRACPYtwWs4x6k/VlryAivz4kP7YaW5jBkveH

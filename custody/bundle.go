@@ -1,0 +1,185 @@
+package custody
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/evidctl/evidctl/crypto/sign"
+	"github.com/evidctl/evidctl/internal/atomicfile"
+)
+
+// BundleMediaType is the media type of a custody bundle file (NAME.custody.json).
+const BundleMediaType = "application/vnd.evidctl.bundle.v1+json"
+
+// BundleSuffix and PayloadSuffix name the two files of a case: NAME.custody.json and NAME.age.
+const (
+	BundleSuffix  = ".custody.json"
+	PayloadSuffix = ".age"
+)
+
+// maxBundleSize bounds what ParseBundle reads: a bundle of 100,000 events fits easily.
+const maxBundleSize = 512 << 20
+
+// Bundle is the portable record of custody: every event's signed envelope with its log
+// receipt, and consistency proofs between the checkpoints those receipts cite.
+type Bundle struct {
+	Events      []*Record
+	Consistency []Consistency
+}
+
+// Record is one event in a bundle: its DSSE envelope and its tlog-proof receipt.
+type Record struct {
+	Envelope *sign.Envelope
+	Proof    string // c2sp.org/tlog-proof@v1 text
+
+	commitment [32]byte
+	parse      sync.Once
+	statement  *Statement
+	err        error
+}
+
+// Consistency is a consistency proof between two sizes of one log.
+type Consistency struct {
+	Origin  string   `json:"origin"`
+	OldSize uint64   `json:"oldSize"`
+	NewSize uint64   `json:"newSize"`
+	Proof   []string `json:"proof"` // base64 hashes
+}
+
+type wireBundle struct {
+	MediaType   string        `json:"mediaType"`
+	Events      []wireRecord  `json:"events"`
+	Consistency []Consistency `json:"consistency,omitempty"`
+}
+
+type wireRecord struct {
+	Envelope json.RawMessage `json:"envelope"`
+	Proof    string          `json:"proof"`
+}
+
+// NewRecord makes a record of an envelope and the text of its receipt.
+func NewRecord(env *sign.Envelope, proof string) *Record {
+	return &Record{Envelope: env, Proof: proof, commitment: env.Commitment()}
+}
+
+// Commitment is the log leaf of the record's envelope: SHA-256 of its DSSE PAE.
+func (r *Record) Commitment() [32]byte { return r.commitment }
+
+// CommitmentString is the commitment as "sha256:<hex>", the form prev, transfer and
+// parents cite.
+func (r *Record) CommitmentString() string { return "sha256:" + hex.EncodeToString(r.commitment[:]) }
+
+// Statement decodes the record's payload as a custody statement. The result is
+// cached: callers must not modify it.
+func (r *Record) Statement() (*Statement, error) {
+	r.parse.Do(func() {
+		if r.Envelope.PayloadType != PayloadType {
+			r.err = fmt.Errorf("envelope payloadType is %q, want %q", r.Envelope.PayloadType, PayloadType)
+			return
+		}
+		r.statement, r.err = ParseStatement(r.Envelope.Payload)
+	})
+	return r.statement, r.err
+}
+
+// ParseBundle decodes a bundle strictly: a wrong media type, unknown fields, an
+// envelope that is not valid DSSE, or an empty event list are errors.
+func ParseBundle(data []byte) (*Bundle, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var w wireBundle
+	if err := dec.Decode(&w); err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("bundle: trailing data after the JSON object")
+	}
+	if w.MediaType != BundleMediaType {
+		return nil, fmt.Errorf("bundle: mediaType is %q, want %q", w.MediaType, BundleMediaType)
+	}
+	if len(w.Events) == 0 {
+		return nil, fmt.Errorf("bundle: no events")
+	}
+	b := &Bundle{Consistency: w.Consistency}
+	for i, wr := range w.Events {
+		env, err := sign.ParseEnvelope(wr.Envelope)
+		if err != nil {
+			return nil, fmt.Errorf("bundle: event %d: %w", i+1, err)
+		}
+		if wr.Proof == "" {
+			return nil, fmt.Errorf("bundle: event %d: no proof", i+1)
+		}
+		b.Events = append(b.Events, NewRecord(env, wr.Proof))
+	}
+	for i, c := range b.Consistency {
+		for _, h := range c.Proof {
+			if raw, err := base64.StdEncoding.DecodeString(h); err != nil || len(raw) != 32 {
+				return nil, fmt.Errorf("bundle: consistency proof %d: %q is not a base64 SHA-256 hash", i+1, h)
+			}
+		}
+	}
+	return b, nil
+}
+
+// ReadBundle reads and parses a bundle file.
+func ReadBundle(path string) (*Bundle, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading bundle: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxBundleSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading bundle %s: %w", path, err)
+	}
+	if len(data) > maxBundleSize {
+		return nil, fmt.Errorf("reading bundle %s: larger than %d MiB", path, maxBundleSize>>20)
+	}
+	b, err := ParseBundle(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
+}
+
+// MarshalJSON encodes the bundle in its file format.
+func (b *Bundle) MarshalJSON() ([]byte, error) {
+	w := wireBundle{MediaType: BundleMediaType, Consistency: b.Consistency}
+	for _, r := range b.Events {
+		env, err := json.Marshal(r.Envelope)
+		if err != nil {
+			return nil, err
+		}
+		w.Events = append(w.Events, wireRecord{Envelope: env, Proof: r.Proof})
+	}
+	return json.MarshalIndent(w, "", "  ")
+}
+
+// WriteFile writes the bundle atomically: a temporary file renamed over path when
+// complete.
+func (b *Bundle) WriteFile(path string) error {
+	data, err := b.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("encoding bundle: %w", err)
+	}
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		_, err := w.Write(append(data, '\n'))
+		return err
+	})
+}
+
+// Clone returns a copy of the bundle that shares records (which are immutable) but not
+// the slices, so appending to one does not change the other.
+func (b *Bundle) Clone() *Bundle {
+	return &Bundle{
+		Events:      append([]*Record(nil), b.Events...),
+		Consistency: append([]Consistency(nil), b.Consistency...),
+	}
+}

@@ -1,0 +1,313 @@
+package custody
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Rule names a verification rule. Every failure in a [Report] names one.
+type Rule string
+
+// The rules Verify checks.
+const (
+	RuleStatement   Rule = "statement"   // the payload is a valid custody statement
+	RuleSignature   Rule = "signature"   // signed by a key the policy trusts
+	RuleActor       Rule = "actor"       // the actor named is the one the policy trusts the key for
+	RuleInclusion   Rule = "inclusion"   // the receipt proves the envelope is in the log
+	RuleCheckpoint  Rule = "checkpoint"  // the receipt's checkpoint is signed by a trusted log (and quorum)
+	RuleConsistency Rule = "consistency" // checkpoints of one log are consistent
+	RuleDuplicate   Rule = "duplicate"   // no envelope appears twice
+	RuleOrder       Rule = "order"       // events appear after what they cite, in log order
+	RuleChain       Rule = "chain"       // prev is the item's previous event; nothing missing
+	RuleFork        Rule = "fork"        // no two events cite one prev
+	RuleCustodian   Rule = "custodian"   // only the current custodian acts on an item
+	RuleRecipient   Rule = "recipient"   // only the named recipient receives a transfer
+	RuleTransfer    Rule = "transfer"    // a receive cites the open transfer
+	RuleTime        Rule = "time"        // times do not go backwards
+	RuleDigest      Rule = "digest"      // an item's plaintext digest never changes
+	RuleSealed      Rule = "sealed"      // the sealed payload changes only by reseal
+	RuleClosed      Rule = "closed"      // nothing but notes after return or dispose
+	RuleParent      Rule = "parent"      // a derivation cites its parents' current events
+	RulePayload     Rule = "payload"     // the sealed payload matches its ciphertext digest
+	RulePlaintext   Rule = "plaintext"   // the evidence matches the item digest
+)
+
+// Violation is a broken rule found while replaying custody.
+type Violation struct {
+	Rule     Rule
+	Expected string
+	Found    string
+	Detail   string
+}
+
+func (v Violation) Error() string {
+	s := fmt.Sprintf("%s: %s", v.Rule, v.Detail)
+	if v.Expected != "" || v.Found != "" {
+		s += fmt.Sprintf(" (expected %s; found %s)", v.Expected, v.Found)
+	}
+	return s
+}
+
+// itemState is what replaying an item's chain establishes.
+type itemState struct {
+	id        string
+	item      Item // as the latest event stated it
+	digest    map[string]string
+	sealed    *Sealed
+	head      string // commitment of the latest event
+	custodian Actor
+	pending   *pendingTransfer
+	closedBy  EventType
+	last      time.Time
+	events    int
+}
+
+type pendingTransfer struct {
+	commitment string
+	to         Actor
+}
+
+// chainState replays events in bundle order and reports the rules they break.
+type chainState struct {
+	items    map[string]*itemState
+	order    []string          // item ids, first seen first
+	consumed map[string]string // prev → the commitment that cited it
+	applied  map[string]bool   // commitments already applied
+	all      map[string]bool   // every commitment in the bundle
+}
+
+func newChainState(all map[string]bool) *chainState {
+	return &chainState{
+		items:    map[string]*itemState{},
+		consumed: map[string]string{},
+		applied:  map[string]bool{},
+		all:      all,
+	}
+}
+
+// replay builds the state of a bundle without checking signatures or receipts: what
+// operations need to make the next event. Unparseable statements are errors.
+func replay(b *Bundle) (*chainState, error) {
+	all := map[string]bool{}
+	for _, r := range b.Events {
+		all[r.CommitmentString()] = true
+	}
+	cs := newChainState(all)
+	for i, r := range b.Events {
+		st, err := r.Statement()
+		if err != nil {
+			return nil, fmt.Errorf("event %d: %w", i+1, err)
+		}
+		cs.apply(r.CommitmentString(), &st.Predicate)
+	}
+	return cs, nil
+}
+
+// apply adds one event, signed by ev.Actor, and returns the rules it breaks. It
+// applies the event even when it breaks rules, so that later events are judged
+// against the chain as the bundle presents it.
+func (cs *chainState) apply(commit string, ev *Event) []Violation {
+	var vs []Violation
+	if cs.applied[commit] {
+		return []Violation{{Rule: RuleDuplicate, Detail: "this envelope already appears earlier in the bundle", Found: commit}}
+	}
+	cs.applied[commit] = true
+	if ev.Prev == "" {
+		vs = cs.open(commit, ev)
+	} else {
+		vs = cs.follow(commit, ev)
+	}
+	return vs
+}
+
+// open starts a new item's chain: acquire, disclose, preserve, derive.
+func (cs *chainState) open(commit string, ev *Event) []Violation {
+	var vs []Violation
+	if old, ok := cs.items[ev.Item.ID]; ok {
+		vs = append(vs, Violation{Rule: RuleChain, Detail: fmt.Sprintf("a %s opens item %s, which already has a chain", ev.Type, ev.Item.ID),
+			Expected: "prev " + old.head, Found: "no prev"})
+	}
+	if ev.Type == Derive {
+		vs = append(vs, cs.checkParents(ev)...)
+	}
+	st := &itemState{id: ev.Item.ID, item: ev.Item, digest: ev.Item.Digest, sealed: ev.Item.Sealed,
+		head: commit, custodian: ev.Actor, last: ev.Time, events: 1}
+	if _, ok := cs.items[ev.Item.ID]; !ok {
+		cs.order = append(cs.order, ev.Item.ID)
+	}
+	cs.items[ev.Item.ID] = st
+	return vs
+}
+
+func (cs *chainState) checkParents(ev *Event) []Violation {
+	var vs []Violation
+	for _, p := range ev.Parents {
+		ps, ok := cs.items[p.ID]
+		switch {
+		case !ok:
+			vs = append(vs, Violation{Rule: RuleParent, Detail: fmt.Sprintf("parent item %s does not appear before this derivation", p.ID), Found: p.Event})
+			continue
+		case ps.head != p.Event:
+			vs = append(vs, Violation{Rule: RuleParent, Detail: fmt.Sprintf("parent item %s is cited at an event that is not its current one", p.ID), Expected: ps.head, Found: p.Event})
+		case !matchDigests(ps.digest, p.Digest):
+			vs = append(vs, Violation{Rule: RuleParent, Detail: fmt.Sprintf("parent item %s is cited with another digest", p.ID), Expected: digestString(ps.digest), Found: digestString(p.Digest)})
+		}
+		vs = append(vs, cs.custodyOf(ps, ev)...)
+	}
+	return vs
+}
+
+// follow continues an item's chain.
+func (cs *chainState) follow(commit string, ev *Event) []Violation {
+	st, ok := cs.items[ev.Item.ID]
+	if !ok {
+		return []Violation{cs.missing(ev, "no earlier event for item "+ev.Item.ID)}
+	}
+	var vs []Violation
+	if by, forked := cs.consumed[ev.Prev]; forked {
+		vs = append(vs, Violation{Rule: RuleFork, Detail: "two events cite the same previous event", Expected: "one successor of " + ev.Prev, Found: "also " + by})
+	} else if ev.Prev != st.head {
+		vs = append(vs, cs.missing(ev, fmt.Sprintf("prev is not item %s's latest event", st.id)))
+		vs[len(vs)-1].Expected = st.head
+	}
+	cs.consumed[ev.Prev] = commit
+	if ev.Time.Before(st.last) {
+		vs = append(vs, Violation{Rule: RuleTime, Detail: "the event is dated before its predecessor",
+			Expected: "at or after " + st.last.UTC().Format(time.RFC3339Nano), Found: ev.Time.UTC().Format(time.RFC3339Nano)})
+	}
+	if st.closedBy != "" && ev.Type != Note {
+		vs = append(vs, Violation{Rule: RuleClosed, Detail: fmt.Sprintf("a %s after the item's %s", ev.Type, st.closedBy), Expected: "only notes", Found: string(ev.Type)})
+	}
+	if !matchDigests(st.digest, ev.Item.Digest) {
+		vs = append(vs, Violation{Rule: RuleDigest, Detail: "the item's plaintext digest changed", Expected: digestString(st.digest), Found: digestString(ev.Item.Digest)})
+	}
+	vs = append(vs, cs.checkSealed(st, ev)...)
+	vs = append(vs, cs.custodyRules(st, commit, ev)...)
+	st.head, st.events, st.item = commit, st.events+1, ev.Item
+	if ev.Time.After(st.last) {
+		st.last = ev.Time
+	}
+	return vs
+}
+
+func (cs *chainState) missing(ev *Event, detail string) Violation {
+	if cs.all[ev.Prev] && !cs.applied[ev.Prev] {
+		return Violation{Rule: RuleOrder, Detail: "prev appears later in the bundle than the event citing it", Found: ev.Prev}
+	}
+	if !cs.all[ev.Prev] {
+		detail += "; the cited event is missing from the bundle"
+	}
+	return Violation{Rule: RuleChain, Detail: detail, Found: ev.Prev}
+}
+
+func (cs *chainState) checkSealed(st *itemState, ev *Event) []Violation {
+	changes := ev.Type == Reseal || (ev.Type == Disclose && st.sealed == nil)
+	switch {
+	case changes && ev.Item.Sealed == nil:
+		return []Violation{{Rule: RuleSealed, Detail: fmt.Sprintf("a %s without a sealed payload", ev.Type)}}
+	case changes:
+		st.sealed = ev.Item.Sealed
+	case !sameSealed(st.sealed, ev.Item.Sealed):
+		return []Violation{{Rule: RuleSealed, Detail: fmt.Sprintf("the sealed payload changed in a %s (only a reseal may change it)", ev.Type),
+			Expected: sealedString(st.sealed), Found: sealedString(ev.Item.Sealed)}}
+	}
+	return nil
+}
+
+// custodyRules checks who may act and moves custody.
+func (cs *chainState) custodyRules(st *itemState, commit string, ev *Event) []Violation {
+	switch ev.Type {
+	case Note:
+		return nil
+	case Receive:
+		return cs.receive(st, ev)
+	}
+	vs := cs.custodyOf(st, ev)
+	switch ev.Type {
+	case Transfer:
+		st.pending = &pendingTransfer{commitment: commit, to: *ev.Counterparty}
+	case Return, Dispose:
+		st.closedBy = ev.Type
+	}
+	return vs
+}
+
+func (cs *chainState) custodyOf(st *itemState, ev *Event) []Violation {
+	if st.pending != nil {
+		return []Violation{{Rule: RuleCustodian, Detail: fmt.Sprintf("a %s while item %s is in transit; only the recipient's receive may follow", ev.Type, st.id),
+			Expected: "receive by " + actorString(st.pending.to), Found: string(ev.Type) + " by " + actorString(ev.Actor)}}
+	}
+	if st.custodian.KeyID != ev.Actor.KeyID {
+		return []Violation{{Rule: RuleCustodian, Detail: fmt.Sprintf("a %s by someone who is not item %s's custodian", ev.Type, st.id),
+			Expected: actorString(st.custodian), Found: actorString(ev.Actor)}}
+	}
+	return nil
+}
+
+func (cs *chainState) receive(st *itemState, ev *Event) []Violation {
+	if st.pending == nil {
+		return []Violation{{Rule: RuleTransfer, Detail: fmt.Sprintf("a receive of item %s with no open transfer", st.id), Found: ev.Transfer}}
+	}
+	var vs []Violation
+	if ev.Transfer != st.pending.commitment {
+		vs = append(vs, Violation{Rule: RuleTransfer, Detail: "the receive cites another transfer than the open one", Expected: st.pending.commitment, Found: ev.Transfer})
+	}
+	if ev.Actor.KeyID != st.pending.to.KeyID {
+		vs = append(vs, Violation{Rule: RuleRecipient, Detail: "received by someone other than the transfer's named recipient",
+			Expected: actorString(st.pending.to), Found: actorString(ev.Actor)})
+		return vs
+	}
+	st.custodian, st.pending = ev.Actor, nil
+	return vs
+}
+
+// matchDigests: both have sha256, and every algorithm present in both agrees.
+func matchDigests(a, b map[string]string) bool {
+	if a["sha256"] == "" || a["sha256"] != b["sha256"] {
+		return false
+	}
+	for alg, v := range a {
+		if w, ok := b[alg]; ok && w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func sameSealed(a, b *Sealed) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Size == b.Size && sameDigests(a.Digest, b.Digest) && slices.Equal(a.Recipients, b.Recipients)
+}
+
+func digestString(m map[string]string) string {
+	keys := slices.Sorted(maps.Keys(m))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ":" + m[k]
+	}
+	return strings.Join(parts, " ")
+}
+
+func sealedString(s *Sealed) string {
+	if s == nil {
+		return "no sealed payload"
+	}
+	return digestString(s.Digest)
+}
+
+func actorString(a Actor) string {
+	s := a.Name
+	if a.Organization != "" {
+		s += " (" + a.Organization
+		if a.Jurisdiction != "" {
+			s += ", " + a.Jurisdiction
+		}
+		s += ")"
+	}
+	return s + " key " + shortKey(a.KeyID)
+}

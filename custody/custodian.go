@@ -1,0 +1,169 @@
+package custody
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/evidctl/evidctl/crypto/sign"
+	"github.com/evidctl/evidctl/ledger"
+)
+
+// Custodian is a party that acts on evidence: it signs each event with its key as the
+// actor it claims to be, and appends the event's commitment to its ledger.
+type Custodian struct {
+	signer *sign.Signer
+	actor  Actor
+	ledger ledger.Ledger
+	now    func() time.Time
+}
+
+// Option configures a [Custodian].
+type Option func(*Custodian)
+
+// WithClock sets the clock that dates events (the default is time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(c *Custodian) { c.now = now }
+}
+
+// NewCustodian returns a custodian acting as actor, signing with signer and appending
+// to l. The actor's key id is the signer's.
+func NewCustodian(signer *sign.Signer, actor Actor, l ledger.Ledger, opts ...Option) (*Custodian, error) {
+	if signer == nil || l == nil {
+		return nil, errors.New("custodian: a signer and a ledger are required")
+	}
+	actor.KeyID = signer.KeyID()
+	if err := actor.Validate(); err != nil {
+		return nil, fmt.Errorf("custodian: %w", err)
+	}
+	c := &Custodian{signer: signer, actor: actor, ledger: l, now: time.Now}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
+}
+
+// Actor is who the custodian signs as.
+func (c *Custodian) Actor() Actor { return c.actor }
+
+// record completes ev (actor, time), checks it against the bundle's chain, signs it,
+// appends it to the ledger and adds it to b with its receipt and a consistency proof
+// from the bundle's previous checkpoint of the same log.
+func (c *Custodian) record(ctx context.Context, b *Bundle, ev *Event) (*Record, error) {
+	return c.recordWith(ctx, b, ev, true)
+}
+
+func (c *Custodian) recordWith(ctx context.Context, b *Bundle, ev *Event, check bool) (*Record, error) {
+	ev.Actor = c.actor
+	ev.Time = c.now().UTC()
+	if err := ev.Validate(); err != nil {
+		return nil, err
+	}
+	if check {
+		if err := c.check(b, ev); err != nil {
+			return nil, err
+		}
+	}
+	payload, err := NewStatement(ev).Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("encoding statement: %w", err)
+	}
+	env, err := sign.SignEnvelope(ctx, PayloadType, payload, c.signer)
+	if err != nil {
+		return nil, fmt.Errorf("signing %s event: %w", ev.Type, err)
+	}
+	commit := env.Commitment()
+	receipt, err := c.ledger.Append(ctx, commit[:])
+	if err != nil {
+		return nil, fmt.Errorf("appending %s event to log %s: %w", ev.Type, c.ledger.Origin(), err)
+	}
+	text, err := receipt.MarshalText()
+	if err != nil {
+		return nil, fmt.Errorf("encoding receipt: %w", err)
+	}
+	if err := c.addConsistency(ctx, b, receipt.Checkpoint); err != nil {
+		return nil, err
+	}
+	rec := NewRecord(env, string(text))
+	b.Events = append(b.Events, rec)
+	return rec, nil
+}
+
+// check refuses, before anything is signed, an event the verifier would reject.
+func (c *Custodian) check(b *Bundle, ev *Event) error {
+	cs, err := replay(b)
+	if err != nil {
+		return fmt.Errorf("reading the bundle's chain: %w", err)
+	}
+	if vs := cs.apply("sha256:pending", ev); len(vs) > 0 {
+		return &RefusedError{Type: ev.Type, Item: ev.Item.ID, Violations: vs}
+	}
+	return nil
+}
+
+// RefusedError is returned when an operation would break a custody rule, for instance
+// an access by someone who is not the custodian. Nothing was signed or logged.
+type RefusedError struct {
+	Type       EventType
+	Item       string
+	Violations []Violation
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("refusing %s of item %s: %v", e.Type, e.Item, e.Violations[0])
+}
+
+// addConsistency adds a proof that the new checkpoint extends the bundle's latest
+// checkpoint of the same log.
+func (c *Custodian) addConsistency(ctx context.Context, b *Bundle, note []byte) error {
+	origin, size, err := checkpointHead(note)
+	if err != nil {
+		return fmt.Errorf("reading new checkpoint: %w", err)
+	}
+	var prev uint64
+	for _, r := range b.Events {
+		rc, err := ledger.ParseReceipt([]byte(r.Proof))
+		if err != nil {
+			continue
+		}
+		o, s, err := checkpointHead(rc.Checkpoint)
+		if err == nil && o == origin && s > prev && s <= size {
+			prev = s
+		}
+	}
+	if prev == 0 || prev == size {
+		return nil
+	}
+	for _, k := range b.Consistency {
+		if k.Origin == origin && k.OldSize == prev && k.NewSize == size {
+			return nil
+		}
+	}
+	proof, err := c.ledger.ConsistencyProof(ctx, prev, size)
+	if err != nil {
+		return fmt.Errorf("consistency proof %d→%d from log %s: %w", prev, size, origin, err)
+	}
+	k := Consistency{Origin: origin, OldSize: prev, NewSize: size}
+	for _, h := range proof {
+		k.Proof = append(k.Proof, base64.StdEncoding.EncodeToString(h[:]))
+	}
+	b.Consistency = append(b.Consistency, k)
+	return nil
+}
+
+// checkpointHead reads the origin and size of a checkpoint note without verifying it.
+func checkpointHead(note []byte) (string, uint64, error) {
+	lines := bytes.SplitN(note, []byte("\n"), 3)
+	if len(lines) < 3 {
+		return "", 0, errors.New("checkpoint has fewer than three lines")
+	}
+	size, err := strconv.ParseUint(string(lines[1]), 10, 64)
+	if err != nil {
+		return "", 0, fmt.Errorf("checkpoint size %q: %w", lines[1], err)
+	}
+	return string(lines[0]), size, nil
+}

@@ -1,0 +1,47 @@
+// Package custody keeps electronic evidence admissible as it moves between
+// organisations and across borders: every custody action becomes a signed statement,
+// its commitment is appended to a verifiable log, and the statements travel with the
+// evidence in one bundle from which a court answers its questions offline.
+//
+// # The flow
+//
+// A [Custodian] is a party that acts: a signer (crypto/sign), the identity it claims
+// (an [Actor]: name, organisation, role, jurisdiction) and the ledger it appends to.
+//
+//	lab, _ := custody.NewCustodian(signer, custody.Actor{Name: "A. Examiner", Organization: "Lab", Jurisdiction: "FR"}, log)
+//	b, _ := lab.Acquire(ctx, custody.Evidence{Source: image, Sealed: ageFile}, custody.Sealing{Recipients: []string{"age1…"}}, custody.Details{Case: "2026-17"})
+//	_, _ = lab.Transfer(ctx, b, "", authority, custody.Details{Purpose: "MLA request 2026/44"})
+//	_ = b.WriteFile("case.custody.json")
+//
+// A court verifies with a trust policy ([Policy]: the logs and signers it trusts):
+//
+//	report, _ := custody.Verify(ctx, b, policy, custody.WithPayload("case.age", payload))
+//	report.WriteText(os.Stdout) // report.Valid is the verdict
+//
+// # Formats
+//
+// Each event is an in-toto Statement v1 ([Statement]) whose predicate, of type
+// [PredicateType], is an [Event]; it is signed in a DSSE envelope. The log leaf is the
+// SHA-256 of the envelope's PAE ([Record.Commitment]): the log never sees case data.
+// Each event's receipt is a C2SP tlog-proof. A [Bundle] (NAME.custody.json) holds the
+// envelopes with their receipts, and consistency proofs between checkpoints; the
+// sealed payload travels beside it as NAME.age, a plain age file. JSON Schemas are in
+// docs/schema.
+//
+// # What verification proves
+//
+// [Verify] checks, for every event: the statement (RuleStatement), a signature by a
+// key the policy trusts for the actor named (RuleSignature, RuleActor), inclusion in a
+// trusted log (RuleInclusion, RuleCheckpoint); per item, one hash chain through prev
+// (RuleChain, RuleFork, RuleDuplicate, RuleOrder), that only the custodian acts
+// (RuleCustodian), that only the named recipient receives (RuleRecipient,
+// RuleTransfer), that times do not go backwards (RuleTime), that digests do not change
+// (RuleDigest, RuleSealed), that nothing follows a return or disposal (RuleClosed);
+// across the bundle, that the checkpoints of each log are consistent
+// (RuleConsistency); and, when given, that the payload and the evidence match their
+// digests (RulePayload, RulePlaintext). Each failure names the event, the rule, what
+// was expected and what was found.
+//
+// Operations refuse, before signing anything, an event the verifier would reject
+// ([RefusedError]).
+package custody

@@ -1,0 +1,196 @@
+package custody
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+
+	"filippo.io/age"
+
+	"github.com/evidctl/evidctl/crypto/digest"
+	"github.com/evidctl/evidctl/crypto/seal"
+)
+
+// Details are the optional facts an event records: the case, where, why, under which
+// legal authority, with which tool.
+type Details struct {
+	Case     string
+	Location string
+	Purpose  string
+	Legal    *Legal
+	Tool     *Tool
+	Note     string
+}
+
+func (d Details) apply(e *Event) {
+	e.Case, e.Location, e.Purpose, e.Legal, e.Tool, e.Note = d.Case, d.Location, d.Purpose, d.Legal, d.Tool, d.Note
+}
+
+// Evidence describes one piece of evidence entering custody: its stream and what to
+// call it. Sealed receives the age file; it is nil for a preservation, which commits
+// digests without handing anything over.
+type Evidence struct {
+	ItemID      string // default: a new urn:uuid
+	Description string
+	MediaType   string
+	Source      io.Reader
+	Sealed      io.Writer
+}
+
+// Sealing says to whom evidence is sealed and which extra digests to compute.
+type Sealing struct {
+	Recipients []string           // age recipients: age1…, age1pq1…, ssh-ed25519 …, ssh-rsa …
+	Digests    []digest.Algorithm // beyond SHA-256, for cross-checks with legacy tools
+}
+
+func (s Sealing) parse() ([]age.Recipient, error) {
+	if len(s.Recipients) == 0 {
+		return nil, fmt.Errorf("no recipients: sealed evidence must be readable by someone")
+	}
+	rs := make([]age.Recipient, len(s.Recipients))
+	for i, text := range s.Recipients {
+		r, err := seal.ParseRecipient(text)
+		if err != nil {
+			return nil, fmt.Errorf("recipient %d: %w", i+1, err)
+		}
+		rs[i] = r
+	}
+	return rs, nil
+}
+
+// NewItemID returns a fresh item id, a random urn:uuid.
+func NewItemID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// sealItem streams ev.Source once: digests, encryption and ciphertext digest.
+func sealItem(ctx context.Context, e Evidence, s Sealing) (Item, error) {
+	rs, err := s.parse()
+	if err != nil {
+		return Item{}, err
+	}
+	if e.Source == nil || e.Sealed == nil {
+		return Item{}, fmt.Errorf("evidence %q: a source and a sealed destination are required", e.Description)
+	}
+	res, err := seal.Seal(ctx, e.Sealed, e.Source, rs, seal.WithDigests(s.Digests...))
+	if err != nil {
+		return Item{}, fmt.Errorf("sealing %s: %w", describe(e), err)
+	}
+	it := newItem(e, res.Plaintext, res.PlaintextSize)
+	it.Sealed = &Sealed{Digest: map[string]string{"sha256": res.Ciphertext.Hex()}, Size: res.CiphertextSize, Recipients: s.Recipients}
+	return it, nil
+}
+
+func newItem(e Evidence, d digest.Set, size int64) Item {
+	id := e.ItemID
+	if id == "" {
+		id = NewItemID()
+	}
+	return Item{ID: id, Description: e.Description, MediaType: e.MediaType, Size: size, Digest: d.Map()}
+}
+
+func describe(e Evidence) string {
+	if e.Description != "" {
+		return fmt.Sprintf("%q", e.Description)
+	}
+	return "evidence"
+}
+
+// Acquire takes evidence into custody: it reads the source once, computing its
+// digests while sealing it to the recipients, and starts a new bundle with the signed,
+// logged acquire event.
+func (c *Custodian) Acquire(ctx context.Context, e Evidence, s Sealing, d Details) (*Bundle, error) {
+	it, err := sealItem(ctx, e, s)
+	if err != nil {
+		return nil, err
+	}
+	ev := &Event{Type: Acquire, Item: it}
+	d.apply(ev)
+	b := &Bundle{}
+	if _, err := c.record(ctx, b, ev); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Disclose records a service provider's answer to an order: each piece of evidence is
+// its own item, sealed to the recipients, and every event cites the order in d.Legal.
+// When b holds a preservation of the same item id, the disclosure continues that
+// item's chain and is refused unless the data still matches the preserved digests. b
+// may be nil for a new bundle; the (new or extended) bundle is returned.
+func (c *Custodian) Disclose(ctx context.Context, b *Bundle, es []Evidence, s Sealing, d Details) (*Bundle, error) {
+	if len(es) == 0 {
+		return nil, fmt.Errorf("disclose: no evidence")
+	}
+	if d.Legal == nil {
+		return nil, fmt.Errorf("disclose: the order (legal authority) is required")
+	}
+	out := &Bundle{}
+	if b != nil {
+		out = b.Clone()
+	}
+	for _, e := range es {
+		it, err := sealItem(ctx, e, s)
+		if err != nil {
+			return nil, err
+		}
+		ev := &Event{Type: Disclose, Item: it}
+		d.apply(ev)
+		if err := c.continuePreserved(out, ev); err != nil {
+			return nil, err
+		}
+		if _, err := c.record(ctx, out, ev); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// continuePreserved links a disclosure to the preservation of the same item, checking
+// that the data has not changed since.
+func (c *Custodian) continuePreserved(b *Bundle, ev *Event) error {
+	cs, err := replay(b)
+	if err != nil {
+		return err
+	}
+	st, ok := cs.items[ev.Item.ID]
+	if !ok {
+		return nil
+	}
+	if !matchDigests(st.digest, ev.Item.Digest) {
+		return &RefusedError{Type: Disclose, Item: ev.Item.ID, Violations: []Violation{{Rule: RuleDigest,
+			Detail: "the disclosed data differs from what was preserved", Expected: digestString(st.digest), Found: digestString(ev.Item.Digest)}}}
+	}
+	ev.Prev = st.head
+	return nil
+}
+
+// Preserve commits the digests of preserved data without handing it over (the
+// Sealed field of each Evidence is ignored). A later Disclose with the same item ids
+// is checked against these digests.
+func (c *Custodian) Preserve(ctx context.Context, es []Evidence, algs []digest.Algorithm, d Details) (*Bundle, error) {
+	if len(es) == 0 {
+		return nil, fmt.Errorf("preserve: no evidence")
+	}
+	b := &Bundle{}
+	for _, e := range es {
+		if e.Source == nil {
+			return nil, fmt.Errorf("preserve %s: no source", describe(e))
+		}
+		set, n, err := digest.Reader(e.Source, algs...)
+		if err != nil {
+			return nil, fmt.Errorf("hashing %s: %w", describe(e), err)
+		}
+		ev := &Event{Type: Preserve, Item: newItem(e, set, n)}
+		d.apply(ev)
+		if _, err := c.record(ctx, b, ev); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}

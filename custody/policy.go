@@ -1,0 +1,282 @@
+package custody
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/evidctl/evidctl/crypto/sign"
+	"github.com/evidctl/evidctl/internal/atomicfile"
+	"github.com/evidctl/evidctl/ledger"
+)
+
+// PolicyMediaType is the media type of a trust policy file.
+const PolicyMediaType = "application/vnd.evidctl.trust.v1+json"
+
+// Policy is what a verifier trusts: the logs (origin and note verifier key, with
+// witnesses and a quorum) and the signers (who they are, and their key or the roots
+// that certify them). Verification needs nothing else.
+type Policy struct {
+	Logs    []TrustedLog    `json:"logs"`
+	Signers []TrustedSigner `json:"signers"`
+}
+
+// TrustedLog is a log whose checkpoints the policy accepts.
+type TrustedLog struct {
+	Origin    string   `json:"origin"`
+	Key       string   `json:"key"`                 // C2SP note verifier key: origin+keyhash+base64
+	Witnesses []string `json:"witnesses,omitempty"` // note verifier keys of witnesses
+	Quorum    int      `json:"quorum,omitempty"`    // witness cosignatures required
+}
+
+// TrustedSigner is a party whose signatures the policy accepts, with the identity an
+// event must claim when signed by it. Exactly one of PublicKey and Roots is set.
+type TrustedSigner struct {
+	Name         string    `json:"name"`
+	Organization string    `json:"organization,omitempty"`
+	Role         string    `json:"role,omitempty"`
+	Jurisdiction string    `json:"jurisdiction,omitempty"`
+	PublicKey    string    `json:"publicKey,omitempty"` // PEM
+	Roots        string    `json:"roots,omitempty"`     // PEM certificates
+	Identity     *Identity `json:"identity,omitempty"`  // constraints on a certified signer
+
+	verifier *sign.Verifier
+	roots    *x509.CertPool
+}
+
+// Identity constrains the certificate of a certified signer; empty fields are not
+// checked, and at least one must be set.
+type Identity struct {
+	Subject string `json:"subject,omitempty"` // subject common name, exact
+	URI     string `json:"uri,omitempty"`     // one of the URI SANs
+	Email   string `json:"email,omitempty"`   // one of the email SANs
+	DNS     string `json:"dns,omitempty"`     // one of the DNS SANs
+}
+
+type wirePolicy struct {
+	MediaType string          `json:"mediaType"`
+	Logs      []TrustedLog    `json:"logs"`
+	Signers   []TrustedSigner `json:"signers"`
+}
+
+// ParsePolicy decodes and checks a trust policy: every key must parse, every log must
+// have an origin, quorums must be reachable.
+func ParsePolicy(data []byte) (*Policy, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var w wirePolicy
+	if err := dec.Decode(&w); err != nil {
+		return nil, fmt.Errorf("trust policy: %w", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("trust policy: trailing data after the JSON object")
+	}
+	if w.MediaType != PolicyMediaType {
+		return nil, fmt.Errorf("trust policy: mediaType is %q, want %q", w.MediaType, PolicyMediaType)
+	}
+	p := &Policy{}
+	for _, l := range w.Logs {
+		if err := p.AddLog(l); err != nil {
+			return nil, fmt.Errorf("trust policy: %w", err)
+		}
+	}
+	for _, s := range w.Signers {
+		if err := p.AddSigner(s); err != nil {
+			return nil, fmt.Errorf("trust policy: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// ReadPolicy reads and parses a trust policy file.
+func ReadPolicy(path string) (*Policy, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading trust policy: %w", err)
+	}
+	p, err := ParsePolicy(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+// MarshalJSON encodes the policy in its file format.
+func (p *Policy) MarshalJSON() ([]byte, error) {
+	w := wirePolicy{MediaType: PolicyMediaType, Logs: p.Logs, Signers: p.Signers}
+	if w.Logs == nil {
+		w.Logs = []TrustedLog{}
+	}
+	if w.Signers == nil {
+		w.Signers = []TrustedSigner{}
+	}
+	return json.MarshalIndent(w, "", "  ")
+}
+
+// WriteFile writes the policy atomically.
+func (p *Policy) WriteFile(path string) error {
+	data, err := p.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		_, err := w.Write(append(data, '\n'))
+		return err
+	})
+}
+
+// AddLog adds a trusted log after checking its key; a log with the same origin is
+// replaced.
+func (p *Policy) AddLog(l TrustedLog) error {
+	if l.Origin == "" {
+		return fmt.Errorf("log: origin is empty")
+	}
+	if l.Quorum < 0 || l.Quorum > len(l.Witnesses) {
+		return fmt.Errorf("log %s: quorum %d with %d witnesses", l.Origin, l.Quorum, len(l.Witnesses))
+	}
+	trust := &ledger.Trust{Logs: []ledger.Log{l.ledgerLog()}}
+	if err := trust.Validate(); err != nil {
+		return fmt.Errorf("log %s: %w", l.Origin, err)
+	}
+	p.Logs = slices.DeleteFunc(p.Logs, func(o TrustedLog) bool { return o.Origin == l.Origin })
+	p.Logs = append(p.Logs, l)
+	return nil
+}
+
+func (l TrustedLog) ledgerLog() ledger.Log {
+	return ledger.Log{Origin: l.Origin, VerifierKey: l.Key, Witnesses: l.Witnesses, Quorum: l.Quorum}
+}
+
+// AddSigner adds a trusted signer after checking its key or roots. A signer with the
+// same key replaces the earlier entry.
+func (p *Policy) AddSigner(s TrustedSigner) error {
+	if s.Name == "" {
+		return fmt.Errorf("signer: name is empty")
+	}
+	who := Actor{Name: s.Name, Jurisdiction: s.Jurisdiction, KeyID: zeroKeyID}
+	if err := who.Validate(); err != nil {
+		return fmt.Errorf("signer %q: %w", s.Name, err)
+	}
+	switch {
+	case s.PublicKey != "" && s.Roots == "":
+		v, err := sign.LoadVerifier([]byte(s.PublicKey))
+		if err != nil {
+			return fmt.Errorf("signer %q: public key: %w", s.Name, err)
+		}
+		s.verifier = v
+	case s.Roots != "" && s.PublicKey == "":
+		pool, err := certPool([]byte(s.Roots))
+		if err != nil {
+			return fmt.Errorf("signer %q: roots: %w", s.Name, err)
+		}
+		if s.Identity == nil || *s.Identity == (Identity{}) {
+			return fmt.Errorf("signer %q: certificate roots need identity constraints", s.Name)
+		}
+		s.roots = pool
+	default:
+		return fmt.Errorf("signer %q: give exactly one of publicKey and roots", s.Name)
+	}
+	if s.verifier != nil {
+		p.Signers = slices.DeleteFunc(p.Signers, func(o TrustedSigner) bool {
+			return o.verifier != nil && o.verifier.KeyID() == s.verifier.KeyID()
+		})
+	}
+	p.Signers = append(p.Signers, s)
+	return nil
+}
+
+const zeroKeyID = "0000000000000000000000000000000000000000000000000000000000000000"
+
+func certPool(pemData []byte) (*x509.CertPool, error) {
+	pool := x509.NewCertPool()
+	n := 0
+	for rest := pemData; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("certificate %d: %w", n+1, err)
+		}
+		pool.AddCert(cert)
+		n++
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("no PEM certificate found")
+	}
+	return pool, nil
+}
+
+// LedgerTrust is the policy's log part, as the ledger package verifies it.
+func (p *Policy) LedgerTrust() *ledger.Trust {
+	t := &ledger.Trust{}
+	for _, l := range p.Logs {
+		t.Logs = append(t.Logs, l.ledgerLog())
+	}
+	return t
+}
+
+// verifierFor finds the trusted signer for an actor and the verifier of its key. A
+// signer trusted by key matches on key id; a certified signer matches when the actor's
+// certificate chains to its roots at time at and meets its identity constraints.
+func (p *Policy) verifierFor(a *Actor, at time.Time) (*TrustedSigner, *sign.Verifier, error) {
+	for i := range p.Signers {
+		s := &p.Signers[i]
+		if s.verifier != nil && s.verifier.KeyID() == a.KeyID {
+			return s, s.verifier, nil
+		}
+	}
+	if a.Certificate != "" {
+		var lastErr error
+		for i := range p.Signers {
+			s := &p.Signers[i]
+			if s.roots == nil {
+				continue
+			}
+			v, err := sign.VerifierFromCertificate([]byte(a.Certificate), s.roots, nil, sign.Identity(*s.Identity), at)
+			if err != nil {
+				lastErr = err
+				continue
+			}
+			if v.KeyID() == a.KeyID {
+				return s, v, nil
+			}
+		}
+		if lastErr != nil {
+			return nil, nil, fmt.Errorf("certificate of %q is not trusted: %w", a.Name, lastErr)
+		}
+	}
+	return nil, nil, fmt.Errorf("key %s is not trusted by the policy", shortKey(a.KeyID))
+}
+
+// matches reports how the actor named in an event differs from the trusted signer.
+func (s *TrustedSigner) matches(a *Actor) error {
+	type field struct{ name, want, got string }
+	for _, f := range []field{
+		{"name", s.Name, a.Name},
+		{"organization", s.Organization, a.Organization},
+		{"role", s.Role, a.Role},
+		{"jurisdiction", s.Jurisdiction, a.Jurisdiction},
+	} {
+		if f.want != "" && f.want != f.got {
+			return fmt.Errorf("%s is %q, but the policy trusts this key for %q", f.name, f.got, f.want)
+		}
+	}
+	return nil
+}
+
+func shortKey(id string) string {
+	if len(id) > 16 {
+		return id[:16]
+	}
+	return id
+}

@@ -1,0 +1,242 @@
+package custody
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Check is one rule checked: passed, or failed with what was expected and found.
+type Check struct {
+	Rule     Rule   `json:"rule"`
+	OK       bool   `json:"ok"`
+	Subject  string `json:"subject,omitempty"` // for payload and evidence checks: which file
+	Expected string `json:"expected,omitempty"`
+	Found    string `json:"found,omitempty"`
+	Detail   string `json:"detail,omitempty"`
+}
+
+// EventReport is what verification found for one event of the bundle.
+type EventReport struct {
+	Index        int       `json:"index"` // 1-based position in the bundle
+	Type         EventType `json:"type,omitempty"`
+	Item         string    `json:"item,omitempty"`
+	Description  string    `json:"description,omitempty"`
+	Time         time.Time `json:"time,omitzero"`
+	Actor        string    `json:"actor,omitempty"`
+	Organization string    `json:"organization,omitempty"`
+	Jurisdiction string    `json:"jurisdiction,omitempty"`
+	Counterparty string    `json:"counterparty,omitempty"`
+	Legal        *Legal    `json:"legal,omitempty"`
+	Purpose      string    `json:"purpose,omitempty"`
+	Commitment   string    `json:"commitment"`
+	Log          string    `json:"log,omitempty"`
+	LogIndex     uint64    `json:"logIndex,omitempty"`
+	Checks       []Check   `json:"checks"`
+}
+
+// ItemReport is the state of one item at the end of the chain.
+type ItemReport struct {
+	ID          string            `json:"id"`
+	Description string            `json:"description,omitempty"`
+	Digest      map[string]string `json:"digest"`
+	Sealed      *Sealed           `json:"sealed,omitempty"`
+	Custodian   string            `json:"custodian"`
+	State       string            `json:"state"` // held, in transit to …, returned, disposed
+	Events      int               `json:"events"`
+}
+
+// Failure is a failed check with the event it belongs to (0 for the bundle as a whole).
+type Failure struct {
+	Event int `json:"event"`
+	Check
+}
+
+// Report is the verdict on a bundle and the evidence for it.
+type Report struct {
+	Valid    bool          `json:"valid"`
+	Events   []EventReport `json:"events"`
+	Checks   []Check       `json:"checks"` // bundle-wide: consistency, payload, plaintext
+	Items    []ItemReport  `json:"items"`
+	Failures []Failure     `json:"failures"`
+}
+
+func (er *EventReport) pass(r Rule) { er.Checks = append(er.Checks, Check{Rule: r, OK: true}) }
+
+func (er *EventReport) fail(r Rule, expected, found, detail string) {
+	er.Checks = append(er.Checks, Check{Rule: r, Expected: expected, Found: found, Detail: detail})
+}
+
+func (er *EventReport) describe(ev *Event) {
+	er.Type, er.Item, er.Description, er.Time = ev.Type, ev.Item.ID, ev.Item.Description, ev.Time
+	er.Actor, er.Organization, er.Jurisdiction = ev.Actor.Name, ev.Actor.Organization, ev.Actor.Jurisdiction
+	er.Legal, er.Purpose = ev.Legal, ev.Purpose
+	if ev.Counterparty != nil {
+		er.Counterparty = actorString(*ev.Counterparty)
+	}
+}
+
+func (v *verifier) items() []ItemReport {
+	var out []ItemReport
+	for _, id := range v.chain.order {
+		st := v.chain.items[id]
+		state := "held"
+		switch {
+		case st.pending != nil:
+			state = "in transit to " + actorString(st.pending.to)
+		case st.closedBy == Return:
+			state = "returned"
+		case st.closedBy == Dispose:
+			state = "disposed"
+		}
+		out = append(out, ItemReport{ID: id, Description: st.item.Description, Digest: st.digest, Sealed: st.sealed,
+			Custodian: actorString(st.custodian), State: state, Events: st.events})
+	}
+	return out
+}
+
+func (r *Report) finish() {
+	r.Failures = []Failure{}
+	for _, e := range r.Events {
+		for _, c := range e.Checks {
+			if !c.OK {
+				r.Failures = append(r.Failures, Failure{Event: e.Index, Check: c})
+			}
+		}
+	}
+	for _, c := range r.Checks {
+		if !c.OK {
+			r.Failures = append(r.Failures, Failure{Event: 0, Check: c})
+		}
+	}
+	if r.Checks == nil {
+		r.Checks = []Check{}
+	}
+	r.Valid = len(r.Failures) == 0 && len(r.Events) > 0
+}
+
+// Failed reports whether rule failed anywhere (for event 0, anywhere at all; else in
+// that event).
+func (r *Report) Failed(rule Rule, event int) bool {
+	for _, f := range r.Failures {
+		if f.Rule == rule && (event == 0 || f.Event == event) {
+			return true
+		}
+	}
+	return false
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteText writes the report for a person: the verdict, the timeline, the items, and
+// every failure with the rule, what was expected and what was found.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	verdict := "VALID"
+	if !r.Valid {
+		verdict = fmt.Sprintf("INVALID (%d failed checks)", len(r.Failures))
+	}
+	fmt.Fprintf(&b, "custody bundle: %s\n\ntimeline:\n", verdict)
+	tw := tabwriter.NewWriter(&b, 0, 2, 2, ' ', 0)
+	for _, e := range r.Events {
+		mark := "ok"
+		for _, c := range e.Checks {
+			if !c.OK {
+				mark = "FAIL"
+			}
+		}
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Index, mark, e.Time.UTC().Format(time.RFC3339), e.Type,
+			shortItem(e.Item), who(e), timelineNote(e))
+	}
+	tw.Flush()
+	b.WriteString("\nitems:\n")
+	for _, it := range r.Items {
+		fmt.Fprintf(&b, "  %s %s\n    sha256:%s  %s; custodian %s; %d events\n", it.ID, quoteIf(it.Description), it.Digest["sha256"], it.State, it.Custodian, it.Events)
+	}
+	if len(r.Checks) > 0 {
+		b.WriteString("\nbundle checks:\n")
+	}
+	for _, c := range r.Checks {
+		mark := "ok  "
+		if !c.OK {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(&b, "  %s  %s %s\n", mark, c.Rule, strings.TrimSpace(c.Subject+" "+c.Detail))
+	}
+	if len(r.Failures) > 0 {
+		b.WriteString("\nfailures:\n")
+		for _, f := range r.Failures {
+			where := "bundle"
+			if f.Event > 0 {
+				where = fmt.Sprintf("event %d", f.Event)
+			}
+			if f.Subject != "" {
+				where += " (" + f.Subject + ")"
+			}
+			fmt.Fprintf(&b, "  %s: rule %s: %s\n", where, f.Rule, f.Detail)
+			if f.Expected != "" {
+				fmt.Fprintf(&b, "      expected: %s\n", f.Expected)
+			}
+			if f.Found != "" {
+				fmt.Fprintf(&b, "      found:    %s\n", f.Found)
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func who(e EventReport) string {
+	s := e.Actor
+	if e.Organization != "" {
+		s += " (" + e.Organization
+		if e.Jurisdiction != "" {
+			s += ", " + e.Jurisdiction
+		}
+		s += ")"
+	}
+	return s
+}
+
+func timelineNote(e EventReport) string {
+	var parts []string
+	if e.Counterparty != "" {
+		dir := "to "
+		if e.Type == Receive {
+			dir = "from "
+		}
+		parts = append(parts, dir+e.Counterparty)
+	}
+	if e.Legal != nil {
+		parts = append(parts, strings.TrimSpace(fmt.Sprintf("%s %s %s", e.Legal.Kind, e.Legal.Basis, e.Legal.Reference)))
+	}
+	if e.Purpose != "" {
+		parts = append(parts, "purpose: "+e.Purpose)
+	}
+	if e.Log != "" {
+		parts = append(parts, fmt.Sprintf("log %s #%d", e.Log, e.LogIndex))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func shortItem(id string) string {
+	if strings.HasPrefix(id, "urn:uuid:") && len(id) > 17 {
+		return id[9:17]
+	}
+	return id
+}
+
+func quoteIf(s string) string {
+	if s == "" {
+		return ""
+	}
+	return fmt.Sprintf("(%q)", s)
+}

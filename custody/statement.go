@@ -1,0 +1,119 @@
+package custody
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Subject is an in-toto resource descriptor: a name and its digests.
+type Subject struct {
+	Name   string            `json:"name"`
+	Digest map[string]string `json:"digest"`
+}
+
+// Statement is an in-toto Statement v1 whose predicate is a custody [Event].
+type Statement struct {
+	Type          string    `json:"_type"`
+	Subject       []Subject `json:"subject"`
+	PredicateType string    `json:"predicateType"`
+	Predicate     Event     `json:"predicate"`
+}
+
+// SealedSubjectSuffix is appended to an item id to name its sealed payload as a subject.
+const SealedSubjectSuffix = ".age"
+
+// NewStatement wraps an event in an in-toto statement. The subjects are the item with
+// its plaintext digests and, when there is one, the sealed payload with its ciphertext
+// digest.
+func NewStatement(e *Event) *Statement {
+	st := &Statement{
+		Type:          StatementType,
+		Subject:       []Subject{{Name: e.Item.ID, Digest: e.Item.Digest}},
+		PredicateType: PredicateType,
+		Predicate:     *e,
+	}
+	if e.Item.Sealed != nil {
+		st.Subject = append(st.Subject, Subject{Name: e.Item.ID + SealedSubjectSuffix, Digest: e.Item.Sealed.Digest})
+	}
+	return st
+}
+
+// ParseStatement decodes a statement strictly: unknown fields, a wrong statement or
+// predicate type, subjects that disagree with the predicate, or an invalid event are
+// errors.
+func ParseStatement(payload []byte) (*Statement, error) {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	var st Statement
+	if err := dec.Decode(&st); err != nil {
+		return nil, fmt.Errorf("statement: %w", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("statement: trailing data after the JSON object")
+	}
+	if st.Type != StatementType {
+		return nil, fmt.Errorf("statement: _type is %q, want %q", st.Type, StatementType)
+	}
+	if st.PredicateType != PredicateType {
+		return nil, fmt.Errorf("statement: predicateType is %q, want %q", st.PredicateType, PredicateType)
+	}
+	if err := st.Predicate.Validate(); err != nil {
+		return nil, fmt.Errorf("statement: %w", err)
+	}
+	if err := st.checkSubjects(); err != nil {
+		return nil, fmt.Errorf("statement: %w", err)
+	}
+	return &st, nil
+}
+
+func (st *Statement) checkSubjects() error {
+	want := NewStatement(&st.Predicate).Subject
+	if len(st.Subject) != len(want) {
+		return fmt.Errorf("%d subjects, want %d (the item and its sealed payload)", len(st.Subject), len(want))
+	}
+	for i := range want {
+		if st.Subject[i].Name != want[i].Name || !sameDigests(st.Subject[i].Digest, want[i].Digest) {
+			return fmt.Errorf("subject %q does not match the predicate's item", st.Subject[i].Name)
+		}
+	}
+	for alg, v := range st.Predicate.Item.Digest {
+		if err := checkHex(alg, v); err != nil {
+			return fmt.Errorf("item %s: %w", st.Predicate.Item.ID, err)
+		}
+	}
+	return nil
+}
+
+func checkHex(alg, v string) error {
+	sizes := map[string]int{"sha256": 32, "sha512": 64, "sha1": 20, "md5": 16}
+	n, ok := sizes[alg]
+	if !ok {
+		return fmt.Errorf("digest algorithm %q is not supported", alg)
+	}
+	b, err := hex.DecodeString(v)
+	if err != nil || len(b) != n || hex.EncodeToString(b) != v {
+		return fmt.Errorf("%s digest is not %d lowercase hex digits", alg, 2*n)
+	}
+	return nil
+}
+
+func sameDigests(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// Marshal encodes the statement as the DSSE payload.
+func (st *Statement) Marshal() ([]byte, error) {
+	return json.Marshal(st)
+}

@@ -1,0 +1,325 @@
+package custody
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+
+	"filippo.io/age"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/evidctl/evidctl/crypto/digest"
+	"github.com/evidctl/evidctl/crypto/seal"
+	"github.com/evidctl/evidctl/ledger"
+)
+
+// VerifyOption adds evidence to check beyond the bundle itself.
+type VerifyOption func(*verifyConfig)
+
+type namedReader struct {
+	name string
+	r    io.Reader
+}
+
+type verifyConfig struct {
+	payloads   []namedReader
+	evidence   []namedReader
+	identities []age.Identity
+}
+
+// WithPayload checks a sealed payload (an age file) against the ciphertext digest of
+// the item it belongs to. Name is how the report refers to it.
+func WithPayload(name string, r io.Reader) VerifyOption {
+	return func(c *verifyConfig) { c.payloads = append(c.payloads, namedReader{name, r}) }
+}
+
+// WithIdentities decrypts the payloads given with [WithPayload] and checks their
+// plaintext against the item digest. No plaintext is written anywhere.
+func WithIdentities(ids ...age.Identity) VerifyOption {
+	return func(c *verifyConfig) { c.identities = append(c.identities, ids...) }
+}
+
+// WithEvidence checks plaintext evidence (the original file) against the item digest.
+func WithEvidence(name string, r io.Reader) VerifyOption {
+	return func(c *verifyConfig) { c.evidence = append(c.evidence, namedReader{name, r}) }
+}
+
+// ErrNoIdentity is returned by Verify when identities were given but none of them can
+// decrypt a payload: the verification could not run.
+var ErrNoIdentity = errors.New("no identity given can decrypt the payload")
+
+// Verify answers the court's questions about a bundle under a trust policy: integrity,
+// authenticity, continuity and existence in time. It returns a [Report] whose Valid
+// field is the verdict and which names, for each event, every rule checked. An error
+// means the verification could not run (an unreadable payload, no matching identity);
+// a bundle that fails a rule is not an error.
+func Verify(ctx context.Context, b *Bundle, p *Policy, opts ...VerifyOption) (*Report, error) {
+	if b == nil || p == nil {
+		return nil, errors.New("verify: a bundle and a policy are required")
+	}
+	var cfg verifyConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	v := &verifier{policy: p, trust: p.LedgerTrust(), checkpoints: map[string][]*ledger.Checkpoint{}, lastIndex: map[string]uint64{}}
+	all := map[string]bool{}
+	for _, r := range b.Events {
+		all[r.CommitmentString()] = true
+	}
+	v.chain = newChainState(all)
+	rep := &Report{}
+	for i, rec := range b.Events {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		rep.Events = append(rep.Events, v.event(ctx, i, rec))
+	}
+	rep.Checks = append(rep.Checks, v.consistency(b.Consistency)...)
+	payloadChecks, err := v.payloads(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	rep.Checks = append(rep.Checks, payloadChecks...)
+	rep.Items = v.items()
+	rep.finish()
+	return rep, nil
+}
+
+type verifier struct {
+	policy      *Policy
+	trust       *ledger.Trust
+	chain       *chainState
+	checkpoints map[string][]*ledger.Checkpoint
+	lastIndex   map[string]uint64
+}
+
+func (v *verifier) event(ctx context.Context, i int, rec *Record) EventReport {
+	er := EventReport{Index: i + 1, Commitment: rec.CommitmentString()}
+	st, err := rec.Statement()
+	if err != nil {
+		er.fail(RuleStatement, "a custody statement", err.Error(), "the payload is not a valid custody statement")
+		er.Checks = append(er.Checks, v.inclusion(rec, &er)...)
+		return er
+	}
+	ev := &st.Predicate
+	er.describe(ev)
+	er.pass(RuleStatement)
+	er.Checks = append(er.Checks, v.signature(ctx, rec, ev)...)
+	er.Checks = append(er.Checks, v.inclusion(rec, &er)...)
+	vs := v.chain.apply(rec.CommitmentString(), ev)
+	for _, x := range vs {
+		er.Checks = append(er.Checks, Check{Rule: x.Rule, Expected: x.Expected, Found: x.Found, Detail: x.Detail})
+	}
+	if !slices.ContainsFunc(vs, func(x Violation) bool { return x.Rule != RuleTime && x.Rule != RuleDigest && x.Rule != RuleSealed }) {
+		er.pass(RuleChain)
+		er.pass(RuleCustodian)
+	}
+	if !slices.ContainsFunc(vs, func(x Violation) bool { return x.Rule == RuleTime }) {
+		er.pass(RuleTime)
+	}
+	return er
+}
+
+func (v *verifier) signature(ctx context.Context, rec *Record, ev *Event) []Check {
+	signer, ver, err := v.policy.verifierFor(&ev.Actor, ev.Time)
+	if err != nil {
+		return []Check{{Rule: RuleSignature, Expected: "a signature by a key the policy trusts", Found: err.Error(),
+			Detail: "the signing key is not trusted for " + actorString(ev.Actor)}}
+	}
+	accepted, err := rec.Envelope.Verify(ctx, 1, ver)
+	if err != nil || !slices.Contains(accepted, ev.Actor.KeyID) {
+		found := "no valid signature by key " + shortKey(ev.Actor.KeyID)
+		if err != nil {
+			found = err.Error()
+		}
+		return []Check{{Rule: RuleSignature, Expected: "a valid signature by key " + shortKey(ev.Actor.KeyID), Found: found,
+			Detail: "the envelope's signature does not verify: the statement was altered or signed by another key"}}
+	}
+	checks := []Check{{Rule: RuleSignature, OK: true}}
+	if err := signer.matches(&ev.Actor); err != nil {
+		return append(checks, Check{Rule: RuleActor, Expected: actorString(Actor{Name: signer.Name, Organization: signer.Organization,
+			Jurisdiction: signer.Jurisdiction, KeyID: ev.Actor.KeyID}), Found: actorString(ev.Actor), Detail: err.Error()})
+	}
+	return append(checks, Check{Rule: RuleActor, OK: true})
+}
+
+func (v *verifier) inclusion(rec *Record, er *EventReport) []Check {
+	rc, err := ledger.ParseReceipt([]byte(rec.Proof))
+	if err != nil {
+		return []Check{{Rule: RuleInclusion, Expected: "a c2sp.org/tlog-proof@v1 receipt", Found: err.Error(), Detail: "the receipt cannot be read"}}
+	}
+	commit := rec.Commitment()
+	cp, err := v.trust.VerifyReceipt(rc, commit[:])
+	if err != nil {
+		rule := RuleCheckpoint
+		if errors.Is(err, ledger.ErrLeafMismatch) || errors.Is(err, ledger.ErrMalformed) {
+			rule = RuleInclusion
+		}
+		return []Check{{Rule: rule, Found: err.Error(), Detail: "the receipt does not prove this envelope is in a trusted log"}}
+	}
+	er.Log, er.LogIndex = cp.Origin, rc.Index
+	v.checkpoints[cp.Origin] = append(v.checkpoints[cp.Origin], cp)
+	checks := []Check{{Rule: RuleCheckpoint, OK: true}, {Rule: RuleInclusion, OK: true}}
+	if last, ok := v.lastIndex[cp.Origin]; ok && rc.Index <= last {
+		checks = append(checks, Check{Rule: RuleOrder, Expected: fmt.Sprintf("log index after %d", last),
+			Found: fmt.Sprintf("index %d", rc.Index), Detail: "events of one log appear out of log order"})
+	} else {
+		checks = append(checks, Check{Rule: RuleOrder, OK: true})
+	}
+	v.lastIndex[cp.Origin] = rc.Index
+	return checks
+}
+
+// consistency checks that, per log, every checkpoint the receipts cite extends the
+// previous one, using the bundle's consistency proofs.
+func (v *verifier) consistency(proofs []Consistency) []Check {
+	var checks []Check
+	origins := make([]string, 0, len(v.checkpoints))
+	for o := range v.checkpoints {
+		origins = append(origins, o)
+	}
+	sort.Strings(origins)
+	for _, origin := range origins {
+		cps := slices.Clone(v.checkpoints[origin])
+		sort.SliceStable(cps, func(i, j int) bool { return cps[i].Size < cps[j].Size })
+		ok := true
+		for i := 1; i < len(cps); i++ {
+			if c := checkPair(origin, cps[i-1], cps[i], proofs); c != nil {
+				checks, ok = append(checks, *c), false
+			}
+		}
+		if ok {
+			checks = append(checks, Check{Rule: RuleConsistency, OK: true, Detail: fmt.Sprintf("log %s: %d checkpoints consistent", origin, len(cps))})
+		}
+	}
+	return checks
+}
+
+func checkPair(origin string, older, newer *ledger.Checkpoint, proofs []Consistency) *Check {
+	if older.Size == newer.Size {
+		if older.Hash != newer.Hash {
+			return &Check{Rule: RuleConsistency, Expected: older.Hash.String(), Found: newer.Hash.String(),
+				Detail: fmt.Sprintf("log %s: two checkpoints of size %d with different roots (a split view)", origin, older.Size)}
+		}
+		return nil
+	}
+	for _, k := range proofs {
+		if k.Origin != origin || k.OldSize != older.Size || k.NewSize != newer.Size {
+			continue
+		}
+		proof := make([]tlog.Hash, len(k.Proof))
+		for i, h := range k.Proof {
+			raw, _ := base64.StdEncoding.DecodeString(h) // checked by ParseBundle
+			copy(proof[i][:], raw)
+		}
+		if err := ledger.VerifyConsistency(older, newer, proof); err != nil {
+			return &Check{Rule: RuleConsistency, Found: err.Error(),
+				Detail: fmt.Sprintf("log %s: checkpoint %d is not consistent with checkpoint %d", origin, newer.Size, older.Size)}
+		}
+		return nil
+	}
+	return &Check{Rule: RuleConsistency, Expected: fmt.Sprintf("a consistency proof from size %d to %d", older.Size, newer.Size),
+		Found: "none in the bundle", Detail: fmt.Sprintf("log %s: checkpoints cannot be shown consistent", origin)}
+}
+
+func (v *verifier) payloads(ctx context.Context, cfg verifyConfig) ([]Check, error) {
+	var checks []Check
+	for _, p := range cfg.payloads {
+		cs, err := v.payload(ctx, p, cfg.identities)
+		if err != nil {
+			return nil, err
+		}
+		checks = append(checks, cs...)
+	}
+	for _, e := range cfg.evidence {
+		set, _, err := digest.Reader(e.r, digest.SHA512, digest.SHA1, digest.MD5)
+		if err != nil {
+			return nil, fmt.Errorf("reading evidence %s: %w", e.name, err)
+		}
+		checks = append(checks, v.matchPlaintext(e.name, set))
+	}
+	return checks, nil
+}
+
+func (v *verifier) payload(ctx context.Context, p namedReader, ids []age.Identity) ([]Check, error) {
+	h, err := digest.NewHasher()
+	if err != nil {
+		return nil, err
+	}
+	tee := io.TeeReader(p.r, h)
+	var res seal.Result
+	var openErr error
+	if len(ids) > 0 {
+		res, openErr = seal.Open(ctx, io.Discard, tee, ids, seal.WithDigests(digest.SHA512, digest.SHA1, digest.MD5))
+		var nomatch *age.NoIdentityMatchError
+		if errors.As(openErr, &nomatch) {
+			return nil, fmt.Errorf("payload %s: %w", p.name, ErrNoIdentity)
+		}
+	}
+	if _, err := io.Copy(io.Discard, tee); err != nil {
+		return nil, fmt.Errorf("reading payload %s: %w", p.name, err)
+	}
+	size := h.Size()
+	got := h.Sum().SHA256()
+	st, c := v.matchSealed(p.name, got, size)
+	checks := []Check{c}
+	if len(ids) == 0 || st == nil {
+		return checks, nil
+	}
+	if openErr != nil {
+		return append(checks, Check{Rule: RulePlaintext, Subject: p.name, Found: "decryption failed: " + openErr.Error(),
+			Detail: "the payload does not decrypt and authenticate"}), nil
+	}
+	return append(checks, plaintextCheck(p.name, st, res.Plaintext)), nil
+}
+
+// matchSealed finds the item whose current sealed payload has this digest.
+func (v *verifier) matchSealed(name string, got digest.Digest, size int64) (*itemState, Check) {
+	var sealed []*itemState
+	for _, id := range v.chain.order {
+		st := v.chain.items[id]
+		if st.sealed == nil {
+			continue
+		}
+		sealed = append(sealed, st)
+		if st.sealed.Digest["sha256"] == got.Hex() && st.sealed.Size == size {
+			return st, Check{Rule: RulePayload, OK: true, Subject: name, Detail: "matches the sealed payload of item " + id}
+		}
+	}
+	c := Check{Rule: RulePayload, Subject: name, Found: fmt.Sprintf("%s (%d bytes)", got, size),
+		Detail: "the payload is not the sealed payload the chain records: altered, truncated or another file"}
+	if len(sealed) == 1 {
+		c.Expected = fmt.Sprintf("sha256:%s (%d bytes)", sealed[0].sealed.Digest["sha256"], sealed[0].sealed.Size)
+		return sealed[0], c
+	}
+	c.Expected = fmt.Sprintf("the sealed payload of one of %d items", len(sealed))
+	return nil, c
+}
+
+func (v *verifier) matchPlaintext(name string, set digest.Set) Check {
+	var last *itemState
+	for _, id := range v.chain.order {
+		st := v.chain.items[id]
+		if st.digest["sha256"] == set.SHA256().Hex() {
+			return plaintextCheck(name, st, set)
+		}
+		last = st
+	}
+	if len(v.chain.order) == 1 {
+		return plaintextCheck(name, last, set)
+	}
+	return Check{Rule: RulePlaintext, Subject: name, Found: set.SHA256().String(), Expected: "the digest of one of the bundle's items",
+		Detail: "the evidence matches no item"}
+}
+
+func plaintextCheck(name string, st *itemState, set digest.Set) Check {
+	if matchDigests(st.digest, set.Map()) {
+		return Check{Rule: RulePlaintext, OK: true, Subject: name, Detail: "matches the digest of item " + st.id}
+	}
+	return Check{Rule: RulePlaintext, Subject: name, Expected: digestString(st.digest), Found: digestString(set.Map()),
+		Detail: "the evidence does not match item " + st.id + "'s digest"}
+}

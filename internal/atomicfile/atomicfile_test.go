@@ -1,0 +1,148 @@
+package atomicfile
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func dirEntries(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestWrite(t *testing.T) {
+	errFill := errors.New("fill failed")
+	tests := []struct {
+		name     string
+		existing string // content of path before Write; "" = absent
+		fill     func(w io.Writer) error
+		wantErr  error
+		want     string // content of path after
+	}{
+		{"new file", "", func(w io.Writer) error { _, err := io.WriteString(w, "hello"); return err }, nil, "hello"},
+		{"replaces existing", "old", func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }, nil, "new"},
+		{"empty content", "", func(w io.Writer) error { return nil }, nil, ""},
+		{"fill error leaves no file", "", func(w io.Writer) error { _, _ = io.WriteString(w, "partial"); return errFill }, errFill, "<absent>"},
+		{"fill error keeps existing", "old", func(w io.Writer) error { _, _ = io.WriteString(w, "partial"); return errFill }, errFill, "old"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "out.bin")
+			if tt.existing != "" {
+				require.NoError(t, os.WriteFile(path, []byte(tt.existing), 0o644))
+			}
+			err := Write(path, 0o640, tt.fill)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+			} else {
+				require.NoError(t, err)
+			}
+			got, rerr := os.ReadFile(path)
+			if tt.want == "<absent>" {
+				require.ErrorIs(t, rerr, os.ErrNotExist)
+				require.Empty(t, dirEntries(t, dir))
+				return
+			}
+			require.NoError(t, rerr)
+			require.Equal(t, tt.want, string(got))
+			require.Equal(t, []string{"out.bin"}, dirEntries(t, dir), "no temporary file left behind")
+		})
+	}
+}
+
+func TestWritePermissions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secret")
+	require.NoError(t, Write(path, 0o600, func(w io.Writer) error { return nil }))
+	st, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+}
+
+func TestCreateInvisibleUntilCommit(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "evidence.img")
+	f, err := Create(path, 0o600)
+	require.NoError(t, err)
+	_, err = f.Write([]byte("abc"))
+	require.NoError(t, err)
+	_, err = f.ReadFrom(strings.NewReader("def"))
+	require.NoError(t, err)
+	_, err = os.Stat(path)
+	require.ErrorIs(t, err, os.ErrNotExist, "destination must not exist before Commit")
+	names := dirEntries(t, dir)
+	require.Len(t, names, 1)
+	require.True(t, strings.HasPrefix(names[0], ".evidence.img.tmp-"), names[0])
+
+	require.NoError(t, f.Commit())
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, "abcdef", string(got))
+	require.NoError(t, f.Abort(), "Abort after Commit is a no-op")
+	require.Equal(t, []string{"evidence.img"}, dirEntries(t, dir))
+
+	_, err = f.Write([]byte("x"))
+	require.ErrorIs(t, err, ErrClosed)
+	require.ErrorIs(t, f.Commit(), ErrClosed)
+}
+
+func TestAbort(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x")
+	f, err := Create(path, 0o600)
+	require.NoError(t, err)
+	_, err = f.Write([]byte("data"))
+	require.NoError(t, err)
+	require.NoError(t, f.Abort())
+	require.NoError(t, f.Abort(), "second Abort is a no-op")
+	require.Empty(t, dirEntries(t, dir))
+	require.ErrorIs(t, f.Commit(), ErrClosed)
+}
+
+func TestCreateErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		path string
+	}{
+		{"missing directory", filepath.Join(t.TempDir(), "nope", "file")},
+		{"trailing slash", t.TempDir() + "/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Create(tt.path, 0o600)
+			require.Error(t, err)
+		})
+	}
+}
+
+func TestCommitRenameFailureRemovesTemp(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "target")
+	require.NoError(t, os.Mkdir(path, 0o755)) // a non-empty directory cannot be replaced by a file
+	require.NoError(t, os.WriteFile(filepath.Join(path, "keep"), nil, 0o644))
+	f, err := Create(path, 0o600)
+	require.NoError(t, err)
+	require.Error(t, f.Commit())
+	require.Equal(t, []string{"target"}, dirEntries(t, dir))
+}
+
+func TestCreateRelativePath(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	require.NoError(t, Write("rel.txt", 0o644, func(w io.Writer) error { _, err := io.WriteString(w, "ok"); return err }))
+	got, err := os.ReadFile(filepath.Join(dir, "rel.txt"))
+	require.NoError(t, err)
+	require.Equal(t, "ok", string(got))
+}

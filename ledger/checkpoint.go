@@ -1,0 +1,107 @@
+package ledger
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Checkpoint is a verified C2SP tlog-checkpoint: the state of one log, signed by it.
+// Only [Trust.VerifyCheckpoint] and [Trust.VerifyReceipt] make one; a Checkpoint built by
+// hand proves nothing.
+type Checkpoint struct {
+	// Origin is the log's origin line.
+	Origin string
+	// Size is the number of leaves in the tree.
+	Size uint64
+	// Hash is the RFC 6962 root hash of the tree.
+	Hash tlog.Hash
+	// Note is the signed note, verbatim.
+	Note []byte
+	// Cosigners names the trusted witnesses whose cosignatures verified, in note order.
+	Cosigners []string
+}
+
+// parsedNote is a signed note split into its checkpoint body and signature lines,
+// none of them verified yet.
+type parsedNote struct {
+	origin string
+	size   uint64
+	hash   tlog.Hash
+	sigs   []note.Signature
+}
+
+// parseNote checks the syntax of a signed checkpoint note without verifying signatures.
+func parseNote(msg []byte) (*parsedNote, error) {
+	_, err := note.Open(msg, note.VerifierList())
+	var unverified *note.UnverifiedNoteError
+	if !errors.As(err, &unverified) {
+		// With no known verifiers, Open can only fail as malformed.
+		return nil, fmt.Errorf("parsing checkpoint: not a signed note: %w", ErrMalformed)
+	}
+	n := unverified.Note
+	p, err := parseCheckpointBody(n.Text)
+	if err != nil {
+		return nil, err
+	}
+	p.sigs = n.UnverifiedSigs
+	return p, nil
+}
+
+// parseCheckpointBody parses the tlog-checkpoint body: origin, canonical decimal size,
+// base64 root hash, then zero or more non-empty extension lines, each ending in a newline.
+func parseCheckpointBody(text string) (*parsedNote, error) {
+	if !strings.HasSuffix(text, "\n") {
+		return nil, fmt.Errorf("parsing checkpoint: body does not end in a newline: %w", ErrMalformed)
+	}
+	lines := strings.Split(text[:len(text)-1], "\n")
+	if len(lines) < 3 {
+		return nil, fmt.Errorf("parsing checkpoint: %d body lines, want at least 3 (origin, size, root hash): %w", len(lines), ErrMalformed)
+	}
+	if lines[0] == "" {
+		return nil, fmt.Errorf("parsing checkpoint: empty origin line: %w", ErrMalformed)
+	}
+	size, err := parseDecimal([]byte(lines[1]))
+	if err != nil {
+		return nil, fmt.Errorf("parsing checkpoint: tree size: %v: %w", err, ErrMalformed)
+	}
+	hash, err := decodeHash([]byte(lines[2]))
+	if err != nil {
+		return nil, fmt.Errorf("parsing checkpoint: root hash: %v: %w", err, ErrMalformed)
+	}
+	for i, ext := range lines[3:] {
+		if ext == "" {
+			return nil, fmt.Errorf("parsing checkpoint: empty extension line %d: %w", i+4, ErrMalformed)
+		}
+	}
+	return &parsedNote{origin: lines[0], size: size, hash: hash}, nil
+}
+
+// signedBy reports whether the note carries a signature line claiming v's key.
+func (p *parsedNote) signedBy(v note.Verifier) bool {
+	for _, s := range p.sigs {
+		if s.Name == v.Name() && s.Hash == v.KeyHash() {
+			return true
+		}
+	}
+	return false
+}
+
+// signerNames lists the names on the note's signature lines, for error messages.
+func (p *parsedNote) signerNames() string {
+	if len(p.sigs) == 0 {
+		return "nobody"
+	}
+	var b bytes.Buffer
+	for i, s := range p.sigs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s+%08x", s.Name, s.Hash)
+	}
+	return b.String()
+}

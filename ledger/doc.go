@@ -1,0 +1,55 @@
+// Package ledger is the verifiable, append-only log that evidctl records custody
+// events in, and the offline verifier for what the log hands out.
+//
+// A [Ledger] stores 32-byte leaves: each is a commitment (custody passes the SHA-256 of
+// a DSSE pre-authentication encoding), never case data. [Ledger.Append] returns only when
+// the leaf is covered by a published checkpoint signed by the log, and hands back a
+// [Receipt]. The receipt is self-contained: anyone holding it, the leaf and a [Trust]
+// policy can later prove, offline, that the leaf is in the log.
+//
+// Backends live in sibling packages (ledger/posixlog is the embedded default); this
+// package imports none of them, and the receipt format does not depend on the backend.
+//
+// # Appending and verifying
+//
+//	rcpt, err := l.Append(ctx, commitment[:])
+//	...
+//	trust := &ledger.Trust{Logs: []ledger.Log{{Origin: origin, VerifierKey: vkey}}}
+//	cp, err := trust.VerifyReceipt(rcpt, commitment[:])
+//
+// VerifyReceipt checks, in this order: the checkpoint is well formed; its origin names a
+// log in the policy; the log's key signed it; enough trusted witnesses cosigned it (when
+// the policy sets a quorum); and the inclusion proof leads from the leaf's RFC 6962 hash
+// ([tlog.RecordHash]) at the receipt's index to the checkpoint's root hash.
+//
+// # Receipts
+//
+// A receipt is a C2SP tlog-proof (https://c2sp.org/tlog-proof), text like this:
+//
+//	c2sp.org/tlog-proof@v1
+//	index 4
+//	<base64 SHA-256 hash, one per line: the inclusion path, leaf's sibling first>
+//
+//	<the signed checkpoint note, verbatim>
+//
+// An optional "extra <base64>" line may follow the header; it is opaque and not
+// authenticated. [ParseReceipt] is strict: it rejects a missing header, non-canonical
+// decimals, bad or non-canonical base64, hashes that are not 32 bytes, and trailing
+// garbage. Receipts verify with golang.org/x/mod/sumdb/note and sumdb/tlog alone: the
+// format is public and nothing in it is specific to evidctl.
+//
+// # Checkpoints and consistency
+//
+// A checkpoint is a C2SP tlog-checkpoint (https://c2sp.org/tlog-checkpoint) inside a C2SP
+// signed note: origin line, decimal tree size, base64 root hash, then signatures. Witness
+// cosignatures follow C2SP tlog-cosignature (https://c2sp.org/tlog-cosignature).
+// [Trust.VerifyCheckpoint] opens one; [VerifyConsistency] proves that a newer checkpoint
+// of the same log extends an older one, which is how two receipts issued months apart
+// are shown to come from one append-only history.
+//
+// # Errors
+//
+// Every verification failure wraps one of the sentinels, for errors.Is, and says what was
+// expected and what was found: [ErrMalformed], [ErrUnknownLog], [ErrWrongOrigin],
+// [ErrBadSignature], [ErrQuorum], [ErrLeafMismatch] and [ErrInconsistent].
+package ledger

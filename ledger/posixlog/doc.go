@@ -1,0 +1,46 @@
+// Package posixlog is evidctl's embedded ledger: a C2SP tlog-tiles transparency log in a
+// local directory, kept by Tessera's POSIX storage (github.com/transparency-dev/tessera).
+// It needs no server and no database, several processes may append to one directory at
+// once, and it survives kill -9 at any moment.
+//
+// # Use
+//
+//	vkey, err := posixlog.Init("/var/lib/evidctl/log", "/etc/evidctl/log.key", "evidence.example.org/lab-1")
+//	...
+//	l, err := posixlog.Open(ctx, "/var/lib/evidctl/log", "/etc/evidctl/log.key")
+//	defer l.Close()
+//	rcpt, err := l.Append(ctx, commitment[:]) // returns once a signed checkpoint covers it
+//
+// Put the origin and vkey in the trust policy ([ledger.Trust]) of everyone who verifies.
+//
+// # On disk
+//
+// The log directory is a tlog-tiles log (https://c2sp.org/tlog-tiles), which any static
+// HTTP server can publish as is:
+//
+//	checkpoint          the latest signed checkpoint (C2SP tlog-checkpoint)
+//	tile/<L>/<N>[.p/<W>] Merkle tree tiles
+//	tile/entries/<N>[.p/<W>] entry bundles: the 32-byte leaves themselves
+//	.state/             Tessera's private (not secret) coordination state and lock files
+//
+// The signing key is a golang.org/x/mod/sumdb/note Ed25519 signer key ("PRIVATE+KEY+...")
+// in its own file, mode 0600, which Init and Open refuse to place inside the directory.
+// The log's origin is the key's name.
+//
+// # Concurrency and durability
+//
+// Processes coordinate through fcntl locks on files under .state, as Tessera's POSIX
+// driver does; within one process a directory may be opened once at a time (share the
+// *Log). Every file is written to a temporary name, synced, and renamed, so a crash
+// leaves either the old or the new version: a receipt, once returned, stays valid, and
+// later checkpoints are consistent with it. Temporary files of an interrupted write may be
+// left behind; they are harmless.
+//
+// # Timing
+//
+// Append waits for its leaf's batch (WithBatchMaxAge, default 10 ms), for integration, and
+// for the next checkpoint (WithCheckpointInterval, default and minimum 100 ms), then builds
+// the inclusion proof from the local tiles. Expect about 100-150 ms per Append whatever
+// the load; concurrent Appends share batches and checkpoints, so throughput grows with
+// concurrency. See docs/BENCHMARKS.md.
+package posixlog

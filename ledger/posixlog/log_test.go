@@ -1,0 +1,117 @@
+package posixlog_test
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/transparency-dev/tessera/client"
+
+	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/posixlog"
+)
+
+func TestInitWritesPrivateKeyOutsideLog(t *testing.T) {
+	dir, key, entry := newLogFiles(t)
+	fi, err := os.Stat(key)
+	require.NoError(t, err)
+	require.Equal(t, fs.FileMode(0o600), fi.Mode().Perm())
+	b, err := os.ReadFile(key)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(b), "PRIVATE+KEY+"+entry.Origin+"+"))
+	// The empty tree's checkpoint is published and verifies.
+	cp, err := os.ReadFile(filepath.Join(dir, "checkpoint"))
+	require.NoError(t, err)
+	got, err := (&ledger.Trust{Logs: []ledger.Log{entry}}).VerifyCheckpoint(cp)
+	require.NoError(t, err)
+	require.Zero(t, got.Size)
+	// No secret in the served directory.
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		require.NoError(t, err)
+		if !d.IsDir() {
+			b, err := os.ReadFile(p)
+			require.NoError(t, err)
+			require.NotContains(t, string(b), "PRIVATE+KEY", p)
+		}
+		return nil
+	}))
+}
+
+func TestInitRefuses(t *testing.T) {
+	dir, key, _ := newLogFiles(t)
+	_, err := posixlog.Init(dir, filepath.Join(t.TempDir(), "k"), "evidctl.test/again")
+	require.ErrorIs(t, err, fs.ErrExist, "a directory that holds a log")
+	_, err = posixlog.Init(filepath.Join(t.TempDir(), "new"), key, "evidctl.test/again")
+	require.ErrorIs(t, err, fs.ErrExist, "an existing key file")
+	inside := filepath.Join(t.TempDir(), "log2")
+	_, err = posixlog.Init(inside, filepath.Join(inside, "log.key"), "evidctl.test/inside")
+	require.ErrorContains(t, err, "inside the log directory")
+	_, err = os.Stat(inside)
+	require.ErrorIs(t, err, fs.ErrNotExist, "a failed Init leaves nothing behind")
+	_, err = posixlog.Init(filepath.Join(t.TempDir(), "x"), filepath.Join(t.TempDir(), "k"), "bad origin")
+	require.Error(t, err, "origin with a space")
+}
+
+func TestOpenRefuses(t *testing.T) {
+	dir, key, _ := newLogFiles(t)
+	_, otherKey, _ := newLogFiles(t)
+	ctx := t.Context()
+
+	_, err := posixlog.Open(ctx, dir, otherKey)
+	require.ErrorIs(t, err, ledger.ErrUnknownLog, "the key of another log")
+
+	require.NoError(t, os.Chmod(key, 0o644))
+	_, err = posixlog.Open(ctx, dir, key)
+	require.ErrorIs(t, err, fs.ErrPermission, "a key others can read")
+	require.NoError(t, os.Chmod(key, 0o600))
+
+	_, err = posixlog.Open(ctx, t.TempDir(), key)
+	require.ErrorIs(t, err, fs.ErrNotExist, "a directory without a log")
+
+	_, err = posixlog.Open(ctx, dir, key, posixlog.WithCheckpointInterval(time.Millisecond))
+	require.ErrorContains(t, err, "checkpoint interval")
+
+	l, err := posixlog.Open(ctx, dir, key)
+	require.NoError(t, err)
+	_, err = posixlog.Open(ctx, dir+"/", key)
+	require.ErrorContains(t, err, "already open in this process")
+	require.NoError(t, l.Close())
+}
+
+func TestReopenContinues(t *testing.T) {
+	dir, key, entry := newLogFiles(t)
+	trust := &ledger.Trust{Logs: []ledger.Log{entry}}
+	ctx := t.Context()
+	var receipts []*ledger.Receipt
+	for i := range 3 {
+		l, err := posixlog.Open(ctx, dir, key)
+		require.NoError(t, err)
+		require.Equal(t, entry.VerifierKey, l.VerifierKey())
+		rs, err := l.AppendBatch(ctx, [][]byte{ledgertest.Leaf(string(rune('a' + i))), ledgertest.Leaf(string(rune('A' + i)))})
+		require.NoError(t, err)
+		receipts = append(receipts, rs...)
+		require.NoError(t, l.Close())
+	}
+	l, err := posixlog.Open(ctx, dir, key)
+	require.NoError(t, err)
+	defer l.Close()
+	note, err := l.Checkpoint(ctx)
+	require.NoError(t, err)
+	latest, err := trust.VerifyCheckpoint(note)
+	require.NoError(t, err)
+	require.Equal(t, uint64(6), latest.Size)
+	for i, r := range receipts {
+		require.Equal(t, uint64(i), r.Index)
+		cp, err := trust.VerifyReceipt(r, ledgertest.Leaf(string(rune("aAbBcC"[i]))))
+		require.NoError(t, err)
+		proof, err := l.ConsistencyProof(ctx, cp.Size, latest.Size)
+		require.NoError(t, err)
+		require.NoError(t, ledger.VerifyConsistency(cp, latest, proof))
+	}
+	runFsck(t, client.FileFetcher{Root: dir}, entry)
+}

@@ -1,0 +1,181 @@
+package posixlog_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/transparency-dev/merkle/rfc6962"
+	"github.com/transparency-dev/tessera/api"
+	"github.com/transparency-dev/tessera/client"
+	"github.com/transparency-dev/tessera/fsck"
+	"golang.org/x/mod/sumdb/note"
+	"k8s.io/klog/v2"
+
+	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/posixlog"
+)
+
+// helperEnv selects a helper mode when the test binary is re-executed as a child process.
+const helperEnv = "POSIXLOG_TEST_HELPER"
+
+func TestMain(m *testing.M) {
+	// Tessera logs through klog; keep test output to errors.
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	_ = fs.Set("logtostderr", "false")
+	_ = fs.Set("stderrthreshold", "ERROR")
+	klog.SetOutput(devNull{})
+	if os.Getenv(helperEnv) == "append" {
+		if err := helperAppend(); err != nil {
+			fmt.Fprintln(os.Stderr, "helper:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+type devNull struct{}
+
+func (devNull) Write(p []byte) (int, error) { return len(p), nil }
+
+// helperAppend appends leaves with several workers and records each receipt, fsynced,
+// as "hex(leaf) base64(receipt)\n" in $OUT. It stops after $N leaves, or never if N is 0.
+func helperAppend() error {
+	ctx := context.Background()
+	n, _ := strconv.Atoi(os.Getenv("N"))
+	workers, _ := strconv.Atoi(os.Getenv("WORKERS"))
+	l, err := posixlog.Open(ctx, os.Getenv("DIR"), os.Getenv("KEY"))
+	if err != nil {
+		return err
+	}
+	out, err := os.OpenFile(os.Getenv("OUT"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	var mu sync.Mutex
+	var next int
+	take := func() (int, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		next++
+		return next, n == 0 || next <= n
+	}
+	errs := make(chan error, workers)
+	for range workers {
+		go func() {
+			for i, ok := take(); ok; i, ok = take() {
+				leaf := ledgertest.Leaf(fmt.Sprintf("%s/%d", os.Getenv("PREFIX"), i))
+				r, err := l.Append(ctx, leaf)
+				if err != nil {
+					errs <- err
+					return
+				}
+				line := hex.EncodeToString(leaf) + " " + base64.StdEncoding.EncodeToString([]byte(r.String())) + "\n"
+				mu.Lock()
+				_, err = out.WriteString(line)
+				if err == nil {
+					err = out.Sync()
+				}
+				mu.Unlock()
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return l.Close()
+}
+
+// recorded is one receipt a helper wrote down.
+type recorded struct {
+	leaf    []byte
+	receipt *ledger.Receipt
+}
+
+// readRecorded parses a helper's output, ignoring an incomplete last line (the helper may
+// have been killed while writing it).
+func readRecorded(t *testing.T, path string) []recorded {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	require.NoError(t, err)
+	var out []recorded
+	sc := bufio.NewScanner(strings.NewReader(string(b)))
+	sc.Buffer(nil, 1<<20)
+	complete := strings.LastIndexByte(string(b), '\n') + 1
+	seen := 0
+	for sc.Scan() {
+		seen += len(sc.Bytes()) + 1
+		if seen > complete {
+			break
+		}
+		h, r64, ok := strings.Cut(sc.Text(), " ")
+		require.True(t, ok)
+		leaf, err := hex.DecodeString(h)
+		require.NoError(t, err)
+		text, err := base64.StdEncoding.DecodeString(r64)
+		require.NoError(t, err)
+		r, err := ledger.ParseReceipt(text)
+		require.NoError(t, err)
+		out = append(out, recorded{leaf, r})
+	}
+	return out
+}
+
+// newLogFiles initialises a log and returns its directory, key file and trust entry.
+func newLogFiles(t *testing.T) (dir, key string, entry ledger.Log) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "log")
+	key = filepath.Join(t.TempDir(), "log.key")
+	vkey, err := posixlog.Init(dir, key, "evidctl.test/"+strings.ReplaceAll(t.Name(), "/", "-"))
+	require.NoError(t, err)
+	origin, _, _ := strings.Cut(vkey, "+")
+	return dir, key, ledger.Log{Origin: origin, VerifierKey: vkey}
+}
+
+// runFsck runs Tessera's integrity check over the log directory (or any fetcher).
+func runFsck(t *testing.T, f fsck.Fetcher, entry ledger.Log) {
+	t.Helper()
+	v, err := note.NewVerifier(entry.VerifierKey)
+	require.NoError(t, err)
+	require.NoError(t, fsck.New(entry.Origin, v, f, leafHashes, fsck.Opts{N: 2}).Check(t.Context()))
+}
+
+func leafHashes(bundle []byte) ([][]byte, error) {
+	var eb api.EntryBundle
+	if err := eb.UnmarshalText(bundle); err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(eb.Entries))
+	for i, e := range eb.Entries {
+		out[i] = rfc6962.DefaultHasher.HashLeaf(e)
+	}
+	return out, nil
+}
+
+var _ fsck.Fetcher = client.FileFetcher{}

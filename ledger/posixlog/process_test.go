@@ -1,0 +1,121 @@
+package posixlog_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/transparency-dev/tessera/client"
+
+	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/posixlog"
+)
+
+// helper returns a command that re-executes this test binary as an appending helper.
+func helper(t *testing.T, dir, key, out, prefix string, n, workers int) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"=append", "DIR="+dir, "KEY="+key, "OUT="+out,
+		"PREFIX="+prefix, fmt.Sprint("N=", n), fmt.Sprint("WORKERS=", workers))
+	cmd.Stderr = os.Stderr
+	return cmd
+}
+
+func TestManyProcessesAppend(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	dir, key, entry := newLogFiles(t)
+	const procs, perProc = 4, 40
+	cmds := make([]*exec.Cmd, procs)
+	outs := make([]string, procs)
+	for i := range cmds {
+		outs[i] = filepath.Join(t.TempDir(), "receipts")
+		cmds[i] = helper(t, dir, key, outs[i], fmt.Sprint("proc", i), perProc, 8)
+		require.NoError(t, cmds[i].Start())
+	}
+	for i, c := range cmds {
+		require.NoError(t, c.Wait(), "process %d", i)
+	}
+	var all []recorded
+	for _, o := range outs {
+		rs := readRecorded(t, o)
+		require.Len(t, rs, perProc)
+		all = append(all, rs...)
+	}
+	latest := verifyAll(t, dir, key, entry, all)
+	require.Equal(t, uint64(procs*perProc+1), latest.Size, "every leaf, and the one verifyAll appends")
+	runFsck(t, client.FileFetcher{Root: dir}, entry)
+}
+
+// TestCrashSafety kills an appending process at random moments, many times, and checks
+// that every receipt it handed out stays valid, that the log goes on, and that fsck passes.
+func TestCrashSafety(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills child processes")
+	}
+	dir, key, entry := newLogFiles(t)
+	out := filepath.Join(t.TempDir(), "receipts")
+	const kills = 22
+	before := 0
+	for i := range kills {
+		cmd := helper(t, dir, key, out, fmt.Sprint("run", i), 0, 4)
+		require.NoError(t, cmd.Start())
+		time.Sleep(time.Duration(50+rand.IntN(600)) * time.Millisecond)
+		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+		err := cmd.Wait()
+		require.Error(t, err, "run %d ended before it was killed", i)
+		n := len(readRecorded(t, out))
+		t.Logf("run %d: %d receipts so far", i, n)
+		before = n
+	}
+	all := readRecorded(t, out)
+	require.NotEmpty(t, all, "no receipt was handed out before the kills")
+	require.Equal(t, before, len(all))
+	latest := verifyAll(t, dir, key, entry, all)
+	require.Greater(t, latest.Size, uint64(len(all))-1)
+	runFsck(t, client.FileFetcher{Root: dir}, entry)
+}
+
+// verifyAll reopens the log, appends once more, and checks every recorded receipt: it
+// verifies as issued, the leaf is included under the newest checkpoint, and the newest
+// checkpoint is consistent with the receipt's. It returns the newest checkpoint.
+func verifyAll(t *testing.T, dir, key string, entry ledger.Log, all []recorded) *ledger.Checkpoint {
+	t.Helper()
+	ctx := t.Context()
+	trust := &ledger.Trust{Logs: []ledger.Log{entry}}
+	l, err := posixlog.Open(ctx, dir, key)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, l.Close()) }()
+	final := ledgertest.Leaf("after the last kill")
+	r, err := l.Append(ctx, final)
+	require.NoError(t, err, "appending goes on")
+	latest, err := trust.VerifyReceipt(r, final)
+	require.NoError(t, err)
+
+	consistent := map[uint64]bool{}
+	indices := map[uint64]bool{}
+	for _, rec := range all {
+		cp, err := trust.VerifyReceipt(rec.receipt, rec.leaf)
+		require.NoError(t, err, "receipt for index %d", rec.receipt.Index)
+		require.False(t, indices[rec.receipt.Index], "index %d handed out twice", rec.receipt.Index)
+		indices[rec.receipt.Index] = true
+		path, err := l.InclusionProof(ctx, rec.receipt.Index, latest.Size)
+		require.NoError(t, err)
+		_, err = trust.VerifyReceipt(&ledger.Receipt{Index: rec.receipt.Index, Proof: path, Checkpoint: latest.Note}, rec.leaf)
+		require.NoError(t, err, "index %d under the newest checkpoint", rec.receipt.Index)
+		if !consistent[cp.Size] {
+			proof, err := l.ConsistencyProof(ctx, cp.Size, latest.Size)
+			require.NoError(t, err)
+			require.NoError(t, ledger.VerifyConsistency(cp, latest, proof))
+			consistent[cp.Size] = true
+		}
+	}
+	return latest
+}

@@ -1,0 +1,234 @@
+package ledger
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+
+	fnote "github.com/transparency-dev/formats/note"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Log is one trusted log in a [Trust] policy.
+type Log struct {
+	// Origin is the origin line the log's checkpoints carry.
+	Origin string
+	// VerifierKey is the log's C2SP signed-note verifier key, "name+keyhash+base64"
+	// (Ed25519 from golang.org/x/mod/sumdb/note, or ECDSA).
+	VerifierKey string
+	// Witnesses are the verifier keys of the witnesses whose C2SP tlog-cosignature
+	// cosignatures count toward Quorum. A plain Ed25519 note key is read as the
+	// cosignature/v1 key of the same witness.
+	Witnesses []string
+	// Quorum is how many distinct Witnesses must have cosigned a checkpoint; 0 asks for
+	// none. It may not exceed len(Witnesses).
+	Quorum int
+}
+
+// Trust is a verification policy: the logs whose checkpoints are accepted.
+// The zero Trust accepts nothing.
+type Trust struct {
+	Logs []Log
+}
+
+// VerifyCheckpoint opens a signed checkpoint note and checks it against the policy: the
+// body is a well-formed tlog-checkpoint (else ErrMalformed); its origin names a trusted log
+// (else ErrUnknownLog, or ErrWrongOrigin when another trusted log's key signed it); that
+// log's key signed it (else ErrUnknownLog); every signature line claiming a trusted key
+// verifies (else ErrBadSignature); and at least Quorum trusted witnesses cosigned it (else
+// ErrQuorum). An error in the policy itself is reported as such and wraps no sentinel.
+func (t *Trust) VerifyCheckpoint(msg []byte) (*Checkpoint, error) {
+	p, err := parseNote(msg)
+	if err != nil {
+		return nil, err
+	}
+	l := t.find(p.origin)
+	if l == nil {
+		return nil, t.misattributed(msg, p, fmt.Errorf("verifying checkpoint: no log with origin %q in the trust policy (signed by %s): %w", p.origin, p.signerNames(), ErrUnknownLog))
+	}
+	logV, witnesses, err := l.verifiers()
+	if err != nil {
+		return nil, err
+	}
+	if !p.signedBy(logV) {
+		return nil, t.misattributed(msg, p, fmt.Errorf("verifying checkpoint of %q: not signed by the trusted log key %s+%08x (signed by %s): %w", p.origin, logV.Name(), logV.KeyHash(), p.signerNames(), ErrUnknownLog))
+	}
+	n, err := note.Open(msg, note.VerifierList(append([]note.Verifier{logV}, witnesses...)...))
+	if err != nil {
+		return nil, openError(p.origin, err)
+	}
+	cp := &Checkpoint{Origin: p.origin, Size: p.size, Hash: p.hash, Note: append([]byte(nil), msg...)}
+	for _, s := range n.Sigs {
+		if s.Name != logV.Name() || s.Hash != logV.KeyHash() {
+			cp.Cosigners = append(cp.Cosigners, s.Name)
+		}
+	}
+	if len(cp.Cosigners) < l.Quorum {
+		return nil, fmt.Errorf("verifying checkpoint of %q at size %d: %d of the %d required witness cosignatures (cosigned by %q): %w", p.origin, p.size, len(cp.Cosigners), l.Quorum, cp.Cosigners, ErrQuorum)
+	}
+	return cp, nil
+}
+
+// VerifyReceipt verifies r's checkpoint with [Trust.VerifyCheckpoint], then checks that the
+// inclusion proof leads from leaf, hashed as an RFC 6962 leaf ([tlog.RecordHash]), at
+// r.Index, to the checkpoint's root hash. A path of the wrong length for the index and
+// tree size fails with ErrMalformed; a path that does not reach the root, with
+// ErrLeafMismatch. It returns the verified checkpoint.
+func (t *Trust) VerifyReceipt(r *Receipt, leaf []byte) (*Checkpoint, error) {
+	if r == nil {
+		return nil, fmt.Errorf("verifying receipt: no receipt: %w", ErrMalformed)
+	}
+	cp, err := t.VerifyCheckpoint(r.Checkpoint)
+	if err != nil {
+		return nil, fmt.Errorf("verifying receipt for index %d: %w", r.Index, err)
+	}
+	if r.Index >= cp.Size || cp.Size > math.MaxInt64 {
+		return nil, fmt.Errorf("verifying receipt: index %d is not in the tree of %d leaves of %q: %w", r.Index, cp.Size, cp.Origin, ErrMalformed)
+	}
+	if want := inclusionProofLen(r.Index, cp.Size); len(r.Proof) != want {
+		return nil, fmt.Errorf("verifying receipt: inclusion path has %d hashes, want %d for index %d in a tree of %d leaves: %w", len(r.Proof), want, r.Index, cp.Size, ErrMalformed)
+	}
+	h := tlog.RecordHash(leaf)
+	if err := tlog.CheckRecord(r.Proof, int64(cp.Size), cp.Hash, int64(r.Index), h); err != nil {
+		return nil, fmt.Errorf("verifying receipt: leaf hash %x at index %d does not lead to root %x of %q at size %d: %w", h[:], r.Index, cp.Hash[:], cp.Origin, cp.Size, ErrLeafMismatch)
+	}
+	return cp, nil
+}
+
+// VerifyConsistency checks that newer extends older: both are checkpoints of one log
+// (else ErrWrongOrigin), obtained from [Trust.VerifyCheckpoint] or [Trust.VerifyReceipt],
+// and proof is an RFC 6962 consistency proof from older.Size to newer.Size (as returned by
+// [Ledger.ConsistencyProof]). Any failure to prove it is ErrInconsistent, including an
+// "older" checkpoint that is larger, and two different roots for one size.
+func VerifyConsistency(older, newer *Checkpoint, proof []tlog.Hash) error {
+	if older == nil || newer == nil {
+		return fmt.Errorf("verifying consistency: missing checkpoint: %w", ErrMalformed)
+	}
+	if older.Origin != newer.Origin {
+		return fmt.Errorf("verifying consistency: checkpoints of %q and %q are of different logs: %w", older.Origin, newer.Origin, ErrWrongOrigin)
+	}
+	switch {
+	case older.Size > newer.Size:
+		return fmt.Errorf("verifying consistency of %q: older checkpoint has %d leaves, newer has %d: %w", older.Origin, older.Size, newer.Size, ErrInconsistent)
+	case newer.Size > math.MaxInt64:
+		return fmt.Errorf("verifying consistency of %q: tree size %d is out of range: %w", older.Origin, newer.Size, ErrMalformed)
+	case older.Size == newer.Size && (older.Hash != newer.Hash || len(proof) != 0):
+		return fmt.Errorf("verifying consistency of %q: two roots for size %d: %x and %x: %w", older.Origin, older.Size, older.Hash[:], newer.Hash[:], ErrInconsistent)
+	case older.Size == 0 || older.Size == newer.Size:
+		if len(proof) != 0 {
+			return fmt.Errorf("verifying consistency of %q: want an empty proof from size %d to %d, got %d hashes: %w", older.Origin, older.Size, newer.Size, len(proof), ErrInconsistent)
+		}
+		return nil
+	}
+	if err := tlog.CheckTree(proof, int64(newer.Size), newer.Hash, int64(older.Size), older.Hash); err != nil {
+		return fmt.Errorf("verifying consistency of %q: the tree of %d leaves with root %x does not extend the tree of %d leaves with root %x: %w", older.Origin, newer.Size, newer.Hash[:], older.Size, older.Hash[:], ErrInconsistent)
+	}
+	return nil
+}
+
+// find returns the trusted log with origin, or nil.
+func (t *Trust) find(origin string) *Log {
+	for i := range t.Logs {
+		if t.Logs[i].Origin == origin {
+			return &t.Logs[i]
+		}
+	}
+	return nil
+}
+
+// misattributed returns ErrWrongOrigin (or ErrBadSignature) when another trusted log's key
+// signed a note that names some other origin, and otherwise returns fallback.
+func (t *Trust) misattributed(msg []byte, p *parsedNote, fallback error) error {
+	for _, l := range t.Logs {
+		if l.Origin == p.origin {
+			continue
+		}
+		v, err := newLogVerifier(l.VerifierKey)
+		if err != nil || !p.signedBy(v) {
+			continue
+		}
+		if _, err := note.Open(msg, note.VerifierList(v)); err != nil {
+			return openError(l.Origin, err)
+		}
+		return fmt.Errorf("verifying checkpoint: names origin %q but is signed by the key of trusted log %q: %w", p.origin, l.Origin, ErrWrongOrigin)
+	}
+	return fallback
+}
+
+// openError maps a note.Open failure on a note whose signers are known.
+func openError(origin string, err error) error {
+	var bad *note.InvalidSignatureError
+	if errors.As(err, &bad) {
+		return fmt.Errorf("verifying checkpoint of %q: signature by %s+%08x does not verify: %w", origin, bad.Name, bad.Hash, ErrBadSignature)
+	}
+	return fmt.Errorf("verifying checkpoint of %q: %v: %w", origin, err, ErrMalformed)
+}
+
+// verifiers parses the log's keys and checks the policy entry.
+func (l *Log) verifiers() (note.Verifier, []note.Verifier, error) {
+	logV, err := newLogVerifier(l.VerifierKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("trust policy: log %q: %w", l.Origin, err)
+	}
+	if l.Quorum < 0 || l.Quorum > len(l.Witnesses) {
+		return nil, nil, fmt.Errorf("trust policy: log %q: quorum %d is not between 0 and the %d witnesses", l.Origin, l.Quorum, len(l.Witnesses))
+	}
+	type id struct {
+		name string
+		hash uint32
+	}
+	seen := map[id]bool{{logV.Name(), logV.KeyHash()}: true}
+	ws := make([]note.Verifier, 0, len(l.Witnesses))
+	for i, k := range l.Witnesses {
+		v, err := fnote.NewVerifierForCosignatureV1(k)
+		if err != nil {
+			return nil, nil, fmt.Errorf("trust policy: log %q: witness %d: bad verifier key: %v", l.Origin, i, err)
+		}
+		if seen[id{v.Name(), v.KeyHash()}] {
+			return nil, nil, fmt.Errorf("trust policy: log %q: witness %d (%s) is listed twice", l.Origin, i, v.Name())
+		}
+		seen[id{v.Name(), v.KeyHash()}] = true
+		ws = append(ws, v)
+	}
+	return logV, ws, nil
+}
+
+// newLogVerifier parses a log's note verifier key.
+func newLogVerifier(key string) (note.Verifier, error) {
+	v, err := fnote.NewVerifier(key)
+	if err != nil {
+		return nil, fmt.Errorf("bad verifier key: %v", err)
+	}
+	return v, nil
+}
+
+// inclusionProofLen is the length of the RFC 6962 inclusion path of index in a tree of
+// size leaves (index < size).
+func inclusionProofLen(index, size uint64) int {
+	inner := bits.Len64(index ^ (size - 1))
+	border := bits.OnesCount64(index >> inner)
+	return inner + border
+}
+
+// Validate checks the policy itself: every log's verifier key and witness keys parse,
+// no witness is listed twice, and every quorum is reachable. Verification reports these
+// errors too; Validate lets a tool that writes policies refuse a bad entry early.
+func (t *Trust) Validate() error {
+	seen := map[string]bool{}
+	for i := range t.Logs {
+		l := &t.Logs[i]
+		if l.Origin == "" {
+			return fmt.Errorf("trust policy: log %d has no origin", i+1)
+		}
+		if seen[l.Origin] {
+			return fmt.Errorf("trust policy: log %q is listed twice", l.Origin)
+		}
+		seen[l.Origin] = true
+		if _, _, err := l.verifiers(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
