@@ -127,7 +127,7 @@ func (cs *chainState) apply(commit string, ev *Event) []Violation {
 func (cs *chainState) open(commit string, ev *Event) []Violation {
 	var vs []Violation
 	if old, ok := cs.items[ev.Item.ID]; ok {
-		vs = append(vs, Violation{Rule: RuleChain, Detail: fmt.Sprintf("a %s opens item %s, which already has a chain", ev.Type, ev.Item.ID),
+		vs = append(vs, Violation{Rule: RuleChain, Detail: fmt.Sprintf("%s opens item %s, which already has a chain", article(ev.Type), ev.Item.ID),
 			Expected: "prev " + old.head, Found: "no prev"})
 	}
 	if ev.Type == Derive {
@@ -179,7 +179,7 @@ func (cs *chainState) follow(commit string, ev *Event) []Violation {
 			Expected: "at or after " + st.last.UTC().Format(time.RFC3339Nano), Found: ev.Time.UTC().Format(time.RFC3339Nano)})
 	}
 	if st.closedBy != "" && ev.Type != Note {
-		vs = append(vs, Violation{Rule: RuleClosed, Detail: fmt.Sprintf("a %s after the item's %s", ev.Type, st.closedBy), Expected: "only notes", Found: string(ev.Type)})
+		vs = append(vs, Violation{Rule: RuleClosed, Detail: fmt.Sprintf("%s after the item's %s", article(ev.Type), st.closedBy), Expected: "only notes", Found: string(ev.Type)})
 	}
 	if !matchDigests(st.digest, ev.Item.Digest) {
 		vs = append(vs, Violation{Rule: RuleDigest, Detail: "the item's plaintext digest changed", Expected: digestString(st.digest), Found: digestString(ev.Item.Digest)})
@@ -207,11 +207,11 @@ func (cs *chainState) checkSealed(st *itemState, ev *Event) []Violation {
 	changes := ev.Type == Reseal || (ev.Type == Disclose && st.sealed == nil)
 	switch {
 	case changes && ev.Item.Sealed == nil:
-		return []Violation{{Rule: RuleSealed, Detail: fmt.Sprintf("a %s without a sealed payload", ev.Type)}}
+		return []Violation{{Rule: RuleSealed, Detail: fmt.Sprintf("%s without a sealed payload", article(ev.Type))}}
 	case changes:
 		st.sealed = ev.Item.Sealed
 	case !sameSealed(st.sealed, ev.Item.Sealed):
-		return []Violation{{Rule: RuleSealed, Detail: fmt.Sprintf("the sealed payload changed in a %s (only a reseal may change it)", ev.Type),
+		return []Violation{{Rule: RuleSealed, Detail: fmt.Sprintf("the sealed payload changed in %s (only a reseal may change it)", article(ev.Type)),
 			Expected: sealedString(st.sealed), Found: sealedString(ev.Item.Sealed)}}
 	}
 	return nil
@@ -237,11 +237,11 @@ func (cs *chainState) custodyRules(st *itemState, commit string, ev *Event) []Vi
 
 func (cs *chainState) custodyOf(st *itemState, ev *Event) []Violation {
 	if st.pending != nil {
-		return []Violation{{Rule: RuleCustodian, Detail: fmt.Sprintf("a %s while item %s is in transit; only the recipient's receive may follow", ev.Type, st.id),
+		return []Violation{{Rule: RuleCustodian, Detail: fmt.Sprintf("%s while item %s is in transit; only the recipient's receive may follow", article(ev.Type), st.id),
 			Expected: "receive by " + actorString(st.pending.to), Found: string(ev.Type) + " by " + actorString(ev.Actor)}}
 	}
 	if st.custodian.KeyID != ev.Actor.KeyID {
-		return []Violation{{Rule: RuleCustodian, Detail: fmt.Sprintf("a %s by someone who is not item %s's custodian", ev.Type, st.id),
+		return []Violation{{Rule: RuleCustodian, Detail: fmt.Sprintf("%s by someone who is not item %s's custodian", article(ev.Type), st.id),
 			Expected: actorString(st.custodian), Found: actorString(ev.Actor)}}
 	}
 	return nil
@@ -301,13 +301,24 @@ func sealedString(s *Sealed) string {
 }
 
 func actorString(a Actor) string {
-	s := a.Name
-	if a.Organization != "" {
-		s += " (" + a.Organization
-		if a.Jurisdiction != "" {
-			s += ", " + a.Jurisdiction
-		}
-		s += ")"
+	return partyString(a.Name, a.Organization, a.Jurisdiction) + " key " + shortKey(a.KeyID)
+}
+
+// partyString is "Name (Organization, CC)", leaving out what is empty.
+func partyString(name, org, jurisdiction string) string {
+	if org == "" {
+		return name
 	}
-	return s + " key " + shortKey(a.KeyID)
+	if jurisdiction != "" {
+		org += ", " + jurisdiction
+	}
+	return name + " (" + org + ")"
+}
+
+// article is "a transfer", "an access".
+func article(t EventType) string {
+	if strings.ContainsRune("aeiou", rune(t[0])) {
+		return "an " + string(t)
+	}
+	return "a " + string(t)
 }

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/ledger"
@@ -77,7 +80,7 @@ func (c *Custodian) recordWith(ctx context.Context, b *Bundle, ev *Event, check 
 		return nil, fmt.Errorf("signing %s event: %w", ev.Type, err)
 	}
 	commit := env.Commitment()
-	receipt, err := c.ledger.Append(ctx, commit[:])
+	receipt, err := c.appendEnvelope(ctx, env, commit)
 	if err != nil {
 		return nil, fmt.Errorf("appending %s event to log %s: %w", ev.Type, c.ledger.Origin(), err)
 	}
@@ -91,6 +94,48 @@ func (c *Custodian) recordWith(ctx context.Context, b *Bundle, ev *Event, check 
 	rec := NewRecord(env, string(text))
 	b.Events = append(b.Events, rec)
 	return rec, nil
+}
+
+// appendEnvelope appends the envelope's commitment, handing the whole envelope to
+// ledgers that authenticate appends, and checks that the receipt proves this leaf.
+func (c *Custodian) appendEnvelope(ctx context.Context, env *sign.Envelope, commit [32]byte) (*ledger.Receipt, error) {
+	ea, ok := c.ledger.(ledger.EnvelopeAppender)
+	if !ok {
+		return c.ledger.Append(ctx, commit[:])
+	}
+	data, err := json.Marshal(env)
+	if err != nil {
+		return nil, err
+	}
+	r, err := ea.AppendEnvelope(ctx, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := receiptCovers(r, commit); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// receiptCovers checks, without trusting the log's key, that the receipt's inclusion
+// path leads from this leaf to the root its checkpoint states.
+func receiptCovers(r *ledger.Receipt, commit [32]byte) error {
+	lines := bytes.SplitN(r.Checkpoint, []byte("\n"), 4)
+	if len(lines) < 4 {
+		return errors.New("the log returned a receipt with a malformed checkpoint")
+	}
+	size, err := strconv.ParseUint(string(lines[1]), 10, 64)
+	if err != nil {
+		return errors.New("the log returned a receipt with a malformed checkpoint size")
+	}
+	root, err := tlog.ParseHash(string(lines[2]))
+	if err != nil {
+		return errors.New("the log returned a receipt with a malformed checkpoint root")
+	}
+	if err := tlog.CheckRecord(r.Proof, int64(size), root, int64(r.Index), tlog.RecordHash(commit[:])); err != nil {
+		return fmt.Errorf("the log returned a receipt for another leaf: %w", err)
+	}
+	return nil
 }
 
 // check refuses, before anything is signed, an event the verifier would reject.

@@ -143,7 +143,7 @@ func (p *Policy) AddLog(l TrustedLog) error {
 	}
 	trust := &ledger.Trust{Logs: []ledger.Log{l.ledgerLog()}}
 	if err := trust.Validate(); err != nil {
-		return fmt.Errorf("log %s: %w", l.Origin, err)
+		return err
 	}
 	p.Logs = slices.DeleteFunc(p.Logs, func(o TrustedLog) bool { return o.Origin == l.Origin })
 	p.Logs = append(p.Logs, l)

@@ -194,17 +194,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	return err
 }
 
-func who(e EventReport) string {
-	s := e.Actor
-	if e.Organization != "" {
-		s += " (" + e.Organization
-		if e.Jurisdiction != "" {
-			s += ", " + e.Jurisdiction
-		}
-		s += ")"
-	}
-	return s
-}
+func who(e EventReport) string { return partyString(e.Actor, e.Organization, e.Jurisdiction) }
 
 func timelineNote(e EventReport) string {
 	var parts []string
@@ -216,7 +206,7 @@ func timelineNote(e EventReport) string {
 		parts = append(parts, dir+e.Counterparty)
 	}
 	if e.Legal != nil {
-		parts = append(parts, strings.TrimSpace(fmt.Sprintf("%s %s %s", e.Legal.Kind, e.Legal.Basis, e.Legal.Reference)))
+		parts = append(parts, strings.Join(nonEmpty(string(e.Legal.Kind), e.Legal.Basis, e.Legal.Reference), " "))
 	}
 	if e.Purpose != "" {
 		parts = append(parts, "purpose: "+e.Purpose)
@@ -239,4 +229,14 @@ func quoteIf(s string) string {
 		return ""
 	}
 	return fmt.Sprintf("(%q)", s)
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }

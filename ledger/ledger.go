@@ -67,3 +67,14 @@ var (
 	// ErrClosed: the Ledger has been closed.
 	ErrClosed = errors.New("ledger closed")
 )
+
+// EnvelopeAppender is implemented by ledgers that authenticate what they append, such
+// as a client of a remote `evidctl serve` (ledger/httplog): the server accepts an entry
+// only with the signed DSSE envelope whose commitment it is, and only from a signer on
+// its allow-list. The leaf appended is the envelope's commitment, SHA-256 of its DSSE
+// pre-authentication encoding; the log still never sees the envelope's content beyond
+// what it needs to check the signature. Callers that hold the envelope (custody) use
+// AppendEnvelope when a ledger offers it, and Append otherwise.
+type EnvelopeAppender interface {
+	AppendEnvelope(ctx context.Context, envelope []byte) (*Receipt, error)
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -50,6 +51,9 @@ func (s *session) close() { _ = s.ledger.Close() }
 // open loads the signing key (asking for its password), opens the ledger and returns
 // the custodian.
 func (a *app) open(ctx context.Context, f *signFlags) (*session, error) {
+	if _, err := os.Stat(f.key); err != nil {
+		return nil, fileErr("signing key", f.key, err)
+	}
 	actor, err := f.who.actor(f.key)
 	if err != nil {
 		return nil, err

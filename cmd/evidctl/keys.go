@@ -115,7 +115,7 @@ func or(a, b string) string {
 // passFunc reads a key's password: $EVIDCTL_PASSWORD, else a prompt on the terminal.
 func (a *app) passFunc() sign.PassFunc {
 	return func(confirm bool) ([]byte, error) {
-		if pw, ok := os.LookupEnv("EVIDCTL_PASSWORD"); ok {
+		if pw := os.Getenv("EVIDCTL_PASSWORD"); pw != "" {
 			return []byte(pw), nil
 		}
 		f, ok := a.stdin.(*os.File)

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -30,7 +35,9 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"flipbyte": flipByte,
+			"exitcode":     exitCode,
+			"flipbyte":     flipByte,
+			"tamperbundle": tamperBundle,
 		},
 	})
 }
@@ -55,4 +62,63 @@ func flipByte(ts *testscript.TestScript, neg bool, args []string) {
 	data[off] ^= 0xff
 	ts.Check(os.WriteFile(path, data, 0o644))
 	fmt.Fprintf(ts.Stdout(), "flipped byte %d of %s\n", off, args[0])
+}
+
+// tamperBundle rewrites the description of the first event's item in a bundle, as
+// someone editing the statement (not its signature) would: tamperbundle FILE TEXT.
+func tamperBundle(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: tamperbundle FILE TEXT")
+	}
+	path := ts.MkAbs(args[0])
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	var b map[string]any
+	ts.Check(json.Unmarshal(data, &b))
+	env := b["events"].([]any)[0].(map[string]any)["envelope"].(map[string]any)
+	payload, err := base64.StdEncoding.DecodeString(env["payload"].(string))
+	ts.Check(err)
+	var st map[string]any
+	ts.Check(json.Unmarshal(payload, &st))
+	item := st["predicate"].(map[string]any)["item"].(map[string]any)
+	old, _ := item["description"].(string)
+	item["description"] = args[1]
+	payload, err = json.Marshal(st)
+	ts.Check(err)
+	env["payload"] = base64.StdEncoding.EncodeToString(payload)
+	data, err = json.MarshalIndent(b, "", "  ")
+	ts.Check(err)
+	ts.Check(os.WriteFile(path, data, 0o644))
+	fmt.Fprintf(ts.Stdout(), "description %s -> %s\n", strings.TrimSpace(old), args[1])
+}
+
+// exitCode runs a program as exec does and checks its exit status:
+// exitcode CODE PROGRAM ARGS... Its stdout and stderr are the command's, for the
+// stdout and stderr assertions that follow.
+func exitCode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exitcode CODE PROGRAM ARGS...")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	path, err := exec.LookPath(args[1])
+	ts.Check(err)
+	cmd := exec.Command(path, args[2:]...)
+	cmd.Dir = ts.MkAbs(".")
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "EVIDCTL_HOME", "EVIDCTL_PASSWORD"} {
+		cmd.Env = append(cmd.Env, k+"="+ts.Getenv(k))
+	}
+	cmd.Stdout, cmd.Stderr = ts.Stdout(), ts.Stderr()
+	err = cmd.Run()
+	got := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		got = ee.ExitCode()
+	case err != nil:
+		ts.Fatalf("running %s: %v", args[1], err)
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	}
 }

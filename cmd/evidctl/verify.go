@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/spf13/cobra"
 
@@ -264,14 +263,4 @@ func (a *app) payloadItem(b *custody.Bundle, payload, item string) (custody.Item
 	}
 	return custody.ItemStatus{}, invalidErr(fmt.Errorf("%s is not the sealed payload of any item of the bundle (found %s); nothing was written", payload, got),
 		"run 'evidctl verify' for the details")
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

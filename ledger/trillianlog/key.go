@@ -1,0 +1,112 @@
+package trillianlog
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+)
+
+// keyFilePerm is the only mode Open accepts for a key file.
+const keyFilePerm = 0o600
+
+// writeNewKey generates an Ed25519 note key named origin and writes the signer key to
+// path, which must not exist, with mode 0600. It returns the verifier key.
+func writeNewKey(path, origin string) (string, error) {
+	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
+	if err != nil {
+		return "", fmt.Errorf("generating note key for origin %q: %v", origin, err)
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return "", fmt.Errorf("writing key file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := writeAndSync(tmp, skey+"\n"); err != nil {
+		return "", fmt.Errorf("writing key file: %w", err)
+	}
+	// Link, unlike rename, refuses to replace an existing key.
+	if err := os.Link(tmp.Name(), path); err != nil {
+		return "", fmt.Errorf("writing key file: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		return "", fmt.Errorf("writing key file: %w", err)
+	}
+	return vkey, nil
+}
+
+func writeAndSync(f *os.File, s string) error {
+	err := f.Chmod(keyFilePerm)
+	if err == nil {
+		_, err = f.WriteString(s)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// readKey loads the signer key from path, refusing a file that others may read.
+// It returns the signer and the matching verifier key.
+func readKey(path string) (note.Signer, string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading key file: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, "", fmt.Errorf("key file %s has mode %04o; it must be readable by its owner only (chmod 600): %w", path, fi.Mode().Perm(), fs.ErrPermission)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading key file: %w", err)
+	}
+	skey := strings.TrimSuffix(string(b), "\n")
+	s, err := note.NewSigner(skey)
+	if err != nil {
+		// The error from note never includes the key.
+		return nil, "", fmt.Errorf("key file %s: not a note signer key: %v", path, err)
+	}
+	vkey, err := verifierKey(skey)
+	if err != nil {
+		return nil, "", fmt.Errorf("key file %s: %w", path, err)
+	}
+	return s, vkey, nil
+}
+
+// verifierKey derives the verifier key from an Ed25519 note signer key,
+// "PRIVATE+KEY+name+hash+base64(0x01 || seed)".
+func verifierKey(skey string) (string, error) {
+	parts := strings.SplitN(skey, "+", 5)
+	if len(parts) != 5 {
+		return "", errors.New("not an Ed25519 note signer key")
+	}
+	raw, err := base64.StdEncoding.DecodeString(parts[4])
+	if err != nil || len(raw) != 1+ed25519.SeedSize || raw[0] != 1 {
+		return "", errors.New("not an Ed25519 note signer key")
+	}
+	pub := ed25519.NewKeyFromSeed(raw[1:]).Public().(ed25519.PublicKey)
+	return note.NewEd25519VerifierKey(parts[2], pub)
+}

@@ -1,0 +1,242 @@
+package trillianlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/trillian"
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
+	"golang.org/x/mod/sumdb/tlog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/evidctl/evidctl/ledger"
+)
+
+var _ ledger.Ledger = (*Log)(nil)
+
+// closeTimeout bounds how long Close waits for appends in flight.
+const closeTimeout = 30 * time.Second
+
+// maxQueueRPCs bounds the QueueLeaf calls one AppendBatch has in flight.
+const maxQueueRPCs = 16
+
+// Log is a ledger.Ledger kept by a Trillian log tree. It is safe for concurrent use, and
+// other personalities (processes holding the same note key) may serve the same tree.
+type Log struct {
+	ep     Endpoint
+	vkey   string
+	conn   *grpc.ClientConn
+	client trillian.TrillianLogClient
+	roots  *roots
+
+	bg     context.Context // ends at Close; background polling and waiting appends
+	cancel context.CancelFunc
+	polled sync.WaitGroup
+
+	mu       sync.RWMutex // guards closed; held for reading while entering an operation
+	closed   bool
+	inflight sync.WaitGroup
+}
+
+// Open connects to the Trillian log tree at url ("trillian://HOST:PORT/TREE_ID") and signs
+// its checkpoints with the note key in keyFile (mode 0600, made by Init or NewKey). The
+// tree must exist and be initialised (Init, CreateTree, or Trillian's createtree). Close
+// the Log when done.
+func Open(ctx context.Context, url, keyFile string, opts ...Option) (*Log, error) {
+	ep, err := ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	cfg := defaults()
+	if err := cfg.apply(opts); err != nil {
+		return nil, fmt.Errorf("opening %s: %w", ep, err)
+	}
+	signer, vkey, err := readKey(keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", ep, err)
+	}
+	conn, err := dial(ep.Addr, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", ep, err)
+	}
+	client := trillian.NewTrillianLogClient(conn)
+	l := &Log{ep: ep, vkey: vkey, conn: conn, client: client, roots: &roots{
+		client: client, treeID: ep.TreeID, origin: signer.Name(), signer: signer,
+		waiting: map[[32]byte][]chan found{},
+	}}
+	if _, err := l.roots.refresh(ctx); err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("opening %s: is the tree created and initialised? %w", ep, err)
+	}
+	l.bg, l.cancel = context.WithCancel(context.Background())
+	l.polled.Go(func() { l.pollLoop(cfg.pollInterval) })
+	return l, nil
+}
+
+// pollLoop looks for integrated leaves while appends wait, until Close.
+func (l *Log) pollLoop(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.bg.Done():
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(l.bg, 10*time.Second)
+		_ = l.roots.poll(ctx) // appends keep waiting; the next tick tries again
+		cancel()
+	}
+}
+
+// Origin implements [ledger.Ledger]: the note key's name.
+func (l *Log) Origin() string { return l.roots.origin }
+
+// VerifierKey returns the note verifier key of the personality's key, for trust policies
+// ([ledger.Log].VerifierKey).
+func (l *Log) VerifierKey() string { return l.vkey }
+
+// Endpoint returns the log server address and tree id.
+func (l *Log) Endpoint() Endpoint { return l.ep }
+
+// Append implements [ledger.Ledger]. It queues leaf (QueueLeaf), waits until the signer
+// has integrated it, and returns its receipt under a checkpoint signed for that log root.
+// A leaf already in the tree is not an error: its existing entry's receipt is returned.
+func (l *Log) Append(ctx context.Context, leaf []byte) (*ledger.Receipt, error) {
+	rs, err := l.AppendBatch(ctx, [][]byte{leaf})
+	if err != nil {
+		return nil, err
+	}
+	return rs[0], nil
+}
+
+// AppendBatch implements [ledger.Ledger]. The leaves are queued concurrently and usually
+// share one log root.
+func (l *Log) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
+	for i, leaf := range leaves {
+		if len(leaf) != ledger.LeafSize {
+			return nil, fmt.Errorf("appending leaf %d: %d bytes, want a %d-byte commitment: %w", i, len(leaf), ledger.LeafSize, ledger.ErrMalformed)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := l.enter(); err != nil {
+		return nil, err
+	}
+	defer l.inflight.Done()
+	out := make([]*ledger.Receipt, len(leaves))
+	errs := make([]error, len(leaves))
+	sem := make(chan struct{}, maxQueueRPCs)
+	var wg sync.WaitGroup
+	for i, leaf := range leaves {
+		wg.Go(func() {
+			out[i], errs[i] = l.appendOne(ctx, [32]byte(leaf), sem)
+			if errs[i] != nil && len(leaves) > 1 {
+				errs[i] = fmt.Errorf("leaf %d of %d: %w", i+1, len(leaves), errs[i])
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return out, fmt.Errorf("appending to %s: %w", l.Origin(), err)
+	}
+	return out, nil
+}
+
+// appendOne queues one leaf and waits for its receipt; sem bounds the QueueLeaf calls.
+func (l *Log) appendOne(ctx context.Context, leaf [32]byte, sem chan struct{}) (*ledger.Receipt, error) {
+	ch, done := l.roots.wait(leaf)
+	defer done()
+	sem <- struct{}{}
+	resp, err := l.client.QueueLeaf(ctx, &trillian.QueueLeafRequest{
+		LogId: l.ep.TreeID, Leaf: &trillian.LogLeaf{LeafValue: leaf[:]},
+	})
+	<-sem
+	if err != nil {
+		return nil, fmt.Errorf("queueing leaf: %w", err)
+	}
+	if status.FromProto(resp.GetQueuedLeaf().GetStatus()).Code() == codes.AlreadyExists {
+		if r, err := l.existing(ctx, leaf); r != nil || err != nil {
+			return r, err
+		}
+	}
+	select {
+	case f := <-ch:
+		return l.receipt(ctx, leaf, f.index, f.root)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for integration (the leaf may still be logged): %w", ctx.Err())
+	case <-l.bg.Done():
+		return nil, fmt.Errorf("waiting for integration: %w", ledger.ErrClosed)
+	}
+}
+
+// existing returns the receipt of a leaf Trillian already holds, or nil if it is queued
+// but not yet integrated.
+func (l *Log) existing(ctx context.Context, leaf [32]byte) (*ledger.Receipt, error) {
+	cur, err := l.roots.refresh(ctx)
+	if err != nil || cur.size == 0 {
+		return nil, err
+	}
+	resp, err := l.client.GetInclusionProofByHash(ctx, &trillian.GetInclusionProofByHashRequest{
+		LogId: l.ep.TreeID, LeafHash: rfc6962.DefaultHasher.HashLeaf(leaf[:]), TreeSize: int64(cur.size), OrderBySequence: true,
+	})
+	if status.Code(err) == codes.NotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("finding existing leaf: %w", err)
+	}
+	var first *trillian.Proof
+	for _, p := range resp.GetProof() {
+		if first == nil || p.GetLeafIndex() < first.GetLeafIndex() {
+			first = p
+		}
+	}
+	if first == nil {
+		return nil, nil
+	}
+	return l.check(leaf, uint64(first.GetLeafIndex()), first.GetHashes(), cur)
+}
+
+// receipt fetches the inclusion proof of the leaf at index under root and checks it.
+func (l *Log) receipt(ctx context.Context, leaf [32]byte, index uint64, r *root) (*ledger.Receipt, error) {
+	resp, err := l.client.GetInclusionProof(ctx, &trillian.GetInclusionProofRequest{
+		LogId: l.ep.TreeID, LeafIndex: int64(index), TreeSize: int64(r.size),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inclusion proof for index %d at size %d: %w", index, r.size, err)
+	}
+	return l.check(leaf, index, resp.GetProof().GetHashes(), r)
+}
+
+// check verifies an inclusion path from Trillian against the checked root before the
+// personality hands out a receipt carrying its signature.
+func (l *Log) check(leaf [32]byte, index uint64, path [][]byte, r *root) (*ledger.Receipt, error) {
+	err := proof.VerifyInclusion(rfc6962.DefaultHasher, index, r.size, rfc6962.DefaultHasher.HashLeaf(leaf[:]), path, r.hash[:])
+	if err != nil {
+		return nil, fmt.Errorf("trillian's inclusion proof for index %d at size %d does not verify: %v", index, r.size, err)
+	}
+	hashes, err := toHashes(path)
+	if err != nil {
+		return nil, err
+	}
+	return &ledger.Receipt{Index: index, Proof: hashes, Checkpoint: r.note}, nil
+}
+
+func toHashes(path [][]byte) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(path))
+	for i, h := range path {
+		if len(h) != tlog.HashSize {
+			return nil, fmt.Errorf("proof node %d is %d bytes, want %d: %w", i, len(h), tlog.HashSize, ledger.ErrMalformed)
+		}
+		out[i] = tlog.Hash(h)
+	}
+	return out, nil
+}

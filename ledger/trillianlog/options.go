@@ -1,0 +1,58 @@
+package trillianlog
+
+import (
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc"
+)
+
+// Option configures Open, CreateTree and Init.
+type Option func(*config)
+
+type config struct {
+	pollInterval time.Duration
+	dialOptions  []grpc.DialOption
+	displayName  string
+	maxRoot      time.Duration
+}
+
+// DefaultPollInterval is how often appends waiting for integration read the log root.
+// Trillian's signer integrates every 100 ms by default (--sequencer_interval), so an
+// Append typically returns 100-200 ms after it was queued.
+const DefaultPollInterval = 20 * time.Millisecond
+
+func defaults() config {
+	return config{pollInterval: DefaultPollInterval, displayName: "evidctl"}
+}
+
+func (c *config) apply(opts []Option) error {
+	for _, o := range opts {
+		o(c)
+	}
+	if c.pollInterval <= 0 {
+		return fmt.Errorf("poll interval %v is not positive", c.pollInterval)
+	}
+	if c.maxRoot < 0 {
+		return fmt.Errorf("max root duration %v is negative", c.maxRoot)
+	}
+	return nil
+}
+
+// WithPollInterval sets how often appends waiting for integration read the log root.
+func WithPollInterval(d time.Duration) Option { return func(c *config) { c.pollInterval = d } }
+
+// WithDialOptions sets the gRPC dial options used to reach Trillian, in place of the
+// default (plain-text transport, for a Trillian on loopback or a private network). Pass
+// grpc.WithTransportCredentials(credentials.NewTLS(...)) to reach it over TLS.
+func WithDialOptions(opts ...grpc.DialOption) Option {
+	return func(c *config) { c.dialOptions = opts }
+}
+
+// WithDisplayName sets the display name of a tree made by CreateTree or Init.
+func WithDisplayName(name string) Option { return func(c *config) { c.displayName = name } }
+
+// WithMaxRootDuration makes the signer of a tree made by CreateTree or Init produce a new
+// log root at least this often even when nothing is appended. The default, 0, means
+// never: a root only when leaves arrive, which keeps the tree's history small.
+func WithMaxRootDuration(d time.Duration) Option { return func(c *config) { c.maxRoot = d } }
