@@ -1,0 +1,258 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/evidctl/evidctl/crypto/sign"
+	"github.com/evidctl/evidctl/ledger"
+)
+
+// Media types of the API.
+const (
+	// EnvelopeType is the media type of an append body: a DSSE envelope as JSON.
+	EnvelopeType = "application/vnd.dsse.envelope.v1+json"
+	// LeafType is the media type of a bare 32-byte leaf, accepted only by a server with
+	// WithLeafAppendsUnsafe.
+	LeafType = "application/octet-stream"
+	// ReceiptType is the media type of an append's answer: C2SP tlog-proof text.
+	ReceiptType = "text/x.tlog-proof; charset=utf-8"
+	// CheckpointType is the media type of a checkpoint: a C2SP signed note.
+	CheckpointType = "text/plain; charset=utf-8"
+	// ProofType is the media type of a proof: one base64 hash per line.
+	ProofType = "text/plain; charset=utf-8"
+)
+
+// Handler serves one ledger. Make it with New.
+type Handler struct {
+	l     ledger.Ledger
+	allow []*sign.Verifier
+	cfg   config
+	slots chan struct{} // one per append in flight
+	mux   *http.ServeMux
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+// tileDirer is a ledger kept in a local tlog-tiles directory (ledger/posixlog).
+type tileDirer interface{ Dir() string }
+
+// New returns the HTTP handler serving l. An append is accepted only as a DSSE envelope
+// with a valid signature by one of the keys in allow; with an empty allow list the server
+// is read-only. See the package documentation for the API.
+func New(l ledger.Ledger, allow []*sign.Verifier, opts ...Option) (*Handler, error) {
+	cfg := defaults()
+	if err := cfg.apply(opts); err != nil {
+		return nil, fmt.Errorf("ledger server: %w", err)
+	}
+	for i, v := range allow {
+		if v == nil {
+			return nil, fmt.Errorf("ledger server: allowed signer %d is nil", i)
+		}
+	}
+	if d, ok := l.(tileDirer); ok && cfg.tilesDir == "" {
+		cfg.tilesDir = d.Dir()
+	}
+	h := &Handler{l: l, allow: allow, cfg: cfg, slots: make(chan struct{}, cfg.maxInflight), mux: http.NewServeMux()}
+	h.mux.HandleFunc("POST /append", h.append)
+	h.mux.HandleFunc("GET /checkpoint", h.checkpoint)
+	h.mux.HandleFunc("GET /proof/inclusion", h.inclusion)
+	h.mux.HandleFunc("GET /proof/consistency", h.consistency)
+	if cfg.tilesDir != "" {
+		if _, err := os.Stat(cfg.tilesDir); err != nil {
+			return nil, fmt.Errorf("ledger server: tiles: %w", err)
+		}
+		h.mux.Handle("GET /tile/", tiles(cfg.tilesDir))
+	}
+	return h, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	h.mux.ServeHTTP(w, r)
+}
+
+// checkpoint serves GET /checkpoint: the latest signed checkpoint.
+func (h *Handler) checkpoint(w http.ResponseWriter, r *http.Request) {
+	cp, err := h.l.Checkpoint(r.Context())
+	if err != nil {
+		h.backendError(w, r, "reading checkpoint", err)
+		return
+	}
+	w.Header().Set("Content-Type", CheckpointType)
+	w.Header().Set("Cache-Control", "no-cache")
+	_, _ = w.Write(cp)
+}
+
+// inclusion serves GET /proof/inclusion?index=I&size=N.
+func (h *Handler) inclusion(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	index, err1 := parseUint(q, "index")
+	size, err2 := parseUint(q, "size")
+	if err := errors.Join(err1, err2); err != nil {
+		refuse(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if index >= size {
+		refuse(w, http.StatusBadRequest, fmt.Sprintf("index %d is not below size %d", index, size))
+		return
+	}
+	if !h.sizeKnown(w, r, size) {
+		return
+	}
+	p, err := h.l.InclusionProof(r.Context(), index, size)
+	if err != nil {
+		h.backendError(w, r, "inclusion proof", err)
+		return
+	}
+	writeProof(w, p)
+}
+
+// consistency serves GET /proof/consistency?old=M&new=N.
+func (h *Handler) consistency(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	oldSize, err1 := parseUint(q, "old")
+	newSize, err2 := parseUint(q, "new")
+	if err := errors.Join(err1, err2); err != nil {
+		refuse(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if oldSize > newSize {
+		refuse(w, http.StatusBadRequest, fmt.Sprintf("old size %d is above new size %d", oldSize, newSize))
+		return
+	}
+	if !h.sizeKnown(w, r, newSize) {
+		return
+	}
+	p, err := h.l.ConsistencyProof(r.Context(), oldSize, newSize)
+	if err != nil {
+		h.backendError(w, r, "consistency proof", err)
+		return
+	}
+	writeProof(w, p)
+}
+
+// sizeKnown answers 400 and returns false when size is beyond the latest checkpoint, so
+// that a backend error on a size that exists is not mistaken for bad input.
+func (h *Handler) sizeKnown(w http.ResponseWriter, r *http.Request, size uint64) bool {
+	cp, err := h.l.Checkpoint(r.Context())
+	if err != nil {
+		h.backendError(w, r, "reading checkpoint", err)
+		return false
+	}
+	lines := bytes.SplitN(cp, []byte("\n"), 3)
+	have, err := strconv.ParseUint(string(lines[min(1, len(lines)-1)]), 10, 64)
+	if err != nil {
+		h.backendError(w, r, "reading checkpoint", fmt.Errorf("checkpoint size: %w", err))
+		return false
+	}
+	if size > have {
+		refuse(w, http.StatusBadRequest, fmt.Sprintf("size %d is beyond the latest checkpoint's %d", size, have))
+		return false
+	}
+	return true
+}
+
+func parseUint(q map[string][]string, name string) (uint64, error) {
+	v := q[name]
+	if len(v) != 1 {
+		return 0, fmt.Errorf("want exactly one %s parameter", name)
+	}
+	n, err := strconv.ParseUint(v[0], 10, 64)
+	if err != nil || strconv.FormatUint(n, 10) != v[0] {
+		return 0, fmt.Errorf("%s %q is not a canonical decimal number", name, v[0])
+	}
+	return n, nil
+}
+
+func writeProof(w http.ResponseWriter, p []tlog.Hash) {
+	var b strings.Builder
+	for _, h := range p {
+		b.WriteString(h.String())
+		b.WriteByte('\n')
+	}
+	w.Header().Set("Content-Type", ProofType)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// tiles serves the tlog-tiles directory's tile/ tree, files only (no listings, nothing
+// outside tile/, not .state/).
+func tiles(dir string) http.Handler {
+	files := http.FileServerFS(filesOnly{os.DirFS(dir)})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, ".p/") {
+			w.Header().Set("Cache-Control", "no-cache") // a partial tile is replaced as it fills
+		} else {
+			w.Header().Set("Cache-Control", "public, max-age=604800, immutable")
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		files.ServeHTTP(w, r)
+	})
+}
+
+// filesOnly hides directories, so that the file server lists nothing.
+type filesOnly struct{ fs.FS }
+
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		_ = file.Close()
+		return nil, fs.ErrNotExist
+	}
+	return file, nil
+}
+
+// refuse answers a request the server will not carry out, with a one-line reason.
+func refuse(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(msg + "\n"))
+}
+
+// backendError answers a failure of the ledger: 429 or 503 with Retry-After when it is
+// overload or a passing outage, 500 otherwise (logged).
+func (h *Handler) backendError(w http.ResponseWriter, r *http.Request, doing string, err error) {
+	if r.Context().Err() != nil {
+		return // the client has gone
+	}
+	code, retry := classify(err)
+	if retry > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(retry))
+	}
+	if code == http.StatusInternalServerError {
+		h.cfg.logger.Error("ledger server: backend failure", "doing", doing, "path", r.URL.Path, "err", err)
+		refuse(w, code, doing+": internal error")
+		return
+	}
+	refuse(w, code, doing+": "+err.Error())
+}
+
+var errAppendTimeout = errors.New("not yet integrated in time")
+
+// classify maps a ledger error to an HTTP status and a Retry-After in seconds (0: none).
+func classify(err error) (int, int) {
+	switch {
+	case isPushback(err):
+		return http.StatusTooManyRequests, 1
+	case errors.Is(err, errAppendTimeout), errors.Is(err, ledger.ErrClosed), isUnavailable(err):
+		return http.StatusServiceUnavailable, 1
+	case errors.Is(err, ledger.ErrMalformed):
+		return http.StatusBadRequest, 0
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return http.StatusServiceUnavailable, 1
+	}
+	return http.StatusInternalServerError, 0
+}

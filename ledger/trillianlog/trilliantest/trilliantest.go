@@ -1,0 +1,128 @@
+// Package trilliantest gives tests a real Trillian log in one call: an in-process Trillian
+// (log server, admin server and sequencer over loopback gRPC, on memory storage) that needs
+// nothing installed, or the trillian_log_server and trillian_log_signer processes that
+// scripts/trillian/up.sh starts on MariaDB, named by $EVIDCTL_TRILLIAN.
+//
+//	func TestSomething(t *testing.T) {
+//		l, entry := trilliantest.NewLog(t, trilliantest.InProcess(t))
+//		trust := &ledger.Trust{Logs: []ledger.Log{entry}}
+//		...
+//	}
+//
+// Every NewLog creates a fresh tree with its own note key, so tests sharing one Trillian do
+// not see each other's leaves.
+package trilliantest
+
+import (
+	"context"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/trillian/extension"
+	"github.com/google/trillian/quota"
+	"github.com/google/trillian/storage/memory"
+	"github.com/google/trillian/testonly/integration"
+	"github.com/stretchr/testify/require"
+	"k8s.io/klog/v2"
+
+	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/trillianlog"
+)
+
+// EnvVar names the process Trillian to test against: "HOST:PORT" of trillian_log_server's
+// gRPC endpoint, optionally followed by "/TREE_ID" of a tree made by up.sh.
+const EnvVar = "EVIDCTL_TRILLIAN"
+
+// SequencerInterval is how often the in-process Trillian integrates queued leaves.
+const SequencerInterval = 10 * time.Millisecond
+
+var inProcess struct {
+	once sync.Once
+	addr string
+	err  error
+}
+
+// InProcess starts, once per test binary, an in-process Trillian on memory storage and
+// returns the address of its gRPC endpoint (log and admin APIs). It lives until the test
+// binary exits.
+func InProcess(t testing.TB) string {
+	t.Helper()
+	inProcess.once.Do(func() {
+		quietKlog()
+		integration.SequencerInterval = SequencerInterval
+		ts := memory.NewTreeStorage()
+		reg := extension.Registry{
+			AdminStorage: memory.NewAdminStorage(ts),
+			LogStorage:   memory.NewLogStorage(ts, nil),
+			QuotaManager: quota.Noop(),
+		}
+		env, err := integration.NewLogEnvWithRegistry(context.Background(), 2, reg)
+		if err == nil {
+			inProcess.addr = env.Address
+		}
+		inProcess.err = err
+	})
+	require.NoError(t, inProcess.err, "starting in-process Trillian")
+	return inProcess.addr
+}
+
+// FromEnv returns the address of the process Trillian named by $EVIDCTL_TRILLIAN, and the
+// tree id given there (0 if none). It skips the test when the variable is not set.
+func FromEnv(t testing.TB) (addr string, treeID int64) {
+	t.Helper()
+	v := os.Getenv(EnvVar)
+	if v == "" {
+		t.Skipf("$%s is not set: no process Trillian to test against (run scripts/trillian/ci.sh, or scripts/trillian/up.sh and source its env file)", EnvVar)
+	}
+	addr, tree, ok := strings.Cut(v, "/")
+	if !ok {
+		return addr, 0
+	}
+	ep, err := trillianlog.ParseURL(trillianlog.Scheme + "://" + v)
+	require.NoError(t, err, "$%s=%q: want HOST:PORT or HOST:PORT/TREE_ID", EnvVar, v)
+	_ = tree
+	return ep.Addr, ep.TreeID
+}
+
+// NewLog creates a tree on the Trillian at addr and a note key for it in a temporary
+// directory, opens the log, and closes it when the test ends. It returns the log and the
+// trust-policy entry that verifies it.
+func NewLog(t testing.TB, addr string, opts ...trillianlog.Option) (*trillianlog.Log, ledger.Log) {
+	t.Helper()
+	key := filepath.Join(t.TempDir(), "trillian.key")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ep, vkey, err := trillianlog.Init(ctx, addr, key, "evidctl.test/trillian/"+sanitize(t.Name()))
+	require.NoError(t, err)
+	l, err := trillianlog.Open(ctx, ep.String(), key, opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, l.Close()) })
+	return l, ledger.Log{Origin: l.Origin(), VerifierKey: vkey}
+}
+
+// sanitize makes a test name usable in an origin (no spaces, no '+').
+func sanitize(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if c <= ' ' || c == '+' || c >= 0x7f {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// quietKlog stops the in-process Trillian's informational logging to stderr.
+func quietKlog() {
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	_ = fs.Set("logtostderr", "false")
+	_ = fs.Set("alsologtostderr", "false")
+	_ = fs.Set("stderrthreshold", "FATAL")
+	klog.SetOutput(io.Discard)
+}
