@@ -102,5 +102,6 @@ func TestBundleGrowsLinearly(t *testing.T) {
 		return float64(len(data)) / float64(n)
 	}
 	small, large := per(50), per(400)
+	t.Logf("bundle bytes per event: %.0f at 50 events, %.0f at 400 events", small, large)
 	require.Less(t, large, small*1.25, "bytes/event: %d events %.0f, %d events %.0f", 50, small, 400, large)
 }

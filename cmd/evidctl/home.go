@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/ledgerurl"
 	"github.com/evidctl/evidctl/ledger/posixlog"
 )
 
@@ -30,14 +31,16 @@ const (
 
 // homeFlags are the flags that say where the home and the ledger are.
 type homeFlags struct {
-	home   string
-	ledger string
+	home      string
+	ledger    string
+	ledgerKey string
 }
 
 func (h *homeFlags) register(cmd *cobra.Command, withLedger bool) {
 	cmd.Flags().StringVar(&h.home, "home", "", "evidctl home directory (default $EVIDCTL_HOME, else ~/.evidctl)")
 	if withLedger {
-		cmd.Flags().StringVar(&h.ledger, "ledger", "", "ledger to append to: an evidctl home directory (default: the home's embedded log)")
+		cmd.Flags().StringVar(&h.ledger, "ledger", "", "ledger to append to: an evidctl home directory, http(s)://HOST[:PORT] of 'evidctl serve', or trillian://HOST:PORT/TREE_ID (default: the home's embedded log)")
+		cmd.Flags().StringVar(&h.ledgerKey, "ledger-key", "", "note signing key of a trillian:// ledger's checkpoints")
 	}
 }
 
@@ -56,12 +59,13 @@ func (h *homeFlags) dir() (string, error) {
 	return filepath.Join(u, ".evidctl"), nil
 }
 
-// ledgerSpec is a parsed --ledger value. Only embedded logs (a home directory) exist
-// today; URLs (http(s)://, trillian://) are recognised so that they can be added.
+// ledgerSpec is a parsed --ledger value: an evidctl home directory (its embedded log),
+// a ledger server (http(s)://) or a Trillian tree (trillian://).
 type ledgerSpec struct {
 	scheme string // "dir", "http", "https", "trillian"
 	dir    string // for "dir": the home directory holding log/ and log.key
 	url    string
+	key    string // for "trillian": the note signing key file
 }
 
 // ledgerSpec parses --ledger (default: the home's embedded log) without any I/O.
@@ -74,17 +78,30 @@ func (h *homeFlags) ledgerSpec() (ledgerSpec, error) {
 	if i := strings.Index(v, "://"); i > 0 {
 		scheme := strings.ToLower(v[:i])
 		switch scheme {
-		case "http", "https", "trillian":
-			return ledgerSpec{}, usageErr(fmt.Sprintf("--ledger %s: %s ledgers are not supported yet", v, scheme),
-				"use an evidctl home directory made by 'evidctl init' (its embedded log)")
+		case "http", "https":
+			return ledgerSpec{scheme: scheme, url: v}, nil
+		case "trillian":
+			if h.ledgerKey == "" {
+				return ledgerSpec{}, usageErr(fmt.Sprintf("--ledger %s: a Trillian ledger needs --ledger-key", v),
+					"pass the note key file that signs this tree's checkpoints")
+			}
+			return ledgerSpec{scheme: scheme, url: v, key: h.ledgerKey}, nil
 		}
-		return ledgerSpec{}, usageErr(fmt.Sprintf("--ledger %s: unknown scheme %q", v, scheme), "give an evidctl home directory")
+		return ledgerSpec{}, usageErr(fmt.Sprintf("--ledger %s: unknown scheme %q", v, scheme),
+			"give an evidctl home directory, http(s)://HOST:PORT or trillian://HOST:PORT/TREE_ID")
 	}
 	return ledgerSpec{scheme: "dir", dir: v}, nil
 }
 
 // openLedger opens the ledger the spec names. Close it when done.
 func openLedger(ctx context.Context, spec ledgerSpec) (ledger.Ledger, error) {
+	if spec.scheme != "dir" {
+		l, err := ledgerurl.Open(ctx, spec.url, ledgerurl.WithKeyFile(spec.key))
+		if err != nil {
+			return nil, failErr(err, "check that the ledger server or Trillian is running and reachable")
+		}
+		return l, nil
+	}
 	logDir, keyFile := filepath.Join(spec.dir, homeLogDir), filepath.Join(spec.dir, homeLogKey)
 	if _, err := os.Stat(keyFile); err != nil {
 		return nil, failErr(fmt.Errorf("no embedded log in %s (missing %s)", spec.dir, keyFile),

@@ -92,7 +92,7 @@ Exit codes: 0 ok or valid, 1 verification failed, 2 usage or I/O error.`,
 		a.accessCommand(), a.deriveCommand(),
 		a.closeCommand("return"), a.closeCommand("dispose"), a.noteCommand(),
 		a.verifyCommand(), a.decryptCommand(), a.showCommand(),
-		a.demoCommand(), a.versionCommand(),
+		a.serveCommand(), a.demoCommand(), a.versionCommand(),
 	)
 	return root
 }

@@ -23,6 +23,9 @@ var _ ledger.Ledger = (*Log)(nil)
 // closeTimeout bounds how long Close waits for appends in flight.
 const closeTimeout = 30 * time.Second
 
+// queueAttempts is how many times a QueueLeaf whose outcome is unknown is tried.
+const queueAttempts = 3
+
 // maxQueueRPCs bounds the QueueLeaf calls one AppendBatch has in flight.
 const maxQueueRPCs = 16
 
@@ -155,9 +158,7 @@ func (l *Log) appendOne(ctx context.Context, leaf [32]byte, sem chan struct{}) (
 	ch, done := l.roots.wait(leaf)
 	defer done()
 	sem <- struct{}{}
-	resp, err := l.client.QueueLeaf(ctx, &trillian.QueueLeafRequest{
-		LogId: l.ep.TreeID, Leaf: &trillian.LogLeaf{LeafValue: leaf[:]},
-	})
+	resp, err := l.queue(ctx, leaf)
 	<-sem
 	if err != nil {
 		return nil, fmt.Errorf("queueing leaf: %w", err)
@@ -174,6 +175,33 @@ func (l *Log) appendOne(ctx context.Context, leaf [32]byte, sem chan struct{}) (
 		return nil, fmt.Errorf("waiting for integration (the leaf may still be logged): %w", ctx.Err())
 	case <-l.bg.Done():
 		return nil, fmt.Errorf("waiting for integration: %w", ledger.ErrClosed)
+	}
+}
+
+// queue calls QueueLeaf, again after an error that leaves unknown whether the leaf was
+// queued (the server unreachable, or failing after queueing it): Trillian's storage drops
+// a leaf it already holds, so queueing twice is harmless.
+func (l *Log) queue(ctx context.Context, leaf [32]byte) (*trillian.QueueLeafResponse, error) {
+	wait := 50 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		resp, err := l.client.QueueLeaf(ctx, &trillian.QueueLeafRequest{
+			LogId: l.ep.TreeID, Leaf: &trillian.LogLeaf{LeafValue: leaf[:]},
+		})
+		switch status.Code(err) {
+		case codes.Unavailable, codes.Internal, codes.Unknown:
+			if attempt < queueAttempts && ctx.Err() == nil {
+				break
+			}
+			fallthrough
+		default:
+			return resp, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait *= 4
 	}
 }
 

@@ -80,13 +80,11 @@ func FromEnv(t testing.TB) (addr string, treeID int64) {
 	if v == "" {
 		t.Skipf("$%s is not set: no process Trillian to test against (run scripts/trillian/ci.sh, or scripts/trillian/up.sh and source its env file)", EnvVar)
 	}
-	addr, tree, ok := strings.Cut(v, "/")
-	if !ok {
-		return addr, 0
+	if !strings.Contains(v, "/") {
+		return v, 0
 	}
 	ep, err := trillianlog.ParseURL(trillianlog.Scheme + "://" + v)
 	require.NoError(t, err, "$%s=%q: want HOST:PORT or HOST:PORT/TREE_ID", EnvVar, v)
-	_ = tree
 	return ep.Addr, ep.TreeID
 }
 

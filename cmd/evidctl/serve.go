@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/evidctl/evidctl/crypto/sign"
+	"github.com/evidctl/evidctl/custody"
+	"github.com/evidctl/evidctl/ledger/server"
+)
+
+// serveFlags configure 'evidctl serve'.
+type serveFlags struct {
+	home       homeFlags
+	addr       string
+	allow      []string
+	allowTrust string
+	listenFile string
+	tlsCert    string
+	tlsKey     string
+	maxBody    int64
+}
+
+func (a *app) serveCommand() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve [--ledger DIR|trillian://HOST:PORT/TREE_ID] --allow PUB.pem ... [--addr HOST:PORT]",
+		Short: "serve a ledger over HTTP to custodians on other machines",
+		Long: `serve runs the ledger server: custodians append with --ledger http://HOST:PORT, and
+anyone reads the latest checkpoint, inclusion and consistency proofs (and, for an
+embedded log, its tlog-tiles). An append is accepted only when the DSSE envelope is
+signed by a key on the allow-list (--allow PUB.pem, or every signer of --allow-trust
+FILE): the signature is the authentication. See docs/HTTP-API.md.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.validate(); err != nil {
+				return err
+			}
+			return a.serve(cmd.Context(), &f)
+		},
+	}
+	f.home.register(cmd, true)
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
+	fl.StringArrayVar(&f.allow, "allow", nil, "public key (PEM) whose signed envelopes may be appended (repeatable)")
+	fl.StringVar(&f.allowTrust, "allow-trust", "", "trust policy whose signers may append")
+	fl.StringVar(&f.listenFile, "listen-file", "", "write the address actually listened on to this file")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "private key of --tls-cert")
+	fl.Int64Var(&f.maxBody, "max-body", server.DefaultMaxBodySize, "largest append body accepted, in bytes")
+	return cmd
+}
+
+func (f *serveFlags) validate() error {
+	if len(f.allow) == 0 && f.allowTrust == "" {
+		return usageErr("serve needs an allow-list: --allow PUB.pem or --allow-trust FILE",
+			"only envelopes signed by these keys are appended")
+	}
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return usageErr("--tls-cert and --tls-key go together")
+	}
+	if _, _, err := net.SplitHostPort(f.addr); err != nil {
+		return usageErr(fmt.Sprintf("--addr %q: %v", f.addr, err), "give HOST:PORT, e.g. 127.0.0.1:8080")
+	}
+	spec, err := f.home.ledgerSpec()
+	if err != nil {
+		return err
+	}
+	if spec.scheme == "http" || spec.scheme == "https" {
+		return usageErr("serve needs a ledger it holds: an evidctl home or trillian://, not another server")
+	}
+	return nil
+}
+
+// allowList loads the verifiers of every allowed key.
+func (f *serveFlags) allowList() ([]*sign.Verifier, error) {
+	var vs []*sign.Verifier
+	for _, p := range f.allow {
+		pem, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fileErr("public key", p, err)
+		}
+		v, err := sign.LoadVerifier(pem)
+		if err != nil {
+			return nil, failErr(fmt.Errorf("public key %s: %w", p, err))
+		}
+		vs = append(vs, v)
+	}
+	if f.allowTrust != "" {
+		pol, err := custody.ReadPolicy(f.allowTrust)
+		if err != nil {
+			return nil, failErr(err)
+		}
+		for _, s := range pol.Signers {
+			if s.PublicKey == "" {
+				continue
+			}
+			v, err := sign.LoadVerifier([]byte(s.PublicKey))
+			if err != nil {
+				return nil, failErr(fmt.Errorf("trust policy signer %q: %w", s.Name, err))
+			}
+			vs = append(vs, v)
+		}
+	}
+	return vs, nil
+}
+
+func (a *app) serve(ctx context.Context, f *serveFlags) error {
+	allow, err := f.allowList()
+	if err != nil {
+		return err
+	}
+	spec, _ := f.home.ledgerSpec()
+	l, err := openLedger(ctx, spec)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	opts := []server.Option{
+		server.WithMaxBodySize(f.maxBody),
+		server.WithLogger(slog.New(slog.NewTextHandler(a.stderr, nil))),
+		server.WithListening(func(addr net.Addr) {
+			scheme := "http"
+			if f.tlsCert != "" {
+				scheme = "https"
+			}
+			fmt.Fprintf(a.stdout, "serving log %s on %s://%s (%d signers allowed)\n", l.Origin(), scheme, addr, len(allow))
+			if f.listenFile != "" {
+				_ = os.WriteFile(f.listenFile, []byte(addr.String()), 0o644)
+			}
+		}),
+	}
+	if spec.scheme == "dir" {
+		opts = append(opts, server.WithTiles(filepath.Join(spec.dir, homeLogDir)))
+	}
+	if f.tlsCert != "" {
+		opts = append(opts, server.WithTLS(f.tlsCert, f.tlsKey))
+	}
+	if err := server.Serve(ctx, f.addr, l, allow, opts...); err != nil {
+		return failErr(err)
+	}
+	return nil
+}

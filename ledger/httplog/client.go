@@ -1,0 +1,139 @@
+package httplog
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxAnswer bounds what is read of a server's answer: receipts and proofs are a few KiB.
+const maxAnswer = 1 << 20
+
+// StatusError is a server's refusal of a request: its HTTP status and the one-line
+// reason it gave.
+type StatusError struct {
+	Code    int
+	Message string
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("ledger server answered %d %s: %s", e.Code, http.StatusText(e.Code), e.Message)
+}
+
+// do sends a request, retrying on pushback (429, 503 with Retry-After), gateway errors
+// and unreachable servers, and returns the body of a 200 answer.
+func (l *Log) do(ctx context.Context, method, path, contentType string, body []byte) ([]byte, error) {
+	var last error
+	for attempt := range l.cfg.maxAttempts {
+		if attempt > 0 {
+			if err := sleep(ctx, l.wait(attempt, last)); err != nil {
+				return nil, fmt.Errorf("%w (last error: %v)", err, last)
+			}
+		}
+		answer, retry, err := l.once(ctx, method, path, contentType, body)
+		if err == nil {
+			return answer, nil
+		}
+		if !retry || ctx.Err() != nil {
+			return nil, err
+		}
+		last = err
+	}
+	return nil, fmt.Errorf("giving up after %d attempts: %w", l.cfg.maxAttempts, last)
+}
+
+// retryAfter carries the server's Retry-After with the error it came with.
+type retryAfter struct {
+	error
+	after time.Duration
+}
+
+func (r retryAfter) Unwrap() error { return r.error }
+
+// once sends one request. retry says whether trying again may succeed.
+func (l *Log) once(ctx context.Context, method, path, contentType string, body []byte) (_ []byte, retry bool, _ error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, l.base+path, rd)
+	if err != nil {
+		return nil, false, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := l.cfg.client.Do(req)
+	if err != nil {
+		return nil, true, err // unreachable, reset: the server may be restarting
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil {
+		return nil, true, fmt.Errorf("reading answer: %w", err)
+	}
+	if resp.StatusCode == http.StatusOK {
+		return answer, false, nil
+	}
+	serr := &StatusError{Code: resp.StatusCode, Message: firstLine(answer)}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return nil, true, retryAfter{serr, parseRetryAfter(resp.Header.Get("Retry-After"))}
+	case http.StatusUnsupportedMediaType:
+		return nil, false, fmt.Errorf("%w: %w", ErrEnvelopeRequired, serr)
+	}
+	return nil, false, serr
+}
+
+// wait is the pause before attempt: the server's Retry-After when it gave one, else an
+// exponential backoff from 100 ms, with jitter, capped.
+func (l *Log) wait(attempt int, last error) time.Duration {
+	var ra retryAfter
+	if errors.As(last, &ra) && ra.after > 0 {
+		d := ra.after + rand.N(ra.after/4+1)
+		return min(d, l.cfg.maxWait)
+	}
+	d := 100 * time.Millisecond << min(attempt-1, 8)
+	return min(d/2+rand.N(d/2+1), l.cfg.maxWait)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// parseRetryAfter reads Retry-After as seconds or an HTTP date; 0 if absent or bad.
+func parseRetryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0)
+	}
+	return 0
+}
+
+// firstLine returns the first line of a server's error answer, at most 512 bytes.
+func firstLine(b []byte) string {
+	s, _, _ := strings.Cut(string(b), "\n")
+	if len(s) > 512 {
+		s = s[:512] + "..."
+	}
+	return strings.ToValidUTF8(s, "?")
+}

@@ -1,0 +1,72 @@
+package httplog_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/evidctl/evidctl/crypto/sign"
+	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/httplog"
+	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/trillianlog/trilliantest"
+)
+
+func envelope(t *testing.T, s *sign.Signer, payload string) ([]byte, [32]byte) {
+	t.Helper()
+	env, err := sign.SignEnvelope(t.Context(), "application/vnd.in-toto+json", []byte(payload), s)
+	require.NoError(t, err)
+	b, err := json.Marshal(env)
+	require.NoError(t, err)
+	return b, env.Commitment()
+}
+
+// TestAppendEnvelope appends signed envelopes concurrently through the server to each
+// backend; every receipt proves the envelope's commitment.
+func TestAppendEnvelope(t *testing.T) {
+	backends := map[string]func(*testing.T) (ledger.Ledger, ledger.Log){
+		"posix": func(t *testing.T) (ledger.Ledger, ledger.Log) { return ledgertest.NewPosixLog(t) },
+		"trillian": func(t *testing.T) (ledger.Ledger, ledger.Log) {
+			return trilliantest.NewLog(t, trilliantest.InProcess(t))
+		},
+	}
+	for name, newBackend := range backends {
+		t.Run(name, func(t *testing.T) {
+			backend, entry := newBackend(t)
+			s := newSigner(t)
+			l := serve(t, backend, []*sign.Verifier{s.Verifier()})
+			trust := &ledger.Trust{Logs: []ledger.Log{entry}}
+			var wg sync.WaitGroup
+			errs := make([]error, 16)
+			for i := range errs {
+				wg.Go(func() {
+					env, c := envelope(t, s, fmt.Sprintf(`{"event":%d}`, i))
+					r, err := l.AppendEnvelope(t.Context(), env)
+					if err == nil {
+						_, err = trust.VerifyReceipt(r, c[:])
+					}
+					errs[i] = err
+				})
+			}
+			wg.Wait()
+			for i, err := range errs {
+				require.NoError(t, err, "envelope %d", i)
+			}
+
+			// The same envelope again: a receipt that proves it (Trillian returns the
+			// existing entry; Tessera logs it again).
+			env, c := envelope(t, s, `{"event":0}`)
+			r, err := l.AppendEnvelope(t.Context(), env)
+			require.NoError(t, err)
+			_, err = trust.VerifyReceipt(r, c[:])
+			require.NoError(t, err)
+
+			_, err = l.Append(t.Context(), ledgertest.Leaf("bare"))
+			require.ErrorIs(t, err, httplog.ErrEnvelopeRequired)
+			require.ErrorContains(t, err, "AppendEnvelope")
+		})
+	}
+}

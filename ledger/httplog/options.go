@@ -1,0 +1,62 @@
+package httplog
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Option configures Open.
+type Option func(*config)
+
+type config struct {
+	client      *http.Client
+	maxAttempts int
+	maxWait     time.Duration
+}
+
+// Defaults.
+const (
+	// DefaultMaxAttempts is how many times a request is tried when the server pushes back
+	// or cannot be reached.
+	DefaultMaxAttempts = 10
+	// DefaultMaxRetryWait caps the wait between two attempts, whatever Retry-After says.
+	DefaultMaxRetryWait = 30 * time.Second
+)
+
+func defaults() config {
+	return config{maxAttempts: DefaultMaxAttempts, maxWait: DefaultMaxRetryWait}
+}
+
+func (c *config) apply(opts []Option) error {
+	for _, o := range opts {
+		o(c)
+	}
+	switch {
+	case c.maxAttempts < 1:
+		return fmt.Errorf("max attempts %d is below 1", c.maxAttempts)
+	case c.maxWait <= 0:
+		return fmt.Errorf("max retry wait %v is not positive", c.maxWait)
+	}
+	if c.client == nil {
+		c.client = &http.Client{Transport: &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			MaxIdleConnsPerHost: 64,
+			IdleConnTimeout:     90 * time.Second,
+			TLSHandshakeTimeout: 10 * time.Second,
+			ForceAttemptHTTP2:   true,
+		}}
+	}
+	return nil
+}
+
+// WithHTTPClient sets the HTTP client (for TLS roots, proxies, timeouts). By default Log
+// uses its own client with a connection pool sized for concurrent appends.
+func WithHTTPClient(c *http.Client) Option { return func(cfg *config) { cfg.client = c } }
+
+// WithMaxAttempts sets how many times a request is tried when the server answers 429, 502,
+// 503 or 504 or cannot be reached (default 10). Every try ends when ctx does.
+func WithMaxAttempts(n int) Option { return func(c *config) { c.maxAttempts = n } }
+
+// WithMaxRetryWait caps the wait between attempts (default 30 s).
+func WithMaxRetryWait(d time.Duration) Option { return func(c *config) { c.maxWait = d } }

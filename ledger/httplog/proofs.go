@@ -1,0 +1,109 @@
+package httplog
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/evidctl/evidctl/ledger"
+)
+
+// closeTimeout bounds how long Close waits for requests in flight.
+const closeTimeout = 30 * time.Second
+
+// Checkpoint implements [ledger.Ledger]: the server's latest checkpoint, unverified (verify
+// it with a [ledger.Trust]); it fails if the checkpoint names another log.
+func (l *Log) Checkpoint(ctx context.Context) ([]byte, error) {
+	if err := l.enter(); err != nil {
+		return nil, err
+	}
+	defer l.inflight.Done()
+	cp, err := l.do(ctx, http.MethodGet, "/checkpoint", "", nil)
+	if err != nil {
+		return nil, fmt.Errorf("reading checkpoint of %s: %w", l.origin, err)
+	}
+	origin, _, _, err := checkpointBody(cp)
+	if err != nil {
+		return nil, err
+	}
+	if origin != l.origin {
+		return nil, fmt.Errorf("the server's checkpoint is of log %q, not %q: %w", origin, l.origin, ledger.ErrWrongOrigin)
+	}
+	return cp, nil
+}
+
+// InclusionProof implements [ledger.Ledger].
+func (l *Log) InclusionProof(ctx context.Context, index, treeSize uint64) ([]tlog.Hash, error) {
+	if index >= treeSize {
+		return nil, fmt.Errorf("inclusion proof: index %d is not below tree size %d", index, treeSize)
+	}
+	return l.proof(ctx, fmt.Sprintf("/proof/inclusion?index=%d&size=%d", index, treeSize))
+}
+
+// ConsistencyProof implements [ledger.Ledger].
+func (l *Log) ConsistencyProof(ctx context.Context, oldSize, newSize uint64) ([]tlog.Hash, error) {
+	if oldSize > newSize {
+		return nil, fmt.Errorf("consistency proof: old size %d is larger than new size %d", oldSize, newSize)
+	}
+	return l.proof(ctx, fmt.Sprintf("/proof/consistency?old=%d&new=%d", oldSize, newSize))
+}
+
+// proof fetches a proof: one base64 hash per line.
+func (l *Log) proof(ctx context.Context, path string) ([]tlog.Hash, error) {
+	if err := l.enter(); err != nil {
+		return nil, err
+	}
+	defer l.inflight.Done()
+	body, err := l.do(ctx, http.MethodGet, path, "", nil)
+	if err != nil {
+		return nil, fmt.Errorf("fetching %s from %s: %w", path, l.origin, err)
+	}
+	out := []tlog.Hash{}
+	for line := range bytes.Lines(body) {
+		h, err := tlog.ParseHash(string(bytes.TrimSuffix(line, []byte("\n"))))
+		if err != nil || line[len(line)-1] != '\n' {
+			return nil, fmt.Errorf("fetching %s from %s: proof line %d is not a base64 hash: %w", path, l.origin, len(out)+1, ledger.ErrMalformed)
+		}
+		out = append(out, h)
+	}
+	if len(out) > 64 {
+		return nil, fmt.Errorf("fetching %s from %s: %d hashes: %w", path, l.origin, len(out), ledger.ErrMalformed)
+	}
+	return out, nil
+}
+
+// Close implements [ledger.Ledger]: it waits (at most 30 s) for requests in flight, then
+// releases idle connections.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	l.mu.Unlock()
+	done := make(chan struct{})
+	go func() { l.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(closeTimeout):
+		return fmt.Errorf("closing %s: requests still in flight after 30 s", l.base)
+	}
+	l.cfg.client.CloseIdleConnections()
+	return nil
+}
+
+// enter registers a request in flight, unless the log is closed.
+func (l *Log) enter() error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return fmt.Errorf("log %s: %w", l.origin, ledger.ErrClosed)
+	}
+	l.inflight.Add(1)
+	return nil
+}

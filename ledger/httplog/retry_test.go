@@ -1,0 +1,69 @@
+package httplog_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/evidctl/evidctl/crypto/sign"
+	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/httplog"
+	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/server"
+)
+
+// TestRetryAfter: appends refused with 429 or 503 are retried after Retry-After.
+func TestRetryAfter(t *testing.T) {
+	backend, entry := ledgertest.NewPosixLog(t)
+	s := newSigner(t)
+	h, err := server.New(backend, []*sign.Verifier{s.Verifier()})
+	require.NoError(t, err)
+	var refusals atomic.Int32
+	refusals.Store(2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && refusals.Add(-1) >= 0 {
+			w.Header().Set("Retry-After", "1")
+			code := http.StatusTooManyRequests
+			if refusals.Load() == 0 {
+				code = http.StatusServiceUnavailable
+			}
+			http.Error(w, "busy", code)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	l, err := httplog.Open(t.Context(), srv.URL)
+	require.NoError(t, err)
+	defer l.Close()
+
+	env, c := envelope(t, s, `{"retry":true}`)
+	start := time.Now()
+	r, err := l.AppendEnvelope(t.Context(), env)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, time.Since(start), 2*time.Second, "two Retry-After: 1 honoured")
+	_, err = (&ledger.Trust{Logs: []ledger.Log{entry}}).VerifyReceipt(r, c[:])
+	require.NoError(t, err)
+
+	// Giving up: a server that is always busy.
+	refusals.Store(1 << 20)
+	l2, err := httplog.Open(t.Context(), srv.URL, httplog.WithMaxAttempts(2), httplog.WithMaxRetryWait(10*time.Millisecond))
+	require.NoError(t, err)
+	defer l2.Close()
+	_, err = l2.AppendEnvelope(t.Context(), env)
+	var se *httplog.StatusError
+	require.ErrorAs(t, err, &se)
+	require.Contains(t, []int{http.StatusTooManyRequests, http.StatusServiceUnavailable}, se.Code)
+}
+
+// TestOpenRejectsBadURL checks Open's URL validation.
+func TestOpenRejectsBadURL(t *testing.T) {
+	for _, u := range []string{"", "ftp://x", "http://", "trillian://h:1/2", "http://h/?q=1", "/tmp/x"} {
+		_, err := httplog.Open(t.Context(), u)
+		require.Error(t, err, u)
+	}
+}

@@ -1,0 +1,104 @@
+// Package ledgerurl opens a [ledger.Ledger] named by one string, as the --ledger flag of
+// every evidctl command gives it:
+//
+//	/var/lib/evidctl                an evidctl home: its embedded log (ledger/posixlog),
+//	                                HOME/log signed with HOME/log.key, as `evidctl init` makes
+//	http://127.0.0.1:8080           a ledger server (`evidctl serve`; ledger/httplog)
+//	https://ledger.example.org/lab  the same over TLS, under a path prefix
+//	trillian://10.0.0.5:8090/1234   a Trillian log tree (ledger/trillianlog), signing
+//	                                checkpoints with the note key given by WithKeyFile
+//
+// Use:
+//
+//	l, err := ledgerurl.Open(ctx, flagLedger, ledgerurl.WithKeyFile(flagLogKey))
+//	...
+//	defer l.Close()
+//
+// A ledger from an http(s) URL also implements [ledger.EnvelopeAppender]: the server
+// appends only signed envelopes.
+package ledgerurl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/httplog"
+	"github.com/evidctl/evidctl/ledger/posixlog"
+	"github.com/evidctl/evidctl/ledger/trillianlog"
+)
+
+// The layout of an evidctl home's embedded log.
+const (
+	// HomeLogDir is the log directory inside a home.
+	HomeLogDir = "log"
+	// HomeLogKey is the log's note signing key file inside a home.
+	HomeLogKey = "log.key"
+)
+
+// ErrUnknownScheme: the spec is a URL of a scheme no backend serves.
+var ErrUnknownScheme = errors.New("unknown ledger URL scheme")
+
+// Option configures Open.
+type Option func(*config)
+
+type config struct {
+	keyFile    string
+	httpClient *http.Client
+}
+
+// WithKeyFile names the note signing key file: required for a trillian:// ledger; for a
+// home directory it replaces HOME/log.key; an http(s) ledger signs on the server and
+// ignores it.
+func WithKeyFile(path string) Option { return func(c *config) { c.keyFile = path } }
+
+// WithHTTPClient sets the HTTP client of an http(s) ledger (TLS roots, proxies).
+func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpClient = hc } }
+
+// Open opens the ledger spec names: an evidctl home directory, an http:// or https://
+// ledger server, or trillian://HOST:PORT/TREE_ID. Close the ledger when done.
+func Open(ctx context.Context, spec string, opts ...Option) (ledger.Ledger, error) {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	scheme, _, isURL := strings.Cut(spec, "://")
+	if !isURL {
+		return openHome(ctx, spec, cfg)
+	}
+	switch strings.ToLower(scheme) {
+	case "http", "https":
+		var hopts []httplog.Option
+		if cfg.httpClient != nil {
+			hopts = append(hopts, httplog.WithHTTPClient(cfg.httpClient))
+		}
+		return httplog.Open(ctx, spec, hopts...)
+	case trillianlog.Scheme:
+		if cfg.keyFile == "" {
+			return nil, fmt.Errorf("opening %s: a Trillian ledger needs the personality's note key file (WithKeyFile)", spec)
+		}
+		return trillianlog.Open(ctx, spec, cfg.keyFile)
+	}
+	return nil, fmt.Errorf("opening ledger %q: %w %q (want a home directory, http://, https:// or trillian://)", spec, ErrUnknownScheme, scheme)
+}
+
+// openHome opens the embedded log of the evidctl home dir.
+func openHome(ctx context.Context, dir string, cfg config) (ledger.Ledger, error) {
+	if dir == "" {
+		return nil, errors.New("opening ledger: empty ledger spec")
+	}
+	logDir := filepath.Join(dir, HomeLogDir)
+	key := cfg.keyFile
+	if key == "" {
+		key = filepath.Join(dir, HomeLogKey)
+	}
+	if _, err := os.Stat(logDir); err != nil {
+		return nil, fmt.Errorf("opening ledger: %s is not an evidctl home with an embedded log (no %s): %w", dir, HomeLogDir, err)
+	}
+	return posixlog.Open(ctx, logDir, key)
+}

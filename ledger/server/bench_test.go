@@ -1,0 +1,216 @@
+package server_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/trillian"
+	"github.com/google/trillian/client"
+	"github.com/google/trillian/types"
+	"github.com/transparency-dev/tessera"
+	"github.com/transparency-dev/tessera/storage/posix"
+	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/evidctl/evidctl/crypto/sign"
+	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/httplog"
+	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/posixlog"
+	"github.com/evidctl/evidctl/ledger/server"
+	"github.com/evidctl/evidctl/ledger/trillianlog/trilliantest"
+)
+
+// BenchmarkServe measures signed appends per second through the ledger server (client
+// signs a DSSE envelope, posts it, gets a receipt whose path it checks) beside the raw
+// engine on the same machine in the same run: Tessera Add + publication await with
+// posixlog's settings; and, on the process Trillian of scripts/trillian/up.sh
+// ($EVIDCTL_TRILLIAN; skipped without it), Trillian QueueLeaf alone (the intake rate; the
+// leaf is not yet in the tree when it returns) and Trillian's client AddLeaf (QueueLeaf,
+// then wait until an inclusion proof verifies). Closed loops: each of
+// the N clients waits for its answer before sending the next.
+//
+//	bench/serve.sh
+func BenchmarkServe(b *testing.B) {
+	for _, clients := range []int{64, 256} {
+		b.Run(fmt.Sprintf("posix/server/clients=%d", clients), func(b *testing.B) {
+			l, _ := ledgertest.NewPosixLog(b)
+			runClients(b, clients, serverAppend(b, l))
+		})
+		b.Run(fmt.Sprintf("posix/tessera/clients=%d", clients), func(b *testing.B) {
+			runClients(b, clients, rawTessera(b))
+		})
+		b.Run(fmt.Sprintf("trillian/server/clients=%d", clients), func(b *testing.B) {
+			addr, _ := trilliantest.FromEnv(b)
+			l, _ := trilliantest.NewLog(b, addr)
+			runClients(b, clients, serverAppend(b, l))
+		})
+		b.Run(fmt.Sprintf("trillian/queueleaf/clients=%d", clients), func(b *testing.B) {
+			addr, tree := trilliantest.FromEnv(b)
+			runClients(b, clients, rawQueueLeaf(b, addr, tree))
+		})
+		b.Run(fmt.Sprintf("trillian/addleaf/clients=%d", clients), func(b *testing.B) {
+			addr, tree := trilliantest.FromEnv(b)
+			runClients(b, clients, rawAddLeaf(b, addr, tree))
+		})
+	}
+}
+
+// serverAppend serves l on loopback and returns a function appending one signed envelope.
+func serverAppend(b *testing.B, l ledger.Ledger) func(context.Context, int) error {
+	s := newSigner(b)
+	h, err := server.New(l, []*sign.Verifier{s.Verifier()}, server.WithLogger(discardLogger()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	b.Cleanup(srv.Close)
+	c, err := httplog.Open(b.Context(), srv.URL, httplog.WithHTTPClient(&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = c.Close() })
+	run := make([]byte, 8)
+	_, _ = rand.Read(run)
+	appendFn := func(ctx context.Context, i int) error {
+		env := signed(b, fmt.Sprintf(`{"bench":"%x","event":%d}`, run, i), s)
+		_, err := c.AppendEnvelope(ctx, env)
+		return err
+	}
+	// Warm up: a new Trillian tree waits up to a second for the signer to take it on.
+	if err := appendFn(b.Context(), -1); err != nil {
+		b.Fatal(err)
+	}
+	return appendFn
+}
+
+// rawTessera opens a bare Tessera POSIX log with posixlog's default settings and returns
+// its add-and-await-publication function.
+func rawTessera(b *testing.B) func(context.Context, int) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	skey, _, err := note.GenerateKey(rand.Reader, "evidctl.test/raw")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ns, err := note.NewSigner(skey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	driver, err := posix.New(ctx, posix.Config{Path: filepath.Join(b.TempDir(), "log")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := tessera.NewAppendOptions().WithCheckpointSigner(ns).
+		WithBatching(posixlog.DefaultBatchMaxSize, posixlog.DefaultBatchMaxAge).
+		WithCheckpointInterval(posixlog.DefaultCheckpointInterval)
+	a, shutdown, r, err := tessera.NewAppender(ctx, driver, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	awaiter := tessera.NewPublicationAwaiter(ctx, r.ReadCheckpoint, posixlog.DefaultPollInterval)
+	b.Cleanup(func() { _ = shutdown(context.Background()); cancel() })
+	return func(ctx context.Context, i int) error {
+		_, _, err := awaiter.Await(ctx, a.Add(ctx, tessera.NewEntry(benchLeaf(i))))
+		return err
+	}
+}
+
+// rawQueueLeaf returns a function queueing one new leaf on the tree with Trillian's own
+// API (the tree of up.sh, or a new one).
+func rawQueueLeaf(b *testing.B, addr string, tree int64) func(context.Context, int) error {
+	if tree == 0 {
+		l, _ := trilliantest.NewLog(b, addr)
+		tree = l.Endpoint().TreeID
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = conn.Close() })
+	c := trillian.NewTrillianLogClient(conn)
+	return func(ctx context.Context, i int) error {
+		_, err := c.QueueLeaf(ctx, &trillian.QueueLeafRequest{LogId: tree, Leaf: &trillian.LogLeaf{LeafValue: benchLeaf(i)}})
+		return err
+	}
+}
+
+// rawAddLeaf returns Trillian's own append-and-wait: client.LogClient.AddLeaf, which
+// queues the leaf and polls until an inclusion proof for it verifies against a new root.
+func rawAddLeaf(b *testing.B, addr string, tree int64) func(context.Context, int) error {
+	if tree == 0 {
+		l, _ := trilliantest.NewLog(b, addr)
+		tree = l.Endpoint().TreeID
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = conn.Close() })
+	t, err := trillian.NewTrillianAdminClient(conn).GetTree(b.Context(), &trillian.GetTreeRequest{TreeId: tree})
+	if err != nil {
+		b.Fatal(err)
+	}
+	lc, err := client.NewFromTree(trillian.NewTrillianLogClient(conn), t, types.LogRootV1{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return func(ctx context.Context, i int) error { return lc.AddLeaf(ctx, benchLeaf(i)) }
+}
+
+var benchRun = func() []byte { b := make([]byte, 24); _, _ = rand.Read(b); return b }()
+
+// benchLeaf returns a leaf distinct for every i in this process and across runs.
+func benchLeaf(i int) []byte {
+	leaf := make([]byte, 32)
+	copy(leaf[8:], benchRun)
+	binary.BigEndian.PutUint64(leaf[:8], uint64(i))
+	return leaf
+}
+
+var benchSeq atomic.Int64 // distinct leaves across sub-benchmarks and b.N rounds
+
+// runClients runs b.N appends over n closed-loop clients and reports appends/s and the
+// p50 and p99 latency.
+func runClients(b *testing.B, n int, appendFn func(context.Context, int) error) {
+	ctx := context.Background()
+	var next atomic.Int64
+	lat := make([]time.Duration, b.N)
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	b.ResetTimer()
+	start := time.Now()
+	for range n {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(b.N); i = next.Add(1) - 1 {
+				t0 := time.Now()
+				if err := appendFn(ctx, int(benchSeq.Add(1))); err != nil {
+					failed.Store(err)
+					return
+				}
+				lat[i] = time.Since(t0)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if err, _ := failed.Load().(error); err != nil {
+		b.Fatal(err)
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "appends/s")
+	b.ReportMetric(float64(lat[len(lat)/2])/1e6, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100])/1e6, "p99-ms")
+	b.ReportMetric(0, "ns/op")
+}

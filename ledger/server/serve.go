@@ -1,0 +1,65 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/evidctl/evidctl/crypto/sign"
+	"github.com/evidctl/evidctl/ledger"
+)
+
+// shutdownTimeout bounds how long Serve waits for requests in flight when ctx ends.
+const shutdownTimeout = 30 * time.Second
+
+// Serve serves l on addr (host:port; port 0 picks one, see WithListening) until ctx ends,
+// then stops accepting connections, waits (at most 30 s) for requests in flight, and
+// returns nil. allow lists the keys whose signed envelopes may be appended. Serve does not
+// close l.
+func Serve(ctx context.Context, addr string, l ledger.Ledger, allow []*sign.Verifier, opts ...Option) error {
+	h, err := New(l, allow, opts...)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("ledger server: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if h.cfg.listening != nil {
+		h.cfg.listening(ln.Addr())
+	}
+	done := make(chan error, 1)
+	go func() {
+		if h.cfg.certFile != "" {
+			done <- srv.ServeTLS(ln, h.cfg.certFile, h.cfg.keyFile)
+		} else {
+			done <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-done:
+		return fmt.Errorf("ledger server: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if serr := <-done; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	if err != nil {
+		return fmt.Errorf("ledger server: shutting down: %w", err)
+	}
+	return nil
+}

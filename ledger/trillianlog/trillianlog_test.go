@@ -1,0 +1,104 @@
+package trillianlog_test
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/trillianlog"
+	"github.com/evidctl/evidctl/ledger/trillianlog/trilliantest"
+)
+
+func TestParseURL(t *testing.T) {
+	ep, err := trillianlog.ParseURL("trillian://127.0.0.1:8090/1234")
+	require.NoError(t, err)
+	require.Equal(t, trillianlog.Endpoint{Addr: "127.0.0.1:8090", TreeID: 1234}, ep)
+	require.Equal(t, "trillian://127.0.0.1:8090/1234", ep.String())
+	ep, err = trillianlog.ParseURL("trillian://[::1]:8090/7")
+	require.NoError(t, err)
+	require.Equal(t, "[::1]:8090", ep.Addr)
+	for _, bad := range []string{
+		"", "trillian://", "http://h:1/2", "trillian://h/2", "trillian://h:1", "trillian://h:1/",
+		"trillian://h:1/0", "trillian://h:1/-3", "trillian://h:1/012", "trillian://h:1/2/3",
+		"trillian://h:1/2?x=1", "trillian://u@h:1/2", "trillian://:1/2", "trillian://h:1/99999999999999999999",
+	} {
+		_, err := trillianlog.ParseURL(bad)
+		require.Error(t, err, bad)
+	}
+}
+
+// TestDuplicateLeaf: appending a leaf the log already holds returns a receipt that proves it.
+func TestDuplicateLeaf(t *testing.T) {
+	l, entry := trilliantest.NewLog(t, trilliantest.InProcess(t))
+	trust := &ledger.Trust{Logs: []ledger.Log{entry}}
+	leaf := ledgertest.Leaf(t.Name())
+	for range 3 {
+		r, err := l.Append(t.Context(), leaf)
+		require.NoError(t, err)
+		_, err = trust.VerifyReceipt(r, leaf)
+		require.NoError(t, err)
+	}
+}
+
+// TestTwoPersonalities: two processes' worth of personalities with one key in front of one
+// tree sign identical checkpoints, and each one's receipts verify under the other's.
+func TestTwoPersonalities(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "trillian.key")
+	ep, vkey, err := trillianlog.Init(t.Context(), trilliantest.InProcess(t), key, "evidctl.test/two")
+	require.NoError(t, err)
+	a, err := trillianlog.Open(t.Context(), ep.String(), key)
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := trillianlog.Open(t.Context(), ep.String(), key)
+	require.NoError(t, err)
+	defer b.Close()
+	trust := &ledger.Trust{Logs: []ledger.Log{{Origin: a.Origin(), VerifierKey: vkey}}}
+
+	var wg sync.WaitGroup
+	rs := make([]*ledger.Receipt, 20)
+	errs := make([]error, 20)
+	for i := range rs {
+		l := a
+		if i%2 == 1 {
+			l = b
+		}
+		wg.Go(func() { rs[i], errs[i] = l.Append(t.Context(), ledgertest.Leaf(t.Name()+string(rune('a'+i)))) })
+	}
+	wg.Wait()
+	for i, r := range rs {
+		require.NoError(t, errs[i])
+		_, err := trust.VerifyReceipt(r, ledgertest.Leaf(t.Name()+string(rune('a'+i))))
+		require.NoError(t, err)
+	}
+	ca, err := a.Checkpoint(t.Context())
+	require.NoError(t, err)
+	cb, err := b.Checkpoint(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, string(ca), string(cb), "same root, same key: the same checkpoint bytes")
+}
+
+// TestKeyFile: Open refuses a key others can read, and Init refuses to overwrite a key.
+func TestKeyFile(t *testing.T) {
+	addr := trilliantest.InProcess(t)
+	key := filepath.Join(t.TempDir(), "k")
+	ep, _, err := trillianlog.Init(t.Context(), addr, key, "evidctl.test/keyfile")
+	require.NoError(t, err)
+	_, _, err = trillianlog.Init(t.Context(), addr, key, "evidctl.test/keyfile")
+	require.ErrorContains(t, err, "already exists")
+	require.NoError(t, os.Chmod(key, 0o644))
+	_, err = trillianlog.Open(t.Context(), ep.String(), key)
+	require.ErrorContains(t, err, "chmod 600")
+	require.NoError(t, os.Chmod(key, 0o600))
+	l, err := trillianlog.Open(t.Context(), ep.String(), key)
+	require.NoError(t, err)
+	require.NoError(t, l.Close())
+	require.NoError(t, l.Close(), "second Close")
+
+	_, err = trillianlog.Open(t.Context(), "trillian://"+addr+"/987654321", key)
+	require.ErrorContains(t, err, "initialised", "a tree that does not exist")
+}
