@@ -5,6 +5,7 @@
 #
 #   posix/server      evidctl serve on a posixlog     vs  posix/tessera     Tessera Add + await
 #   trillian/server   evidctl serve on trillianlog    vs  trillian/queueleaf  Trillian QueueLeaf
+#                                                     and trillian/queue+wait QueueLeaf, poll until integrated
 #
 # with 64 and 256 closed-loop clients. Starts a Trillian v1.8.0 on MariaDB with
 # scripts/trillian/up.sh (building it first if needed) and stops it at the end; set
@@ -20,5 +21,5 @@ if [[ ${NO_TRILLIAN:-0} != 1 ]]; then
 	echo "# EVIDCTL_TRILLIAN=$EVIDCTL_TRILLIAN"
 fi
 set -x
-go test -run '^$' -bench BenchmarkServe -benchtime "${BENCHTIME:-4000x}" -count "${COUNT:-1}" ./ledger/server/ |
-	grep -Ev '^I[0-9]{4} '
+go test -run '^$' -timeout 30m -bench BenchmarkServe -benchtime "${BENCHTIME:-4000x}" -count "${COUNT:-1}" ./ledger/server/ |
+	grep --line-buffered -Ev '^I[0-9]{4} '

@@ -3,10 +3,13 @@ package httplog
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -72,7 +75,7 @@ func (l *Log) once(ctx context.Context, method, path, contentType string, body [
 	}
 	resp, err := l.cfg.client.Do(req)
 	if err != nil {
-		return nil, true, err // unreachable, reset: the server may be restarting
+		return nil, transient(err), err
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
@@ -90,6 +93,25 @@ func (l *Log) once(ctx context.Context, method, path, contentType string, body [
 		return nil, false, fmt.Errorf("%w: %w", ErrEnvelopeRequired, serr)
 	}
 	return nil, false, serr
+}
+
+// transient reports whether a failed request may succeed later: a refused or reset
+// connection (the server restarting) may; an unknown host or a certificate that does not
+// verify will not.
+func transient(err error) bool {
+	var dns *net.DNSError
+	if errors.As(err, &dns) && dns.IsNotFound {
+		return false
+	}
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var tlsRecord tls.RecordHeaderError
+	if strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
+		return false // net/http's wording for a TLS record header error
+	}
+	return !errors.As(err, &unknownCA) && !errors.As(err, &hostname) &&
+		!errors.As(err, &invalid) && !errors.As(err, &tlsRecord)
 }
 
 // wait is the pause before attempt: the server's Retry-After when it gave one, else an

@@ -67,3 +67,19 @@ func TestOpenRejectsBadURL(t *testing.T) {
 		require.Error(t, err, u)
 	}
 }
+
+// TestNoRetryOnPermanentFailure: an unknown host or a TLS mismatch fails at once.
+func TestNoRetryOnPermanentFailure(t *testing.T) {
+	start := time.Now()
+	_, err := httplog.Open(t.Context(), "http://no-such-host.invalid")
+	require.Error(t, err)
+	srv := httptest.NewServer(http.NotFoundHandler()) // plain HTTP, spoken to as HTTPS
+	defer srv.Close()
+	_, err = httplog.Open(t.Context(), "https://"+srv.Listener.Addr().String())
+	require.Error(t, err)
+	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler()) // a certificate nobody trusts
+	defer tlsSrv.Close()
+	_, err = httplog.Open(t.Context(), tlsSrv.URL)
+	require.ErrorContains(t, err, "certificate")
+	require.Less(t, time.Since(start), 2*time.Second, "no retries")
+}
