@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/text/language"
 )
 
 // PredicateType is the in-toto predicate type of a custody event statement.
@@ -131,13 +133,23 @@ var (
 	commitmentRE   = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 )
 
+// ValidJurisdiction reports whether s is an ISO 3166-1 alpha-2 country code in capitals
+// (a country, or EU for the Union's bodies such as Eurojust).
+func ValidJurisdiction(s string) bool {
+	if !jurisdictionRE.MatchString(s) {
+		return false
+	}
+	r, err := language.ParseRegion(s)
+	return err == nil && (r.IsCountry() || s == "EU")
+}
+
 // Validate checks an actor's fields.
 func (a *Actor) Validate() error {
 	if strings.TrimSpace(a.Name) == "" {
 		return fmt.Errorf("actor: name is empty")
 	}
-	if a.Jurisdiction != "" && !jurisdictionRE.MatchString(a.Jurisdiction) {
-		return fmt.Errorf("actor %q: jurisdiction %q is not an ISO 3166-1 alpha-2 code (two capital letters)", a.Name, a.Jurisdiction)
+	if a.Jurisdiction != "" && !ValidJurisdiction(a.Jurisdiction) {
+		return fmt.Errorf("actor %q: jurisdiction %q is not an ISO 3166-1 alpha-2 country code (two capital letters, such as FR)", a.Name, a.Jurisdiction)
 	}
 	if !keyIDRE.MatchString(a.KeyID) {
 		return fmt.Errorf("actor %q: key id %q is not 64 lowercase hex digits", a.Name, a.KeyID)

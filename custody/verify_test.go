@@ -194,7 +194,7 @@ func TestTamperMatrix(t *testing.T) {
 		}, custody.RuleTime, 7},
 		{"signature by an untrusted key", func(t *testing.T, c *caseFile) (*custody.Bundle, []custody.VerifyOption) {
 			b := c.b.Clone()
-			outsider := testkit.NewParty(t, "mallory", "XX")
+			outsider := testkit.NewParty(t, "mallory", "NL")
 			c.forge(t, b, outsider, time.Now(), follow(t, b, custody.Note))
 			return b, nil
 		}, custody.RuleSignature, 7},

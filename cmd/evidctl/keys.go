@@ -14,7 +14,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
-	"golang.org/x/text/language"
 
 	"github.com/evidctl/evidctl/crypto/seal"
 	"github.com/evidctl/evidctl/crypto/sign"
@@ -63,11 +62,8 @@ func checkJurisdiction(flag, v string) (string, error) {
 	if v == "" {
 		return "", nil
 	}
-	up := strings.ToUpper(v)
-	if len(up) == 2 && up[0] >= 'A' && up[0] <= 'Z' && up[1] >= 'A' && up[1] <= 'Z' {
-		if r, err := language.ParseRegion(up); err == nil && r.IsCountry() {
-			return up, nil
-		}
+	if up := strings.ToUpper(v); custody.ValidJurisdiction(up) {
+		return up, nil
 	}
 	return "", usageErr(fmt.Sprintf("--%s %q is not an ISO 3166-1 alpha-2 country code", flag, v), "use two letters such as FR, DE, BR")
 }

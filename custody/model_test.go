@@ -1,0 +1,57 @@
+package custody_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/evidctl/evidctl/custody"
+)
+
+func TestValidJurisdiction(t *testing.T) {
+	for code, want := range map[string]bool{
+		"FR": true, "DE": true, "BR": true, "KE": true, "EU": true,
+		"fr": false, "France": false, "F": false, "XX": false, "ZZ": false, "AA": false, "": false, "001": false,
+	} {
+		require.Equal(t, want, custody.ValidJurisdiction(code), code)
+	}
+}
+
+func TestEventValidate(t *testing.T) {
+	key := strings.Repeat("ab", 32)
+	commit := "sha256:" + strings.Repeat("cd", 32)
+	valid := func() custody.Event {
+		return custody.Event{Type: custody.Access, Prev: commit, Time: time.Now(),
+			Item:  custody.Item{ID: "item-1", Digest: map[string]string{"sha256": strings.Repeat("ef", 32)}},
+			Actor: custody.Actor{Name: "A. Examiner", Jurisdiction: "FR", KeyID: key}}
+	}
+	e := valid()
+	require.NoError(t, e.Validate())
+	for name, mutate := range map[string]func(e *custody.Event){
+		"unknown type":               func(e *custody.Event) { e.Type = "steal" },
+		"no item id":                 func(e *custody.Event) { e.Item.ID = "" },
+		"no sha256":                  func(e *custody.Event) { e.Item.Digest = map[string]string{"md5": "x"} },
+		"no time":                    func(e *custody.Event) { e.Time = time.Time{} },
+		"no actor name":              func(e *custody.Event) { e.Actor.Name = " " },
+		"bad jurisdiction":           func(e *custody.Event) { e.Actor.Jurisdiction = "France" },
+		"bad key id":                 func(e *custody.Event) { e.Actor.KeyID = "abc" },
+		"follow-up without prev":     func(e *custody.Event) { e.Prev = "" },
+		"acquire with prev":          func(e *custody.Event) { e.Type = custody.Acquire },
+		"malformed prev":             func(e *custody.Event) { e.Prev = "sha256:xyz" },
+		"transfer without recipient": func(e *custody.Event) { e.Type = custody.Transfer },
+		"receive citing nothing":     func(e *custody.Event) { e.Type = custody.Receive },
+		"bad legal kind":             func(e *custody.Event) { e.Legal = &custody.Legal{Kind: "whim"} },
+		"bad counterparty": func(e *custody.Event) {
+			e.Counterparty = &custody.Actor{Name: "B", KeyID: "nope"}
+		},
+		"derive without parents": func(e *custody.Event) { e.Type, e.Prev = custody.Derive, "" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := valid()
+			mutate(&e)
+			require.Error(t, e.Validate())
+		})
+	}
+}
