@@ -193,7 +193,7 @@ func (v *verifier) consistency(proofs []Consistency) []Check {
 			}
 		}
 		if ok {
-			checks = append(checks, Check{Rule: RuleConsistency, OK: true, Detail: fmt.Sprintf("log %s: %d checkpoints consistent", origin, len(cps))})
+			checks = append(checks, Check{Rule: RuleConsistency, OK: true, Detail: fmt.Sprintf("log %s: %d %s consistent", origin, len(cps), plural(len(cps), "checkpoint", "checkpoints"))})
 		}
 	}
 	return checks
@@ -322,4 +322,11 @@ func plaintextCheck(name string, st *itemState, set digest.Set) Check {
 	}
 	return Check{Rule: RulePlaintext, Subject: name, Expected: digestString(st.digest), Found: digestString(set.Map()),
 		Detail: "the evidence does not match item " + st.id + "'s digest"}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -73,17 +74,33 @@ func (a *app) trustInitCommand() *cobra.Command {
 
 func (a *app) trustAddLogCommand() *cobra.Command {
 	var path, origin, key string
+	var witnesses, witnessFiles []string
+	var quorum int
 	var h homeFlags
 	cmd := &cobra.Command{
-		Use:   "add-log --trust FILE [--origin ORIGIN --key VKEY]",
+		Use:   "add-log --trust FILE [--origin ORIGIN --key VKEY] [--witness VKEY ... --quorum N]",
 		Short: "trust a log (default: the home's embedded log)",
-		Args:  noArgs,
+		Long: `add-log trusts a log's checkpoints: its origin and C2SP note verifier key. With
+--witness (repeatable) and --quorum N, a checkpoint is accepted only when N of those
+witnesses cosigned it (C2SP tlog-cosignature).`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireTrust(path); err != nil {
 				return err
 			}
 			if origin != "" && key == "" {
 				return usageErr("--origin needs --key VKEY (the log's note verifier key)")
+			}
+			for _, wf := range witnessFiles {
+				b, err := os.ReadFile(wf)
+				if err != nil {
+					return fileErr("witness key", wf, err)
+				}
+				witnesses = append(witnesses, strings.TrimSpace(string(b)))
+			}
+			if quorum < 0 || quorum > len(witnesses) {
+				return usageErr(fmt.Sprintf("--quorum %d with %d --witness keys", quorum, len(witnesses)),
+					"the quorum counts witnesses: give at least that many --witness keys")
 			}
 			p, err := readPolicy(path)
 			if err != nil {
@@ -100,7 +117,7 @@ func (a *app) trustAddLogCommand() *cobra.Command {
 			} else if origin == "" {
 				origin = originOf(key)
 			}
-			if err := p.AddLog(custody.TrustedLog{Origin: origin, Key: key}); err != nil {
+			if err := p.AddLog(custody.TrustedLog{Origin: origin, Key: key, Witnesses: witnesses, Quorum: quorum}); err != nil {
 				return usageErr(err.Error(), "the key is the 'verifier key' line that 'evidctl init' printed")
 			}
 			if err := p.WriteFile(path); err != nil {
@@ -113,6 +130,9 @@ func (a *app) trustAddLogCommand() *cobra.Command {
 	cmd.Flags().StringVar(&path, "trust", "", "trust policy file")
 	cmd.Flags().StringVar(&origin, "origin", "", "log origin (default: the key's name)")
 	cmd.Flags().StringVar(&key, "key", "", "log note verifier key (origin+hash+base64)")
+	cmd.Flags().StringArrayVar(&witnesses, "witness", nil, "note verifier key of a witness whose cosignatures count (repeatable)")
+	cmd.Flags().StringArrayVar(&witnessFiles, "witness-file", nil, "file holding a witness's note verifier key (repeatable)")
+	cmd.Flags().IntVar(&quorum, "quorum", 0, "how many of the witnesses must have cosigned a checkpoint")
 	h.register(cmd, false)
 	return cmd
 }
@@ -215,6 +235,9 @@ func (a *app) trustShowCommand() *cobra.Command {
 			fmt.Fprintf(a.stdout, "trust policy %s\nlogs:\n", path)
 			for _, l := range p.Logs {
 				fmt.Fprintf(a.stdout, "  %s\n    key %s\n", l.Origin, l.Key)
+				for _, w := range l.Witnesses {
+					fmt.Fprintf(a.stdout, "    witness %s\n", w)
+				}
 				if l.Quorum > 0 {
 					fmt.Fprintf(a.stdout, "    witness quorum %d of %d\n", l.Quorum, len(l.Witnesses))
 				}
