@@ -18,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/internal/notekey"
 )
 
 var _ ledger.Ledger = (*Log)(nil)
@@ -66,7 +67,7 @@ func Init(dir, keyFile, origin string) (verifierKey string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("initialising log: %w", err)
 	}
-	vkey, err := writeNewKey(keyFile, origin)
+	vkey, err := notekey.WriteNew(keyFile, origin)
 	if err == nil {
 		var l *Log
 		if l, err = open(dir, keyFile, defaults()); err == nil {
@@ -116,7 +117,7 @@ func open(dir, keyFile string, cfg config) (*Log, error) {
 	if err := checkOutside(dir, keyFile); err != nil {
 		return nil, fmt.Errorf("opening log: %w", err)
 	}
-	signer, vkey, err := readKey(keyFile)
+	signer, vkey, err := notekey.Read(keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("opening log %s: %w", dir, err)
 	}

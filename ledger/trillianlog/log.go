@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/internal/notekey"
 )
 
 var _ ledger.Ledger = (*Log)(nil)
@@ -60,7 +61,7 @@ func Open(ctx context.Context, url, keyFile string, opts ...Option) (*Log, error
 	if err := cfg.apply(opts); err != nil {
 		return nil, fmt.Errorf("opening %s: %w", ep, err)
 	}
-	signer, vkey, err := readKey(keyFile)
+	signer, vkey, err := notekey.Read(keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", ep, err)
 	}

@@ -13,6 +13,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/evidctl/evidctl/ledger/internal/notekey"
 )
 
 // NewKey generates the personality's Ed25519 note signing key, named origin, and writes
@@ -24,7 +26,7 @@ import (
 // as "evidence.example.org/trillian-1"; it may not contain spaces or '+'. Use one key (one
 // origin) per tree: checkpoints of two trees under one origin would contradict each other.
 func NewKey(keyFile, origin string) (verifierKey string, err error) {
-	return writeNewKey(keyFile, origin)
+	return notekey.WriteNew(keyFile, origin)
 }
 
 // CreateTree creates a new, active log tree through the Trillian admin API served by the
@@ -98,7 +100,7 @@ func Init(ctx context.Context, addr, keyFile, origin string, opts ...Option) (En
 	if _, err := os.Lstat(keyFile); err == nil {
 		return Endpoint{}, "", fmt.Errorf("initialising trillian log: key file %s already exists", keyFile)
 	}
-	vkey, err := writeNewKey(keyFile, origin)
+	vkey, err := notekey.WriteNew(keyFile, origin)
 	if err != nil {
 		return Endpoint{}, "", fmt.Errorf("initialising trillian log: %w", err)
 	}

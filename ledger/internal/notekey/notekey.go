@@ -1,4 +1,8 @@
-package trillianlog
+// Package notekey keeps a log's C2SP signed-note key: an Ed25519 key generated with
+// golang.org/x/mod/sumdb/note, stored in a file of its own with mode 0600 and never
+// replaced. The embedded log (posixlog) and the Trillian personality (trillianlog) both
+// sign checkpoints with it.
+package notekey
 
 import (
 	"crypto/ed25519"
@@ -17,9 +21,9 @@ import (
 // keyFilePerm is the only mode Open accepts for a key file.
 const keyFilePerm = 0o600
 
-// writeNewKey generates an Ed25519 note key named origin and writes the signer key to
+// WriteNew generates an Ed25519 note key named origin and writes the signer key to
 // path, which must not exist, with mode 0600. It returns the verifier key.
-func writeNewKey(path, origin string) (string, error) {
+func WriteNew(path, origin string) (string, error) {
 	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
 	if err != nil {
 		return "", fmt.Errorf("generating note key for origin %q: %v", origin, err)
@@ -37,7 +41,7 @@ func writeNewKey(path, origin string) (string, error) {
 	if err := os.Link(tmp.Name(), path); err != nil {
 		return "", fmt.Errorf("writing key file: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := SyncDir(dir); err != nil {
 		return "", fmt.Errorf("writing key file: %w", err)
 	}
 	return vkey, nil
@@ -57,7 +61,9 @@ func writeAndSync(f *os.File, s string) error {
 	return err
 }
 
-func syncDir(dir string) error {
+// SyncDir fsyncs a directory, so that a file just linked or renamed into it survives a
+// crash.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
@@ -69,9 +75,9 @@ func syncDir(dir string) error {
 	return err
 }
 
-// readKey loads the signer key from path, refusing a file that others may read.
+// Read loads the signer key from path, refusing a file that others may read.
 // It returns the signer and the matching verifier key.
-func readKey(path string) (note.Signer, string, error) {
+func Read(path string) (note.Signer, string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, "", fmt.Errorf("reading key file: %w", err)
@@ -89,16 +95,16 @@ func readKey(path string) (note.Signer, string, error) {
 		// The error from note never includes the key.
 		return nil, "", fmt.Errorf("key file %s: not a note signer key: %v", path, err)
 	}
-	vkey, err := verifierKey(skey)
+	vkey, err := VerifierKey(skey)
 	if err != nil {
 		return nil, "", fmt.Errorf("key file %s: %w", path, err)
 	}
 	return s, vkey, nil
 }
 
-// verifierKey derives the verifier key from an Ed25519 note signer key,
+// VerifierKey derives the verifier key from an Ed25519 note signer key,
 // "PRIVATE+KEY+name+hash+base64(0x01 || seed)".
-func verifierKey(skey string) (string, error) {
+func VerifierKey(skey string) (string, error) {
 	parts := strings.SplitN(skey, "+", 5)
 	if len(parts) != 5 {
 		return "", errors.New("not an Ed25519 note signer key")
