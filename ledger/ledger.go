@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -77,4 +78,15 @@ var (
 // AppendEnvelope when a ledger offers it, and Append otherwise.
 type EnvelopeAppender interface {
 	AppendEnvelope(ctx context.Context, envelope []byte) (*Receipt, error)
+}
+
+// CheckLeaves checks that every leaf is a LeafSize-byte commitment, as backends require
+// before appending; the error wraps ErrMalformed and names the first bad leaf.
+func CheckLeaves(leaves [][]byte) error {
+	for i, leaf := range leaves {
+		if len(leaf) != LeafSize {
+			return fmt.Errorf("appending leaf %d: %d bytes, want a %d-byte commitment: %w", i, len(leaf), LeafSize, ErrMalformed)
+		}
+	}
+	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/internal/gate"
 	"github.com/evidctl/evidctl/ledger/server"
 )
 
@@ -37,9 +38,7 @@ type Log struct {
 	origin string
 	cfg    config
 
-	mu       sync.RWMutex
-	closed   bool
-	inflight sync.WaitGroup
+	gate gate.Gate // admits operations until Close
 }
 
 // Open connects to the ledger server at rawURL (http:// or https://, optionally with a
@@ -127,7 +126,7 @@ func (l *Log) post(ctx context.Context, contentType string, body, leaf []byte) (
 	if err := l.enter(); err != nil {
 		return nil, err
 	}
-	defer l.inflight.Done()
+	defer l.gate.Done()
 	text, err := l.do(ctx, http.MethodPost, "/append", contentType, body)
 	if err != nil {
 		return nil, fmt.Errorf("appending to %s: %w", l.origin, err)

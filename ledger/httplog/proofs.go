@@ -21,7 +21,7 @@ func (l *Log) Checkpoint(ctx context.Context) ([]byte, error) {
 	if err := l.enter(); err != nil {
 		return nil, err
 	}
-	defer l.inflight.Done()
+	defer l.gate.Done()
 	cp, err := l.do(ctx, http.MethodGet, "/checkpoint", "", nil)
 	if err != nil {
 		return nil, fmt.Errorf("reading checkpoint of %s: %w", l.origin, err)
@@ -57,7 +57,7 @@ func (l *Log) proof(ctx context.Context, path string) ([]tlog.Hash, error) {
 	if err := l.enter(); err != nil {
 		return nil, err
 	}
-	defer l.inflight.Done()
+	defer l.gate.Done()
 	body, err := l.do(ctx, http.MethodGet, path, "", nil)
 	if err != nil {
 		return nil, fmt.Errorf("fetching %s from %s: %w", path, l.origin, err)
@@ -79,18 +79,12 @@ func (l *Log) proof(ctx context.Context, path string) ([]tlog.Hash, error) {
 // Close implements [ledger.Ledger]: it waits (at most 30 s) for requests in flight, then
 // releases idle connections.
 func (l *Log) Close() error {
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
+	if !l.gate.Close() {
 		return nil
 	}
-	l.closed = true
-	l.mu.Unlock()
-	done := make(chan struct{})
-	go func() { l.inflight.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(closeTimeout):
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	if err := l.gate.Wait(ctx); err != nil {
 		return fmt.Errorf("closing %s: requests still in flight after 30 s", l.base)
 	}
 	l.cfg.client.CloseIdleConnections()
@@ -98,12 +92,4 @@ func (l *Log) Close() error {
 }
 
 // enter registers a request in flight, unless the log is closed.
-func (l *Log) enter() error {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	if l.closed {
-		return fmt.Errorf("log %s: %w", l.origin, ledger.ErrClosed)
-	}
-	l.inflight.Add(1)
-	return nil
-}
+func (l *Log) enter() error { return l.gate.Enter(l.origin) }

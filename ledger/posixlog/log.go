@@ -18,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/internal/gate"
 	"github.com/evidctl/evidctl/ledger/internal/notekey"
 )
 
@@ -41,9 +42,7 @@ type Log struct {
 	cancel   context.CancelFunc
 	proofs   builderCache
 
-	mu       sync.RWMutex // guards closed; held for reading while entering an operation
-	closed   bool
-	inflight sync.WaitGroup
+	gate gate.Gate // admits operations until Close
 }
 
 // Init creates a new log: it generates an Ed25519 note signing key named origin, writes it
@@ -199,10 +198,8 @@ func (l *Log) Append(ctx context.Context, leaf []byte) (*ledger.Receipt, error) 
 // AppendBatch implements [ledger.Ledger]. The leaves are queued together, so they usually
 // share one checkpoint.
 func (l *Log) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
-	for i, leaf := range leaves {
-		if len(leaf) != ledger.LeafSize {
-			return nil, fmt.Errorf("appending leaf %d: %d bytes, want a %d-byte commitment: %w", i, len(leaf), ledger.LeafSize, ledger.ErrMalformed)
-		}
+	if err := ledger.CheckLeaves(leaves); err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -210,7 +207,7 @@ func (l *Log) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Recei
 	if err := l.enter(); err != nil {
 		return nil, err
 	}
-	defer l.inflight.Done()
+	defer l.gate.Done()
 	futures := make([]tessera.IndexFuture, len(leaves))
 	for i, leaf := range leaves {
 		futures[i] = l.appender.Add(ctx, tessera.NewEntry(bytes.Clone(leaf)))
@@ -233,7 +230,7 @@ func (l *Log) Checkpoint(ctx context.Context) ([]byte, error) {
 	if err := l.enter(); err != nil {
 		return nil, err
 	}
-	defer l.inflight.Done()
+	defer l.gate.Done()
 	return l.reader.ReadCheckpoint(ctx)
 }
 
@@ -242,7 +239,7 @@ func (l *Log) InclusionProof(ctx context.Context, index, treeSize uint64) ([]tlo
 	if err := l.enter(); err != nil {
 		return nil, err
 	}
-	defer l.inflight.Done()
+	defer l.gate.Done()
 	if index >= treeSize {
 		return nil, fmt.Errorf("inclusion proof: index %d is not below tree size %d", index, treeSize)
 	}
@@ -257,7 +254,7 @@ func (l *Log) ConsistencyProof(ctx context.Context, oldSize, newSize uint64) ([]
 	if err := l.enter(); err != nil {
 		return nil, err
 	}
-	defer l.inflight.Done()
+	defer l.gate.Done()
 	if oldSize > newSize {
 		return nil, fmt.Errorf("consistency proof: old size %d is larger than new size %d", oldSize, newSize)
 	}
@@ -285,13 +282,9 @@ func (l *Log) checkSize(ctx context.Context, size uint64) error {
 // Close implements [ledger.Ledger]. It waits (at most 30 s) until every leaf appended
 // through l is in a published checkpoint and every Append in flight has returned.
 func (l *Log) Close() error {
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
+	if !l.gate.Close() {
 		return nil
 	}
-	l.closed = true
-	l.mu.Unlock()
 	defer unregister(l.dir)
 
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
@@ -300,12 +293,8 @@ func (l *Log) Close() error {
 	if err != nil {
 		l.cancel() // releases waiting appends with an error
 	}
-	done := make(chan struct{})
-	go func() { l.inflight.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		err = errors.Join(err, fmt.Errorf("appends still in flight: %w", ctx.Err()))
+	if werr := l.gate.Wait(ctx); werr != nil {
+		err = errors.Join(err, fmt.Errorf("appends still in flight: %w", werr))
 	}
 	l.cancel()
 	if err != nil {
@@ -315,15 +304,7 @@ func (l *Log) Close() error {
 }
 
 // enter registers an operation in flight, unless the log is closed.
-func (l *Log) enter() error {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	if l.closed {
-		return fmt.Errorf("log %s: %w", l.origin, ledger.ErrClosed)
-	}
-	l.inflight.Add(1)
-	return nil
-}
+func (l *Log) enter() error { return l.gate.Enter(l.origin) }
 
 var (
 	openMu   sync.Mutex

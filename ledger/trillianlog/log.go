@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/internal/gate"
 	"github.com/evidctl/evidctl/ledger/internal/notekey"
 )
 
@@ -43,9 +44,7 @@ type Log struct {
 	cancel context.CancelFunc
 	polled sync.WaitGroup
 
-	mu       sync.RWMutex // guards closed; held for reading while entering an operation
-	closed   bool
-	inflight sync.WaitGroup
+	gate gate.Gate // admits operations until Close
 }
 
 // Open connects to the Trillian log tree at url ("trillian://HOST:PORT/TREE_ID") and signs
@@ -123,10 +122,8 @@ func (l *Log) Append(ctx context.Context, leaf []byte) (*ledger.Receipt, error) 
 // AppendBatch implements [ledger.Ledger]. The leaves are queued concurrently and usually
 // share one log root.
 func (l *Log) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
-	for i, leaf := range leaves {
-		if len(leaf) != ledger.LeafSize {
-			return nil, fmt.Errorf("appending leaf %d: %d bytes, want a %d-byte commitment: %w", i, len(leaf), ledger.LeafSize, ledger.ErrMalformed)
-		}
+	if err := ledger.CheckLeaves(leaves); err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -134,7 +131,7 @@ func (l *Log) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Recei
 	if err := l.enter(); err != nil {
 		return nil, err
 	}
-	defer l.inflight.Done()
+	defer l.gate.Done()
 	out := make([]*ledger.Receipt, len(leaves))
 	errs := make([]error, len(leaves))
 	sem := make(chan struct{}, maxQueueRPCs)

@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/google/trillian"
 	"golang.org/x/mod/sumdb/tlog"
-
-	"github.com/evidctl/evidctl/ledger"
 )
 
 // Checkpoint implements [ledger.Ledger]: the latest log root, checked against the roots
@@ -18,7 +15,7 @@ func (l *Log) Checkpoint(ctx context.Context) ([]byte, error) {
 	if err := l.enter(); err != nil {
 		return nil, err
 	}
-	defer l.inflight.Done()
+	defer l.gate.Done()
 	r, err := l.roots.refresh(ctx)
 	if err != nil {
 		return nil, err
@@ -31,7 +28,7 @@ func (l *Log) InclusionProof(ctx context.Context, index, treeSize uint64) ([]tlo
 	if err := l.enter(); err != nil {
 		return nil, err
 	}
-	defer l.inflight.Done()
+	defer l.gate.Done()
 	if index >= treeSize {
 		return nil, fmt.Errorf("inclusion proof: index %d is not below tree size %d", index, treeSize)
 	}
@@ -55,7 +52,7 @@ func (l *Log) ConsistencyProof(ctx context.Context, oldSize, newSize uint64) ([]
 	if err := l.enter(); err != nil {
 		return nil, err
 	}
-	defer l.inflight.Done()
+	defer l.gate.Done()
 	if oldSize > newSize {
 		return nil, fmt.Errorf("consistency proof: old size %d is larger than new size %d", oldSize, newSize)
 	}
@@ -96,25 +93,19 @@ func (l *Log) checkSize(ctx context.Context, size uint64) error {
 // return, then closes the connection to Trillian. Leaves queued by Appends that gave up
 // are still integrated by Trillian.
 func (l *Log) Close() error {
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
+	if !l.gate.Close() {
 		return nil
 	}
-	l.closed = true
-	l.mu.Unlock()
 
-	done := make(chan struct{})
-	go func() { l.inflight.Wait(); close(done) }()
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
 	var err error
-	select {
-	case <-done:
-	case <-time.After(closeTimeout):
+	if l.gate.Wait(ctx) != nil {
 		err = errors.New("appends still waiting for integration after 30 s")
 	}
 	l.cancel()
 	l.polled.Wait()
-	<-done
+	_ = l.gate.Wait(context.Background())
 	if cerr := l.conn.Close(); err == nil {
 		err = cerr
 	}
@@ -125,12 +116,4 @@ func (l *Log) Close() error {
 }
 
 // enter registers an operation in flight, unless the log is closed.
-func (l *Log) enter() error {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	if l.closed {
-		return fmt.Errorf("log %s: %w", l.Origin(), ledger.ErrClosed)
-	}
-	l.inflight.Add(1)
-	return nil
-}
+func (l *Log) enter() error { return l.gate.Enter(l.Origin()) }
