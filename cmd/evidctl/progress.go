@@ -23,7 +23,15 @@ type source struct {
 	name string
 }
 
-func (s *source) Read(p []byte) (int, error) { return s.r.Read(p) }
+// Read reads the input; at its end the progress bar, if any, is completed, so that
+// what the command prints next starts on a line of its own.
+func (s *source) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err == io.EOF && s.bar != nil {
+		s.bar.finish()
+	}
+	return n, err
+}
 
 func (s *source) Close() error {
 	if s.bar != nil {
@@ -66,6 +74,8 @@ type progressBar struct {
 	total int64
 	done  int64
 	last  time.Time
+
+	finished bool
 }
 
 func (p *progressBar) Write(b []byte) (int, error) {
@@ -88,7 +98,12 @@ func (p *progressBar) draw() {
 		frac*100, gib(p.done), gib(p.total))
 }
 
+// finish draws the bar a last time and ends its line; later calls do nothing.
 func (p *progressBar) finish() {
+	if p.finished {
+		return
+	}
+	p.finished = true
 	p.draw()
 	fmt.Fprintln(p.w)
 }
