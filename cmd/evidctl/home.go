@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/ledgerurl"
 	"github.com/evidctl/evidctl/ledger/posixlog"
+	"github.com/evidctl/evidctl/ledger/trillianlog"
 )
 
 // A home ($EVIDCTL_HOME, default ~/.evidctl) holds the embedded log:
@@ -127,15 +129,25 @@ func homeLog(dir string) (origin, vkey string, err error) {
 
 func (a *app) initCommand() *cobra.Command {
 	var h homeFlags
-	var origin string
+	var origin, trillianAddr, trillianKey string
 	cmd := &cobra.Command{
-		Use:   "init [--home DIR] [--origin ORIGIN]",
-		Short: "create the evidctl home with its embedded log",
-		Args:  noArgs,
+		Use:   "init [--home DIR] [--origin ORIGIN] | init --trillian HOST:PORT[/TREE_ID] --ledger-key FILE --origin ORIGIN",
+		Short: "create the evidctl home with its embedded log, or a Trillian ledger's key (and tree)",
+		Long: `init creates the evidctl home ($EVIDCTL_HOME, default ~/.evidctl) with its embedded log
+and prints the log's origin and verifier key.
+
+With --trillian it sets up a Trillian ledger instead: it writes the personality's note
+signing key to --ledger-key FILE (0600; its verifier key beside it in FILE.pub) and,
+when no TREE_ID is given, creates and initialises a new log tree through the admin API
+of the trillian_log_server at HOST:PORT. It prints the --ledger URL to use.`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if origin != "" && (strings.ContainsAny(origin, " +\n\t") || origin == "") {
 				return usageErr(fmt.Sprintf("--origin %q: an origin may not contain spaces or '+'", origin),
 					"use a schema-less URL such as evidence.example.org/lab-1")
+			}
+			if trillianAddr != "" {
+				return a.initTrillian(cmd.Context(), trillianAddr, trillianKey, origin)
 			}
 			dir, err := h.dir()
 			if err != nil {
@@ -146,7 +158,49 @@ func (a *app) initCommand() *cobra.Command {
 	}
 	h.register(cmd, false)
 	cmd.Flags().StringVar(&origin, "origin", "", `log origin (default "evidctl.local/" + hostname + "-" + 8 random hex)`)
+	cmd.Flags().StringVar(&trillianAddr, "trillian", "", "set up a Trillian ledger at HOST:PORT (the log server), on tree TREE_ID or a new one")
+	cmd.Flags().StringVar(&trillianKey, "ledger-key", "", "with --trillian: the note signing key file to create")
 	return cmd
+}
+
+// initTrillian writes a Trillian personality's note key and, without a tree id, creates
+// the tree.
+func (a *app) initTrillian(ctx context.Context, spec, keyFile, origin string) error {
+	if keyFile == "" || origin == "" {
+		return usageErr("--trillian needs --ledger-key FILE and --origin ORIGIN",
+			"the key signs the tree's checkpoints; the origin names the log in them")
+	}
+	addr, tree, hasTree := strings.Cut(strings.TrimPrefix(spec, trillianlog.Scheme+"://"), "/")
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return usageErr(fmt.Sprintf("--trillian %q: %v", spec, err), "give the log server's HOST:PORT, optionally /TREE_ID")
+	}
+	if _, err := os.Lstat(keyFile); err == nil {
+		return failErr(fmt.Errorf("key file %s already exists", keyFile), "choose another --ledger-key; a key is never replaced")
+	}
+	var url, vkey string
+	var err error
+	if hasTree {
+		ep, perr := trillianlog.ParseURL(trillianlog.Scheme + "://" + addr + "/" + tree)
+		if perr != nil {
+			return usageErr(perr.Error())
+		}
+		url = ep.String()
+		vkey, err = trillianlog.NewKey(keyFile, origin)
+	} else {
+		var ep trillianlog.Endpoint
+		ep, vkey, err = trillianlog.Init(ctx, addr, keyFile, origin)
+		url = ep.String()
+	}
+	if err != nil {
+		return failErr(err, "check that trillian_log_server is running at "+addr)
+	}
+	if err := writeNew([]newFile{{keyFile + ".pub", 0o644, []byte(vkey + "\n")}}); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "initialised Trillian ledger %s\norigin: %s\nverifier key: %s\n", url, origin, vkey)
+	fmt.Fprintf(a.stdout, "use it with: --ledger %s --ledger-key %s\n", url, keyFile)
+	fmt.Fprintf(a.stdout, "trust it with: evidctl trust add-log --trust FILE --key %s\n", vkey)
+	return nil
 }
 
 func (a *app) initHome(dir, origin string) error {

@@ -31,23 +31,31 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
-		Setup: func(env *testscript.Env) error {
-			env.Setenv("EVIDCTL_HOME", filepath.Join(env.WorkDir, "home"))
-			env.Setenv("EVIDCTL_PASSWORD", "correct horse battery staple")
-			port, err := freePort()
-			if err != nil {
-				return err
-			}
-			env.Setenv("PORT", port)
-			return nil
-		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exitcode":     exitCode,
-			"flipbyte":     flipByte,
-			"tamperbundle": tamperBundle,
-			"waitfile":     waitFile,
-		},
+		Setup:               setupScript,
+		Cmds:                scriptCommands,
 	})
+}
+
+// setupScript gives each script a home of its own, a password and two free ports.
+func setupScript(env *testscript.Env) error {
+	env.Setenv("EVIDCTL_HOME", filepath.Join(env.WorkDir, "home"))
+	env.Setenv("EVIDCTL_PASSWORD", "correct horse battery staple")
+	for _, name := range []string{"PORT", "PORT2"} {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		env.Setenv(name, port)
+	}
+	return nil
+}
+
+// scriptCommands are the test-only commands scripts may use beside evidctl.
+var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"exitcode":     exitCode,
+	"flipbyte":     flipByte,
+	"tamperbundle": tamperBundle,
+	"waitfile":     waitFile,
 }
 
 // freePort finds a loopback port free now, for a server a script starts.

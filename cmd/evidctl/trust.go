@@ -73,7 +73,7 @@ func (a *app) trustInitCommand() *cobra.Command {
 }
 
 func (a *app) trustAddLogCommand() *cobra.Command {
-	var path, origin, key string
+	var path, origin, key, keyFile string
 	var witnesses, witnessFiles []string
 	var quorum int
 	var h homeFlags
@@ -87,6 +87,16 @@ witnesses cosigned it (C2SP tlog-cosignature).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireTrust(path); err != nil {
 				return err
+			}
+			if keyFile != "" {
+				if key != "" {
+					return usageErr("give --key or --key-file, not both")
+				}
+				b, err := os.ReadFile(keyFile)
+				if err != nil {
+					return fileErr("log verifier key", keyFile, err)
+				}
+				key = strings.TrimSpace(string(b))
 			}
 			if origin != "" && key == "" {
 				return usageErr("--origin needs --key VKEY (the log's note verifier key)")
@@ -130,6 +140,7 @@ witnesses cosigned it (C2SP tlog-cosignature).`,
 	cmd.Flags().StringVar(&path, "trust", "", "trust policy file")
 	cmd.Flags().StringVar(&origin, "origin", "", "log origin (default: the key's name)")
 	cmd.Flags().StringVar(&key, "key", "", "log note verifier key (origin+hash+base64)")
+	cmd.Flags().StringVar(&keyFile, "key-file", "", "file holding the log's note verifier key (e.g. KEY.pub from 'init --trillian')")
 	cmd.Flags().StringArrayVar(&witnesses, "witness", nil, "note verifier key of a witness whose cosignatures count (repeatable)")
 	cmd.Flags().StringArrayVar(&witnessFiles, "witness-file", nil, "file holding a witness's note verifier key (repeatable)")
 	cmd.Flags().IntVar(&quorum, "quorum", 0, "how many of the witnesses must have cosigned a checkpoint")

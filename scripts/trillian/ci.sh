@@ -29,6 +29,9 @@ echo "EVIDCTL_TRILLIAN=$EVIDCTL_TRILLIAN"
 step "conformance on process Trillian (direct and through the server)"
 go test -count=1 -run 'Process$' -v ./ledger/trillianlog/ ./ledger/httplog/ | grep -E '^(---|    ---|ok|FAIL|PASS)'
 
+step "CLI: two 'evidctl serve' in front of one tree, and trillian:// directly"
+go test -count=1 -run '^TestTrillianScripts$' -v ./cmd/evidctl/ | grep -E '^(---|    ---|ok|FAIL|PASS)|process Trillian'
+
 step "load: 64 clients through the server for ${LOAD_DURATION:-30s}"
 EVIDCTL_LOAD=1 EVIDCTL_LOAD_BACKENDS=trillian-process EVIDCTL_LOAD_DURATION=${LOAD_DURATION:-30s} \
 	go test -count=1 -run '^TestLoad$' -v ./ledger/server/ | grep -Ev '^(=== |I[0-9]{4} )'
