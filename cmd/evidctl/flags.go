@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"slices"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/ledger"
 )
@@ -16,6 +19,7 @@ import (
 // signFlags say who signs an event and where it is logged.
 type signFlags struct {
 	key  string
+	cert string
 	who  actorFlags
 	home homeFlags
 	spec ledgerSpec
@@ -23,6 +27,7 @@ type signFlags struct {
 
 func (f *signFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.key, "key", "", "your signing key (PREFIX.key from keygen)")
+	cmd.Flags().StringVar(&f.cert, "cert", "", "your X.509 certificate (PEM, leaf then intermediates) for the key, carried in every event you sign, for policies that trust certificate roots (default: PREFIX.crt beside PREFIX.key, if present)")
 	f.who.register(cmd, "actor")
 	f.home.register(cmd, true)
 }
@@ -61,6 +66,17 @@ func (a *app) open(ctx context.Context, f *signFlags) (*session, error) {
 	signer, err := a.loadSigner(f.key)
 	if err != nil {
 		return nil, err
+	}
+	cert := f.cert
+	if sibling := strings.TrimSuffix(f.key, ".key") + ".crt"; cert == "" && sibling != f.key {
+		if _, err := os.Stat(sibling); err == nil {
+			cert = sibling
+		}
+	}
+	if cert != "" {
+		if actor.Certificate, err = certificateFor(cert, signer); err != nil {
+			return nil, err
+		}
 	}
 	l, err := openLedger(ctx, f.spec)
 	if err != nil {
@@ -161,4 +177,27 @@ func requireOut(out, what string) error {
 		return usageErr(fmt.Sprintf("--out %s: give the name without a suffix", out), "for example --out case writes case.custody.json and case.age")
 	}
 	return nil
+}
+
+// certificateFor reads a PEM certificate chain and checks that its leaf certifies the
+// signing key, so that no event is signed with a certificate that cannot verify it.
+func certificateFor(path string, signer *sign.Signer) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fileErr("certificate", path, err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return "", usageErr(fmt.Sprintf("certificate %s: no PEM CERTIFICATE block", path))
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return "", usageErr(fmt.Sprintf("certificate %s: %v", path, err))
+	}
+	id, err := sign.KeyID(cert.PublicKey)
+	if err != nil || id != signer.KeyID() {
+		return "", usageErr(fmt.Sprintf("certificate %s does not certify the signing key %s", path, signer.KeyID()),
+			"give the certificate issued for this key (its first PEM block is the leaf)")
+	}
+	return string(data), nil
 }

@@ -52,6 +52,7 @@ func setupScript(env *testscript.Env) error {
 
 // scriptCommands are the test-only commands scripts may use beside evidctl.
 var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"certify":      certify,
 	"exitcode":     exitCode,
 	"flipbyte":     flipByte,
 	"tamperbundle": tamperBundle,

@@ -158,7 +158,8 @@ func originOf(vkey string) string {
 }
 
 func (a *app) trustAddSignerCommand() *cobra.Command {
-	var path, keyPath string
+	var path, keyPath, roots string
+	var ident custody.Identity
 	var who actorFlags
 	cmd := &cobra.Command{
 		Use:   "add-signer --trust FILE --name NAME --org ORG --role ROLE --jurisdiction CC --key PUB.pem",
@@ -170,17 +171,25 @@ profile (PREFIX.id.json, written by keygen) its fields are the defaults.`,
 			if err := requireTrust(path); err != nil {
 				return err
 			}
-			if keyPath == "" {
-				return usageErr("add-signer needs --key PUB.pem (the signer's public key)")
+			if (keyPath == "") == (roots == "") {
+				return usageErr("add-signer needs --key PUB.pem (the signer's public key) or --roots CA.pem with identity constraints, not both")
 			}
 			if err := who.validate(); err != nil {
 				return err
+			}
+			if roots != "" {
+				return a.addCertifiedSigner(path, roots, ident, who)
 			}
 			return a.addSigner(path, keyPath, who)
 		},
 	}
 	cmd.Flags().StringVar(&path, "trust", "", "trust policy file")
 	cmd.Flags().StringVar(&keyPath, "key", "", "the signer's public key (PEM)")
+	cmd.Flags().StringVar(&roots, "roots", "", "instead of --key: root certificates (PEM) that certify the signer")
+	cmd.Flags().StringVar(&ident.Subject, "identity-subject", "", "with --roots: the certificate's subject common name")
+	cmd.Flags().StringVar(&ident.Email, "identity-email", "", "with --roots: an email address the certificate names")
+	cmd.Flags().StringVar(&ident.URI, "identity-uri", "", "with --roots: a URI the certificate names")
+	cmd.Flags().StringVar(&ident.DNS, "identity-dns", "", "with --roots: a DNS name the certificate names")
 	who.register(cmd, "name")
 	return cmd
 }
@@ -211,6 +220,37 @@ func (a *app) addSigner(path, keyPath string, who actorFlags) error {
 		return failErr(err)
 	}
 	fmt.Fprintf(a.stdout, "trusting %s key %s in %s\n", describeActor(actor), v.KeyID(), path)
+	return nil
+}
+
+// addCertifiedSigner trusts whoever holds a certificate from roots that meets the
+// identity constraints, for the identity named.
+func (a *app) addCertifiedSigner(path, rootsPath string, ident custody.Identity, who actorFlags) error {
+	if ident == (custody.Identity{}) {
+		return usageErr("--roots needs at least one identity constraint",
+			"pass --identity-email, --identity-subject, --identity-uri or --identity-dns")
+	}
+	if who.name == "" {
+		return usageErr("add-signer --roots needs --name (the party the certificate identifies)")
+	}
+	pem, err := os.ReadFile(rootsPath)
+	if err != nil {
+		return fileErr("root certificates", rootsPath, err)
+	}
+	p, err := readPolicy(path)
+	if err != nil {
+		return err
+	}
+	s := custody.TrustedSigner{Name: who.name, Organization: who.org, Role: who.role, Jurisdiction: who.jurisdiction,
+		Roots: string(pem), Identity: &ident}
+	if err := p.AddSigner(s); err != nil {
+		return usageErr(err.Error())
+	}
+	if err := p.WriteFile(path); err != nil {
+		return failErr(err)
+	}
+	actor := custody.Actor{Name: who.name, Organization: who.org, Role: who.role, Jurisdiction: who.jurisdiction}
+	fmt.Fprintf(a.stdout, "trusting %s certified by the roots in %s in %s\n", describeActor(actor), rootsPath, path)
 	return nil
 }
 
