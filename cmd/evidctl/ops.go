@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -223,6 +224,15 @@ func (a *app) receive(ctx context.Context, path string, sf *signFlags, d custody
 		}
 		if payload != "" && len(ids) > 1 {
 			return usageErr(fmt.Sprintf("%d items are in transit to you, and --payload checks one", len(ids)), "name the item with --item")
+		}
+		if payload == "" && len(ids) == 1 {
+			// The payload that travels beside the bundle is checked on arrival by default.
+			if beside := strings.TrimSuffix(path, custody.BundleSuffix) + custody.PayloadSuffix; beside != path {
+				if _, err := os.Stat(beside); err == nil {
+					payload = beside
+					fmt.Fprintf(a.stderr, "checking payload %s (found beside the bundle)\n", beside)
+				}
+			}
 		}
 		for _, id := range ids {
 			if err := a.receiveOne(ctx, s, b, id, payload, d); err != nil {

@@ -153,13 +153,15 @@ func (a *app) printReport(rep *custody.Report, f *verifyFlags) error {
 }
 
 func (a *app) decryptCommand() *cobra.Command {
-	var payload, identity, out, item string
+	var payload, identity, out, item, trust string
 	cmd := &cobra.Command{
-		Use:   "decrypt NAME.custody.json --payload NAME.age --identity ID --out FILE [--item ID]",
+		Use:   "decrypt NAME.custody.json --payload NAME.age --identity ID --out FILE [--item ID] [--trust FILE]",
 		Short: "decrypt a payload, writing FILE only if it is exactly what the chain records",
 		Long: `decrypt writes FILE only after the payload's ciphertext digest matched the chain and the
 whole plaintext authenticated and matched the item digest; otherwise nothing is written.
-It does not verify the signatures and receipts of the bundle: run 'evidctl verify'.`,
+With --trust it first verifies the whole bundle (signatures, receipts, custody rules)
+under that policy and decrypts nothing unless the bundle is valid (exit 1 otherwise).
+Without --trust the bundle itself is not verified: run 'evidctl verify'.`,
 		Args: exactArgs(1, "the bundle NAME.custody.json"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
@@ -170,9 +172,15 @@ It does not verify the signatures and receipts of the bundle: run 'evidctl verif
 			case out == "":
 				return usageErr("--out FILE is required")
 			}
+			if trust != "" {
+				if err := a.verifyBeforeDecrypt(cmd.Context(), args[0], trust); err != nil {
+					return err
+				}
+			}
 			return a.decrypt(cmd.Context(), args[0], payload, identity, out, item)
 		},
 	}
+	cmd.Flags().StringVar(&trust, "trust", "", "verify the bundle under this trust policy before decrypting")
 	cmd.Flags().StringVar(&payload, "payload", "", "the sealed payload")
 	cmd.Flags().StringVar(&identity, "identity", "", "your age identity file")
 	cmd.Flags().StringVar(&out, "out", "", "the plaintext file to write")
@@ -217,6 +225,33 @@ func (a *app) decrypt(ctx context.Context, path, payload, identity, out, item st
 		return failErr(fmt.Errorf("%s: %w; nothing was written", payload, err))
 	}
 	fmt.Fprintf(a.stdout, "item %s (%s): payload and plaintext match the chain\nwrote %s\n", it.ID, it.Description, out)
+	return nil
+}
+
+// verifyBeforeDecrypt verifies the bundle under the policy and refuses (exit 1) an
+// invalid one, printing its failures.
+func (a *app) verifyBeforeDecrypt(ctx context.Context, path, trust string) error {
+	b, err := readBundle(path)
+	if err != nil {
+		return err
+	}
+	pol, err := custody.ReadPolicy(trust)
+	if err != nil {
+		return failErr(err)
+	}
+	rep, err := custody.Verify(ctx, b, pol)
+	if err != nil {
+		return failErr(err)
+	}
+	if !rep.Valid {
+		_ = rep.WriteText(a.stdout)
+		return invalidErr(fmt.Errorf("%s does not verify under %s; nothing was decrypted", path, trust))
+	}
+	events := "events"
+	if len(rep.Events) == 1 {
+		events = "event"
+	}
+	fmt.Fprintf(a.stdout, "%s verifies under %s (%d %s)\n", path, trust, len(rep.Events), events)
 	return nil
 }
 
