@@ -32,6 +32,9 @@ func readBundle(path string) (*custody.Bundle, error) {
 // rewrites the bundle atomically in place and reports the events added. On failure
 // the bundle is left as it was.
 func (a *app) update(ctx context.Context, path string, sf *signFlags, op func(*session, *custody.Bundle) error) error {
+	if unlock, err := lockBundle(path); err == nil {
+		defer unlock()
+	} // a bundle that cannot be opened is reported by readBundle
 	b, err := readBundle(path)
 	if err != nil {
 		return err
