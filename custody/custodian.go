@@ -1,16 +1,12 @@
 package custody
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
-
-	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/ledger"
@@ -111,31 +107,10 @@ func (c *Custodian) appendEnvelope(ctx context.Context, env *sign.Envelope, comm
 	if err != nil {
 		return nil, err
 	}
-	if err := receiptCovers(r, commit); err != nil {
-		return nil, err
+	if err := r.CoversUnverified(commit[:]); err != nil {
+		return nil, fmt.Errorf("the log returned a bad receipt: %w", err)
 	}
 	return r, nil
-}
-
-// receiptCovers checks, without trusting the log's key, that the receipt's inclusion
-// path leads from this leaf to the root its checkpoint states.
-func receiptCovers(r *ledger.Receipt, commit [32]byte) error {
-	lines := bytes.SplitN(r.Checkpoint, []byte("\n"), 4)
-	if len(lines) < 4 {
-		return errors.New("the log returned a receipt with a malformed checkpoint")
-	}
-	size, err := strconv.ParseUint(string(lines[1]), 10, 64)
-	if err != nil {
-		return errors.New("the log returned a receipt with a malformed checkpoint size")
-	}
-	root, err := tlog.ParseHash(string(lines[2]))
-	if err != nil {
-		return errors.New("the log returned a receipt with a malformed checkpoint root")
-	}
-	if err := tlog.CheckRecord(r.Proof, int64(size), root, int64(r.Index), tlog.RecordHash(commit[:])); err != nil {
-		return fmt.Errorf("the log returned a receipt for another leaf: %w", err)
-	}
-	return nil
 }
 
 // check refuses, before anything is signed, an event the verifier would reject.
@@ -165,19 +140,20 @@ func (e *RefusedError) Error() string {
 // addConsistency adds a proof that the new checkpoint extends the bundle's latest
 // checkpoint of the same log.
 func (c *Custodian) addConsistency(ctx context.Context, b *Bundle, note []byte) error {
-	origin, size, err := checkpointHead(note)
+	head, err := ledger.ReadHeadUnverified(note)
 	if err != nil {
 		return fmt.Errorf("reading new checkpoint: %w", err)
 	}
+	origin, size := head.Origin, head.Size
 	var prev uint64
 	for _, r := range b.Events {
 		rc, err := ledger.ParseReceipt([]byte(r.Proof))
 		if err != nil {
 			continue
 		}
-		o, s, err := checkpointHead(rc.Checkpoint)
-		if err == nil && o == origin && s > prev && s <= size {
-			prev = s
+		h, err := ledger.ReadHeadUnverified(rc.Checkpoint)
+		if err == nil && h.Origin == origin && h.Size > prev && h.Size <= size {
+			prev = h.Size
 		}
 	}
 	if prev == 0 || prev == size {
@@ -198,17 +174,4 @@ func (c *Custodian) addConsistency(ctx context.Context, b *Bundle, note []byte) 
 	}
 	b.Consistency = append(b.Consistency, k)
 	return nil
-}
-
-// checkpointHead reads the origin and size of a checkpoint note without verifying it.
-func checkpointHead(note []byte) (string, uint64, error) {
-	lines := bytes.SplitN(note, []byte("\n"), 3)
-	if len(lines) < 3 {
-		return "", 0, errors.New("checkpoint has fewer than three lines")
-	}
-	size, err := strconv.ParseUint(string(lines[1]), 10, 64)
-	if err != nil {
-		return "", 0, fmt.Errorf("checkpoint size %q: %w", lines[1], err)
-	}
-	return string(lines[0]), size, nil
 }

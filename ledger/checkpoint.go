@@ -105,3 +105,40 @@ func (p *parsedNote) signerNames() string {
 	}
 	return b.String()
 }
+
+// Head is what a checkpoint note claims, read without verifying any signature: enough
+// to route a receipt to its log or to sanity-check what a server returned, never
+// evidence. Only a [Checkpoint] from [Trust] is verified.
+type Head struct {
+	Origin string
+	Size   uint64
+	Hash   tlog.Hash
+}
+
+// ReadHeadUnverified reads the origin, size and root hash a signed checkpoint note
+// claims. It checks the note's syntax (ErrMalformed) but no signature.
+func ReadHeadUnverified(msg []byte) (Head, error) {
+	p, err := parseNote(msg)
+	if err != nil {
+		return Head{}, err
+	}
+	return Head{Origin: p.origin, Size: p.size, Hash: p.hash}, nil
+}
+
+// CoversUnverified checks that the receipt's inclusion path leads from leaf, at its
+// index, to the root its checkpoint claims (ErrLeafMismatch, or ErrMalformed for a
+// receipt that cannot be read). The checkpoint's signature is not checked: this catches
+// a server that returned a receipt for another leaf; [Trust.VerifyReceipt] is the proof.
+func (r *Receipt) CoversUnverified(leaf []byte) error {
+	h, err := ReadHeadUnverified(r.Checkpoint)
+	if err != nil {
+		return err
+	}
+	if r.Index >= h.Size || h.Size > 1<<63-1 {
+		return fmt.Errorf("receipt index %d is outside the tree of %d leaves: %w", r.Index, h.Size, ErrMalformed)
+	}
+	if err := tlog.CheckRecord(r.Proof, int64(h.Size), h.Hash, int64(r.Index), tlog.RecordHash(leaf)); err != nil {
+		return fmt.Errorf("the receipt's inclusion path does not lead from this leaf to the root of %q at size %d: %w", h.Origin, h.Size, ErrLeafMismatch)
+	}
+	return nil
+}

@@ -1,17 +1,13 @@
 package httplog
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
-
-	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/ledger"
@@ -58,11 +54,11 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: reading checkpoint: %w", rawURL, err)
 	}
-	origin, _, _, err := checkpointBody(cp)
+	head, err := ledger.ReadHeadUnverified(cp)
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", rawURL, err)
+		return nil, fmt.Errorf("opening %s: the server's checkpoint: %w", rawURL, err)
 	}
-	l.origin = origin
+	l.origin = head.Origin
 	return l, nil
 }
 
@@ -135,41 +131,24 @@ func (l *Log) post(ctx context.Context, contentType string, body, leaf []byte) (
 	if err != nil {
 		return nil, fmt.Errorf("appending to %s: the server's receipt: %w", l.origin, err)
 	}
-	if err := l.covers(r, leaf); err != nil {
+	if err := l.checkCovers(r, leaf); err != nil {
 		return nil, fmt.Errorf("appending to %s: %w", l.origin, err)
 	}
 	return r, nil
 }
 
-// covers checks, without the log's key, that the receipt is this log's and that its
+// checkCovers checks, without the log's key, that the receipt is this log's and that its
 // inclusion path leads from leaf to the root its checkpoint states.
-func (l *Log) covers(r *ledger.Receipt, leaf []byte) error {
-	origin, size, root, err := checkpointBody(r.Checkpoint)
+func (l *Log) checkCovers(r *ledger.Receipt, leaf []byte) error {
+	h, err := ledger.ReadHeadUnverified(r.Checkpoint)
 	if err != nil {
-		return err
+		return fmt.Errorf("the server's checkpoint: %w", err)
 	}
-	if origin != l.origin {
-		return fmt.Errorf("the server returned a receipt of log %q: %w", origin, ledger.ErrWrongOrigin)
+	if h.Origin != l.origin {
+		return fmt.Errorf("the server returned a receipt of log %q: %w", h.Origin, ledger.ErrWrongOrigin)
 	}
-	if err := tlog.CheckRecord(r.Proof, int64(size), root, int64(r.Index), tlog.RecordHash(leaf)); err != nil {
-		return fmt.Errorf("the server returned a receipt that does not prove this leaf: %w", ledger.ErrLeafMismatch)
+	if err := r.CoversUnverified(leaf); err != nil {
+		return fmt.Errorf("the server returned a receipt that does not prove this leaf: %w", err)
 	}
 	return nil
-}
-
-// checkpointBody reads the origin, size and root hash of a checkpoint note, unverified.
-func checkpointBody(note []byte) (string, uint64, tlog.Hash, error) {
-	lines := bytes.SplitN(note, []byte("\n"), 4)
-	if len(lines) < 4 || len(lines[0]) == 0 {
-		return "", 0, tlog.Hash{}, fmt.Errorf("the server's checkpoint is not a checkpoint note: %w", ledger.ErrMalformed)
-	}
-	size, err := strconv.ParseUint(string(lines[1]), 10, 63)
-	if err != nil {
-		return "", 0, tlog.Hash{}, fmt.Errorf("the server's checkpoint size: %w", ledger.ErrMalformed)
-	}
-	root, err := tlog.ParseHash(string(lines[2]))
-	if err != nil {
-		return "", 0, tlog.Hash{}, fmt.Errorf("the server's checkpoint root hash: %w", ledger.ErrMalformed)
-	}
-	return string(lines[0]), size, root, nil
 }

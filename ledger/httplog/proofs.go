@@ -26,12 +26,12 @@ func (l *Log) Checkpoint(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading checkpoint of %s: %w", l.origin, err)
 	}
-	origin, _, _, err := checkpointBody(cp)
+	head, err := ledger.ReadHeadUnverified(cp)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("the server's checkpoint: %w", err)
 	}
-	if origin != l.origin {
-		return nil, fmt.Errorf("the server's checkpoint is of log %q, not %q: %w", origin, l.origin, ledger.ErrWrongOrigin)
+	if head.Origin != l.origin {
+		return nil, fmt.Errorf("the server's checkpoint is of log %q, not %q: %w", head.Origin, l.origin, ledger.ErrWrongOrigin)
 	}
 	return cp, nil
 }
@@ -62,16 +62,26 @@ func (l *Log) proof(ctx context.Context, path string) ([]tlog.Hash, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fetching %s from %s: %w", path, l.origin, err)
 	}
+	out, err := parseProof(body)
+	if err != nil {
+		return nil, fmt.Errorf("fetching %s from %s: %w", path, l.origin, err)
+	}
+	return out, nil
+}
+
+// parseProof reads a proof as the server sends it: one base64 hash per line, each
+// ending in a newline, in canonical base64, at most 64 (the depth of a tree of 2^64 leaves).
+func parseProof(body []byte) ([]tlog.Hash, error) {
 	out := []tlog.Hash{}
 	for line := range bytes.Lines(body) {
-		h, err := tlog.ParseHash(string(bytes.TrimSuffix(line, []byte("\n"))))
-		if err != nil || line[len(line)-1] != '\n' {
-			return nil, fmt.Errorf("fetching %s from %s: proof line %d is not a base64 hash: %w", path, l.origin, len(out)+1, ledger.ErrMalformed)
+		text := string(bytes.TrimSuffix(line, []byte("\n")))
+		h, err := tlog.ParseHash(text)
+		if err != nil || line[len(line)-1] != '\n' || h.String() != text {
+			return nil, fmt.Errorf("proof line %d is not a base64 hash: %w", len(out)+1, ledger.ErrMalformed)
 		}
-		out = append(out, h)
-	}
-	if len(out) > 64 {
-		return nil, fmt.Errorf("fetching %s from %s: %d hashes: %w", path, l.origin, len(out), ledger.ErrMalformed)
+		if out = append(out, h); len(out) > 64 {
+			return nil, fmt.Errorf("more than 64 proof hashes: %w", ledger.ErrMalformed)
+		}
 	}
 	return out, nil
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -150,14 +149,13 @@ func (h *Handler) sizeKnown(w http.ResponseWriter, r *http.Request, size uint64)
 		h.backendError(w, r, "reading checkpoint", err)
 		return false
 	}
-	lines := bytes.SplitN(cp, []byte("\n"), 3)
-	have, err := strconv.ParseUint(string(lines[min(1, len(lines)-1)]), 10, 64)
+	head, err := ledger.ReadHeadUnverified(cp)
 	if err != nil {
-		h.backendError(w, r, "reading checkpoint", fmt.Errorf("checkpoint size: %w", err))
+		h.backendError(w, r, "reading checkpoint", err)
 		return false
 	}
-	if size > have {
-		refuse(w, http.StatusBadRequest, fmt.Sprintf("size %d is beyond the latest checkpoint's %d", size, have))
+	if have := head.Size; size > have {
+		refuse(w, http.StatusBadRequest, fmt.Sprintf("size %d is beyond the latest checkpoint's %d", size, head.Size))
 		return false
 	}
 	return true
