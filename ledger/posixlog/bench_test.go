@@ -5,19 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/transparency-dev/tessera"
-	"github.com/transparency-dev/tessera/storage/posix"
-	"golang.org/x/mod/sumdb/note"
-
 	"github.com/evidctl/evidctl/ledger/ledgertest"
-	"github.com/evidctl/evidctl/ledger/posixlog"
 )
 
 // BenchmarkAppend measures appends to a receipt with 1, 16 and 256 concurrent appenders,
@@ -35,39 +29,8 @@ func BenchmarkAppend(b *testing.B) {
 			})
 		})
 		b.Run(fmt.Sprintf("tessera/appenders=%d", conc), func(b *testing.B) {
-			runAppends(b, conc, rawTessera(b))
+			runAppends(b, conc, ledgertest.RawTessera(b))
 		})
-	}
-}
-
-// rawTessera opens a bare Tessera POSIX log with posixlog's default settings and returns
-// its append-and-await function.
-func rawTessera(b *testing.B) func(context.Context, []byte) error {
-	ctx, cancel := context.WithCancel(context.Background())
-	skey, _, err := note.GenerateKey(rand.Reader, "evidctl.test/raw")
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := note.NewSigner(skey)
-	if err != nil {
-		b.Fatal(err)
-	}
-	driver, err := posix.New(ctx, posix.Config{Path: filepath.Join(b.TempDir(), "log")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	opts := tessera.NewAppendOptions().WithCheckpointSigner(s).
-		WithBatching(posixlog.DefaultBatchMaxSize, posixlog.DefaultBatchMaxAge).
-		WithCheckpointInterval(posixlog.DefaultCheckpointInterval)
-	a, shutdown, r, err := tessera.NewAppender(ctx, driver, opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	awaiter := tessera.NewPublicationAwaiter(ctx, r.ReadCheckpoint, posixlog.DefaultPollInterval)
-	b.Cleanup(func() { _ = shutdown(context.Background()); cancel() })
-	return func(ctx context.Context, leaf []byte) error {
-		_, _, err := awaiter.Await(ctx, a.Add(ctx, tessera.NewEntry(leaf)))
-		return err
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -17,9 +16,6 @@ import (
 	"github.com/google/trillian"
 	"github.com/google/trillian/types"
 	"github.com/transparency-dev/merkle/rfc6962"
-	"github.com/transparency-dev/tessera"
-	"github.com/transparency-dev/tessera/storage/posix"
-	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -29,7 +25,6 @@ import (
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/httplog"
 	"github.com/evidctl/evidctl/ledger/ledgertest"
-	"github.com/evidctl/evidctl/ledger/posixlog"
 	"github.com/evidctl/evidctl/ledger/server"
 	"github.com/evidctl/evidctl/ledger/trillianlog/trilliantest"
 )
@@ -51,7 +46,7 @@ func BenchmarkServe(b *testing.B) {
 			runClients(b, clients, serverAppend(b, l))
 		})
 		b.Run(fmt.Sprintf("posix/tessera/clients=%d", clients), func(b *testing.B) {
-			runClients(b, clients, rawTessera(b))
+			runClients(b, clients, rawTesseraByIndex(b))
 		})
 		b.Run(fmt.Sprintf("trillian/server/clients=%d", clients), func(b *testing.B) {
 			addr, _ := trilliantest.FromEnv(b)
@@ -95,37 +90,6 @@ func serverAppend(b *testing.B, l ledger.Ledger) func(context.Context, int) erro
 		b.Fatal(err)
 	}
 	return appendFn
-}
-
-// rawTessera opens a bare Tessera POSIX log with posixlog's default settings and returns
-// its add-and-await-publication function.
-func rawTessera(b *testing.B) func(context.Context, int) error {
-	ctx, cancel := context.WithCancel(context.Background())
-	skey, _, err := note.GenerateKey(rand.Reader, "evidctl.test/raw")
-	if err != nil {
-		b.Fatal(err)
-	}
-	ns, err := note.NewSigner(skey)
-	if err != nil {
-		b.Fatal(err)
-	}
-	driver, err := posix.New(ctx, posix.Config{Path: filepath.Join(b.TempDir(), "log")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	opts := tessera.NewAppendOptions().WithCheckpointSigner(ns).
-		WithBatching(posixlog.DefaultBatchMaxSize, posixlog.DefaultBatchMaxAge).
-		WithCheckpointInterval(posixlog.DefaultCheckpointInterval)
-	a, shutdown, r, err := tessera.NewAppender(ctx, driver, opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	awaiter := tessera.NewPublicationAwaiter(ctx, r.ReadCheckpoint, posixlog.DefaultPollInterval)
-	b.Cleanup(func() { _ = shutdown(context.Background()); cancel() })
-	return func(ctx context.Context, i int) error {
-		_, _, err := awaiter.Await(ctx, a.Add(ctx, tessera.NewEntry(benchLeaf(i))))
-		return err
-	}
 }
 
 // rawQueueLeaf returns a function queueing one new leaf on the tree with Trillian's own
@@ -231,4 +195,10 @@ func runClients(b *testing.B, n int, appendFn func(context.Context, int) error) 
 	b.ReportMetric(float64(lat[len(lat)/2])/1e6, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100])/1e6, "p99-ms")
 	b.ReportMetric(0, "ns/op")
+}
+
+// rawTesseraByIndex is ledgertest.RawTessera taking the benchmark's leaf number.
+func rawTesseraByIndex(b *testing.B) func(context.Context, int) error {
+	add := ledgertest.RawTessera(b)
+	return func(ctx context.Context, i int) error { return add(ctx, benchLeaf(i)) }
 }
