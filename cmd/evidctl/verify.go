@@ -7,12 +7,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/evidctl/evidctl/crypto/digest"
 	"github.com/evidctl/evidctl/crypto/seal"
 	"github.com/evidctl/evidctl/custody"
+	"github.com/evidctl/evidctl/internal/atomicfile"
 )
 
 type verifyFlags struct {
@@ -22,6 +24,9 @@ type verifyFlags struct {
 	evidence  []string
 	json      bool
 	autoFound bool
+
+	// report only
+	out, format, title, bundle string
 }
 
 func (a *app) verifyCommand() *cobra.Command {
@@ -67,6 +72,7 @@ func besideBundle(path string) []string {
 }
 
 func (a *app) verify(ctx context.Context, path string, f *verifyFlags) error {
+	f.bundle = path
 	policy, err := readPolicy(f.trust)
 	if err != nil {
 		return err
@@ -137,9 +143,12 @@ func (a *app) printReport(rep *custody.Report, f *verifyFlags) error {
 		}
 	}
 	var err error
-	if f.json {
+	switch {
+	case f.out != "":
+		err = a.writeReport(rep, f)
+	case f.json:
 		err = rep.WriteJSON(a.stdout)
-	} else {
+	default:
 		err = rep.WriteText(a.stdout)
 	}
 	if err != nil {
@@ -149,6 +158,80 @@ func (a *app) printReport(rep *custody.Report, f *verifyFlags) error {
 		fmt.Fprintf(a.stderr, "evidctl: verification failed: %d failed checks\n", len(rep.Failures))
 		return errSilentInvalid
 	}
+	return nil
+}
+
+func (a *app) reportCommand() *cobra.Command {
+	var f verifyFlags
+	cmd := &cobra.Command{
+		Use:   "report NAME.custody.json --trust FILE --out REPORT [--format markdown|text|json] [--title TEXT] [--payload NAME.age ...] [--identity ID | --evidence FILE]",
+		Short: "verify a bundle and write the report for a court file (exit 0 valid, 1 invalid)",
+		Long: `report verifies like 'verify' and writes the report to a file: by default a Markdown
+document with the verdict, the items, the timeline (who, when, under which legal
+authority, which log entry), every failure with what was expected and found, and what
+each rule establishes. The file is written whether the bundle is valid or not; the
+exit code says which.`,
+		Args: exactArgs(1, "the bundle NAME.custody.json"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireTrust(f.trust); err != nil {
+				return err
+			}
+			switch {
+			case f.out == "":
+				return usageErr("--out REPORT is required", "for example --out case-report.md")
+			case f.format != "markdown" && f.format != "text" && f.format != "json":
+				return usageErr(fmt.Sprintf("--format %q: want markdown, text or json", f.format))
+			}
+			if err := refuseExisting(f.out); err != nil {
+				return err
+			}
+			return a.verify(cmd.Context(), args[0], &f)
+		},
+	}
+	cmd.Flags().StringVar(&f.trust, "trust", "", "trust policy file (required)")
+	cmd.Flags().StringVar(&f.out, "out", "", "report file to write (required; never overwritten)")
+	cmd.Flags().StringVar(&f.format, "format", "markdown", "markdown, text or json")
+	cmd.Flags().StringVar(&f.title, "title", "", `report title (default "Chain of custody verification: NAME")`)
+	cmd.Flags().StringArrayVar(&f.payloads, "payload", nil, "sealed payload to check; repeatable (default: NAME.age beside the bundle)")
+	cmd.Flags().StringVar(&f.identity, "identity", "", "age identity file: also decrypt the payloads and check their plaintext")
+	cmd.Flags().StringArrayVar(&f.evidence, "evidence", nil, "plaintext evidence to check against the item digests; repeatable")
+	return cmd
+}
+
+// writeReport writes the report file atomically in the chosen format.
+func (a *app) writeReport(rep *custody.Report, f *verifyFlags) error {
+	title := f.title
+	if title == "" {
+		title = "Chain of custody verification: " + filepath.Base(bundleName(f.bundle))
+	}
+	preface := []string{
+		"bundle: " + f.bundle,
+		"trust policy: " + f.trust,
+		"verified: " + time.Now().UTC().Format(time.RFC3339) + " with evidctl " + version,
+	}
+	for _, p := range f.payloads {
+		preface = append(preface, "sealed payload checked: "+p)
+	}
+	for _, p := range f.evidence {
+		preface = append(preface, "evidence checked: "+p)
+	}
+	err := atomicfile.Write(f.out, 0o644, func(w io.Writer) error {
+		switch f.format {
+		case "json":
+			return rep.WriteJSON(w)
+		case "text":
+			return rep.WriteText(w)
+		}
+		return rep.WriteMarkdown(w, title, preface...)
+	})
+	if err != nil {
+		return err
+	}
+	verdict := "VALID"
+	if !rep.Valid {
+		verdict = "INVALID"
+	}
+	fmt.Fprintf(a.stdout, "wrote %s: custody bundle %s\n", f.out, verdict)
 	return nil
 }
 
