@@ -212,6 +212,9 @@ func (a *app) writeReport(rep *custody.Report, f *verifyFlags) error {
 	for _, p := range f.payloads {
 		preface = append(preface, "sealed payload checked: "+p)
 	}
+	if f.identity != "" && len(f.payloads) > 0 {
+		preface = append(preface, "payloads decrypted with the identity in "+f.identity+" and their plaintext checked (nothing written)")
+	}
 	for _, p := range f.evidence {
 		preface = append(preface, "evidence checked: "+p)
 	}
