@@ -191,6 +191,7 @@ func TestBundlesValidateAgainstSchemas(t *testing.T) {
 		return s
 	}
 	bundleSchema, eventSchema, policySchema := load("bundle.schema.json"), load("custody-event.schema.json"), load("trust-policy.schema.json")
+	reportSchema := load("report.schema.json")
 	validate := func(s *jsonschema.Schema, data []byte) error {
 		v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 		require.NoError(t, err)
@@ -205,6 +206,16 @@ func TestBundlesValidateAgainstSchemas(t *testing.T) {
 	pol, err := json.Marshal(mc.d.Policy)
 	require.NoError(t, err)
 	require.NoError(t, validate(policySchema, pol))
+
+	// Reports, valid and invalid, validate against the report schema.
+	for i, b := range []*custody.Bundle{mc.b, {Events: append([]*custody.Record{mc.b.Events[1]}, mc.b.Events[3:]...)}} {
+		rep, err := custody.Verify(context.Background(), b, mc.d.Policy, custody.WithPayload("rec-3.age", bytes.NewReader(mc.payloads["rec-3"])))
+		require.NoError(t, err)
+		require.Equal(t, i == 0, rep.Valid, "the first bundle is valid, the cut one is not")
+		var out bytes.Buffer
+		require.NoError(t, rep.WriteJSON(&out))
+		require.NoError(t, validate(reportSchema, out.Bytes()), "report (valid=%v)", rep.Valid)
+	}
 
 	// The schemas are not vacuous: a bad jurisdiction and an unknown event type fail.
 	bad := bytes.Replace(mc.b.Events[0].Envelope.Payload, []byte(`"jurisdiction":"FR"`), []byte(`"jurisdiction":"France"`), 1)
