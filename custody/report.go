@@ -55,6 +55,19 @@ type Failure struct {
 	Check
 }
 
+// Where names the failure's place: "event N", or whole (for the bundle as a whole),
+// followed by the file checked when there is one.
+func (f Failure) Where(whole string) string {
+	where := whole
+	if f.Event > 0 {
+		where = fmt.Sprintf("event %d", f.Event)
+	}
+	if f.Subject != "" {
+		where += " (" + f.Subject + ")"
+	}
+	return where
+}
+
 // Report is the verdict on a bundle and the evidence for it.
 type Report struct {
 	Valid    bool          `json:"valid"`
@@ -174,14 +187,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if len(r.Failures) > 0 {
 		b.WriteString("\nfailures:\n")
 		for _, f := range r.Failures {
-			where := "bundle"
-			if f.Event > 0 {
-				where = fmt.Sprintf("event %d", f.Event)
-			}
-			if f.Subject != "" {
-				where += " (" + f.Subject + ")"
-			}
-			fmt.Fprintf(&b, "  %s: rule %s: %s\n", where, f.Rule, f.Detail)
+			fmt.Fprintf(&b, "  %s: rule %s: %s\n", f.Where("bundle"), f.Rule, f.Detail)
 			if f.Expected != "" {
 				fmt.Fprintf(&b, "      expected: %s\n", f.Expected)
 			}

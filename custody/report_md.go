@@ -119,14 +119,7 @@ func (r *Report) mdFailures(b *strings.Builder) {
 	}
 	b.WriteString("\n## Failures\n")
 	for _, f := range r.Failures {
-		where := "the bundle as a whole"
-		if f.Event > 0 {
-			where = fmt.Sprintf("event %d", f.Event)
-		}
-		if f.Subject != "" {
-			where += " (" + f.Subject + ")"
-		}
-		fmt.Fprintf(b, "\n### %s: rule %s\n\n%s\n", mdInline(where), f.Rule, mdInline(f.Detail))
+		fmt.Fprintf(b, "\n### %s: rule %s\n\n%s\n", mdInline(f.Where("the bundle as a whole")), f.Rule, mdInline(f.Detail))
 		if f.Expected != "" {
 			fmt.Fprintf(b, "\n- expected: `%s`", strings.ReplaceAll(f.Expected, "`", "'"))
 		}
