@@ -123,7 +123,7 @@ func homeLog(dir string) (origin, vkey string, err error) {
 		return "", "", fileErr("log verifier key of home", filepath.Join(dir, homeLogVKey), err)
 	}
 	vkey = strings.TrimSpace(string(b))
-	origin, _, _ = strings.Cut(vkey, "+")
+	origin = originOf(vkey)
 	return origin, vkey, nil
 }
 

@@ -149,12 +149,8 @@ witnesses cosigned it (C2SP tlog-cosignature).`,
 }
 
 func originOf(vkey string) string {
-	for i := 0; i < len(vkey); i++ {
-		if vkey[i] == '+' {
-			return vkey[:i]
-		}
-	}
-	return vkey
+	origin, _, _ := strings.Cut(vkey, "+")
+	return origin
 }
 
 func (a *app) trustAddSignerCommand() *cobra.Command {
