@@ -55,3 +55,26 @@ func TestEventValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestParseStatementRejectsMalformedItemDigests(t *testing.T) {
+	e := custody.Event{Type: custody.Acquire, Time: time.Now().UTC(),
+		Item:  custody.Item{ID: "item-1", Digest: map[string]string{"sha256": strings.Repeat("ab", 32)}},
+		Actor: custody.Actor{Name: "A. Examiner", KeyID: strings.Repeat("ab", 32)}}
+	good, err := custody.NewStatement(&e).Marshal()
+	require.NoError(t, err)
+	_, err = custody.ParseStatement(good)
+	require.NoError(t, err)
+	for name, d := range map[string]map[string]string{
+		"uppercase hex":     {"sha256": strings.Repeat("AB", 32)},
+		"short sha256":      {"sha256": strings.Repeat("ab", 31)},
+		"unknown algorithm": {"sha256": strings.Repeat("ab", 32), "sha3": strings.Repeat("ab", 32)},
+		"short md5":         {"sha256": strings.Repeat("ab", 32), "md5": "abc"},
+	} {
+		bad := e
+		bad.Item.Digest = d
+		payload, err := custody.NewStatement(&bad).Marshal()
+		require.NoError(t, err)
+		_, err = custody.ParseStatement(payload)
+		require.Error(t, err, name)
+	}
+}

@@ -2,11 +2,12 @@ package custody
 
 import (
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/evidctl/evidctl/crypto/digest"
 )
 
 // Subject is an in-toto resource descriptor: a name and its digests.
@@ -80,23 +81,8 @@ func (st *Statement) checkSubjects() error {
 			return fmt.Errorf("subject %q does not match the predicate's item", st.Subject[i].Name)
 		}
 	}
-	for alg, v := range st.Predicate.Item.Digest {
-		if err := checkHex(alg, v); err != nil {
-			return fmt.Errorf("item %s: %w", st.Predicate.Item.ID, err)
-		}
-	}
-	return nil
-}
-
-func checkHex(alg, v string) error {
-	sizes := map[string]int{"sha256": 32, "sha512": 64, "sha1": 20, "md5": 16}
-	n, ok := sizes[alg]
-	if !ok {
-		return fmt.Errorf("digest algorithm %q is not supported", alg)
-	}
-	b, err := hex.DecodeString(v)
-	if err != nil || len(b) != n || hex.EncodeToString(b) != v {
-		return fmt.Errorf("%s digest is not %d lowercase hex digits", alg, 2*n)
+	if _, err := digest.SetFromMap(st.Predicate.Item.Digest); err != nil {
+		return fmt.Errorf("item %s: %w", st.Predicate.Item.ID, err)
 	}
 	return nil
 }
