@@ -13,6 +13,7 @@ import (
 
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/internal/atomicfile"
+	"github.com/evidctl/evidctl/ledger"
 )
 
 // BundleMediaType is the media type of a custody bundle file (NAME.custody.json).
@@ -43,6 +44,12 @@ type Record struct {
 	parse      sync.Once
 	statement  *Statement
 	err        error
+
+	parseProof sync.Once
+	receipt    *ledger.Receipt
+	head       ledger.Head
+	proofErr   error // from parsing the receipt
+	headErr    error // from reading its checkpoint's head
 }
 
 // Consistency is a consistency proof between two sizes of one log.
@@ -87,6 +94,32 @@ func (r *Record) Statement() (*Statement, error) {
 		r.statement, r.err = ParseStatement(r.Envelope.Payload)
 	})
 	return r.statement, r.err
+}
+
+// Receipt parses the record's tlog-proof. The result is cached: callers must not
+// modify it.
+func (r *Record) Receipt() (*ledger.Receipt, error) {
+	r.parseReceipt()
+	return r.receipt, r.proofErr
+}
+
+// logHead is what the receipt's checkpoint claims (origin, size, root), unverified:
+// enough to find the bundle's latest checkpoint of a log.
+func (r *Record) logHead() (ledger.Head, error) {
+	r.parseReceipt()
+	if r.proofErr != nil {
+		return ledger.Head{}, r.proofErr
+	}
+	return r.head, r.headErr
+}
+
+func (r *Record) parseReceipt() {
+	r.parseProof.Do(func() {
+		r.receipt, r.proofErr = ledger.ParseReceipt([]byte(r.Proof))
+		if r.proofErr == nil {
+			r.head, r.headErr = ledger.ReadHeadUnverified(r.receipt.Checkpoint)
+		}
+	})
 }
 
 // ParseBundle decodes a bundle strictly: a wrong media type, unknown fields, an

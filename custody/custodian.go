@@ -147,11 +147,7 @@ func (c *Custodian) addConsistency(ctx context.Context, b *Bundle, note []byte) 
 	origin, size := head.Origin, head.Size
 	var prev uint64
 	for _, r := range b.Events {
-		rc, err := ledger.ParseReceipt([]byte(r.Proof))
-		if err != nil {
-			continue
-		}
-		h, err := ledger.ReadHeadUnverified(rc.Checkpoint)
+		h, err := r.logHead()
 		if err == nil && h.Origin == origin && h.Size > prev && h.Size <= size {
 			prev = h.Size
 		}

@@ -32,6 +32,11 @@ func (c *Custodian) follow(b *Bundle, itemID string, t EventType) (*Event, *item
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the bundle's chain: %w", err)
 	}
+	return cs.next(itemID, t)
+}
+
+// next prepares the next event of an item of the replayed chain.
+func (cs *chainState) next(itemID string, t EventType) (*Event, *itemState, error) {
 	if itemID == "" {
 		if len(cs.order) != 1 {
 			return nil, nil, fmt.Errorf("%s: the bundle holds %d items; name one of %v", t, len(cs.order), cs.order)
@@ -151,9 +156,13 @@ func (c *Custodian) Derive(ctx context.Context, b *Bundle, parents []string, e E
 	if len(parents) == 0 {
 		return nil, fmt.Errorf("derive: no parent items")
 	}
+	cs, err := replay(b)
+	if err != nil {
+		return nil, fmt.Errorf("reading the bundle's chain: %w", err)
+	}
 	var ps []Parent
 	for _, id := range parents {
-		ev, _, err := c.follow(b, id, Derive)
+		ev, _, err := cs.next(id, Derive)
 		if err != nil {
 			return nil, err
 		}

@@ -148,7 +148,7 @@ func (v *verifier) signature(ctx context.Context, rec *Record, ev *Event) []Chec
 }
 
 func (v *verifier) inclusion(rec *Record, er *EventReport) []Check {
-	rc, err := ledger.ParseReceipt([]byte(rec.Proof))
+	rc, err := rec.Receipt()
 	if err != nil {
 		return []Check{{Rule: RuleInclusion, Expected: "a c2sp.org/tlog-proof@v1 receipt", Found: err.Error(), Detail: "the receipt cannot be read"}}
 	}
