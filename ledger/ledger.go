@@ -90,3 +90,21 @@ func CheckLeaves(leaves [][]byte) error {
 	}
 	return nil
 }
+
+// CheckInclusionArgs checks the arguments of InclusionProof, as every backend must:
+// index must lie below treeSize.
+func CheckInclusionArgs(index, treeSize uint64) error {
+	if index >= treeSize {
+		return fmt.Errorf("inclusion proof: index %d is not below tree size %d", index, treeSize)
+	}
+	return nil
+}
+
+// CheckConsistencyArgs checks the arguments of ConsistencyProof, as every backend must:
+// oldSize may not exceed newSize.
+func CheckConsistencyArgs(oldSize, newSize uint64) error {
+	if oldSize > newSize {
+		return fmt.Errorf("consistency proof: old size %d is larger than new size %d", oldSize, newSize)
+	}
+	return nil
+}

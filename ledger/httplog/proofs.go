@@ -38,16 +38,16 @@ func (l *Log) Checkpoint(ctx context.Context) ([]byte, error) {
 
 // InclusionProof implements [ledger.Ledger].
 func (l *Log) InclusionProof(ctx context.Context, index, treeSize uint64) ([]tlog.Hash, error) {
-	if index >= treeSize {
-		return nil, fmt.Errorf("inclusion proof: index %d is not below tree size %d", index, treeSize)
+	if err := ledger.CheckInclusionArgs(index, treeSize); err != nil {
+		return nil, err
 	}
 	return l.proof(ctx, fmt.Sprintf("/proof/inclusion?index=%d&size=%d", index, treeSize))
 }
 
 // ConsistencyProof implements [ledger.Ledger].
 func (l *Log) ConsistencyProof(ctx context.Context, oldSize, newSize uint64) ([]tlog.Hash, error) {
-	if oldSize > newSize {
-		return nil, fmt.Errorf("consistency proof: old size %d is larger than new size %d", oldSize, newSize)
+	if err := ledger.CheckConsistencyArgs(oldSize, newSize); err != nil {
+		return nil, err
 	}
 	return l.proof(ctx, fmt.Sprintf("/proof/consistency?old=%d&new=%d", oldSize, newSize))
 }

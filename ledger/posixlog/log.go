@@ -240,8 +240,8 @@ func (l *Log) InclusionProof(ctx context.Context, index, treeSize uint64) ([]tlo
 		return nil, err
 	}
 	defer l.gate.Done()
-	if index >= treeSize {
-		return nil, fmt.Errorf("inclusion proof: index %d is not below tree size %d", index, treeSize)
+	if err := ledger.CheckInclusionArgs(index, treeSize); err != nil {
+		return nil, err
 	}
 	if err := l.checkSize(ctx, treeSize); err != nil {
 		return nil, fmt.Errorf("inclusion proof: %w", err)
@@ -255,8 +255,8 @@ func (l *Log) ConsistencyProof(ctx context.Context, oldSize, newSize uint64) ([]
 		return nil, err
 	}
 	defer l.gate.Done()
-	if oldSize > newSize {
-		return nil, fmt.Errorf("consistency proof: old size %d is larger than new size %d", oldSize, newSize)
+	if err := ledger.CheckConsistencyArgs(oldSize, newSize); err != nil {
+		return nil, err
 	}
 	if err := l.checkSize(ctx, newSize); err != nil {
 		return nil, fmt.Errorf("consistency proof: %w", err)
