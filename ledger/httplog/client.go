@@ -14,10 +14,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// maxAnswer bounds what is read of a server's answer: receipts and proofs are a few KiB.
-const maxAnswer = 1 << 20
+	"github.com/evidctl/evidctl/ledger/httpapi"
+)
 
 // StatusError is a server's refusal of a request: its HTTP status and the one-line
 // reason it gave.
@@ -78,7 +77,7 @@ func (l *Log) once(ctx context.Context, method, path, contentType string, body [
 		return nil, transient(err), err
 	}
 	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, httpapi.MaxAnswerSize))
 	if err != nil {
 		return nil, true, fmt.Errorf("reading answer: %w", err)
 	}
@@ -88,7 +87,7 @@ func (l *Log) once(ctx context.Context, method, path, contentType string, body [
 	serr := &StatusError{Code: resp.StatusCode, Message: firstLine(answer)}
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return nil, true, retryAfter{serr, parseRetryAfter(resp.Header.Get("Retry-After"))}
+		return nil, true, retryAfter{serr, parseRetryAfter(resp.Header.Get(httpapi.RetryAfterHeader))}
 	case http.StatusUnsupportedMediaType:
 		return nil, false, fmt.Errorf("%w: %w", ErrEnvelopeRequired, serr)
 	}

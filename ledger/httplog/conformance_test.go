@@ -12,6 +12,7 @@ import (
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/httplog"
 	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
 	"github.com/evidctl/evidctl/ledger/server"
 	"github.com/evidctl/evidctl/ledger/trillianlog/trilliantest"
 )
@@ -44,7 +45,7 @@ func newSigner(t *testing.T) *sign.Signer {
 
 func TestConformancePosix(t *testing.T) {
 	ledgertest.Run(t, func(t *testing.T) (ledger.Ledger, ledger.Log) {
-		backend, entry := ledgertest.NewPosixLog(t)
+		backend, entry := posixlogtest.NewLog(t)
 		return serve(t, backend, nil, server.WithLeafAppendsUnsafe()), entry
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/httplog"
 	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
 	"github.com/evidctl/evidctl/ledger/trillianlog/trilliantest"
 )
 
@@ -28,7 +29,7 @@ func envelope(t *testing.T, s *sign.Signer, payload string) ([]byte, [32]byte) {
 // backend; every receipt proves the envelope's commitment.
 func TestAppendEnvelope(t *testing.T) {
 	backends := map[string]func(*testing.T) (ledger.Ledger, ledger.Log){
-		"posix": func(t *testing.T) (ledger.Ledger, ledger.Log) { return ledgertest.NewPosixLog(t) },
+		"posix": func(t *testing.T) (ledger.Ledger, ledger.Log) { return posixlogtest.NewLog(t) },
 		"trillian": func(t *testing.T) (ledger.Ledger, ledger.Log) {
 			return trilliantest.NewLog(t, trilliantest.InProcess(t))
 		},

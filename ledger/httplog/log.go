@@ -12,7 +12,7 @@ import (
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/internal/gate"
-	"github.com/evidctl/evidctl/ledger/server"
+	"github.com/evidctl/evidctl/ledger/httpapi"
 )
 
 var (
@@ -50,7 +50,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Log, error) {
 		return nil, fmt.Errorf("opening %s: %w", rawURL, err)
 	}
 	l := &Log{base: strings.TrimSuffix(u.String(), "/"), cfg: cfg}
-	cp, err := l.do(ctx, http.MethodGet, "/checkpoint", "", nil)
+	cp, err := l.do(ctx, http.MethodGet, httpapi.CheckpointPath, "", nil)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: reading checkpoint: %w", rawURL, err)
 	}
@@ -78,7 +78,7 @@ func (l *Log) AppendEnvelope(ctx context.Context, envelope []byte) (*ledger.Rece
 		return nil, fmt.Errorf("appending to %s: %w: %w", l.origin, ledger.ErrMalformed, err)
 	}
 	c := env.Commitment()
-	return l.post(ctx, server.EnvelopeType, envelope, c[:])
+	return l.post(ctx, httpapi.EnvelopeType, envelope, c[:])
 }
 
 // Append implements [ledger.Ledger], for servers that accept bare leaves (tests, with
@@ -88,7 +88,7 @@ func (l *Log) Append(ctx context.Context, leaf []byte) (*ledger.Receipt, error) 
 	if len(leaf) != ledger.LeafSize {
 		return nil, fmt.Errorf("appending leaf: %d bytes, want a %d-byte commitment: %w", len(leaf), ledger.LeafSize, ledger.ErrMalformed)
 	}
-	return l.post(ctx, server.LeafType, leaf, leaf)
+	return l.post(ctx, httpapi.LeafType, leaf, leaf)
 }
 
 // AppendBatch implements [ledger.Ledger] with concurrent Appends (so it needs a server that
@@ -123,7 +123,7 @@ func (l *Log) post(ctx context.Context, contentType string, body, leaf []byte) (
 		return nil, err
 	}
 	defer l.gate.Done()
-	text, err := l.do(ctx, http.MethodPost, "/append", contentType, body)
+	text, err := l.do(ctx, http.MethodPost, httpapi.AppendPath, contentType, body)
 	if err != nil {
 		return nil, fmt.Errorf("appending to %s: %w", l.origin, err)
 	}

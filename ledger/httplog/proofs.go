@@ -1,7 +1,6 @@
 package httplog
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/httpapi"
 )
 
 // closeTimeout bounds how long Close waits for requests in flight.
@@ -22,7 +22,7 @@ func (l *Log) Checkpoint(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	defer l.gate.Done()
-	cp, err := l.do(ctx, http.MethodGet, "/checkpoint", "", nil)
+	cp, err := l.do(ctx, http.MethodGet, httpapi.CheckpointPath, "", nil)
 	if err != nil {
 		return nil, fmt.Errorf("reading checkpoint of %s: %w", l.origin, err)
 	}
@@ -41,7 +41,7 @@ func (l *Log) InclusionProof(ctx context.Context, index, treeSize uint64) ([]tlo
 	if err := ledger.CheckInclusionArgs(index, treeSize); err != nil {
 		return nil, err
 	}
-	return l.proof(ctx, fmt.Sprintf("/proof/inclusion?index=%d&size=%d", index, treeSize))
+	return l.proof(ctx, httpapi.InclusionQuery(index, treeSize))
 }
 
 // ConsistencyProof implements [ledger.Ledger].
@@ -49,7 +49,7 @@ func (l *Log) ConsistencyProof(ctx context.Context, oldSize, newSize uint64) ([]
 	if err := ledger.CheckConsistencyArgs(oldSize, newSize); err != nil {
 		return nil, err
 	}
-	return l.proof(ctx, fmt.Sprintf("/proof/consistency?old=%d&new=%d", oldSize, newSize))
+	return l.proof(ctx, httpapi.ConsistencyQuery(oldSize, newSize))
 }
 
 // proof fetches a proof: one base64 hash per line.
@@ -62,26 +62,9 @@ func (l *Log) proof(ctx context.Context, path string) ([]tlog.Hash, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fetching %s from %s: %w", path, l.origin, err)
 	}
-	out, err := parseProof(body)
+	out, err := httpapi.ParseProof(body)
 	if err != nil {
 		return nil, fmt.Errorf("fetching %s from %s: %w", path, l.origin, err)
-	}
-	return out, nil
-}
-
-// parseProof reads a proof as the server sends it: one base64 hash per line, each
-// ending in a newline, in canonical base64, at most 64 (the depth of a tree of 2^64 leaves).
-func parseProof(body []byte) ([]tlog.Hash, error) {
-	out := []tlog.Hash{}
-	for line := range bytes.Lines(body) {
-		text := string(bytes.TrimSuffix(line, []byte("\n")))
-		h, err := tlog.ParseHash(text)
-		if err != nil || line[len(line)-1] != '\n' || h.String() != text {
-			return nil, fmt.Errorf("proof line %d is not a base64 hash: %w", len(out)+1, ledger.ErrMalformed)
-		}
-		if out = append(out, h); len(out) > 64 {
-			return nil, fmt.Errorf("more than 64 proof hashes: %w", ledger.ErrMalformed)
-		}
 	}
 	return out, nil
 }

@@ -12,13 +12,13 @@ import (
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/httplog"
-	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
 	"github.com/evidctl/evidctl/ledger/server"
 )
 
 // TestRetryAfter: appends refused with 429 or 503 are retried after Retry-After.
 func TestRetryAfter(t *testing.T) {
-	backend, entry := ledgertest.NewPosixLog(t)
+	backend, entry := posixlogtest.NewLog(t)
 	s := newSigner(t)
 	h, err := server.New(backend, []*sign.Verifier{s.Verifier()})
 	require.NoError(t, err)

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/evidctl/evidctl/ledger"
 )
 
 // runPrefix makes UniqueLeaf's leaves distinct across runs that share a log.
@@ -17,7 +19,7 @@ var runPrefix = func() []byte { b := make([]byte, 24); _, _ = rand.Read(b); retu
 // UniqueLeaf returns a leaf distinct for every seq in this process and, by a random
 // prefix, from other processes' leaves.
 func UniqueLeaf(seq int) []byte {
-	leaf := make([]byte, 32)
+	leaf := make([]byte, ledger.LeafSize)
 	copy(leaf[8:], runPrefix)
 	binary.BigEndian.PutUint64(leaf[:8], uint64(seq))
 	return leaf

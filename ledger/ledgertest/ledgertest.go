@@ -1,51 +1,40 @@
-// Package ledgertest is the test kit for ledgers: a conformance suite that every
-// [ledger.Ledger] backend runs, and helpers that give other packages' tests a real,
-// throw-away log in one call.
+// Package ledgertest is the backend-neutral test kit for ledgers: the conformance suite
+// that every [ledger.Ledger] runs, valid leaves, and the closed-loop driver of the append
+// benchmarks. It depends on no backend; the helpers that give a test a real log in one
+// call live beside each backend (ledger/posixlog/posixlogtest,
+// ledger/trillianlog/trilliantest).
 //
 // A backend's test:
 //
 //	func TestConformance(t *testing.T) {
 //		ledgertest.Run(t, func(t *testing.T) (ledger.Ledger, ledger.Log) {
-//			return newTestBackend(t) // a fresh, empty ledger and its trust entry
+//			return posixlogtest.NewLog(t) // a fresh, empty ledger and its trust entry
 //		})
 //	}
-//
-// A test elsewhere that needs a log:
-//
-//	l, entry := ledgertest.NewPosixLog(t)
-//	trust := &ledger.Trust{Logs: []ledger.Log{entry}}
 package ledgertest
 
 import (
 	"crypto/sha256"
-	"path/filepath"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/evidctl/evidctl/ledger"
-	"github.com/evidctl/evidctl/ledger/posixlog"
 )
 
-// Leaf returns a distinct, valid leaf for s: the SHA-256 of s.
+// Leaf returns a distinct, valid leaf (ledger.LeafSize bytes) for s: the SHA-256 of s,
+// followed, if a leaf is longer than a hash, by the SHA-256 of that hash, and so on.
 func Leaf(s string) []byte {
 	h := sha256.Sum256([]byte(s))
-	return h[:]
+	leaf := make([]byte, 0, ledger.LeafSize+len(h))
+	for leaf = append(leaf, h[:]...); len(leaf) < ledger.LeafSize; leaf = append(leaf, h[:]...) {
+		h = sha256.Sum256(h[:])
+	}
+	return leaf[:ledger.LeafSize]
 }
 
-// NewPosixLog creates a posixlog log in a temporary directory, with its key in another,
-// opens it, and closes it when the test ends. It returns the log and the trust-policy
-// entry that verifies it.
-func NewPosixLog(t testing.TB, opts ...posixlog.Option) (*posixlog.Log, ledger.Log) {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "log")
-	key := filepath.Join(t.TempDir(), "log.key")
-	vkey, err := posixlog.Init(dir, key, "evidctl.test/"+sanitize(t.Name()))
-	require.NoError(t, err)
-	l, err := posixlog.Open(t.Context(), dir, key, opts...)
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, l.Close()) })
-	return l, ledger.Log{Origin: l.Origin(), VerifierKey: vkey}
+// Origin returns an origin for the test's log: prefix, then the test's name made usable
+// in a note key name (no spaces, no '+').
+func Origin(tb testing.TB, prefix string) string {
+	return prefix + sanitize(tb.Name())
 }
 
 // sanitize makes a test name usable in an origin (a note key name: no spaces, no '+').

@@ -83,11 +83,11 @@ func testAppend(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 }
 
 func testAppendWrongSize(t *testing.T, l ledger.Ledger, _ *ledger.Trust) {
-	for _, n := range []int{0, 31, 33, 64} {
+	for _, n := range []int{0, ledger.LeafSize - 1, ledger.LeafSize + 1, 2 * ledger.LeafSize} {
 		_, err := l.Append(t.Context(), make([]byte, n))
 		require.ErrorIs(t, err, ledger.ErrMalformed, "leaf of %d bytes", n)
 	}
-	_, err := l.AppendBatch(t.Context(), [][]byte{Leaf("ok"), make([]byte, 31)})
+	_, err := l.AppendBatch(t.Context(), [][]byte{Leaf("ok"), make([]byte, ledger.LeafSize-1)})
 	require.ErrorIs(t, err, ledger.ErrMalformed)
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/evidctl/evidctl/ledger/ledgertest"
 	"github.com/evidctl/evidctl/ledger/ledgerurl"
 	"github.com/evidctl/evidctl/ledger/posixlog"
+	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
 	"github.com/evidctl/evidctl/ledger/server"
 	"github.com/evidctl/evidctl/ledger/trillianlog"
 	"github.com/evidctl/evidctl/ledger/trillianlog/trilliantest"
@@ -40,7 +41,7 @@ func TestOpenHome(t *testing.T) {
 }
 
 func TestOpenHTTP(t *testing.T) {
-	backend, entry := ledgertest.NewPosixLog(t)
+	backend, entry := posixlogtest.NewLog(t)
 	h, err := server.New(backend, nil, server.WithLeafAppendsUnsafe())
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)

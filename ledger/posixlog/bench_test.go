@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
 )
 
 // BenchmarkAppend measures appends to a receipt with 1, 16 and 256 concurrent appenders,
@@ -16,15 +17,14 @@ import (
 func BenchmarkAppend(b *testing.B) {
 	for _, conc := range []int{1, 16, 256} {
 		b.Run(fmt.Sprintf("ledger/appenders=%d", conc), func(b *testing.B) {
-			l, _ := ledgertest.NewPosixLog(b)
+			l, _ := posixlogtest.NewLog(b)
 			ledgertest.ClosedLoop(b, conc, func(ctx context.Context, seq int) error {
 				_, err := l.Append(ctx, ledgertest.UniqueLeaf(seq))
 				return err
 			})
 		})
 		b.Run(fmt.Sprintf("tessera/appenders=%d", conc), func(b *testing.B) {
-			add := ledgertest.RawTessera(b)
-			ledgertest.ClosedLoop(b, conc, func(ctx context.Context, seq int) error { return add(ctx, ledgertest.UniqueLeaf(seq)) })
+			ledgertest.ClosedLoop(b, conc, posixlogtest.RawTessera(b))
 		})
 	}
 }

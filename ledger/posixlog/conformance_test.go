@@ -5,10 +5,11 @@ import (
 
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
 )
 
 func TestConformance(t *testing.T) {
 	ledgertest.Run(t, func(t *testing.T) (ledger.Ledger, ledger.Log) {
-		return ledgertest.NewPosixLog(t)
+		return posixlogtest.NewLog(t)
 	})
 }

@@ -12,12 +12,13 @@ import (
 
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
 )
 
 // TestServedOverHTTP publishes the log directory with a plain static file server and
 // reads it back as a tlog-tiles log with Tessera's client.
 func TestServedOverHTTP(t *testing.T) {
-	l, entry := ledgertest.NewPosixLog(t)
+	l, entry := posixlogtest.NewLog(t)
 	ctx := t.Context()
 	leaves := make([][]byte, 300) // more than one 256-leaf tile
 	for i := range leaves {

@@ -11,13 +11,14 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
 )
 
 // TestInteropXMod checks receipts and checkpoints with golang.org/x/mod/sumdb/note and
 // sumdb/tlog alone: the tlog-proof text is taken apart by hand here, not by ledger's parser,
 // so a verifier that has never heard of evidctl can follow these steps.
 func TestInteropXMod(t *testing.T) {
-	l, entry := ledgertest.NewPosixLog(t)
+	l, entry := posixlogtest.NewLog(t)
 	ctx := t.Context()
 	v, err := note.NewVerifier(entry.VerifierKey)
 	if err != nil {

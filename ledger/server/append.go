@@ -14,7 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/evidctl/evidctl/crypto/sign"
-	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/httpapi"
 )
 
 // append serves POST /append: a DSSE envelope signed by an allowed key in, the receipt of
@@ -24,7 +24,7 @@ func (h *Handler) append(w http.ResponseWriter, r *http.Request) {
 	case h.slots <- struct{}{}:
 		defer func() { <-h.slots }()
 	default:
-		w.Header().Set("Retry-After", "1")
+		w.Header().Set(httpapi.RetryAfterHeader, "1")
 		refuse(w, http.StatusServiceUnavailable, "too many appends in flight; retry later")
 		return
 	}
@@ -48,7 +48,7 @@ func (h *Handler) append(w http.ResponseWriter, r *http.Request) {
 	rcpt, err := h.l.Append(ctx, leaf)
 	if err != nil {
 		if context.Cause(ctx) == errAppendTimeout {
-			err = fmt.Errorf("leaf %s... %w after %v; post the same envelope again to get its receipt", fmt.Sprintf("%x", leaf[:6]), errAppendTimeout, h.cfg.appendTimeout)
+			err = fmt.Errorf("leaf %x... %w after %v; post the same envelope again to get its receipt", leaf[:min(6, len(leaf))], errAppendTimeout, h.cfg.appendTimeout)
 		}
 		h.backendError(w, r, "appending", err)
 		return
@@ -58,7 +58,7 @@ func (h *Handler) append(w http.ResponseWriter, r *http.Request) {
 		h.backendError(w, r, "encoding receipt", err)
 		return
 	}
-	w.Header().Set("Content-Type", ReceiptType)
+	w.Header().Set("Content-Type", httpapi.ReceiptType)
 	_, _ = w.Write(text)
 }
 
@@ -66,14 +66,11 @@ func (h *Handler) append(w http.ResponseWriter, r *http.Request) {
 // to refuse it with.
 func (h *Handler) leaf(r *http.Request, body []byte) ([]byte, int, string) {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt == LeafType {
+	if mt == httpapi.LeafType {
 		if !h.cfg.leavesUnsafe {
-			return nil, http.StatusUnsupportedMediaType, "this server appends only DSSE envelopes signed by an allowed key (Content-Type " + EnvelopeType + "), not bare leaves"
+			return nil, http.StatusUnsupportedMediaType, "this server appends only DSSE envelopes signed by an allowed key (Content-Type " + httpapi.EnvelopeType + "), not bare leaves"
 		}
-		if len(body) != ledger.LeafSize {
-			return nil, http.StatusBadRequest, fmt.Sprintf("leaf of %d bytes, want %d", len(body), ledger.LeafSize)
-		}
-		return body, 0, ""
+		return body, 0, "" // the ledger refuses a leaf of the wrong size (400)
 	}
 	env, err := sign.ParseEnvelope(body)
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/httplog"
 	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
 	"github.com/evidctl/evidctl/ledger/server"
 	"github.com/evidctl/evidctl/ledger/trillianlog/trilliantest"
 )
@@ -38,11 +39,11 @@ import (
 func BenchmarkServe(b *testing.B) {
 	for _, clients := range []int{64, 256} {
 		b.Run(fmt.Sprintf("posix/server/clients=%d", clients), func(b *testing.B) {
-			l, _ := ledgertest.NewPosixLog(b)
+			l, _ := posixlogtest.NewLog(b)
 			runClients(b, clients, serverAppend(b, l))
 		})
 		b.Run(fmt.Sprintf("posix/tessera/clients=%d", clients), func(b *testing.B) {
-			runClients(b, clients, rawTesseraByIndex(b))
+			runClients(b, clients, posixlogtest.RawTessera(b))
 		})
 		b.Run(fmt.Sprintf("trillian/server/clients=%d", clients), func(b *testing.B) {
 			addr, _ := trilliantest.FromEnv(b)
@@ -151,10 +152,4 @@ func trillianClient(b *testing.B, addr string, tree int64) (trillian.TrillianLog
 func runClients(b *testing.B, n int, appendFn func(context.Context, int) error) {
 	ledgertest.ClosedLoop(b, n, appendFn)
 	b.ReportMetric(0, "ns/op")
-}
-
-// rawTesseraByIndex is ledgertest.RawTessera taking the benchmark's leaf number.
-func rawTesseraByIndex(b *testing.B) func(context.Context, int) error {
-	add := ledgertest.RawTessera(b)
-	return func(ctx context.Context, i int) error { return add(ctx, ledgertest.UniqueLeaf(i)) }
 }

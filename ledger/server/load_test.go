@@ -17,7 +17,7 @@ import (
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/httplog"
-	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
 	"github.com/evidctl/evidctl/ledger/server"
 	"github.com/evidctl/evidctl/ledger/trillianlog/trilliantest"
 )
@@ -193,7 +193,7 @@ func TestLoad(t *testing.T) {
 
 func loadBackends(t *testing.T) map[string]func(*testing.T) (ledger.Ledger, ledger.Log) {
 	all := map[string]func(*testing.T) (ledger.Ledger, ledger.Log){
-		"posix": func(t *testing.T) (ledger.Ledger, ledger.Log) { return ledgertest.NewPosixLog(t) },
+		"posix": func(t *testing.T) (ledger.Ledger, ledger.Log) { return posixlogtest.NewLog(t) },
 		"trillian": func(t *testing.T) (ledger.Ledger, ledger.Log) {
 			return trilliantest.NewLog(t, trilliantest.InProcess(t))
 		},

@@ -16,7 +16,8 @@ import (
 
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/ledger"
-	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/httpapi"
+	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
 	"github.com/evidctl/evidctl/ledger/server"
 )
 
@@ -37,7 +38,7 @@ func (f failing) Append(ctx context.Context, leaf []byte) (*ledger.Receipt, erro
 
 // TestPushback checks the status and Retry-After of each kind of backend failure.
 func TestPushback(t *testing.T) {
-	backend, _ := ledgertest.NewPosixLog(t)
+	backend, _ := posixlogtest.NewLog(t)
 	s := newSigner(t)
 	body := signed(t, `{}`, s)
 	for _, tc := range []struct {
@@ -60,7 +61,7 @@ func TestPushback(t *testing.T) {
 			require.NoError(t, err)
 			srv := httptest.NewServer(h)
 			defer srv.Close()
-			code, retry, answer := post(t, srv.URL, server.EnvelopeType, body)
+			code, retry, answer := post(t, srv.URL, httpapi.EnvelopeType, body)
 			require.Equal(t, tc.want, code, answer)
 			require.Equal(t, tc.retry, retry)
 			require.NotContains(t, answer, "disk on fire", "internal errors are logged, not shown")
@@ -70,7 +71,7 @@ func TestPushback(t *testing.T) {
 
 // TestTooManyInflight: appends beyond the limit are refused at once with 503.
 func TestTooManyInflight(t *testing.T) {
-	backend, _ := ledgertest.NewPosixLog(t)
+	backend, _ := posixlogtest.NewLog(t)
 	s := newSigner(t)
 	h, err := server.New(failing{backend, nil}, []*sign.Verifier{s.Verifier()},
 		server.WithMaxInflight(1), server.WithAppendTimeout(time.Second))
@@ -80,7 +81,7 @@ func TestTooManyInflight(t *testing.T) {
 	first := signed(t, `{"a":1}`, s)
 	done := make(chan int)
 	go func() {
-		resp, err := http.Post(srv.URL+"/append", server.EnvelopeType, bytes.NewReader(first))
+		resp, err := http.Post(srv.URL+"/append", httpapi.EnvelopeType, bytes.NewReader(first))
 		if err != nil {
 			done <- 0
 			return
@@ -89,7 +90,7 @@ func TestTooManyInflight(t *testing.T) {
 		done <- resp.StatusCode
 	}()
 	time.Sleep(200 * time.Millisecond)
-	code, retry, _ := post(t, srv.URL, server.EnvelopeType, signed(t, `{"a":2}`, s))
+	code, retry, _ := post(t, srv.URL, httpapi.EnvelopeType, signed(t, `{"a":2}`, s))
 	require.Equal(t, http.StatusServiceUnavailable, code)
 	require.Equal(t, "1", retry)
 	require.Equal(t, http.StatusServiceUnavailable, <-done, "the first append times out")

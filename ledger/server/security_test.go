@@ -16,7 +16,9 @@ import (
 
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/httpapi"
 	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
 	"github.com/evidctl/evidctl/ledger/server"
 	"github.com/evidctl/evidctl/ledger/trillianlog/trilliantest"
 )
@@ -69,19 +71,19 @@ func TestRefusedAppends(t *testing.T) {
 		body        []byte
 		want        int
 	}{
-		{"StrangerKey", server.EnvelopeType, signed(t, `{"x":1}`, stranger), http.StatusForbidden},
-		{"Unsigned", server.EnvelopeType, []byte(`{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[]}`), http.StatusForbidden},
-		{"NoSignatures", server.EnvelopeType, []byte(`{"payloadType":"application/vnd.in-toto+json","payload":"e30="}`), http.StatusForbidden},
-		{"TamperedPayload", server.EnvelopeType, tamperedJSON, http.StatusForbidden},
-		{"Oversized", server.EnvelopeType, bytes.Repeat([]byte(" "), server.DefaultMaxBodySize+1), http.StatusRequestEntityTooLarge},
-		{"NotJSON", server.EnvelopeType, []byte("hello"), http.StatusBadRequest},
-		{"Empty", server.EnvelopeType, nil, http.StatusBadRequest},
-		{"BadBase64", server.EnvelopeType, []byte(`{"payloadType":"t","payload":"!!","signatures":[{"keyid":"","sig":"AA=="}]}`), http.StatusBadRequest},
-		{"UnknownField", server.EnvelopeType, []byte(`{"payloadType":"t","payload":"e30=","signatures":[{"sig":"AA=="}],"x":1}`), http.StatusBadRequest},
-		{"BareLeaf", server.LeafType, ledgertest.Leaf("bare"), http.StatusUnsupportedMediaType},
+		{"StrangerKey", httpapi.EnvelopeType, signed(t, `{"x":1}`, stranger), http.StatusForbidden},
+		{"Unsigned", httpapi.EnvelopeType, []byte(`{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[]}`), http.StatusForbidden},
+		{"NoSignatures", httpapi.EnvelopeType, []byte(`{"payloadType":"application/vnd.in-toto+json","payload":"e30="}`), http.StatusForbidden},
+		{"TamperedPayload", httpapi.EnvelopeType, tamperedJSON, http.StatusForbidden},
+		{"Oversized", httpapi.EnvelopeType, bytes.Repeat([]byte(" "), server.DefaultMaxBodySize+1), http.StatusRequestEntityTooLarge},
+		{"NotJSON", httpapi.EnvelopeType, []byte("hello"), http.StatusBadRequest},
+		{"Empty", httpapi.EnvelopeType, nil, http.StatusBadRequest},
+		{"BadBase64", httpapi.EnvelopeType, []byte(`{"payloadType":"t","payload":"!!","signatures":[{"keyid":"","sig":"AA=="}]}`), http.StatusBadRequest},
+		{"UnknownField", httpapi.EnvelopeType, []byte(`{"payloadType":"t","payload":"e30=","signatures":[{"sig":"AA=="}],"x":1}`), http.StatusBadRequest},
+		{"BareLeaf", httpapi.LeafType, ledgertest.Leaf("bare"), http.StatusUnsupportedMediaType},
 	}
 	backends := map[string]func(*testing.T) (ledger.Ledger, ledger.Log){
-		"posix": func(t *testing.T) (ledger.Ledger, ledger.Log) { return ledgertest.NewPosixLog(t) },
+		"posix": func(t *testing.T) (ledger.Ledger, ledger.Log) { return posixlogtest.NewLog(t) },
 		"trillian": func(t *testing.T) (ledger.Ledger, ledger.Log) {
 			return trilliantest.NewLog(t, trilliantest.InProcess(t))
 		},
@@ -104,7 +106,7 @@ func TestRefusedAppends(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, string(before), string(after), "refused appends changed the log")
 
-			code, _, answer := post(t, srv.URL, server.EnvelopeType, good)
+			code, _, answer := post(t, srv.URL, httpapi.EnvelopeType, good)
 			require.Equal(t, http.StatusOK, code, answer)
 			require.True(t, strings.HasPrefix(answer, "c2sp.org/tlog-proof@v1\n"))
 		})
@@ -113,18 +115,18 @@ func TestRefusedAppends(t *testing.T) {
 
 // TestReadOnlyServer: with no allowed signer, every append is refused.
 func TestReadOnlyServer(t *testing.T) {
-	backend, _ := ledgertest.NewPosixLog(t)
+	backend, _ := posixlogtest.NewLog(t)
 	h, err := server.New(backend, nil)
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	code, _, _ := post(t, srv.URL, server.EnvelopeType, signed(t, `{}`, newSigner(t)))
+	code, _, _ := post(t, srv.URL, httpapi.EnvelopeType, signed(t, `{}`, newSigner(t)))
 	require.Equal(t, http.StatusForbidden, code)
 }
 
 // TestBadQueries checks the read paths' input validation.
 func TestBadQueries(t *testing.T) {
-	backend, _ := ledgertest.NewPosixLog(t)
+	backend, _ := posixlogtest.NewLog(t)
 	_, err := backend.AppendBatch(t.Context(), [][]byte{ledgertest.Leaf("a"), ledgertest.Leaf("b")})
 	require.NoError(t, err)
 	h, err := server.New(backend, nil)

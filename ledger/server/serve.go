@@ -26,7 +26,7 @@ func Serve(ctx context.Context, addr string, l ledger.Ledger, allow []*sign.Veri
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("ledger server: %w", err)
+		return fmt.Errorf("serving ledger on %s: %w", addr, err)
 	}
 	srv := &http.Server{
 		Handler:           h,
@@ -49,7 +49,7 @@ func Serve(ctx context.Context, addr string, l ledger.Ledger, allow []*sign.Veri
 	}()
 	select {
 	case err := <-done:
-		return fmt.Errorf("ledger server: %w", err)
+		return fmt.Errorf("serving ledger on %s: %w", addr, err)
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
@@ -59,7 +59,7 @@ func Serve(ctx context.Context, addr string, l ledger.Ledger, allow []*sign.Veri
 		err = errors.Join(err, serr)
 	}
 	if err != nil {
-		return fmt.Errorf("ledger server: shutting down: %w", err)
+		return fmt.Errorf("serving ledger on %s: shutting down: %w", addr, err)
 	}
 	return nil
 }

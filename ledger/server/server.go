@@ -14,21 +14,7 @@ import (
 
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/ledger"
-)
-
-// Media types of the API.
-const (
-	// EnvelopeType is the media type of an append body: a DSSE envelope as JSON.
-	EnvelopeType = "application/vnd.dsse.envelope.v1+json"
-	// LeafType is the media type of a bare 32-byte leaf, accepted only by a server with
-	// WithLeafAppendsUnsafe.
-	LeafType = "application/octet-stream"
-	// ReceiptType is the media type of an append's answer: C2SP tlog-proof text.
-	ReceiptType = "text/x.tlog-proof; charset=utf-8"
-	// CheckpointType is the media type of a checkpoint: a C2SP signed note.
-	CheckpointType = "text/plain; charset=utf-8"
-	// ProofType is the media type of a proof: one base64 hash per line.
-	ProofType = "text/plain; charset=utf-8"
+	"github.com/evidctl/evidctl/ledger/httpapi"
 )
 
 // Handler serves one ledger. Make it with New.
@@ -51,26 +37,26 @@ type tileDirer interface{ Dir() string }
 func New(l ledger.Ledger, allow []*sign.Verifier, opts ...Option) (*Handler, error) {
 	cfg := defaults()
 	if err := cfg.apply(opts); err != nil {
-		return nil, fmt.Errorf("ledger server: %w", err)
+		return nil, fmt.Errorf("making ledger server: %w", err)
 	}
 	for i, v := range allow {
 		if v == nil {
-			return nil, fmt.Errorf("ledger server: allowed signer %d is nil", i)
+			return nil, fmt.Errorf("making ledger server: allowed signer %d is nil", i)
 		}
 	}
 	if d, ok := l.(tileDirer); ok && cfg.tilesDir == "" {
 		cfg.tilesDir = d.Dir()
 	}
 	h := &Handler{l: l, allow: allow, cfg: cfg, slots: make(chan struct{}, cfg.maxInflight), mux: http.NewServeMux()}
-	h.mux.HandleFunc("POST /append", h.append)
-	h.mux.HandleFunc("GET /checkpoint", h.checkpoint)
-	h.mux.HandleFunc("GET /proof/inclusion", h.inclusion)
-	h.mux.HandleFunc("GET /proof/consistency", h.consistency)
+	h.mux.HandleFunc("POST "+httpapi.AppendPath, h.append)
+	h.mux.HandleFunc("GET "+httpapi.CheckpointPath, h.checkpoint)
+	h.mux.HandleFunc("GET "+httpapi.InclusionPath, h.inclusion)
+	h.mux.HandleFunc("GET "+httpapi.ConsistencyPath, h.consistency)
 	if cfg.tilesDir != "" {
 		if _, err := os.Stat(cfg.tilesDir); err != nil {
-			return nil, fmt.Errorf("ledger server: tiles: %w", err)
+			return nil, fmt.Errorf("making ledger server: tiles: %w", err)
 		}
-		h.mux.Handle("GET /tile/", tiles(cfg.tilesDir))
+		h.mux.Handle("GET "+httpapi.TilePrefix, tiles(cfg.tilesDir))
 	}
 	return h, nil
 }
@@ -88,7 +74,7 @@ func (h *Handler) checkpoint(w http.ResponseWriter, r *http.Request) {
 		h.backendError(w, r, "reading checkpoint", err)
 		return
 	}
-	w.Header().Set("Content-Type", CheckpointType)
+	w.Header().Set("Content-Type", httpapi.CheckpointType)
 	w.Header().Set("Cache-Control", "no-cache")
 	_, _ = w.Write(cp)
 }
@@ -96,8 +82,8 @@ func (h *Handler) checkpoint(w http.ResponseWriter, r *http.Request) {
 // inclusion serves GET /proof/inclusion?index=I&size=N.
 func (h *Handler) inclusion(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	index, err1 := parseUint(q, "index")
-	size, err2 := parseUint(q, "size")
+	index, err1 := parseUint(q, httpapi.IndexParam)
+	size, err2 := parseUint(q, httpapi.SizeParam)
 	if err := errors.Join(err1, err2); err != nil {
 		refuse(w, http.StatusBadRequest, err.Error())
 		return
@@ -120,8 +106,8 @@ func (h *Handler) inclusion(w http.ResponseWriter, r *http.Request) {
 // consistency serves GET /proof/consistency?old=M&new=N.
 func (h *Handler) consistency(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	oldSize, err1 := parseUint(q, "old")
-	newSize, err2 := parseUint(q, "new")
+	oldSize, err1 := parseUint(q, httpapi.OldParam)
+	newSize, err2 := parseUint(q, httpapi.NewParam)
 	if err := errors.Join(err1, err2); err != nil {
 		refuse(w, http.StatusBadRequest, err.Error())
 		return
@@ -174,13 +160,8 @@ func parseUint(q map[string][]string, name string) (uint64, error) {
 }
 
 func writeProof(w http.ResponseWriter, p []tlog.Hash) {
-	var b strings.Builder
-	for _, h := range p {
-		b.WriteString(h.String())
-		b.WriteByte('\n')
-	}
-	w.Header().Set("Content-Type", ProofType)
-	_, _ = w.Write([]byte(b.String()))
+	w.Header().Set("Content-Type", httpapi.ProofType)
+	_, _ = w.Write(httpapi.FormatProof(p))
 }
 
 // tiles serves the tlog-tiles directory's tile/ tree, files only (no listings, nothing
@@ -193,7 +174,7 @@ func tiles(dir string) http.Handler {
 		} else {
 			w.Header().Set("Cache-Control", "public, max-age=604800, immutable")
 		}
-		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Type", httpapi.TileType)
 		files.ServeHTTP(w, r)
 	})
 }
@@ -215,7 +196,7 @@ func (f filesOnly) Open(name string) (fs.File, error) {
 
 // refuse answers a request the server will not carry out, with a one-line reason.
 func refuse(w http.ResponseWriter, code int, msg string) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Type", httpapi.ErrorType)
 	w.WriteHeader(code)
 	_, _ = w.Write([]byte(msg + "\n"))
 }
@@ -228,7 +209,7 @@ func (h *Handler) backendError(w http.ResponseWriter, r *http.Request, doing str
 	}
 	code, retry := classify(err)
 	if retry > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(retry))
+		w.Header().Set(httpapi.RetryAfterHeader, strconv.Itoa(retry))
 	}
 	if code == http.StatusInternalServerError {
 		h.cfg.logger.Error("ledger server: backend failure", "doing", doing, "path", r.URL.Path, "err", err)

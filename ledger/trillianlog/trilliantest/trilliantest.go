@@ -32,6 +32,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/ledgertest"
 	"github.com/evidctl/evidctl/ledger/trillianlog"
 )
 
@@ -96,23 +97,12 @@ func NewLog(t testing.TB, addr string, opts ...trillianlog.Option) (*trillianlog
 	key := filepath.Join(t.TempDir(), "trillian.key")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	ep, vkey, err := trillianlog.Init(ctx, addr, key, "evidctl.test/trillian/"+sanitize(t.Name()))
+	ep, vkey, err := trillianlog.Init(ctx, addr, key, ledgertest.Origin(t, "evidctl.test/trillian/"))
 	require.NoError(t, err)
 	l, err := trillianlog.Open(ctx, ep.String(), key, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, l.Close()) })
 	return l, ledger.Log{Origin: l.Origin(), VerifierKey: vkey}
-}
-
-// sanitize makes a test name usable in an origin (no spaces, no '+').
-func sanitize(name string) string {
-	b := []byte(name)
-	for i, c := range b {
-		if c <= ' ' || c == '+' || c >= 0x7f {
-			b[i] = '_'
-		}
-	}
-	return string(b)
 }
 
 // quietKlog stops the in-process Trillian's informational logging to stderr.

@@ -1,0 +1,69 @@
+// Package posixlogtest gives tests a real embedded log (ledger/posixlog) in one call, and
+// the bare Tessera engine beneath it for benchmarks to compare against.
+//
+//	func TestSomething(t *testing.T) {
+//		l, entry := posixlogtest.NewLog(t)
+//		trust := &ledger.Trust{Logs: []ledger.Log{entry}}
+//		...
+//	}
+//
+// Every NewLog is a fresh directory with its own note key, closed when the test ends.
+package posixlogtest
+
+import (
+	"context"
+	"crypto/rand"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/transparency-dev/tessera"
+	"github.com/transparency-dev/tessera/storage/posix"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/posixlog"
+)
+
+// NewLog creates a posixlog log in a temporary directory, with its key in another, opens
+// it, and closes it when the test ends. It returns the log and the trust-policy entry
+// that verifies it.
+func NewLog(tb testing.TB, opts ...posixlog.Option) (*posixlog.Log, ledger.Log) {
+	tb.Helper()
+	dir := filepath.Join(tb.TempDir(), "log")
+	key := filepath.Join(tb.TempDir(), "log.key")
+	vkey, err := posixlog.Init(dir, key, ledgertest.Origin(tb, "evidctl.test/"))
+	require.NoError(tb, err)
+	l, err := posixlog.Open(tb.Context(), dir, key, opts...)
+	require.NoError(tb, err)
+	tb.Cleanup(func() { require.NoError(tb, l.Close()) })
+	return l, ledger.Log{Origin: l.Origin(), VerifierKey: vkey}
+}
+
+// RawTessera opens a bare Tessera POSIX log, in a temporary directory, with posixlog's
+// default batching, checkpoint interval and publication polling: the raw engine that
+// benchmarks of posixlog and of the ledger server compare against, in the same run. It
+// returns an appendFn for [ledgertest.ClosedLoop] that adds [ledgertest.UniqueLeaf](seq)
+// and waits until a published checkpoint covers it. The log is shut down when tb ends.
+func RawTessera(tb testing.TB) func(ctx context.Context, seq int) error {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	skey, _, err := note.GenerateKey(rand.Reader, "evidctl.test/raw")
+	require.NoError(tb, err)
+	s, err := note.NewSigner(skey)
+	require.NoError(tb, err)
+	driver, err := posix.New(ctx, posix.Config{Path: filepath.Join(tb.TempDir(), "log")})
+	require.NoError(tb, err)
+	opts := tessera.NewAppendOptions().WithCheckpointSigner(s).
+		WithBatching(posixlog.DefaultBatchMaxSize, posixlog.DefaultBatchMaxAge).
+		WithCheckpointInterval(posixlog.DefaultCheckpointInterval)
+	a, shutdown, r, err := tessera.NewAppender(ctx, driver, opts)
+	require.NoError(tb, err)
+	awaiter := tessera.NewPublicationAwaiter(ctx, r.ReadCheckpoint, posixlog.DefaultPollInterval)
+	tb.Cleanup(func() { _ = shutdown(context.Background()); cancel() })
+	return func(ctx context.Context, seq int) error {
+		_, _, err := awaiter.Await(ctx, a.Add(ctx, tessera.NewEntry(ledgertest.UniqueLeaf(seq))))
+		return err
+	}
+}
