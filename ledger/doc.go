@@ -47,9 +47,41 @@
 // of the same log extends an older one, which is how two receipts issued months apart
 // are shown to come from one append-only history.
 //
+// # Backends
+//
+// A backend implements the narrow [Backend] interface (store leaves, sign checkpoints,
+// build proofs) and hands it to [New], which returns the Ledger: New adds, once for all
+// backends, the lifecycle (ErrClosed after Close, Close waiting for operations in
+// flight), the argument checks (leaf size, proof arguments), Append as a batch of one,
+// and the error prefix. Each backend's type embeds that Ledger and adds what is its own
+// (posixlog.Log.Dir, VerifierKey...):
+//
+//	type Log struct {
+//		ledger.Ledger // ledger.New(backend)
+//		...
+//	}
+//
+// Behaviour that can be added to any backend, such as witness cosignatures on its
+// checkpoints or timestamp tokens on its receipts, is a [Decorator] passed to New with
+// [WithDecorator]: a function from Backend to Backend, run inside New's checks.
+//
 // # Errors
 //
 // Every verification failure wraps one of the sentinels, for errors.Is, and says what was
 // expected and what was found: [ErrMalformed], [ErrUnknownLog], [ErrWrongOrigin],
-// [ErrBadSignature], [ErrQuorum], [ErrLeafMismatch] and [ErrInconsistent].
+// [ErrBadSignature], [ErrQuorum], [ErrLeafMismatch] and [ErrInconsistent]. A closed
+// Ledger's errors wrap [ErrClosed].
+//
+// One prefix policy holds in this package and in every package under ledger/: an error
+// begins, once and lowercase, with what was being done or the input being checked
+// ("parsing receipt: ", "verifying checkpoint of "ORIGIN": ", "opening log DIR: ",
+// "trust policy: "), then gives the reason, with what was expected and what was found,
+// and ends with the sentinel, wrapped with %w. Only the layer that knows the operation
+// and the log adds that prefix. For a Ledger's methods that is [New]: "appending to
+// ORIGIN: ", "reading checkpoint of ORIGIN: ", "inclusion proof for index I at size N in
+// ORIGIN: ", "consistency proof from size M to N in ORIGIN: ", "closing ORIGIN: ". So a
+// backend returns bare reasons ("leaf 2 of 5: queueing leaf: ...") and names neither the
+// log nor the operation again. No error names a package ("memlog: ", "ledger server: ").
+// What a caller may act on (a sentinel, a backend's typed error, a context or gRPC status
+// error) is wrapped with %w through every layer, for errors.Is and errors.As.
 package ledger

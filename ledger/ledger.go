@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -15,7 +14,8 @@ const LeafSize = 32
 //
 // Implementations are safe for concurrent use. Every method that returns proofs returns
 // RFC 6962 hashes, in the order of RFC 6962 section 2.1 (the same order as
-// golang.org/x/mod/sumdb/tlog).
+// golang.org/x/mod/sumdb/tlog). The backends of this module are Ledgers made by [New],
+// which gives them all the same checks and lifecycle.
 type Ledger interface {
 	// Origin is the log's origin line, the first line of each of its checkpoints.
 	Origin() string
@@ -37,8 +37,8 @@ type Ledger interface {
 	// of oldSize leaves (oldSize <= newSize; newSize no larger than the log). It is empty
 	// when oldSize is 0 or equal to newSize.
 	ConsistencyProof(ctx context.Context, oldSize, newSize uint64) ([]tlog.Hash, error)
-	// Close waits for appends in flight to be published, then releases the log. Later
-	// calls to other methods fail with ErrClosed; a second Close returns nil.
+	// Close waits (at most 30 s) for appends in flight to be published, then releases the
+	// log. Later calls to other methods fail with ErrClosed; a second Close returns nil.
 	Close() error
 }
 
@@ -78,33 +78,4 @@ var (
 // AppendEnvelope when a ledger offers it, and Append otherwise.
 type EnvelopeAppender interface {
 	AppendEnvelope(ctx context.Context, envelope []byte) (*Receipt, error)
-}
-
-// CheckLeaves checks that every leaf is a LeafSize-byte commitment, as backends require
-// before appending; the error wraps ErrMalformed and names the first bad leaf.
-func CheckLeaves(leaves [][]byte) error {
-	for i, leaf := range leaves {
-		if len(leaf) != LeafSize {
-			return fmt.Errorf("appending leaf %d: %d bytes, want a %d-byte commitment: %w", i, len(leaf), LeafSize, ErrMalformed)
-		}
-	}
-	return nil
-}
-
-// CheckInclusionArgs checks the arguments of InclusionProof, as every backend must:
-// index must lie below treeSize.
-func CheckInclusionArgs(index, treeSize uint64) error {
-	if index >= treeSize {
-		return fmt.Errorf("inclusion proof: index %d is not below tree size %d", index, treeSize)
-	}
-	return nil
-}
-
-// CheckConsistencyArgs checks the arguments of ConsistencyProof, as every backend must:
-// oldSize may not exceed newSize.
-func CheckConsistencyArgs(oldSize, newSize uint64) error {
-	if oldSize > newSize {
-		return fmt.Errorf("consistency proof: old size %d is larger than new size %d", oldSize, newSize)
-	}
-	return nil
 }

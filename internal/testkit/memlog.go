@@ -3,8 +3,6 @@ package testkit
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"errors"
 	"fmt"
 	"sync"
 
@@ -16,136 +14,140 @@ import (
 
 // MemLog is an in-memory ledger.Ledger that signs a checkpoint on every append: for
 // benchmarks and tests that need thousands of events quickly. Its receipts are the
-// same C2SP tlog-proofs as any backend's.
+// same C2SP tlog-proofs as any backend's, and its Ledger methods are those of
+// [ledger.New], with the same checks and lifecycle.
 type MemLog struct {
-	mu     sync.Mutex
+	ledger.Ledger
+	vkey string
+}
+
+var _ ledger.Ledger = (*MemLog)(nil)
+
+// memBackend is MemLog's ledger.Backend: an RFC 6962 tree in memory (sumdb/tlog).
+type memBackend struct {
 	origin string
 	signer note.Signer
-	vkey   string
+
+	mu     sync.Mutex
 	hashes []tlog.Hash // stored hashes, tlog layout
 	size   int64
 	latest []byte
 }
 
-var _ ledger.Ledger = (*MemLog)(nil)
-
 // NewMemLog returns an empty in-memory log with a fresh note key.
 func NewMemLog(origin string) (*MemLog, error) {
 	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("making in-memory log: %w", err)
 	}
 	s, err := note.NewSigner(skey)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("making in-memory log: %w", err)
 	}
-	m := &MemLog{origin: origin, signer: s, vkey: vkey}
-	if err := m.sign(); err != nil {
-		return nil, err
+	b := &memBackend{origin: origin, signer: s}
+	if err := b.sign(); err != nil {
+		return nil, fmt.Errorf("making in-memory log: %w", err)
 	}
-	return m, nil
+	return &MemLog{Ledger: ledger.New(b), vkey: vkey}, nil
 }
 
 // VerifierKey is the log's note verifier key, for trust policies.
 func (m *MemLog) VerifierKey() string { return m.vkey }
 
-// Origin implements ledger.Ledger.
-func (m *MemLog) Origin() string { return m.origin }
+// Origin implements ledger.Backend.
+func (b *memBackend) Origin() string { return b.origin }
 
-func (m *MemLog) readHashes(indexes []int64) ([]tlog.Hash, error) {
+func (b *memBackend) readHashes(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
 	for i, x := range indexes {
-		if x >= int64(len(m.hashes)) {
-			return nil, fmt.Errorf("memlog: hash %d not stored", x)
+		if x >= int64(len(b.hashes)) {
+			return nil, fmt.Errorf("hash %d not stored", x)
 		}
-		out[i] = m.hashes[x]
+		out[i] = b.hashes[x]
 	}
 	return out, nil
 }
 
-func (m *MemLog) sign() error {
-	root, err := tlog.TreeHash(m.size, tlog.HashReaderFunc(m.readHashes))
+// sign signs the checkpoint of the current tree. b.mu is held.
+func (b *memBackend) sign() error {
+	root, err := tlog.TreeHash(b.size, tlog.HashReaderFunc(b.readHashes))
 	if err != nil {
 		return err
 	}
-	text := fmt.Sprintf("%s\n%d\n%s\n", m.origin, m.size, root)
-	msg, err := note.Sign(&note.Note{Text: text}, m.signer)
+	text := fmt.Sprintf("%s\n%d\n%s\n", b.origin, b.size, root)
+	msg, err := note.Sign(&note.Note{Text: text}, b.signer)
 	if err != nil {
 		return err
 	}
-	m.latest = msg
+	b.latest = msg
 	return nil
 }
 
-// Append implements ledger.Ledger.
-func (m *MemLog) Append(ctx context.Context, leaf []byte) (*ledger.Receipt, error) {
-	rs, err := m.AppendBatch(ctx, [][]byte{leaf})
-	if err != nil {
-		return nil, err
-	}
-	return rs[0], nil
-}
-
-// AppendBatch implements ledger.Ledger.
-func (m *MemLog) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	first := m.size
+// AppendBatch implements ledger.Backend.
+func (b *memBackend) AppendBatch(_ context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	first := b.size
 	for _, leaf := range leaves {
-		if len(leaf) != sha256.Size {
-			return nil, fmt.Errorf("memlog: leaf of %d bytes: %w", len(leaf), ledger.ErrMalformed)
-		}
-		hs, err := tlog.StoredHashes(m.size, leaf, tlog.HashReaderFunc(m.readHashes))
+		hs, err := tlog.StoredHashes(b.size, leaf, tlog.HashReaderFunc(b.readHashes))
 		if err != nil {
 			return nil, err
 		}
-		m.hashes = append(m.hashes, hs...)
-		m.size++
+		b.hashes = append(b.hashes, hs...)
+		b.size++
 	}
-	if err := m.sign(); err != nil {
+	if err := b.sign(); err != nil {
 		return nil, err
 	}
 	out := make([]*ledger.Receipt, len(leaves))
 	for i := range leaves {
 		idx := first + int64(i)
-		p, err := tlog.ProveRecord(m.size, idx, tlog.HashReaderFunc(m.readHashes))
+		p, err := tlog.ProveRecord(b.size, idx, tlog.HashReaderFunc(b.readHashes))
 		if err != nil {
 			return nil, err
 		}
-		out[i] = &ledger.Receipt{Index: uint64(idx), Proof: p, Checkpoint: m.latest}
+		out[i] = &ledger.Receipt{Index: uint64(idx), Proof: p, Checkpoint: b.latest}
 	}
 	return out, nil
 }
 
-// Checkpoint implements ledger.Ledger.
-func (m *MemLog) Checkpoint(context.Context) ([]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.latest, nil
+// Checkpoint implements ledger.Backend.
+func (b *memBackend) Checkpoint(context.Context) ([]byte, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.latest, nil
 }
 
-// InclusionProof implements ledger.Ledger.
-func (m *MemLog) InclusionProof(_ context.Context, index, size uint64) ([]tlog.Hash, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if size > uint64(m.size) || index >= size {
-		return nil, errors.New("memlog: index or size out of range")
+// InclusionProof implements ledger.Backend.
+func (b *memBackend) InclusionProof(_ context.Context, index, size uint64) ([]tlog.Hash, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.checkSize(size); err != nil {
+		return nil, err
 	}
-	return tlog.ProveRecord(int64(size), int64(index), tlog.HashReaderFunc(m.readHashes))
+	return tlog.ProveRecord(int64(size), int64(index), tlog.HashReaderFunc(b.readHashes))
 }
 
-// ConsistencyProof implements ledger.Ledger.
-func (m *MemLog) ConsistencyProof(_ context.Context, oldSize, newSize uint64) ([]tlog.Hash, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if newSize > uint64(m.size) || oldSize > newSize {
-		return nil, errors.New("memlog: sizes out of range")
+// ConsistencyProof implements ledger.Backend.
+func (b *memBackend) ConsistencyProof(_ context.Context, oldSize, newSize uint64) ([]tlog.Hash, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.checkSize(newSize); err != nil {
+		return nil, err
 	}
 	if oldSize == 0 || oldSize == newSize {
-		return nil, nil
+		return []tlog.Hash{}, nil
 	}
-	return tlog.ProveTree(int64(newSize), int64(oldSize), tlog.HashReaderFunc(m.readHashes))
+	return tlog.ProveTree(int64(newSize), int64(oldSize), tlog.HashReaderFunc(b.readHashes))
 }
 
-// Close implements ledger.Ledger.
-func (m *MemLog) Close() error { return nil }
+// checkSize fails when the tree has fewer than size leaves. b.mu is held.
+func (b *memBackend) checkSize(size uint64) error {
+	if size > uint64(b.size) {
+		return fmt.Errorf("tree size %d is beyond the %d leaves of the log", size, b.size)
+	}
+	return nil
+}
+
+// Close implements ledger.Backend.
+func (b *memBackend) Close(context.Context) error { return nil }

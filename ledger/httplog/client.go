@@ -31,15 +31,15 @@ func (e *StatusError) Error() string {
 
 // do sends a request, retrying on pushback (429, 503 with Retry-After), gateway errors
 // and unreachable servers, and returns the body of a 200 answer.
-func (l *Log) do(ctx context.Context, method, path, contentType string, body []byte) ([]byte, error) {
+func (c *client) do(ctx context.Context, method, path, contentType string, body []byte) ([]byte, error) {
 	var last error
-	for attempt := range l.cfg.maxAttempts {
+	for attempt := range c.cfg.maxAttempts {
 		if attempt > 0 {
-			if err := sleep(ctx, l.wait(attempt, last)); err != nil {
+			if err := sleep(ctx, c.wait(attempt, last)); err != nil {
 				return nil, fmt.Errorf("%w (last error: %v)", err, last)
 			}
 		}
-		answer, retry, err := l.once(ctx, method, path, contentType, body)
+		answer, retry, err := c.once(ctx, method, path, contentType, body)
 		if err == nil {
 			return answer, nil
 		}
@@ -48,7 +48,7 @@ func (l *Log) do(ctx context.Context, method, path, contentType string, body []b
 		}
 		last = err
 	}
-	return nil, fmt.Errorf("giving up after %d attempts: %w", l.cfg.maxAttempts, last)
+	return nil, fmt.Errorf("giving up after %d attempts: %w", c.cfg.maxAttempts, last)
 }
 
 // retryAfter carries the server's Retry-After with the error it came with.
@@ -60,19 +60,19 @@ type retryAfter struct {
 func (r retryAfter) Unwrap() error { return r.error }
 
 // once sends one request. retry says whether trying again may succeed.
-func (l *Log) once(ctx context.Context, method, path, contentType string, body []byte) (_ []byte, retry bool, _ error) {
+func (c *client) once(ctx context.Context, method, path, contentType string, body []byte) (_ []byte, retry bool, _ error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, l.base+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
 		return nil, false, err
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	resp, err := l.cfg.client.Do(req)
+	resp, err := c.cfg.client.Do(req)
 	if err != nil {
 		return nil, transient(err), err
 	}
@@ -115,14 +115,14 @@ func transient(err error) bool {
 
 // wait is the pause before attempt: the server's Retry-After when it gave one, else an
 // exponential backoff from 100 ms, with jitter, capped.
-func (l *Log) wait(attempt int, last error) time.Duration {
+func (c *client) wait(attempt int, last error) time.Duration {
 	var ra retryAfter
 	if errors.As(last, &ra) && ra.after > 0 {
 		d := ra.after + rand.N(ra.after/4+1)
-		return min(d, l.cfg.maxWait)
+		return min(d, c.cfg.maxWait)
 	}
 	d := 100 * time.Millisecond << min(attempt-1, 8)
-	return min(d/2+rand.N(d/2+1), l.cfg.maxWait)
+	return min(d/2+rand.N(d/2+1), c.cfg.maxWait)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

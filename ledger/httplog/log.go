@@ -11,13 +11,14 @@ import (
 
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/ledger"
-	"github.com/evidctl/evidctl/ledger/internal/gate"
 	"github.com/evidctl/evidctl/ledger/httpapi"
 )
 
 var (
 	_ ledger.Ledger           = (*Log)(nil)
 	_ ledger.EnvelopeAppender = (*Log)(nil)
+	_ ledger.Backend          = (*client)(nil)
+	_ ledger.EnvelopeAppender = (*client)(nil)
 )
 
 // ErrEnvelopeRequired: the server appends only signed DSSE envelopes, so a bare leaf
@@ -28,13 +29,21 @@ var ErrEnvelopeRequired = errors.New("the ledger server appends only signed DSSE
 const maxBatchRequests = 16
 
 // Log is a ledger.Ledger served by a remote `evidctl serve` (ledger/server). It is safe
-// for concurrent use.
+// for concurrent use. Its Ledger methods are those of [ledger.New] over the HTTP client;
+// Append and AppendBatch post bare leaves, which only a server started with
+// server.WithLeafAppendsUnsafe accepts (any other refuses them with an error wrapping
+// ErrEnvelopeRequired).
 type Log struct {
+	ledger.Ledger
+	envelopes ledger.EnvelopeAppender // the same Ledger
+	c         *client
+}
+
+// client is the ledger.Backend of a ledger server: its HTTP client.
+type client struct {
 	base   string // the server's URL, without a trailing slash
 	origin string
 	cfg    config
-
-	gate gate.Gate // admits operations until Close
 }
 
 // Open connects to the ledger server at rawURL (http:// or https://, optionally with a
@@ -49,8 +58,8 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Log, error) {
 	if err := cfg.apply(opts); err != nil {
 		return nil, fmt.Errorf("opening %s: %w", rawURL, err)
 	}
-	l := &Log{base: strings.TrimSuffix(u.String(), "/"), cfg: cfg}
-	cp, err := l.do(ctx, http.MethodGet, httpapi.CheckpointPath, "", nil)
+	c := &client{base: strings.TrimSuffix(u.String(), "/"), cfg: cfg}
+	cp, err := c.do(ctx, http.MethodGet, httpapi.CheckpointPath, "", nil)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: reading checkpoint: %w", rawURL, err)
 	}
@@ -58,47 +67,37 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: the server's checkpoint: %w", rawURL, err)
 	}
-	l.origin = head.Origin
-	return l, nil
+	c.origin = head.Origin
+	l := ledger.New(c)
+	return &Log{Ledger: l, envelopes: l.(ledger.EnvelopeAppender), c: c}, nil
 }
 
-// Origin implements [ledger.Ledger].
-func (l *Log) Origin() string { return l.origin }
-
 // URL returns the server's URL.
-func (l *Log) URL() string { return l.base }
+func (l *Log) URL() string { return l.c.base }
 
 // AppendEnvelope implements [ledger.EnvelopeAppender]: it posts the signed DSSE envelope
 // and returns the receipt of its commitment, after checking that the receipt's inclusion
 // path leads from that commitment to the root of the checkpoint it carries (verify the
 // checkpoint's signature with a [ledger.Trust]).
 func (l *Log) AppendEnvelope(ctx context.Context, envelope []byte) (*ledger.Receipt, error) {
+	return l.envelopes.AppendEnvelope(ctx, envelope)
+}
+
+// Origin implements [ledger.Backend]: the origin of the server's checkpoint when opened.
+func (c *client) Origin() string { return c.origin }
+
+// AppendEnvelope implements [ledger.EnvelopeAppender] for ledger.New.
+func (c *client) AppendEnvelope(ctx context.Context, envelope []byte) (*ledger.Receipt, error) {
 	env, err := sign.ParseEnvelope(envelope)
 	if err != nil {
-		return nil, fmt.Errorf("appending to %s: %w: %w", l.origin, ledger.ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %w", ledger.ErrMalformed, err)
 	}
-	c := env.Commitment()
-	return l.post(ctx, httpapi.EnvelopeType, envelope, c[:])
+	commitment := env.Commitment()
+	return c.post(ctx, httpapi.EnvelopeType, envelope, commitment[:])
 }
 
-// Append implements [ledger.Ledger], for servers that accept bare leaves (tests, with
-// server.WithLeafAppendsUnsafe). Any other server refuses it with an error wrapping
-// ErrEnvelopeRequired: append the signed envelope with AppendEnvelope instead.
-func (l *Log) Append(ctx context.Context, leaf []byte) (*ledger.Receipt, error) {
-	if len(leaf) != ledger.LeafSize {
-		return nil, fmt.Errorf("appending leaf: %d bytes, want a %d-byte commitment: %w", len(leaf), ledger.LeafSize, ledger.ErrMalformed)
-	}
-	return l.post(ctx, httpapi.LeafType, leaf, leaf)
-}
-
-// AppendBatch implements [ledger.Ledger] with concurrent Appends (so it needs a server that
-// accepts bare leaves, like Append).
-func (l *Log) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
-	for i, leaf := range leaves {
-		if len(leaf) != ledger.LeafSize {
-			return nil, fmt.Errorf("appending leaf %d: %d bytes, want a %d-byte commitment: %w", i, len(leaf), ledger.LeafSize, ledger.ErrMalformed)
-		}
-	}
+// AppendBatch implements [ledger.Backend] with concurrent posts of bare leaves.
+func (c *client) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
 	out := make([]*ledger.Receipt, len(leaves))
 	errs := make([]error, len(leaves))
 	sem := make(chan struct{}, maxBatchRequests)
@@ -107,7 +106,10 @@ func (l *Log) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Recei
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			out[i], errs[i] = l.Append(ctx, leaf)
+			out[i], errs[i] = c.post(ctx, httpapi.LeafType, leaf, leaf)
+			if errs[i] != nil && len(leaves) > 1 {
+				errs[i] = fmt.Errorf("leaf %d of %d: %w", i+1, len(leaves), errs[i])
+			}
 		})
 	}
 	wg.Wait()
@@ -115,36 +117,29 @@ func (l *Log) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Recei
 }
 
 // post appends body and checks that the receipt covers leaf.
-func (l *Log) post(ctx context.Context, contentType string, body, leaf []byte) (*ledger.Receipt, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := l.enter(); err != nil {
-		return nil, err
-	}
-	defer l.gate.Done()
-	text, err := l.do(ctx, http.MethodPost, httpapi.AppendPath, contentType, body)
+func (c *client) post(ctx context.Context, contentType string, body, leaf []byte) (*ledger.Receipt, error) {
+	text, err := c.do(ctx, http.MethodPost, httpapi.AppendPath, contentType, body)
 	if err != nil {
-		return nil, fmt.Errorf("appending to %s: %w", l.origin, err)
+		return nil, err
 	}
 	r, err := ledger.ParseReceipt(text)
 	if err != nil {
-		return nil, fmt.Errorf("appending to %s: the server's receipt: %w", l.origin, err)
+		return nil, fmt.Errorf("the server's receipt: %w", err)
 	}
-	if err := l.checkCovers(r, leaf); err != nil {
-		return nil, fmt.Errorf("appending to %s: %w", l.origin, err)
+	if err := c.checkCovers(r, leaf); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
 
 // checkCovers checks, without the log's key, that the receipt is this log's and that its
 // inclusion path leads from leaf to the root its checkpoint states.
-func (l *Log) checkCovers(r *ledger.Receipt, leaf []byte) error {
+func (c *client) checkCovers(r *ledger.Receipt, leaf []byte) error {
 	h, err := ledger.ReadHeadUnverified(r.Checkpoint)
 	if err != nil {
 		return fmt.Errorf("the server's checkpoint: %w", err)
 	}
-	if h.Origin != l.origin {
+	if h.Origin != c.origin {
 		return fmt.Errorf("the server returned a receipt of log %q: %w", h.Origin, ledger.ErrWrongOrigin)
 	}
 	if err := r.CoversUnverified(leaf); err != nil {

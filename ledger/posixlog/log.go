@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"github.com/transparency-dev/tessera"
 	"github.com/transparency-dev/tessera/api/layout"
@@ -18,21 +17,27 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evidctl/evidctl/ledger"
-	"github.com/evidctl/evidctl/ledger/internal/gate"
 	"github.com/evidctl/evidctl/ledger/internal/notekey"
 )
 
 var _ ledger.Ledger = (*Log)(nil)
 
-// closeTimeout bounds how long Close waits for appends in flight to be published.
-const closeTimeout = 30 * time.Second
-
 // Log is a ledger.Ledger kept in a local directory. It is safe for concurrent use, and
-// other processes may append to the same directory at the same time.
+// other processes may append to the same directory at the same time. Its Ledger methods
+// are those of [ledger.New] over Tessera: AppendBatch queues its leaves together, so
+// they usually share one checkpoint; Close waits (at most 30 s) for the Appends in
+// flight, then has Tessera publish every leaf it was given (one whose Append gave up
+// included) before it stops.
 type Log struct {
-	dir    string // as resolved by realPath; the key of the open-log registry
+	ledger.Ledger
+	dir  string // as resolved by realPath; the key of the open-log registry
+	vkey string
+}
+
+// backend is the ledger.Backend of a log directory: Tessera's POSIX storage.
+type backend struct {
+	dir    string
 	origin string
-	vkey   string
 	trust  ledger.Trust
 
 	appender *tessera.Appender
@@ -41,8 +46,6 @@ type Log struct {
 	shutdown func(context.Context) error
 	cancel   context.CancelFunc
 	proofs   builderCache
-
-	gate gate.Gate // admits operations until Close
 }
 
 // Init creates a new log: it generates an Ed25519 note signing key named origin, writes it
@@ -127,23 +130,22 @@ func open(dir, keyFile string, cfg config) (*Log, error) {
 	if err := register(real); err != nil {
 		return nil, fmt.Errorf("opening log %s: %w", dir, err)
 	}
-	l := &Log{
+	b := &backend{
 		dir:    real,
 		origin: signer.Name(),
-		vkey:   vkey,
 		trust:  ledger.Trust{Logs: []ledger.Log{{Origin: signer.Name(), VerifierKey: vkey}}},
 	}
-	if err := l.start(cfg, signer); err != nil {
+	if err := b.start(cfg, signer); err != nil {
 		unregister(real)
 		return nil, fmt.Errorf("opening log %s: %w", dir, err)
 	}
-	return l, nil
+	return &Log{Ledger: ledger.New(b), dir: real, vkey: vkey}, nil
 }
 
-// start brings up Tessera on l.dir; its background work lives until Close.
-func (l *Log) start(cfg config, signer note.Signer) error {
+// start brings up Tessera on b.dir; its background work lives until Close.
+func (b *backend) start(cfg config, signer note.Signer) error {
 	bg, cancel := context.WithCancel(context.Background())
-	driver, err := posix.New(bg, posix.Config{Path: l.dir})
+	driver, err := posix.New(bg, posix.Config{Path: b.dir})
 	if err != nil {
 		cancel()
 		return err
@@ -157,27 +159,24 @@ func (l *Log) start(cfg config, signer note.Signer) error {
 		cancel()
 		return err
 	}
-	l.appender, l.shutdown, l.reader, l.cancel = appender, shutdown, reader, cancel
-	l.awaiter = tessera.NewPublicationAwaiter(bg, reader.ReadCheckpoint, cfg.pollInterval)
-	l.proofs = builderCache{trust: &l.trust, tiles: reader.ReadTile}
+	b.appender, b.shutdown, b.reader, b.cancel = appender, shutdown, reader, cancel
+	b.awaiter = tessera.NewPublicationAwaiter(bg, reader.ReadCheckpoint, cfg.pollInterval)
+	b.proofs = builderCache{trust: &b.trust, tiles: reader.ReadTile}
 	return nil
 }
 
 // checkPublished verifies the published checkpoint with this log's key, so that a key file
 // that does not belong to the directory is caught before anything is appended.
 func (l *Log) checkPublished(ctx context.Context) error {
-	cp, err := l.reader.ReadCheckpoint(ctx)
+	cp, err := l.Checkpoint(ctx)
 	if err != nil {
 		return err
 	}
-	if _, err := l.trust.VerifyCheckpoint(cp); err != nil {
+	if _, err := (&ledger.Trust{Logs: []ledger.Log{{Origin: l.Origin(), VerifierKey: l.vkey}}}).VerifyCheckpoint(cp); err != nil {
 		return fmt.Errorf("published checkpoint does not verify with the key file's key: %w", err)
 	}
 	return nil
 }
-
-// Origin returns the log's origin line.
-func (l *Log) Origin() string { return l.origin }
 
 // VerifierKey returns the log's note verifier key, "origin+keyhash+base64", for trust
 // policies ([ledger.Log].VerifierKey).
@@ -186,125 +185,76 @@ func (l *Log) VerifierKey() string { return l.vkey }
 // Dir returns the log directory, absolute and with symbolic links resolved.
 func (l *Log) Dir() string { return l.dir }
 
-// Append implements [ledger.Ledger]: it returns once a published checkpoint covers leaf.
-func (l *Log) Append(ctx context.Context, leaf []byte) (*ledger.Receipt, error) {
-	rs, err := l.AppendBatch(ctx, [][]byte{leaf})
-	if err != nil {
-		return nil, err
-	}
-	return rs[0], nil
-}
+// Origin implements [ledger.Backend]: the key's name.
+func (b *backend) Origin() string { return b.origin }
 
-// AppendBatch implements [ledger.Ledger]. The leaves are queued together, so they usually
-// share one checkpoint.
-func (l *Log) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
-	if err := ledger.CheckLeaves(leaves); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := l.enter(); err != nil {
-		return nil, err
-	}
-	defer l.gate.Done()
+// AppendBatch implements [ledger.Backend]. The leaves are queued together, so they
+// usually share one checkpoint.
+func (b *backend) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
 	futures := make([]tessera.IndexFuture, len(leaves))
 	for i, leaf := range leaves {
-		futures[i] = l.appender.Add(ctx, tessera.NewEntry(bytes.Clone(leaf)))
+		futures[i] = b.appender.Add(ctx, tessera.NewEntry(bytes.Clone(leaf)))
 	}
 	out := make([]*ledger.Receipt, len(leaves))
 	for i, f := range futures {
-		idx, cp, err := l.awaiter.Await(ctx, f)
-		if err != nil {
-			return out, fmt.Errorf("appending leaf %d of %d to %s: %w", i+1, len(leaves), l.origin, err)
+		idx, cp, err := b.awaiter.Await(ctx, f)
+		if err == nil {
+			out[i], err = b.proofs.receipt(ctx, idx.Index, cp)
 		}
-		if out[i], err = l.proofs.receipt(ctx, idx.Index, cp); err != nil {
-			return out, fmt.Errorf("appending leaf %d of %d to %s: %w", i+1, len(leaves), l.origin, err)
+		if err != nil && len(leaves) > 1 {
+			err = fmt.Errorf("leaf %d of %d: %w", i+1, len(leaves), err)
+		}
+		if err != nil {
+			return out, err
 		}
 	}
 	return out, nil
 }
 
-// Checkpoint implements [ledger.Ledger]: the checkpoint file, as published.
-func (l *Log) Checkpoint(ctx context.Context) ([]byte, error) {
-	if err := l.enter(); err != nil {
-		return nil, err
-	}
-	defer l.gate.Done()
-	return l.reader.ReadCheckpoint(ctx)
+// Checkpoint implements [ledger.Backend]: the checkpoint file, as published.
+func (b *backend) Checkpoint(ctx context.Context) ([]byte, error) {
+	return b.reader.ReadCheckpoint(ctx)
 }
 
-// InclusionProof implements [ledger.Ledger].
-func (l *Log) InclusionProof(ctx context.Context, index, treeSize uint64) ([]tlog.Hash, error) {
-	if err := l.enter(); err != nil {
+// InclusionProof implements [ledger.Backend].
+func (b *backend) InclusionProof(ctx context.Context, index, treeSize uint64) ([]tlog.Hash, error) {
+	if err := b.checkSize(ctx, treeSize); err != nil {
 		return nil, err
 	}
-	defer l.gate.Done()
-	if err := ledger.CheckInclusionArgs(index, treeSize); err != nil {
-		return nil, err
-	}
-	if err := l.checkSize(ctx, treeSize); err != nil {
-		return nil, fmt.Errorf("inclusion proof: %w", err)
-	}
-	return l.proofs.inclusion(ctx, index, treeSize)
+	return b.proofs.inclusion(ctx, index, treeSize)
 }
 
-// ConsistencyProof implements [ledger.Ledger].
-func (l *Log) ConsistencyProof(ctx context.Context, oldSize, newSize uint64) ([]tlog.Hash, error) {
-	if err := l.enter(); err != nil {
+// ConsistencyProof implements [ledger.Backend].
+func (b *backend) ConsistencyProof(ctx context.Context, oldSize, newSize uint64) ([]tlog.Hash, error) {
+	if err := b.checkSize(ctx, newSize); err != nil {
 		return nil, err
 	}
-	defer l.gate.Done()
-	if err := ledger.CheckConsistencyArgs(oldSize, newSize); err != nil {
-		return nil, err
-	}
-	if err := l.checkSize(ctx, newSize); err != nil {
-		return nil, fmt.Errorf("consistency proof: %w", err)
-	}
-	if oldSize == 0 || oldSize == newSize {
-		return []tlog.Hash{}, nil
-	}
-	return l.proofs.consistency(ctx, oldSize, newSize)
+	return b.proofs.consistency(ctx, oldSize, newSize)
 }
 
 // checkSize fails when the log has not yet integrated size leaves.
-func (l *Log) checkSize(ctx context.Context, size uint64) error {
-	have, err := l.reader.IntegratedSize(ctx)
+func (b *backend) checkSize(ctx context.Context, size uint64) error {
+	have, err := b.reader.IntegratedSize(ctx)
 	if err != nil {
 		return err
 	}
 	if size > have {
-		return fmt.Errorf("tree size %d is beyond the %d leaves of %s", size, have, l.origin)
+		return fmt.Errorf("tree size %d is beyond the %d leaves of the log", size, have)
 	}
 	return nil
 }
 
-// Close implements [ledger.Ledger]. It waits (at most 30 s) until every leaf appended
-// through l is in a published checkpoint and every Append in flight has returned.
-func (l *Log) Close() error {
-	if !l.gate.Close() {
-		return nil
-	}
-	defer unregister(l.dir)
-
-	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
-	defer cancel()
-	err := l.shutdown(ctx)
+// Close implements [ledger.Backend]: Tessera publishes what it was given (so a leaf
+// whose Append gave up is still logged), then stops; appends still waiting are released.
+func (b *backend) Close(ctx context.Context) error {
+	defer unregister(b.dir)
+	err := b.shutdown(ctx)
+	b.cancel()
 	if err != nil {
-		l.cancel() // releases waiting appends with an error
-	}
-	if werr := l.gate.Wait(ctx); werr != nil {
-		err = errors.Join(err, fmt.Errorf("appends still in flight: %w", werr))
-	}
-	l.cancel()
-	if err != nil {
-		return fmt.Errorf("closing log %s: %w", l.dir, err)
+		return fmt.Errorf("stopping Tessera on %s: %w", b.dir, err)
 	}
 	return nil
 }
-
-// enter registers an operation in flight, unless the log is closed.
-func (l *Log) enter() error { return l.gate.Enter(l.origin) }
 
 var (
 	openMu   sync.Mutex

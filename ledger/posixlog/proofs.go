@@ -53,7 +53,7 @@ func (c *builderCache) receipt(ctx context.Context, index uint64, note []byte) (
 	}
 	p, err := tp.inclusion(ctx, index)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("inclusion proof for index %d at size %d: %w", index, tp.size, err)
 	}
 	return &ledger.Receipt{Index: index, Proof: p, Checkpoint: tp.note}, nil
 }
@@ -102,27 +102,22 @@ func (c *builderCache) inclusion(ctx context.Context, index, size uint64) ([]tlo
 	return c.builder(size).inclusion(ctx, index)
 }
 
+// consistency builds the consistency proof from oldSize to newSize (oldSize <= newSize;
+// empty when oldSize is 0 or newSize).
 func (c *builderCache) consistency(ctx context.Context, oldSize, newSize uint64) ([]tlog.Hash, error) {
 	nodes, err := proof.Consistency(oldSize, newSize)
 	if err != nil {
-		return nil, fmt.Errorf("consistency proof from %d to %d: %w", oldSize, newSize, err)
+		return nil, err
 	}
-	p, err := c.builder(newSize).prove(ctx, nodes)
-	if err != nil {
-		return nil, fmt.Errorf("consistency proof from %d to %d: %w", oldSize, newSize, err)
-	}
-	return p, nil
+	return c.builder(newSize).prove(ctx, nodes)
 }
 
 func (tp *treeProofs) inclusion(ctx context.Context, index uint64) ([]tlog.Hash, error) {
 	nodes, err := proof.Inclusion(index, tp.size)
-	if err == nil {
-		var p []tlog.Hash
-		if p, err = tp.prove(ctx, nodes); err == nil {
-			return p, nil
-		}
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("inclusion proof for index %d at size %d: %w", index, tp.size, err)
+	return tp.prove(ctx, nodes)
 }
 
 // prove fetches the nodes a proof needs and folds the ephemeral ones, as

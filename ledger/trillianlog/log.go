@@ -16,14 +16,10 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/evidctl/evidctl/ledger"
-	"github.com/evidctl/evidctl/ledger/internal/gate"
 	"github.com/evidctl/evidctl/ledger/internal/notekey"
 )
 
 var _ ledger.Ledger = (*Log)(nil)
-
-// closeTimeout bounds how long Close waits for appends in flight.
-const closeTimeout = 30 * time.Second
 
 // queueAttempts is how many times a QueueLeaf whose outcome is unknown is tried.
 const queueAttempts = 3
@@ -32,8 +28,19 @@ const queueAttempts = 3
 const maxQueueRPCs = 16
 
 // Log is a ledger.Ledger kept by a Trillian log tree. It is safe for concurrent use, and
-// other personalities (processes holding the same note key) may serve the same tree.
+// other personalities (processes holding the same note key) may serve the same tree. Its
+// Ledger methods are those of [ledger.New] over Trillian: an append of a leaf the tree
+// already holds returns the existing entry's receipt; Close waits (at most 30 s) for the
+// Appends in flight, then closes the connection (leaves queued by Appends that gave up
+// are still integrated by Trillian).
 type Log struct {
+	ledger.Ledger
+	b *backend
+}
+
+// backend is the ledger.Backend of a Trillian log tree: this personality's gRPC client
+// and the roots it has checked and signed.
+type backend struct {
 	ep     Endpoint
 	vkey   string
 	conn   *grpc.ClientConn
@@ -43,8 +50,6 @@ type Log struct {
 	bg     context.Context // ends at Close; background polling and waiting appends
 	cancel context.CancelFunc
 	polled sync.WaitGroup
-
-	gate gate.Gate // admits operations until Close
 }
 
 // Open connects to the Trillian log tree at url ("trillian://HOST:PORT/TREE_ID") and signs
@@ -69,109 +74,87 @@ func Open(ctx context.Context, url, keyFile string, opts ...Option) (*Log, error
 		return nil, fmt.Errorf("opening %s: %w", ep, err)
 	}
 	client := trillian.NewTrillianLogClient(conn)
-	l := &Log{ep: ep, vkey: vkey, conn: conn, client: client, roots: &roots{
+	b := &backend{ep: ep, vkey: vkey, conn: conn, client: client, roots: &roots{
 		client: client, treeID: ep.TreeID, origin: signer.Name(), signer: signer,
-		waiting: map[[32]byte][]chan found{},
+		waiting: map[leafKey][]chan found{},
 	}}
-	if _, err := l.roots.refresh(ctx); err != nil {
+	if _, err := b.roots.refresh(ctx); err != nil {
 		_ = conn.Close()
 		return nil, fmt.Errorf("opening %s: is the tree created and initialised? %w", ep, err)
 	}
-	l.bg, l.cancel = context.WithCancel(context.Background())
-	l.polled.Go(func() { l.pollLoop(cfg.pollInterval) })
-	return l, nil
+	b.bg, b.cancel = context.WithCancel(context.Background())
+	b.polled.Go(func() { b.pollLoop(cfg.pollInterval) })
+	return &Log{Ledger: ledger.New(b), b: b}, nil
 }
 
 // pollLoop looks for integrated leaves while appends wait, until Close.
-func (l *Log) pollLoop(every time.Duration) {
+func (b *backend) pollLoop(every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
-		case <-l.bg.Done():
+		case <-b.bg.Done():
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(l.bg, 10*time.Second)
-		_ = l.roots.poll(ctx) // appends keep waiting; the next tick tries again
+		ctx, cancel := context.WithTimeout(b.bg, 10*time.Second)
+		_ = b.roots.poll(ctx) // appends keep waiting; the next tick tries again
 		cancel()
 	}
 }
 
-// Origin implements [ledger.Ledger]: the note key's name.
-func (l *Log) Origin() string { return l.roots.origin }
-
 // VerifierKey returns the note verifier key of the personality's key, for trust policies
 // ([ledger.Log].VerifierKey).
-func (l *Log) VerifierKey() string { return l.vkey }
+func (l *Log) VerifierKey() string { return l.b.vkey }
 
 // Endpoint returns the log server address and tree id.
-func (l *Log) Endpoint() Endpoint { return l.ep }
+func (l *Log) Endpoint() Endpoint { return l.b.ep }
 
-// Append implements [ledger.Ledger]. It queues leaf (QueueLeaf), waits until the signer
-// has integrated it, and returns its receipt under a checkpoint signed for that log root.
-// A leaf already in the tree is not an error: its existing entry's receipt is returned.
-func (l *Log) Append(ctx context.Context, leaf []byte) (*ledger.Receipt, error) {
-	rs, err := l.AppendBatch(ctx, [][]byte{leaf})
-	if err != nil {
-		return nil, err
-	}
-	return rs[0], nil
-}
+// Origin implements [ledger.Backend]: the note key's name.
+func (b *backend) Origin() string { return b.roots.origin }
 
-// AppendBatch implements [ledger.Ledger]. The leaves are queued concurrently and usually
-// share one log root.
-func (l *Log) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
-	if err := ledger.CheckLeaves(leaves); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := l.enter(); err != nil {
-		return nil, err
-	}
-	defer l.gate.Done()
+// AppendBatch implements [ledger.Backend]. Each leaf is queued (QueueLeaf), concurrently,
+// and its receipt returned once the signer has integrated it, under a checkpoint signed
+// for that log root; the leaves usually share one. A leaf already in the tree is not an
+// error: its existing entry's receipt is returned.
+func (b *backend) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
 	out := make([]*ledger.Receipt, len(leaves))
 	errs := make([]error, len(leaves))
 	sem := make(chan struct{}, maxQueueRPCs)
 	var wg sync.WaitGroup
 	for i, leaf := range leaves {
 		wg.Go(func() {
-			out[i], errs[i] = l.appendOne(ctx, [32]byte(leaf), sem)
+			out[i], errs[i] = b.appendOne(ctx, leafKey(leaf), sem)
 			if errs[i] != nil && len(leaves) > 1 {
 				errs[i] = fmt.Errorf("leaf %d of %d: %w", i+1, len(leaves), errs[i])
 			}
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return out, fmt.Errorf("appending to %s: %w", l.Origin(), err)
-	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 // appendOne queues one leaf and waits for its receipt; sem bounds the QueueLeaf calls.
-func (l *Log) appendOne(ctx context.Context, leaf [32]byte, sem chan struct{}) (*ledger.Receipt, error) {
-	ch, done := l.roots.wait(leaf)
+func (b *backend) appendOne(ctx context.Context, leaf leafKey, sem chan struct{}) (*ledger.Receipt, error) {
+	ch, done := b.roots.wait(leaf)
 	defer done()
 	sem <- struct{}{}
-	resp, err := l.queue(ctx, leaf)
+	resp, err := b.queue(ctx, leaf)
 	<-sem
 	if err != nil {
 		return nil, fmt.Errorf("queueing leaf: %w", err)
 	}
 	if status.FromProto(resp.GetQueuedLeaf().GetStatus()).Code() == codes.AlreadyExists {
-		if r, err := l.existing(ctx, leaf); r != nil || err != nil {
+		if r, err := b.existing(ctx, leaf); r != nil || err != nil {
 			return r, err
 		}
 	}
 	select {
 	case f := <-ch:
-		return l.receipt(ctx, leaf, f.index, f.root)
+		return b.receipt(ctx, leaf, f.index, f.root)
 	case <-ctx.Done():
 		return nil, fmt.Errorf("waiting for integration (the leaf may still be logged): %w", ctx.Err())
-	case <-l.bg.Done():
+	case <-b.bg.Done():
 		return nil, fmt.Errorf("waiting for integration: %w", ledger.ErrClosed)
 	}
 }
@@ -179,11 +162,11 @@ func (l *Log) appendOne(ctx context.Context, leaf [32]byte, sem chan struct{}) (
 // queue calls QueueLeaf, again after an error that leaves unknown whether the leaf was
 // queued (the server unreachable, or failing after queueing it): Trillian's storage drops
 // a leaf it already holds, so queueing twice is harmless.
-func (l *Log) queue(ctx context.Context, leaf [32]byte) (*trillian.QueueLeafResponse, error) {
+func (b *backend) queue(ctx context.Context, leaf leafKey) (*trillian.QueueLeafResponse, error) {
 	wait := 50 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		resp, err := l.client.QueueLeaf(ctx, &trillian.QueueLeafRequest{
-			LogId: l.ep.TreeID, Leaf: &trillian.LogLeaf{LeafValue: leaf[:]},
+		resp, err := b.client.QueueLeaf(ctx, &trillian.QueueLeafRequest{
+			LogId: b.ep.TreeID, Leaf: &trillian.LogLeaf{LeafValue: leaf[:]},
 		})
 		switch status.Code(err) {
 		case codes.Unavailable, codes.Internal, codes.Unknown:
@@ -205,13 +188,13 @@ func (l *Log) queue(ctx context.Context, leaf [32]byte) (*trillian.QueueLeafResp
 
 // existing returns the receipt of a leaf Trillian already holds, or nil if it is queued
 // but not yet integrated.
-func (l *Log) existing(ctx context.Context, leaf [32]byte) (*ledger.Receipt, error) {
-	cur, err := l.roots.refresh(ctx)
+func (b *backend) existing(ctx context.Context, leaf leafKey) (*ledger.Receipt, error) {
+	cur, err := b.roots.refresh(ctx)
 	if err != nil || cur.size == 0 {
 		return nil, err
 	}
-	resp, err := l.client.GetInclusionProofByHash(ctx, &trillian.GetInclusionProofByHashRequest{
-		LogId: l.ep.TreeID, LeafHash: rfc6962.DefaultHasher.HashLeaf(leaf[:]), TreeSize: int64(cur.size), OrderBySequence: true,
+	resp, err := b.client.GetInclusionProofByHash(ctx, &trillian.GetInclusionProofByHashRequest{
+		LogId: b.ep.TreeID, LeafHash: rfc6962.DefaultHasher.HashLeaf(leaf[:]), TreeSize: int64(cur.size), OrderBySequence: true,
 	})
 	if status.Code(err) == codes.NotFound {
 		return nil, nil
@@ -228,26 +211,26 @@ func (l *Log) existing(ctx context.Context, leaf [32]byte) (*ledger.Receipt, err
 	if first == nil {
 		return nil, nil
 	}
-	return l.check(leaf, uint64(first.GetLeafIndex()), first.GetHashes(), cur)
+	return b.check(leaf, uint64(first.GetLeafIndex()), first.GetHashes(), cur)
 }
 
 // receipt fetches the inclusion proof of the leaf at index under root and checks it.
-func (l *Log) receipt(ctx context.Context, leaf [32]byte, index uint64, r *root) (*ledger.Receipt, error) {
-	resp, err := l.client.GetInclusionProof(ctx, &trillian.GetInclusionProofRequest{
-		LogId: l.ep.TreeID, LeafIndex: int64(index), TreeSize: int64(r.size),
+func (b *backend) receipt(ctx context.Context, leaf leafKey, index uint64, r *root) (*ledger.Receipt, error) {
+	resp, err := b.client.GetInclusionProof(ctx, &trillian.GetInclusionProofRequest{
+		LogId: b.ep.TreeID, LeafIndex: int64(index), TreeSize: int64(r.size),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("inclusion proof for index %d at size %d: %w", index, r.size, err)
 	}
-	return l.check(leaf, index, resp.GetProof().GetHashes(), r)
+	return b.check(leaf, index, resp.GetProof().GetHashes(), r)
 }
 
 // check verifies an inclusion path from Trillian against the checked root before the
 // personality hands out a receipt carrying its signature.
-func (l *Log) check(leaf [32]byte, index uint64, path [][]byte, r *root) (*ledger.Receipt, error) {
+func (b *backend) check(leaf leafKey, index uint64, path [][]byte, r *root) (*ledger.Receipt, error) {
 	err := proof.VerifyInclusion(rfc6962.DefaultHasher, index, r.size, rfc6962.DefaultHasher.HashLeaf(leaf[:]), path, r.hash[:])
 	if err != nil {
-		return nil, fmt.Errorf("trillian's inclusion proof for index %d at size %d does not verify: %v", index, r.size, err)
+		return nil, fmt.Errorf("trillian's inclusion proof for index %d at size %d does not verify: %w", index, r.size, err)
 	}
 	hashes, err := toHashes(path)
 	if err != nil {

@@ -14,6 +14,8 @@ import (
 	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/evidctl/evidctl/ledger"
 )
 
 // errForked reports a Trillian log root that contradicts one this personality has signed.
@@ -21,6 +23,9 @@ var errForked = errors.New("trillian returned a log root inconsistent with an ea
 
 // scanChunk is how many leaves one GetLeavesByRange call asks for.
 const scanChunk = 1024
+
+// leafKey is a leaf as a map key.
+type leafKey = [ledger.LeafSize]byte
 
 // root is a Trillian log root this personality has checked (consistent with every earlier
 // root it saw) and signed as a C2SP checkpoint.
@@ -51,7 +56,7 @@ type roots struct {
 	mu      sync.Mutex
 	cur     *root
 	scanned uint64 // every leaf below this index has been looked at for waiters
-	waiting map[[32]byte][]chan found
+	waiting map[leafKey][]chan found
 }
 
 // current returns the latest checked root.
@@ -123,7 +128,7 @@ func (r *roots) refresh(ctx context.Context) (*root, error) {
 
 // wait registers interest in leaf before it is queued. Receive from the channel to learn
 // where it was integrated; call the returned function when done waiting.
-func (r *roots) wait(leaf [32]byte) (<-chan found, func()) {
+func (r *roots) wait(leaf leafKey) (<-chan found, func()) {
 	ch := make(chan found, 1)
 	r.mu.Lock()
 	if len(r.waiting) == 0 && r.cur != nil {
@@ -136,7 +141,7 @@ func (r *roots) wait(leaf [32]byte) (<-chan found, func()) {
 	return ch, func() { r.forget(leaf, ch) }
 }
 
-func (r *roots) forget(leaf [32]byte, ch chan found) {
+func (r *roots) forget(leaf leafKey, ch chan found) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	list := r.waiting[leaf]
@@ -205,13 +210,13 @@ func (r *roots) release(start uint64, leaves []*trillian.LogLeaf, cur *root) uin
 			break
 		}
 		n++
-		if len(l.LeafValue) != 32 {
+		if len(l.LeafValue) != ledger.LeafSize {
 			continue
 		}
-		for _, ch := range r.waiting[[32]byte(l.LeafValue)] {
+		for _, ch := range r.waiting[leafKey(l.LeafValue)] {
 			ch <- found{index: idx, root: cur}
 		}
-		delete(r.waiting, [32]byte(l.LeafValue))
+		delete(r.waiting, leafKey(l.LeafValue))
 	}
 	r.scanned = max(r.scanned, start+n)
 	return n
