@@ -1,9 +1,9 @@
 package ledger
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
@@ -83,12 +83,9 @@ func parseCheckpointBody(text string) (*parsedNote, error) {
 
 // signedBy reports whether the note carries a signature line claiming v's key.
 func (p *parsedNote) signedBy(v note.Verifier) bool {
-	for _, s := range p.sigs {
-		if s.Name == v.Name() && s.Hash == v.KeyHash() {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(p.sigs, func(s note.Signature) bool {
+		return s.Name == v.Name() && s.Hash == v.KeyHash()
+	})
 }
 
 // signerNames lists the names on the note's signature lines, for error messages.
@@ -96,14 +93,11 @@ func (p *parsedNote) signerNames() string {
 	if len(p.sigs) == 0 {
 		return "nobody"
 	}
-	var b bytes.Buffer
+	names := make([]string, len(p.sigs))
 	for i, s := range p.sigs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%s+%08x", s.Name, s.Hash)
+		names[i] = fmt.Sprintf("%s+%08x", s.Name, s.Hash)
 	}
-	return b.String()
+	return strings.Join(names, ", ")
 }
 
 // Head is what a checkpoint note claims, read without verifying any signature: enough

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 
 	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
@@ -130,12 +131,11 @@ func VerifyConsistency(older, newer *Checkpoint, proof []tlog.Hash) error {
 
 // find returns the trusted log with origin, or nil.
 func (t *Trust) find(origin string) *Log {
-	for i := range t.Logs {
-		if t.Logs[i].Origin == origin {
-			return &t.Logs[i]
-		}
+	i := slices.IndexFunc(t.Logs, func(l Log) bool { return l.Origin == origin })
+	if i < 0 {
+		return nil
 	}
-	return nil
+	return &t.Logs[i]
 }
 
 // misattributed returns ErrWrongOrigin (or ErrBadSignature) when another trusted log's key

@@ -68,6 +68,15 @@ func TestOpenRejectsBadURL(t *testing.T) {
 	}
 }
 
+// TestOpenRejectsBadOptions checks that the retry options refuse what cannot work,
+// before any request.
+func TestOpenRejectsBadOptions(t *testing.T) {
+	_, err := httplog.Open(t.Context(), "http://127.0.0.1:1", httplog.WithMaxAttempts(0))
+	require.ErrorContains(t, err, "max attempts 0 is below 1")
+	_, err = httplog.Open(t.Context(), "http://127.0.0.1:1", httplog.WithMaxRetryWait(0))
+	require.ErrorContains(t, err, "max retry wait 0s is not positive")
+}
+
 // TestNoRetryOnPermanentFailure: an unknown host or a TLS mismatch fails at once.
 func TestNoRetryOnPermanentFailure(t *testing.T) {
 	start := time.Now()

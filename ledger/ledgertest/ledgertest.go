@@ -15,6 +15,7 @@ package ledgertest
 
 import (
 	"crypto/sha256"
+	"strings"
 	"testing"
 
 	"github.com/evidctl/evidctl/ledger"
@@ -34,16 +35,10 @@ func Leaf(s string) []byte {
 // Origin returns an origin for the test's log: prefix, then the test's name made usable
 // in a note key name (no spaces, no '+').
 func Origin(tb testing.TB, prefix string) string {
-	return prefix + sanitize(tb.Name())
-}
-
-// sanitize makes a test name usable in an origin (a note key name: no spaces, no '+').
-func sanitize(name string) string {
-	b := []byte(name)
-	for i, c := range b {
-		if c <= ' ' || c == '+' || c >= 0x7f {
-			b[i] = '_'
+	return prefix + strings.Map(func(r rune) rune {
+		if r <= ' ' || r == '+' || r >= 0x7f {
+			return '_'
 		}
-	}
-	return string(b)
+		return r
+	}, tb.Name())
 }

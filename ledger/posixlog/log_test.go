@@ -1,6 +1,7 @@
 package posixlog_test
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -114,4 +115,45 @@ func TestReopenContinues(t *testing.T) {
 		require.NoError(t, ledger.VerifyConsistency(cp, latest, proof))
 	}
 	runFsck(t, client.FileFetcher{Root: dir}, entry)
+}
+
+// TestOptions: each option refuses a value Tessera cannot use, and the checkpoint
+// interval it accepts is kept: two appends in a row wait for two checkpoints at least
+// that far apart.
+func TestOptions(t *testing.T) {
+	dir, key, entry := newLogFiles(t)
+	ctx := t.Context()
+	for name, tc := range map[string]struct {
+		opt  posixlog.Option
+		want string
+	}{
+		"BatchMaxAge":        {posixlog.WithBatchMaxAge(0), "batch max age 0s is not positive"},
+		"BatchMaxSize":       {posixlog.WithBatchMaxSize(0), "batch max size is zero"},
+		"CheckpointInterval": {posixlog.WithCheckpointInterval(99 * time.Millisecond), "checkpoint interval 99ms is below the minimum"},
+		"PollInterval":       {posixlog.WithPollInterval(-time.Millisecond), "poll interval -1ms is not positive"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := posixlog.Open(ctx, dir, key, tc.opt)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+
+	const interval = 700 * time.Millisecond
+	l, err := posixlog.Open(ctx, dir, key, posixlog.WithCheckpointInterval(interval),
+		posixlog.WithBatchMaxAge(time.Millisecond), posixlog.WithBatchMaxSize(1), posixlog.WithPollInterval(time.Millisecond))
+	require.NoError(t, err)
+	defer l.Close()
+	trust := &ledger.Trust{Logs: []ledger.Log{entry}}
+	var sizes []uint64
+	start := time.Now()
+	for i := range 2 {
+		leaf := ledgertest.Leaf(fmt.Sprint("option ", i))
+		r, err := l.Append(ctx, leaf)
+		require.NoError(t, err)
+		cp, err := trust.VerifyReceipt(r, leaf)
+		require.NoError(t, err)
+		sizes = append(sizes, cp.Size)
+	}
+	require.Less(t, sizes[0], sizes[1], "the second append waited for a later checkpoint")
+	require.GreaterOrEqual(t, time.Since(start), interval, "two checkpoints less than the interval apart")
 }

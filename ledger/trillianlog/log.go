@@ -1,9 +1,11 @@
 package trillianlog
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -202,15 +204,12 @@ func (b *backend) existing(ctx context.Context, leaf leafKey) (*ledger.Receipt, 
 	if err != nil {
 		return nil, fmt.Errorf("finding existing leaf: %w", err)
 	}
-	var first *trillian.Proof
-	for _, p := range resp.GetProof() {
-		if first == nil || p.GetLeafIndex() < first.GetLeafIndex() {
-			first = p
-		}
-	}
-	if first == nil {
+	if len(resp.GetProof()) == 0 {
 		return nil, nil
 	}
+	first := slices.MinFunc(resp.GetProof(), func(p, q *trillian.Proof) int {
+		return cmp.Compare(p.GetLeafIndex(), q.GetLeafIndex())
+	})
 	return b.check(leaf, uint64(first.GetLeafIndex()), first.GetHashes(), cur)
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -144,13 +145,7 @@ func (r *roots) wait(leaf leafKey) (<-chan found, func()) {
 func (r *roots) forget(leaf leafKey, ch chan found) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	list := r.waiting[leaf]
-	for i, c := range list {
-		if c == ch {
-			list = append(list[:i:i], list[i+1:]...)
-			break
-		}
-	}
+	list := slices.DeleteFunc(r.waiting[leaf], func(c chan found) bool { return c == ch })
 	if len(list) == 0 {
 		delete(r.waiting, leaf)
 	} else {

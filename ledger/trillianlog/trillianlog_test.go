@@ -5,8 +5,12 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/google/trillian"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/ledgertest"
@@ -101,4 +105,40 @@ func TestKeyFile(t *testing.T) {
 
 	_, err = trillianlog.Open(t.Context(), "trillian://"+addr+"/987654321", key)
 	require.ErrorContains(t, err, "initialised", "a tree that does not exist")
+}
+
+// TestOptions: the tree options reach the tree CreateTree makes, the dial options replace
+// the default transport, and bad values are refused.
+func TestOptions(t *testing.T) {
+	addr := trilliantest.InProcess(t)
+	ctx := t.Context()
+	ep, err := trillianlog.CreateTree(ctx, addr, trillianlog.WithDisplayName("evidctl options test"), trillianlog.WithMaxRootDuration(time.Hour))
+	require.NoError(t, err)
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer conn.Close()
+	tree, err := trillian.NewTrillianAdminClient(conn).GetTree(ctx, &trillian.GetTreeRequest{TreeId: ep.TreeID})
+	require.NoError(t, err)
+	require.Equal(t, "evidctl options test", tree.GetDisplayName())
+	require.Equal(t, time.Hour, tree.GetMaxRootDuration().AsDuration())
+
+	_, err = trillianlog.CreateTree(ctx, addr, trillianlog.WithMaxRootDuration(-time.Second))
+	require.ErrorContains(t, err, "max root duration -1s is negative")
+
+	key := filepath.Join(t.TempDir(), "k")
+	_, err = trillianlog.NewKey(key, "evidctl.test/options")
+	require.NoError(t, err)
+	_, err = trillianlog.Open(ctx, ep.String(), key, trillianlog.WithPollInterval(0))
+	require.ErrorContains(t, err, "poll interval 0s is not positive")
+	_, err = trillianlog.Open(ctx, ep.String(), key, trillianlog.WithDialOptions(grpc.WithUserAgent("evidctl-test")))
+	require.ErrorContains(t, err, "transport security", "the dial options replace the default plain-text transport")
+	l, err := trillianlog.Open(ctx, ep.String(), key,
+		trillianlog.WithDialOptions(grpc.WithTransportCredentials(insecure.NewCredentials())), trillianlog.WithPollInterval(time.Millisecond))
+	require.NoError(t, err)
+	defer l.Close()
+	leaf := ledgertest.Leaf(t.Name())
+	r, err := l.Append(ctx, leaf)
+	require.NoError(t, err)
+	_, err = (&ledger.Trust{Logs: []ledger.Log{{Origin: l.Origin(), VerifierKey: l.VerifierKey()}}}).VerifyReceipt(r, leaf)
+	require.NoError(t, err)
 }
