@@ -1,8 +1,6 @@
 package httplog_test
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
 	"net/http/httptest"
 	"testing"
 
@@ -30,38 +28,25 @@ func serve(t *testing.T, backend ledger.Ledger, allow []*sign.Verifier, opts ...
 	return l
 }
 
-// newSigner returns an Ed25519 signer for envelopes.
-func newSigner(t *testing.T) *sign.Signer {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	require.NoError(t, err)
-	s, err := sign.NewSigner(priv)
-	require.NoError(t, err)
-	return s
+// served puts each ledger newBackend makes behind a ledger server that accepts bare
+// leaves (WithLeafAppendsUnsafe: the conformance suite appends them; envelope_test.go
+// covers the authenticated path), and returns a client of it.
+func served(newBackend ledgertest.Factory) ledgertest.Factory {
+	return func(t *testing.T) (ledger.Ledger, ledger.Log) {
+		backend, entry := newBackend(t)
+		return serve(t, backend, nil, server.WithLeafAppendsUnsafe()), entry
+	}
 }
 
-// The conformance suite appends bare leaves, so these servers run with
-// WithLeafAppendsUnsafe; envelope_test.go covers the authenticated path.
-
 func TestConformancePosix(t *testing.T) {
-	ledgertest.Run(t, func(t *testing.T) (ledger.Ledger, ledger.Log) {
-		backend, entry := posixlogtest.NewLog(t)
-		return serve(t, backend, nil, server.WithLeafAppendsUnsafe()), entry
-	})
+	ledgertest.Run(t, served(posixlogtest.Factory()))
 }
 
 func TestConformanceTrillian(t *testing.T) {
-	addr := trilliantest.InProcess(t)
-	ledgertest.Run(t, func(t *testing.T) (ledger.Ledger, ledger.Log) {
-		backend, entry := trilliantest.NewLog(t, addr)
-		return serve(t, backend, nil, server.WithLeafAppendsUnsafe()), entry
-	})
+	ledgertest.Run(t, served(trilliantest.Factory(trilliantest.InProcess(t))))
 }
 
 func TestConformanceTrillianProcess(t *testing.T) {
 	addr, _ := trilliantest.FromEnv(t)
-	ledgertest.Run(t, func(t *testing.T) (ledger.Ledger, ledger.Log) {
-		backend, entry := trilliantest.NewLog(t, addr)
-		return serve(t, backend, nil, server.WithLeafAppendsUnsafe()), entry
-	})
+	ledgertest.Run(t, served(trilliantest.Factory(addr)))
 }

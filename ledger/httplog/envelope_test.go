@@ -1,7 +1,6 @@
 package httplog_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -16,35 +15,24 @@ import (
 	"github.com/evidctl/evidctl/ledger/trillianlog/trilliantest"
 )
 
-func envelope(t *testing.T, s *sign.Signer, payload string) ([]byte, [32]byte) {
-	t.Helper()
-	env, err := sign.SignEnvelope(t.Context(), "application/vnd.in-toto+json", []byte(payload), s)
-	require.NoError(t, err)
-	b, err := json.Marshal(env)
-	require.NoError(t, err)
-	return b, env.Commitment()
-}
-
 // TestAppendEnvelope appends signed envelopes concurrently through the server to each
 // backend; every receipt proves the envelope's commitment.
 func TestAppendEnvelope(t *testing.T) {
-	backends := map[string]func(*testing.T) (ledger.Ledger, ledger.Log){
-		"posix": func(t *testing.T) (ledger.Ledger, ledger.Log) { return posixlogtest.NewLog(t) },
-		"trillian": func(t *testing.T) (ledger.Ledger, ledger.Log) {
-			return trilliantest.NewLog(t, trilliantest.InProcess(t))
-		},
+	backends := map[string]ledgertest.Factory{
+		"posix":    posixlogtest.Factory(),
+		"trillian": trilliantest.Factory(trilliantest.InProcess(t)),
 	}
 	for name, newBackend := range backends {
 		t.Run(name, func(t *testing.T) {
 			backend, entry := newBackend(t)
-			s := newSigner(t)
+			s := ledgertest.NewSigner(t)
 			l := serve(t, backend, []*sign.Verifier{s.Verifier()})
 			trust := &ledger.Trust{Logs: []ledger.Log{entry}}
 			var wg sync.WaitGroup
 			errs := make([]error, 16)
 			for i := range errs {
 				wg.Go(func() {
-					env, c := envelope(t, s, fmt.Sprintf(`{"event":%d}`, i))
+					env, c := ledgertest.Envelope(t, fmt.Sprintf(`{"event":%d}`, i), s)
 					r, err := l.AppendEnvelope(t.Context(), env)
 					if err == nil {
 						_, err = trust.VerifyReceipt(r, c[:])
@@ -59,7 +47,7 @@ func TestAppendEnvelope(t *testing.T) {
 
 			// The same envelope again: a receipt that proves it (Trillian returns the
 			// existing entry; Tessera logs it again).
-			env, c := envelope(t, s, `{"event":0}`)
+			env, c := ledgertest.Envelope(t, `{"event":0}`, s)
 			r, err := l.AppendEnvelope(t.Context(), env)
 			require.NoError(t, err)
 			_, err = trust.VerifyReceipt(r, c[:])

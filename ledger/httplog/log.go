@@ -7,11 +7,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/httpapi"
+	"github.com/evidctl/evidctl/ledger/internal/batch"
 )
 
 var (
@@ -98,22 +98,12 @@ func (c *client) AppendEnvelope(ctx context.Context, envelope []byte) (*ledger.R
 
 // AppendBatch implements [ledger.Backend] with concurrent posts of bare leaves.
 func (c *client) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
-	out := make([]*ledger.Receipt, len(leaves))
-	errs := make([]error, len(leaves))
 	sem := make(chan struct{}, maxBatchRequests)
-	var wg sync.WaitGroup
-	for i, leaf := range leaves {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			out[i], errs[i] = c.post(ctx, httpapi.LeafType, leaf, leaf)
-			if errs[i] != nil && len(leaves) > 1 {
-				errs[i] = fmt.Errorf("leaf %d of %d: %w", i+1, len(leaves), errs[i])
-			}
-		})
-	}
-	wg.Wait()
-	return out, errors.Join(errs...)
+	return batch.Each(len(leaves), func(i int) (*ledger.Receipt, error) {
+		sem <- struct{}{}
+		defer func() { <-sem }()
+		return c.post(ctx, httpapi.LeafType, leaves[i], leaves[i])
+	})
 }
 
 // post appends body and checks that the receipt covers leaf.

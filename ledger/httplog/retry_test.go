@@ -12,6 +12,7 @@ import (
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/httplog"
+	"github.com/evidctl/evidctl/ledger/ledgertest"
 	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
 	"github.com/evidctl/evidctl/ledger/server"
 )
@@ -19,7 +20,7 @@ import (
 // TestRetryAfter: appends refused with 429 or 503 are retried after Retry-After.
 func TestRetryAfter(t *testing.T) {
 	backend, entry := posixlogtest.NewLog(t)
-	s := newSigner(t)
+	s := ledgertest.NewSigner(t)
 	h, err := server.New(backend, []*sign.Verifier{s.Verifier()})
 	require.NoError(t, err)
 	var refusals atomic.Int32
@@ -41,7 +42,7 @@ func TestRetryAfter(t *testing.T) {
 	require.NoError(t, err)
 	defer l.Close()
 
-	env, c := envelope(t, s, `{"retry":true}`)
+	env, c := ledgertest.Envelope(t, `{"retry":true}`, s)
 	start := time.Now()
 	r, err := l.AppendEnvelope(t.Context(), env)
 	require.NoError(t, err)

@@ -3,13 +3,10 @@ package posixlog_test
 import (
 	"testing"
 
-	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/ledgertest"
 	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
 )
 
 func TestConformance(t *testing.T) {
-	ledgertest.Run(t, func(t *testing.T) (ledger.Ledger, ledger.Log) {
-		return posixlogtest.NewLog(t)
-	})
+	ledgertest.Run(t, posixlogtest.Factory())
 }

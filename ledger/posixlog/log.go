@@ -17,6 +17,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/internal/batch"
 	"github.com/evidctl/evidctl/ledger/internal/notekey"
 )
 
@@ -195,20 +196,13 @@ func (b *backend) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.R
 	for i, leaf := range leaves {
 		futures[i] = b.appender.Add(ctx, tessera.NewEntry(bytes.Clone(leaf)))
 	}
-	out := make([]*ledger.Receipt, len(leaves))
-	for i, f := range futures {
-		idx, cp, err := b.awaiter.Await(ctx, f)
-		if err == nil {
-			out[i], err = b.proofs.receipt(ctx, idx.Index, cp)
-		}
-		if err != nil && len(leaves) > 1 {
-			err = fmt.Errorf("leaf %d of %d: %w", i+1, len(leaves), err)
-		}
+	return batch.Each(len(leaves), func(i int) (*ledger.Receipt, error) {
+		idx, cp, err := b.awaiter.Await(ctx, futures[i])
 		if err != nil {
-			return out, err
+			return nil, err
 		}
-	}
-	return out, nil
+		return b.proofs.receipt(ctx, idx.Index, cp)
+	})
 }
 
 // Checkpoint implements [ledger.Backend]: the checkpoint file, as published.

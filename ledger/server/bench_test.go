@@ -63,7 +63,7 @@ func BenchmarkServe(b *testing.B) {
 
 // serverAppend serves l on loopback and returns a function appending one signed envelope.
 func serverAppend(b *testing.B, l ledger.Ledger) func(context.Context, int) error {
-	s := newSigner(b)
+	s := ledgertest.NewSigner(b)
 	h, err := server.New(l, []*sign.Verifier{s.Verifier()}, server.WithLogger(discardLogger()))
 	if err != nil {
 		b.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/httplog"
+	"github.com/evidctl/evidctl/ledger/ledgertest"
 	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
 	"github.com/evidctl/evidctl/ledger/server"
 	"github.com/evidctl/evidctl/ledger/trillianlog/trilliantest"
@@ -89,7 +90,7 @@ func (s *statusCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // runLoad serves backend on loopback and has cfg.clients clients, each with its own
 // connection, append distinct signed envelopes in a closed loop for cfg.duration.
 func runLoad(t *testing.T, backend ledger.Ledger, cfg loadConfig) loadResult {
-	s := newSigner(t)
+	s := ledgertest.NewSigner(t)
 	h, err := server.New(backend, []*sign.Verifier{s.Verifier()}, server.WithAppendTimeout(cfg.appendTimeout), server.WithLogger(discardLogger()))
 	require.NoError(t, err)
 	counter := &statusCounter{h: h, n: map[int]int{}}
@@ -116,9 +117,7 @@ func runLoad(t *testing.T, backend ledger.Ledger, cfg loadConfig) loadResult {
 			}
 			defer l.Close()
 			for i := 0; ctx.Err() == nil; i++ {
-				env, commit := signed(t, fmt.Sprintf(`{"client":%d,"event":%d,"run":%q}`, c, i, t.Name()), s), [32]byte{}
-				e, _ := sign.ParseEnvelope(env)
-				commit = e.Commitment()
+				env, commit := ledgertest.Envelope(t, fmt.Sprintf(`{"client":%d,"event":%d,"run":%q}`, c, i, t.Name()), s)
 				// Each append may outlive the run's end: a receipt must come or not at all.
 				r, err := l.AppendEnvelope(context.WithoutCancel(ctx), env)
 				mu.Lock()

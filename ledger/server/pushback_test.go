@@ -17,6 +17,7 @@ import (
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/httpapi"
+	"github.com/evidctl/evidctl/ledger/ledgertest"
 	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
 	"github.com/evidctl/evidctl/ledger/server"
 )
@@ -39,7 +40,7 @@ func (f failing) Append(ctx context.Context, leaf []byte) (*ledger.Receipt, erro
 // TestPushback checks the status and Retry-After of each kind of backend failure.
 func TestPushback(t *testing.T) {
 	backend, _ := posixlogtest.NewLog(t)
-	s := newSigner(t)
+	s := ledgertest.NewSigner(t)
 	body := signed(t, `{}`, s)
 	for _, tc := range []struct {
 		name  string
@@ -72,7 +73,7 @@ func TestPushback(t *testing.T) {
 // TestTooManyInflight: appends beyond the limit are refused at once with 503.
 func TestTooManyInflight(t *testing.T) {
 	backend, _ := posixlogtest.NewLog(t)
-	s := newSigner(t)
+	s := ledgertest.NewSigner(t)
 	h, err := server.New(failing{backend, nil}, []*sign.Verifier{s.Verifier()},
 		server.WithMaxInflight(1), server.WithAppendTimeout(time.Second))
 	require.NoError(t, err)

@@ -2,9 +2,6 @@ package server_test
 
 import (
 	"bytes"
-	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -15,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/evidctl/evidctl/crypto/sign"
-	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/httpapi"
 	"github.com/evidctl/evidctl/ledger/ledgertest"
 	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
@@ -23,22 +19,9 @@ import (
 	"github.com/evidctl/evidctl/ledger/trillianlog/trilliantest"
 )
 
-func newSigner(t testing.TB) *sign.Signer {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	require.NoError(t, err)
-	s, err := sign.NewSigner(priv)
-	require.NoError(t, err)
-	return s
-}
-
-func signed(t testing.TB, payload string, signers ...*sign.Signer) []byte {
-	t.Helper()
-	env, err := sign.SignEnvelope(context.Background(), "application/vnd.in-toto+json", []byte(payload), signers...)
-	require.NoError(t, err)
-	b, err := json.Marshal(env)
-	require.NoError(t, err)
-	return b
+func signed(tb testing.TB, payload string, signers ...*sign.Signer) []byte {
+	env, _ := ledgertest.Envelope(tb, payload, signers...)
+	return env
 }
 
 // post sends body to /append and returns the status, the Retry-After header and the answer.
@@ -58,7 +41,7 @@ func post(t *testing.T, url, contentType string, body []byte) (int, string, stri
 // TestRefusedAppends posts appends the server must refuse, to each backend, and checks the
 // status and that the log did not change.
 func TestRefusedAppends(t *testing.T) {
-	allowed, stranger := newSigner(t), newSigner(t)
+	allowed, stranger := ledgertest.NewSigner(t), ledgertest.NewSigner(t)
 	good := signed(t, `{"ok":true}`, allowed)
 	var tampered map[string]any
 	require.NoError(t, json.Unmarshal(good, &tampered))
@@ -82,11 +65,9 @@ func TestRefusedAppends(t *testing.T) {
 		{"UnknownField", httpapi.EnvelopeType, []byte(`{"payloadType":"t","payload":"e30=","signatures":[{"sig":"AA=="}],"x":1}`), http.StatusBadRequest},
 		{"BareLeaf", httpapi.LeafType, ledgertest.Leaf("bare"), http.StatusUnsupportedMediaType},
 	}
-	backends := map[string]func(*testing.T) (ledger.Ledger, ledger.Log){
-		"posix": func(t *testing.T) (ledger.Ledger, ledger.Log) { return posixlogtest.NewLog(t) },
-		"trillian": func(t *testing.T) (ledger.Ledger, ledger.Log) {
-			return trilliantest.NewLog(t, trilliantest.InProcess(t))
-		},
+	backends := map[string]ledgertest.Factory{
+		"posix":    posixlogtest.Factory(),
+		"trillian": trilliantest.Factory(trilliantest.InProcess(t)),
 	}
 	for name, newBackend := range backends {
 		t.Run(name, func(t *testing.T) {
@@ -120,7 +101,7 @@ func TestReadOnlyServer(t *testing.T) {
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	code, _, _ := post(t, srv.URL, httpapi.EnvelopeType, signed(t, `{}`, newSigner(t)))
+	code, _, _ := post(t, srv.URL, httpapi.EnvelopeType, signed(t, `{}`, ledgertest.NewSigner(t)))
 	require.Equal(t, http.StatusForbidden, code)
 }
 

@@ -50,8 +50,8 @@ func New(l ledger.Ledger, allow []*sign.Verifier, opts ...Option) (*Handler, err
 	h := &Handler{l: l, allow: allow, cfg: cfg, slots: make(chan struct{}, cfg.maxInflight), mux: http.NewServeMux()}
 	h.mux.HandleFunc("POST "+httpapi.AppendPath, h.append)
 	h.mux.HandleFunc("GET "+httpapi.CheckpointPath, h.checkpoint)
-	h.mux.HandleFunc("GET "+httpapi.InclusionPath, h.inclusion)
-	h.mux.HandleFunc("GET "+httpapi.ConsistencyPath, h.consistency)
+	h.mux.HandleFunc("GET "+httpapi.InclusionPath, h.proof(inclusionRoute))
+	h.mux.HandleFunc("GET "+httpapi.ConsistencyPath, h.proof(consistencyRoute))
 	if cfg.tilesDir != "" {
 		if _, err := os.Stat(cfg.tilesDir); err != nil {
 			return nil, fmt.Errorf("making ledger server: tiles: %w", err)
@@ -79,52 +79,70 @@ func (h *Handler) checkpoint(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(cp)
 }
 
-// inclusion serves GET /proof/inclusion?index=I&size=N.
-func (h *Handler) inclusion(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	index, err1 := parseUint(q, httpapi.IndexParam)
-	size, err2 := parseUint(q, httpapi.SizeParam)
-	if err := errors.Join(err1, err2); err != nil {
-		refuse(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	if index >= size {
-		refuse(w, http.StatusBadRequest, fmt.Sprintf("index %d is not below size %d", index, size))
-		return
-	}
-	if !h.sizeKnown(w, r, size) {
-		return
-	}
-	p, err := h.l.InclusionProof(r.Context(), index, size)
-	if err != nil {
-		h.backendError(w, r, "inclusion proof", err)
-		return
-	}
-	writeProof(w, p)
+// proofRoute is one of the two proof endpoints: both take two sizes, the second being
+// the tree that must exist, and answer a list of hashes.
+type proofRoute struct {
+	// params names the two sizes in the query.
+	params [2]string
+	// order refuses a pair of sizes out of order.
+	order func(a, b uint64) error
+	// prove is the Ledger method that makes the proof.
+	prove func(l ledger.Ledger, ctx context.Context, a, b uint64) ([]tlog.Hash, error)
+	// doing names the proof in errors.
+	doing string
 }
 
-// consistency serves GET /proof/consistency?old=M&new=N.
-func (h *Handler) consistency(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	oldSize, err1 := parseUint(q, httpapi.OldParam)
-	newSize, err2 := parseUint(q, httpapi.NewParam)
-	if err := errors.Join(err1, err2); err != nil {
-		refuse(w, http.StatusBadRequest, err.Error())
-		return
+// inclusionRoute serves GET /proof/inclusion?index=I&size=N.
+var inclusionRoute = proofRoute{
+	params: [2]string{httpapi.IndexParam, httpapi.SizeParam},
+	order: func(index, size uint64) error {
+		if index >= size {
+			return fmt.Errorf("index %d is not below size %d", index, size)
+		}
+		return nil
+	},
+	prove: ledger.Ledger.InclusionProof,
+	doing: "inclusion proof",
+}
+
+// consistencyRoute serves GET /proof/consistency?old=M&new=N.
+var consistencyRoute = proofRoute{
+	params: [2]string{httpapi.OldParam, httpapi.NewParam},
+	order: func(oldSize, newSize uint64) error {
+		if oldSize > newSize {
+			return fmt.Errorf("old size %d is above new size %d", oldSize, newSize)
+		}
+		return nil
+	},
+	prove: ledger.Ledger.ConsistencyProof,
+	doing: "consistency proof",
+}
+
+// proof serves the route: the two sizes as canonical decimals, in order, the second
+// within the latest checkpoint (else 400), then the proof.
+func (h *Handler) proof(route proofRoute) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		a, err1 := parseUint(q, route.params[0])
+		b, err2 := parseUint(q, route.params[1])
+		err := errors.Join(err1, err2)
+		if err == nil {
+			err = route.order(a, b)
+		}
+		if err != nil {
+			refuse(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		if !h.sizeKnown(w, r, b) {
+			return
+		}
+		p, err := route.prove(h.l, r.Context(), a, b)
+		if err != nil {
+			h.backendError(w, r, route.doing, err)
+			return
+		}
+		writeProof(w, p)
 	}
-	if oldSize > newSize {
-		refuse(w, http.StatusBadRequest, fmt.Sprintf("old size %d is above new size %d", oldSize, newSize))
-		return
-	}
-	if !h.sizeKnown(w, r, newSize) {
-		return
-	}
-	p, err := h.l.ConsistencyProof(r.Context(), oldSize, newSize)
-	if err != nil {
-		h.backendError(w, r, "consistency proof", err)
-		return
-	}
-	writeProof(w, p)
 }
 
 // sizeKnown answers 400 and returns false when size is beyond the latest checkpoint, so

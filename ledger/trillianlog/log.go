@@ -3,7 +3,6 @@ package trillianlog
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/internal/batch"
 	"github.com/evidctl/evidctl/ledger/internal/notekey"
 )
 
@@ -120,20 +120,10 @@ func (b *backend) Origin() string { return b.roots.origin }
 // for that log root; the leaves usually share one. A leaf already in the tree is not an
 // error: its existing entry's receipt is returned.
 func (b *backend) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
-	out := make([]*ledger.Receipt, len(leaves))
-	errs := make([]error, len(leaves))
 	sem := make(chan struct{}, maxQueueRPCs)
-	var wg sync.WaitGroup
-	for i, leaf := range leaves {
-		wg.Go(func() {
-			out[i], errs[i] = b.appendOne(ctx, leafKey(leaf), sem)
-			if errs[i] != nil && len(leaves) > 1 {
-				errs[i] = fmt.Errorf("leaf %d of %d: %w", i+1, len(leaves), errs[i])
-			}
-		})
-	}
-	wg.Wait()
-	return out, errors.Join(errs...)
+	return batch.Each(len(leaves), func(i int) (*ledger.Receipt, error) {
+		return b.appendOne(ctx, leafKey(leaves[i]), sem)
+	})
 }
 
 // appendOne queues one leaf and waits for its receipt; sem bounds the QueueLeaf calls.

@@ -41,6 +41,12 @@ func NewLog(tb testing.TB, opts ...posixlog.Option) (*posixlog.Log, ledger.Log) 
 	return l, ledger.Log{Origin: l.Origin(), VerifierKey: vkey}
 }
 
+// Factory returns NewLog with opts as a [ledgertest.Factory], for the conformance suite
+// and for tests that run on every backend.
+func Factory(opts ...posixlog.Option) ledgertest.Factory {
+	return func(t *testing.T) (ledger.Ledger, ledger.Log) { return NewLog(t, opts...) }
+}
+
 // RawTessera opens a bare Tessera POSIX log, in a temporary directory, with posixlog's
 // default batching, checkpoint interval and publication polling: the raw engine that
 // benchmarks of posixlog and of the ledger server compare against, in the same run. It

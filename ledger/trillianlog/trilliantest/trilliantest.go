@@ -89,6 +89,12 @@ func FromEnv(t testing.TB) (addr string, treeID int64) {
 	return ep.Addr, ep.TreeID
 }
 
+// Factory returns NewLog on the Trillian at addr, with opts, as a [ledgertest.Factory],
+// for the conformance suite and for tests that run on every backend.
+func Factory(addr string, opts ...trillianlog.Option) ledgertest.Factory {
+	return func(t *testing.T) (ledger.Ledger, ledger.Log) { return NewLog(t, addr, opts...) }
+}
+
 // NewLog creates a tree on the Trillian at addr and a note key for it in a temporary
 // directory, opens the log, and closes it when the test ends. It returns the log and the
 // trust-policy entry that verifies it.
