@@ -1,7 +1,9 @@
 package httplog_test
 
 import (
+	"fmt"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -29,7 +31,7 @@ func serve(t *testing.T, backend ledger.Ledger, allow []*sign.Verifier, opts ...
 }
 
 // served puts each ledger newBackend makes behind a ledger server that accepts bare
-// leaves (WithLeafAppendsUnsafe: the conformance suite appends them; envelope_test.go
+// leaves (WithLeafAppendsUnsafe: the conformance suite appends them; TestAppendEnvelope
 // covers the authenticated path), and returns a client of it.
 func served(newBackend ledgertest.Factory) ledgertest.Factory {
 	return func(t *testing.T) (ledger.Ledger, ledger.Log) {
@@ -49,4 +51,49 @@ func TestConformanceTrillian(t *testing.T) {
 func TestConformanceTrillianProcess(t *testing.T) {
 	addr, _ := trilliantest.FromEnv(t)
 	ledgertest.Run(t, served(trilliantest.Factory(addr)))
+}
+
+// TestAppendEnvelope appends signed envelopes concurrently through the server to each
+// backend; every receipt proves the envelope's commitment.
+func TestAppendEnvelope(t *testing.T) {
+	backends := map[string]ledgertest.Factory{
+		"posix":    posixlogtest.Factory(),
+		"trillian": trilliantest.Factory(trilliantest.InProcess(t)),
+	}
+	for name, newBackend := range backends {
+		t.Run(name, func(t *testing.T) {
+			backend, entry := newBackend(t)
+			s := ledgertest.NewSigner(t)
+			l := serve(t, backend, []*sign.Verifier{s.Verifier()})
+			trust := &ledger.Trust{Logs: []ledger.Log{entry}}
+			var wg sync.WaitGroup
+			errs := make([]error, 16)
+			for i := range errs {
+				wg.Go(func() {
+					env, c := ledgertest.Envelope(t, fmt.Sprintf(`{"event":%d}`, i), s)
+					r, err := l.AppendEnvelope(t.Context(), env)
+					if err == nil {
+						_, err = trust.VerifyReceipt(r, c[:])
+					}
+					errs[i] = err
+				})
+			}
+			wg.Wait()
+			for i, err := range errs {
+				require.NoError(t, err, "envelope %d", i)
+			}
+
+			// The same envelope again: a receipt that proves it (Trillian returns the
+			// existing entry; Tessera logs it again).
+			env, c := ledgertest.Envelope(t, `{"event":0}`, s)
+			r, err := l.AppendEnvelope(t.Context(), env)
+			require.NoError(t, err)
+			_, err = trust.VerifyReceipt(r, c[:])
+			require.NoError(t, err)
+
+			_, err = l.Append(t.Context(), ledgertest.Leaf("bare"))
+			require.ErrorIs(t, err, httplog.ErrEnvelopeRequired)
+			require.ErrorContains(t, err, "AppendEnvelope")
+		})
+	}
 }
