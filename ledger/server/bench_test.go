@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -64,13 +63,8 @@ func BenchmarkServe(b *testing.B) {
 // serverAppend serves l on loopback and returns a function appending one signed envelope.
 func serverAppend(b *testing.B, l ledger.Ledger) func(context.Context, int) error {
 	s := ledgertest.NewSigner(b)
-	h, err := server.New(l, []*sign.Verifier{s.Verifier()}, server.WithLogger(discardLogger()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	b.Cleanup(srv.Close)
-	c, err := httplog.Open(b.Context(), srv.URL, httplog.WithHTTPClient(&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}}))
+	url := serveHandler(b, l, []*sign.Verifier{s.Verifier()}, server.WithLogger(discardLogger()))
+	c, err := httplog.Open(b.Context(), url, httplog.WithHTTPClient(&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}}))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -51,14 +50,11 @@ func TestOptionsRefused(t *testing.T) {
 // TestMaxBodySize: a body over the size set is refused with 413, one at it is read.
 func TestMaxBodySize(t *testing.T) {
 	backend, _ := posixlogtest.NewLog(t)
-	h, err := server.New(backend, nil, server.WithMaxBodySize(100))
-	require.NoError(t, err)
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	code, _, answer := post(t, srv.URL, httpapi.EnvelopeType, make([]byte, 101))
+	url := serveHandler(t, backend, nil, server.WithMaxBodySize(100))
+	code, _, answer := post(t, url, httpapi.EnvelopeType, make([]byte, 101))
 	require.Equal(t, http.StatusRequestEntityTooLarge, code)
 	require.Contains(t, answer, "body exceeds 100 bytes")
-	code, _, _ = post(t, srv.URL, httpapi.EnvelopeType, make([]byte, 100))
+	code, _, _ = post(t, url, httpapi.EnvelopeType, make([]byte, 100))
 	require.Equal(t, http.StatusBadRequest, code, "read, and refused as no envelope")
 }
 
@@ -77,11 +73,8 @@ func TestTiles(t *testing.T) {
 		{"With", []server.Option{server.WithTiles(backend.Dir())}, http.StatusOK},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h, err := server.New(hidden, nil, tc.opts...)
-			require.NoError(t, err)
-			srv := httptest.NewServer(h)
-			defer srv.Close()
-			resp, err := http.Get(srv.URL + httpapi.TilePrefix + "entries/000.p/2")
+			url := serveHandler(t, hidden, nil, tc.opts...)
+			resp, err := http.Get(url + httpapi.TilePrefix + "entries/000.p/2")
 			require.NoError(t, err)
 			resp.Body.Close()
 			require.Equal(t, tc.want, resp.StatusCode)
@@ -153,14 +146,11 @@ func selfSigned(t *testing.T) (certFile, keyFile string, roots *x509.CertPool) {
 // 400, by the ledger's own check, leaving the log unchanged.
 func TestLeafAppendsUnsafe(t *testing.T) {
 	backend, entry := posixlogtest.NewLog(t)
-	h, err := server.New(backend, nil, server.WithLeafAppendsUnsafe())
-	require.NoError(t, err)
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	url := serveHandler(t, backend, nil, server.WithLeafAppendsUnsafe())
 	before, err := backend.Checkpoint(t.Context())
 	require.NoError(t, err)
 	for _, n := range []int{0, ledger.LeafSize - 1, ledger.LeafSize + 1} {
-		code, _, answer := post(t, srv.URL, httpapi.LeafType, make([]byte, n))
+		code, _, answer := post(t, url, httpapi.LeafType, make([]byte, n))
 		require.Equal(t, http.StatusBadRequest, code, "leaf of %d bytes: %s", n, answer)
 		require.Contains(t, answer, "-byte commitment")
 	}
@@ -169,7 +159,7 @@ func TestLeafAppendsUnsafe(t *testing.T) {
 	require.Equal(t, string(before), string(after))
 
 	leaf := ledgertest.Leaf(t.Name())
-	code, _, answer := post(t, srv.URL, httpapi.LeafType, leaf)
+	code, _, answer := post(t, url, httpapi.LeafType, leaf)
 	require.Equal(t, http.StatusOK, code, answer)
 	r, err := ledger.ParseReceipt([]byte(answer))
 	require.NoError(t, err)

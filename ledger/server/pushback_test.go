@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -57,12 +56,9 @@ func TestPushback(t *testing.T) {
 		{"Other", errors.New("disk on fire"), http.StatusInternalServerError, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h, err := server.New(failing{backend, tc.err}, []*sign.Verifier{s.Verifier()},
+			url := serveHandler(t, failing{backend, tc.err}, []*sign.Verifier{s.Verifier()},
 				server.WithAppendTimeout(50*time.Millisecond), server.WithLogger(discardLogger()))
-			require.NoError(t, err)
-			srv := httptest.NewServer(h)
-			defer srv.Close()
-			code, retry, answer := post(t, srv.URL, httpapi.EnvelopeType, body)
+			code, retry, answer := post(t, url, httpapi.EnvelopeType, body)
 			require.Equal(t, tc.want, code, answer)
 			require.Equal(t, tc.retry, retry)
 			require.NotContains(t, answer, "disk on fire", "internal errors are logged, not shown")
@@ -74,15 +70,12 @@ func TestPushback(t *testing.T) {
 func TestTooManyInflight(t *testing.T) {
 	backend, _ := posixlogtest.NewLog(t)
 	s := ledgertest.NewSigner(t)
-	h, err := server.New(failing{backend, nil}, []*sign.Verifier{s.Verifier()},
+	url := serveHandler(t, failing{backend, nil}, []*sign.Verifier{s.Verifier()},
 		server.WithMaxInflight(1), server.WithAppendTimeout(time.Second))
-	require.NoError(t, err)
-	srv := httptest.NewServer(h)
-	defer srv.Close()
 	first := signed(t, `{"a":1}`, s)
 	done := make(chan int)
 	go func() {
-		resp, err := http.Post(srv.URL+"/append", httpapi.EnvelopeType, bytes.NewReader(first))
+		resp, err := http.Post(url+"/append", httpapi.EnvelopeType, bytes.NewReader(first))
 		if err != nil {
 			done <- 0
 			return
@@ -91,7 +84,7 @@ func TestTooManyInflight(t *testing.T) {
 		done <- resp.StatusCode
 	}()
 	time.Sleep(200 * time.Millisecond)
-	code, retry, _ := post(t, srv.URL, httpapi.EnvelopeType, signed(t, `{"a":2}`, s))
+	code, retry, _ := post(t, url, httpapi.EnvelopeType, signed(t, `{"a":2}`, s))
 	require.Equal(t, http.StatusServiceUnavailable, code)
 	require.Equal(t, "1", retry)
 	require.Equal(t, http.StatusServiceUnavailable, <-done, "the first append times out")

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -72,14 +71,11 @@ func TestRefusedAppends(t *testing.T) {
 	for name, newBackend := range backends {
 		t.Run(name, func(t *testing.T) {
 			backend, _ := newBackend(t)
-			h, err := server.New(backend, []*sign.Verifier{allowed.Verifier()}, server.WithLogger(discardLogger()))
-			require.NoError(t, err)
-			srv := httptest.NewServer(h)
-			defer srv.Close()
+			url := serveHandler(t, backend, []*sign.Verifier{allowed.Verifier()}, server.WithLogger(discardLogger()))
 			before, err := backend.Checkpoint(t.Context())
 			require.NoError(t, err)
 			for _, tc := range cases {
-				code, _, answer := post(t, srv.URL, tc.contentType, tc.body)
+				code, _, answer := post(t, url, tc.contentType, tc.body)
 				require.Equal(t, tc.want, code, "%s: %s", tc.name, answer)
 				require.NotContains(t, answer, "ok", "%s: the answer must not echo the payload", tc.name)
 			}
@@ -87,7 +83,7 @@ func TestRefusedAppends(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, string(before), string(after), "refused appends changed the log")
 
-			code, _, answer := post(t, srv.URL, httpapi.EnvelopeType, good)
+			code, _, answer := post(t, url, httpapi.EnvelopeType, good)
 			require.Equal(t, http.StatusOK, code, answer)
 			require.True(t, strings.HasPrefix(answer, "c2sp.org/tlog-proof@v1\n"))
 		})
@@ -97,11 +93,8 @@ func TestRefusedAppends(t *testing.T) {
 // TestReadOnlyServer: with no allowed signer, every append is refused.
 func TestReadOnlyServer(t *testing.T) {
 	backend, _ := posixlogtest.NewLog(t)
-	h, err := server.New(backend, nil)
-	require.NoError(t, err)
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	code, _, _ := post(t, srv.URL, httpapi.EnvelopeType, signed(t, `{}`, ledgertest.NewSigner(t)))
+	url := serveHandler(t, backend, nil)
+	code, _, _ := post(t, url, httpapi.EnvelopeType, signed(t, `{}`, ledgertest.NewSigner(t)))
 	require.Equal(t, http.StatusForbidden, code)
 }
 
@@ -110,10 +103,7 @@ func TestBadQueries(t *testing.T) {
 	backend, _ := posixlogtest.NewLog(t)
 	_, err := backend.AppendBatch(t.Context(), [][]byte{ledgertest.Leaf("a"), ledgertest.Leaf("b")})
 	require.NoError(t, err)
-	h, err := server.New(backend, nil)
-	require.NoError(t, err)
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	url := serveHandler(t, backend, nil)
 	for path, want := range map[string]int{
 		"/proof/inclusion?index=0&size=2":    http.StatusOK,
 		"/proof/inclusion?index=2&size=2":    http.StatusBadRequest,
@@ -137,7 +127,7 @@ func TestBadQueries(t *testing.T) {
 		"/proof/consistency?old=0&new=2":     http.StatusOK,
 		"/proof/inclusion?index=0&size=1e10": http.StatusBadRequest,
 	} {
-		resp, err := http.Get(srv.URL + path)
+		resp, err := http.Get(url + path)
 		require.NoError(t, err)
 		resp.Body.Close()
 		require.Equal(t, want, resp.StatusCode, path)
