@@ -13,8 +13,8 @@ import (
 // build proofs. [New] makes a [Ledger] of it by adding what every ledger does the same
 // way, so that no backend writes it again:
 //
-//   - the lifecycle: after Close every method fails with ErrClosed, and Close waits for
-//     the operations in flight;
+//   - the lifecycle: after Close every method but Origin fails with ErrClosed, and Close
+//     waits for the operations in flight;
 //   - the argument checks: every leaf is exactly LeafSize bytes (else ErrMalformed), an
 //     inclusion proof's index lies below its tree size, a consistency proof's old size
 //     does not exceed its new size;
