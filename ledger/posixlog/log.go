@@ -42,6 +42,8 @@ type Log struct {
 	cancel   context.CancelFunc
 	proofs   builderCache
 
+	witnesses *witnessing // nil without a witness policy
+
 	gate gate.Gate // admits operations until Close
 }
 
@@ -108,6 +110,10 @@ func Open(ctx context.Context, dir, keyFile string, opts ...Option) (*Log, error
 		_ = l.Close()
 		return nil, fmt.Errorf("opening log %s: %w", dir, err)
 	}
+	if err := l.requestCosigned(ctx); err != nil {
+		_ = l.Close()
+		return nil, fmt.Errorf("opening log %s: %w", dir, err)
+	}
 	return l, nil
 }
 
@@ -133,6 +139,14 @@ func open(dir, keyFile string, cfg config) (*Log, error) {
 		vkey:   vkey,
 		trust:  ledger.Trust{Logs: []ledger.Log{{Origin: signer.Name(), VerifierKey: vkey}}},
 	}
+	if l.witnesses, err = newWitnessing(cfg); err != nil {
+		unregister(real)
+		return nil, fmt.Errorf("opening log %s: %w", dir, err)
+	}
+	if l.witnesses != nil {
+		// Receipts carry only checkpoints that meet the policy.
+		l.trust.Logs[0].WitnessPolicy = l.witnesses.policy
+	}
 	if err := l.start(cfg, signer); err != nil {
 		unregister(real)
 		return nil, fmt.Errorf("opening log %s: %w", dir, err)
@@ -143,7 +157,7 @@ func open(dir, keyFile string, cfg config) (*Log, error) {
 // start brings up Tessera on l.dir; its background work lives until Close.
 func (l *Log) start(cfg config, signer note.Signer) error {
 	bg, cancel := context.WithCancel(context.Background())
-	driver, err := posix.New(bg, posix.Config{Path: l.dir})
+	driver, err := posix.New(bg, posix.Config{Path: l.dir, HTTPClient: l.witnesses.httpClient()})
 	if err != nil {
 		cancel()
 		return err
@@ -152,6 +166,10 @@ func (l *Log) start(cfg config, signer note.Signer) error {
 		WithCheckpointSigner(signer).
 		WithBatching(cfg.batchMaxSize, cfg.batchMaxAge).
 		WithCheckpointInterval(cfg.checkpointInterval)
+	if err := l.witnesses.apply(opts); err != nil {
+		cancel()
+		return err
+	}
 	appender, shutdown, reader, err := tessera.NewAppender(bg, driver, opts)
 	if err != nil {
 		cancel()
@@ -170,7 +188,8 @@ func (l *Log) checkPublished(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := l.trust.VerifyCheckpoint(cp); err != nil {
+	logKeyOnly := ledger.Trust{Logs: []ledger.Log{{Origin: l.origin, VerifierKey: l.vkey}}}
+	if _, err := logKeyOnly.VerifyCheckpoint(cp); err != nil {
 		return fmt.Errorf("published checkpoint does not verify with the key file's key: %w", err)
 	}
 	return nil
@@ -208,6 +227,9 @@ func (l *Log) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Recei
 		return nil, err
 	}
 	defer l.gate.Done()
+	caller := ctx
+	ctx, cancel := l.witnesses.bound(ctx)
+	defer cancel()
 	futures := make([]tessera.IndexFuture, len(leaves))
 	for i, leaf := range leaves {
 		futures[i] = l.appender.Add(ctx, tessera.NewEntry(bytes.Clone(leaf)))
@@ -216,7 +238,7 @@ func (l *Log) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Recei
 	for i, f := range futures {
 		idx, cp, err := l.awaiter.Await(ctx, f)
 		if err != nil {
-			return out, fmt.Errorf("appending leaf %d of %d to %s: %w", i+1, len(leaves), l.origin, err)
+			return out, fmt.Errorf("appending leaf %d of %d to %s: %w", i+1, len(leaves), l.origin, l.explain(caller, ctx, err))
 		}
 		if out[i], err = l.proofs.receipt(ctx, idx.Index, cp); err != nil {
 			return out, fmt.Errorf("appending leaf %d of %d to %s: %w", i+1, len(leaves), l.origin, err)
@@ -225,12 +247,16 @@ func (l *Log) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Recei
 	return out, nil
 }
 
-// Checkpoint implements [ledger.Ledger]: the checkpoint file, as published.
+// Checkpoint implements [ledger.Ledger]: the checkpoint file, as published; with a
+// witness policy, once it meets the policy (waiting as an Append would).
 func (l *Log) Checkpoint(ctx context.Context) ([]byte, error) {
 	if err := l.enter(); err != nil {
 		return nil, err
 	}
 	defer l.gate.Done()
+	if l.witnesses != nil {
+		return l.cosignedCheckpoint(ctx)
+	}
 	return l.reader.ReadCheckpoint(ctx)
 }
 
@@ -287,7 +313,7 @@ func (l *Log) Close() error {
 	}
 	defer unregister(l.dir)
 
-	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), l.closeTimeout())
 	defer cancel()
 	err := l.shutdown(ctx)
 	if err != nil {
