@@ -39,6 +39,22 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// limitTransport bounds every answer's size.
+type limitTransport struct{ base http.RoundTripper }
+
+func (t limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	base := t.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	resp, err := base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &limitedBody{ReadCloser: resp.Body, left: MaxResponseBytes}
+	return resp, nil
+}
+
 // Endpoint is the add-checkpoint URL of a witness, as Tessera and the upstream client
 // build it from the policy's URL prefix.
 func Endpoint(w ledger.PolicyWitness) (string, error) {
@@ -60,13 +76,10 @@ type Recorder struct {
 	answers []ledger.WitnessAnswer
 }
 
-// NewRecorder records the answers of the policy's endpoints; base nil means
-// http.DefaultTransport.
+// NewRecorder records the answers of the policy's endpoints, asked through base (nil:
+// http.DefaultTransport).
 func NewRecorder(base http.RoundTripper, policy *ledger.WitnessPolicy) (*Recorder, error) {
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	r := &Recorder{base: base, index: map[string]int{}}
+	r := &Recorder{base: limitTransport{base: base}, index: map[string]int{}}
 	for _, w := range policy.Endpoints() {
 		u, err := Endpoint(w)
 		if err != nil {
@@ -92,7 +105,6 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	resp.Body = &limitedBody{ReadCloser: resp.Body, left: MaxResponseBytes}
 	if !ok {
 		return resp, nil
 	}

@@ -1,6 +1,7 @@
 package witnesstest
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -104,13 +105,13 @@ func (tr *Tree) Checkpoint(t testing.TB, size uint64) []byte {
 // is 0 or size).
 func (tr *Tree) Consistency(t testing.TB, old, size uint64) []tlog.Hash {
 	t.Helper()
-	p, err := tr.Prove(old, size)
+	p, err := tr.Prove(context.Background(), old, size)
 	require.NoError(t, err)
 	return p
 }
 
-// Prove is Consistency without a test: for code that wants a function of sizes.
-func (tr *Tree) Prove(old, size uint64) ([]tlog.Hash, error) {
+// Prove is Consistency without a test, shaped as [ledger.Ledger.ConsistencyProof].
+func (tr *Tree) Prove(_ context.Context, old, size uint64) ([]tlog.Hash, error) {
 	if old == 0 || old == size {
 		return []tlog.Hash{}, nil
 	}
