@@ -41,30 +41,30 @@ func DescribeStatus(code int, contentType string, body []byte) (answer string, c
 	return fmt.Sprintf("answered HTTP %d", code), false
 }
 
+// statusOf is the status code behind each error of the upstream witness client.
+var statusOf = []struct {
+	err    error
+	status int
+}{
+	{witness.ErrRootMismatch, http.StatusConflict},
+	{witness.ErrInvalidProof, http.StatusUnprocessableEntity},
+	{witness.ErrUnknownLog, http.StatusNotFound},
+	{witness.ErrNoValidSignature, http.StatusForbidden},
+	{witness.ErrOldSizeInvalid, http.StatusBadRequest},
+	{witness.ErrPushback, http.StatusTooManyRequests},
+}
+
 // describeError puts an error of the upstream witness client (client/http) in words.
 func describeError(err error, staleSize uint64) string {
-	switch {
-	case errors.Is(err, witness.ErrCheckpointStale):
-		a, _ := DescribeStatus(http.StatusConflict, "text/x.tlog.size", []byte(strconv.FormatUint(staleSize, 10)))
+	if errors.Is(err, witness.ErrCheckpointStale) {
+		a, _ := DescribeStatus(http.StatusConflict, "text/x.tlog.size", strconv.AppendUint(nil, staleSize, 10))
 		return a
-	case errors.Is(err, witness.ErrRootMismatch):
-		a, _ := DescribeStatus(http.StatusConflict, "", nil)
-		return a
-	case errors.Is(err, witness.ErrInvalidProof):
-		a, _ := DescribeStatus(http.StatusUnprocessableEntity, "", nil)
-		return a
-	case errors.Is(err, witness.ErrUnknownLog):
-		a, _ := DescribeStatus(http.StatusNotFound, "", nil)
-		return a
-	case errors.Is(err, witness.ErrNoValidSignature):
-		a, _ := DescribeStatus(http.StatusForbidden, "", nil)
-		return a
-	case errors.Is(err, witness.ErrOldSizeInvalid):
-		a, _ := DescribeStatus(http.StatusBadRequest, "", nil)
-		return a
-	case errors.Is(err, witness.ErrPushback):
-		a, _ := DescribeStatus(http.StatusTooManyRequests, "", nil)
-		return a
+	}
+	for _, s := range statusOf {
+		if errors.Is(err, s.err) {
+			a, _ := DescribeStatus(s.status, "", nil)
+			return a
+		}
 	}
 	if msg := err.Error(); strings.HasPrefix(msg, "failed to do http request: ") {
 		return "unreachable: " + strings.TrimPrefix(msg, "failed to do http request: ")
