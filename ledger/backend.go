@@ -70,9 +70,19 @@ type config struct {
 	closeTimeout time.Duration
 }
 
-// closeTimeout bounds how long Close waits for the operations in flight (appends waiting
+// DefaultCloseTimeout bounds how long Close waits for the operations in flight (appends waiting
 // for their checkpoint) and for the backend to shut down.
-const closeTimeout = 30 * time.Second
+const DefaultCloseTimeout = 30 * time.Second
+
+// WithCloseTimeout sets how long Close waits for the operations in flight and for the
+// backend to shut down (DefaultCloseTimeout when not given or not positive).
+func WithCloseTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.closeTimeout = d
+		}
+	}
+}
 
 // WithDecorator wraps the backend in d. Decorators apply in the order given, each
 // wrapping the result of the previous one, so the last one given is the outermost. A nil
@@ -88,7 +98,7 @@ func WithDecorator(d Decorator) Option {
 // New returns the Ledger that runs b behind the checks every ledger shares (see
 // [Backend]). Close the Ledger, not b: the Ledger's Close calls b's once.
 func New(b Backend, opts ...Option) Ledger {
-	cfg := config{closeTimeout: closeTimeout}
+	cfg := config{closeTimeout: DefaultCloseTimeout}
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -22,8 +22,11 @@ type Checkpoint struct {
 	Hash tlog.Hash
 	// Note is the signed note, verbatim.
 	Note []byte
-	// Cosigners names the trusted witnesses whose cosignatures verified, in note order.
+	// Cosigners names the trusted witnesses whose cosignatures verified, in note order:
+	// the names on their signature lines (Cosignatures[i].KeyName).
 	Cosigners []string
+	// Cosignatures are those cosignatures, in note order, with their timestamps.
+	Cosignatures []Cosignature
 }
 
 // parsedNote is a signed note split into its checkpoint body and signature lines,

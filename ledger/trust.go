@@ -26,6 +26,10 @@ type Log struct {
 	// Quorum is how many distinct Witnesses must have cosigned a checkpoint; 0 asks for
 	// none. It may not exceed len(Witnesses).
 	Quorum int
+	// WitnessPolicy, when set, says which cosignatures a checkpoint needs, with groups
+	// (Tessera's and Sigsum's policy text, see [ParseWitnessPolicy]); its URLs are
+	// ignored here. Set either it or Witnesses and Quorum, the simple form.
+	WitnessPolicy *WitnessPolicy
 }
 
 // Trust is a verification policy: the logs whose checkpoints are accepted.
@@ -49,25 +53,26 @@ func (t *Trust) VerifyCheckpoint(msg []byte) (*Checkpoint, error) {
 	if l == nil {
 		return nil, t.misattributed(msg, p, fmt.Errorf("verifying checkpoint: no log with origin %q in the trust policy (signed by %s): %w", p.origin, p.signerNames(), ErrUnknownLog))
 	}
-	logV, witnesses, err := l.verifiers()
+	logV, policy, err := l.verifiers()
 	if err != nil {
 		return nil, err
 	}
 	if !p.signedBy(logV) {
 		return nil, t.misattributed(msg, p, fmt.Errorf("verifying checkpoint of %q: not signed by the trusted log key %s+%08x (signed by %s): %w", p.origin, logV.Name(), logV.KeyHash(), p.signerNames(), ErrUnknownLog))
 	}
-	n, err := note.Open(msg, note.VerifierList(append([]note.Verifier{logV}, witnesses...)...))
+	n, err := note.Open(msg, note.VerifierList(append([]note.Verifier{logV}, policy.verifiers()...)...))
 	if err != nil {
 		return nil, openError(p.origin, err)
 	}
 	cp := &Checkpoint{Origin: p.origin, Size: p.size, Hash: p.hash, Note: append([]byte(nil), msg...)}
-	for _, s := range n.Sigs {
-		if s.Name != logV.Name() || s.Hash != logV.KeyHash() {
-			cp.Cosigners = append(cp.Cosigners, s.Name)
-		}
+	if cp.Cosignatures, err = policy.cosignatures(n.Sigs); err != nil {
+		return nil, fmt.Errorf("verifying checkpoint of %q: %w", p.origin, err)
 	}
-	if len(cp.Cosigners) < l.Quorum {
-		return nil, fmt.Errorf("verifying checkpoint of %q at size %d: %d of the %d required witness cosignatures (cosigned by %q): %w", p.origin, p.size, len(cp.Cosigners), l.Quorum, cp.Cosigners, ErrQuorum)
+	for _, c := range cp.Cosignatures {
+		cp.Cosigners = append(cp.Cosigners, c.KeyName)
+	}
+	if !policy.satisfiedBy(cp.Cosignatures) {
+		return nil, fmt.Errorf("verifying checkpoint of %q at size %d: witness quorum (%s) not met: cosigned by %q: %w", p.origin, p.size, policy.QuorumString(), cp.Cosigners, ErrQuorum)
 	}
 	return cp, nil
 }
@@ -166,33 +171,27 @@ func openError(origin string, err error) error {
 	return fmt.Errorf("verifying checkpoint of %q: %v: %w", origin, err, ErrMalformed)
 }
 
-// verifiers parses the log's keys and checks the policy entry.
-func (l *Log) verifiers() (note.Verifier, []note.Verifier, error) {
+// verifiers parses the log's key and its witness policy, and checks the policy entry.
+func (l *Log) verifiers() (note.Verifier, *WitnessPolicy, error) {
 	logV, err := newLogVerifier(l.VerifierKey)
 	if err != nil {
 		return nil, nil, fmt.Errorf("trust policy: log %q: %w", l.Origin, err)
 	}
-	if l.Quorum < 0 || l.Quorum > len(l.Witnesses) {
-		return nil, nil, fmt.Errorf("trust policy: log %q: quorum %d is not between 0 and the %d witnesses", l.Origin, l.Quorum, len(l.Witnesses))
-	}
-	type id struct {
-		name string
-		hash uint32
-	}
-	seen := map[id]bool{{logV.Name(), logV.KeyHash()}: true}
-	ws := make([]note.Verifier, 0, len(l.Witnesses))
-	for i, k := range l.Witnesses {
-		v, err := fnote.NewVerifierForCosignatureV1(k)
-		if err != nil {
-			return nil, nil, fmt.Errorf("trust policy: log %q: witness %d: bad verifier key: %v", l.Origin, i, err)
+	policy := l.WitnessPolicy
+	switch {
+	case policy != nil && (len(l.Witnesses) > 0 || l.Quorum != 0):
+		return nil, nil, fmt.Errorf("trust policy: log %q: set either a witness policy or witnesses and a quorum, not both", l.Origin)
+	case policy == nil:
+		if policy, err = SimpleWitnessPolicy(l.Witnesses, l.Quorum); err != nil {
+			return nil, nil, fmt.Errorf("trust policy: log %q: %w", l.Origin, err)
 		}
-		if seen[id{v.Name(), v.KeyHash()}] {
-			return nil, nil, fmt.Errorf("trust policy: log %q: witness %d (%s) is listed twice", l.Origin, i, v.Name())
-		}
-		seen[id{v.Name(), v.KeyHash()}] = true
-		ws = append(ws, v)
 	}
-	return logV, ws, nil
+	for _, w := range policy.witnesses {
+		if w.verifier.Name() == logV.Name() && w.verifier.KeyHash() == logV.KeyHash() {
+			return nil, nil, fmt.Errorf("trust policy: log %q: witness %q has the log's own key", l.Origin, w.Name)
+		}
+	}
+	return logV, policy, nil
 }
 
 // newLogVerifier parses a log's note verifier key.

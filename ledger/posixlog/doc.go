@@ -43,4 +43,14 @@
 // the inclusion proof from the local tiles. Expect about 100-150 ms per Append whatever
 // the load; concurrent Appends share batches and checkpoints, so throughput grows with
 // concurrency. See docs/BENCHMARKS.md.
+//
+// # Witnesses
+//
+// With WithWitnessPolicy, Tessera publishes a checkpoint only once the witnesses of the
+// policy (C2SP tlog-witness servers, such as ledger/witness) have cosigned it as the
+// quorum requires, so every receipt carries a cosigned checkpoint and a copy of the
+// directory that grows another history cannot get its checkpoints cosigned. Each
+// cosignature adds a witness round trip to the publication; an Append that gets no
+// cosigned checkpoint in time fails with a *ledger.CosigningError (see
+// WithWitnessTimeout).
 package posixlog

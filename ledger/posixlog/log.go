@@ -33,6 +33,7 @@ type Log struct {
 	ledger.Ledger
 	dir  string // as resolved by realPath; the key of the open-log registry
 	vkey string
+	b    *backend
 }
 
 // backend is the ledger.Backend of a log directory: Tessera's POSIX storage.
@@ -47,6 +48,8 @@ type backend struct {
 	shutdown func(context.Context) error
 	cancel   context.CancelFunc
 	proofs   builderCache
+
+	witnesses *witnessing // nil without a witness policy
 }
 
 // Init creates a new log: it generates an Ed25519 note signing key named origin, writes it
@@ -112,6 +115,10 @@ func Open(ctx context.Context, dir, keyFile string, opts ...Option) (*Log, error
 		_ = l.Close()
 		return nil, fmt.Errorf("opening log %s: %w", dir, err)
 	}
+	if err := l.b.requestCosigned(ctx); err != nil {
+		_ = l.Close()
+		return nil, fmt.Errorf("opening log %s: %w", dir, err)
+	}
 	return l, nil
 }
 
@@ -136,17 +143,25 @@ func open(dir, keyFile string, cfg config) (*Log, error) {
 		origin: signer.Name(),
 		trust:  ledger.Trust{Logs: []ledger.Log{{Origin: signer.Name(), VerifierKey: vkey}}},
 	}
+	if b.witnesses, err = newWitnessing(cfg); err != nil {
+		unregister(real)
+		return nil, fmt.Errorf("opening log %s: %w", dir, err)
+	}
+	if b.witnesses != nil {
+		// Receipts carry only checkpoints that meet the policy.
+		b.trust.Logs[0].WitnessPolicy = b.witnesses.policy
+	}
 	if err := b.start(cfg, signer); err != nil {
 		unregister(real)
 		return nil, fmt.Errorf("opening log %s: %w", dir, err)
 	}
-	return &Log{Ledger: ledger.New(b), dir: real, vkey: vkey}, nil
+	return &Log{Ledger: ledger.New(b, ledger.WithCloseTimeout(b.witnesses.closeTimeout())), dir: real, vkey: vkey, b: b}, nil
 }
 
 // start brings up Tessera on b.dir; its background work lives until Close.
 func (b *backend) start(cfg config, signer note.Signer) error {
 	bg, cancel := context.WithCancel(context.Background())
-	driver, err := posix.New(bg, posix.Config{Path: b.dir})
+	driver, err := posix.New(bg, posix.Config{Path: b.dir, HTTPClient: b.witnesses.httpClient()})
 	if err != nil {
 		cancel()
 		return err
@@ -155,6 +170,10 @@ func (b *backend) start(cfg config, signer note.Signer) error {
 		WithCheckpointSigner(signer).
 		WithBatching(cfg.batchMaxSize, cfg.batchMaxAge).
 		WithCheckpointInterval(cfg.checkpointInterval)
+	if err := b.witnesses.apply(opts); err != nil {
+		cancel()
+		return err
+	}
 	appender, shutdown, reader, err := tessera.NewAppender(bg, driver, opts)
 	if err != nil {
 		cancel()
@@ -169,11 +188,12 @@ func (b *backend) start(cfg config, signer note.Signer) error {
 // checkPublished verifies the published checkpoint with this log's key, so that a key file
 // that does not belong to the directory is caught before anything is appended.
 func (l *Log) checkPublished(ctx context.Context) error {
-	cp, err := l.Checkpoint(ctx)
+	cp, err := l.b.reader.ReadCheckpoint(ctx)
 	if err != nil {
 		return err
 	}
-	if _, err := (&ledger.Trust{Logs: []ledger.Log{{Origin: l.Origin(), VerifierKey: l.vkey}}}).VerifyCheckpoint(cp); err != nil {
+	logKeyOnly := ledger.Trust{Logs: []ledger.Log{{Origin: l.Origin(), VerifierKey: l.vkey}}}
+	if _, err := logKeyOnly.VerifyCheckpoint(cp); err != nil {
 		return fmt.Errorf("published checkpoint does not verify with the key file's key: %w", err)
 	}
 	return nil
@@ -192,6 +212,9 @@ func (b *backend) Origin() string { return b.origin }
 // AppendBatch implements [ledger.Backend]. The leaves are queued together, so they
 // usually share one checkpoint.
 func (b *backend) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
+	caller := ctx
+	ctx, cancel := b.witnesses.bound(ctx)
+	defer cancel()
 	futures := make([]tessera.IndexFuture, len(leaves))
 	for i, leaf := range leaves {
 		futures[i] = b.appender.Add(ctx, tessera.NewEntry(bytes.Clone(leaf)))
@@ -199,14 +222,18 @@ func (b *backend) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.R
 	return batch.Each(len(leaves), func(i int) (*ledger.Receipt, error) {
 		idx, cp, err := b.awaiter.Await(ctx, futures[i])
 		if err != nil {
-			return nil, err
+			return nil, b.explain(caller, ctx, err)
 		}
 		return b.proofs.receipt(ctx, idx.Index, cp)
 	})
 }
 
-// Checkpoint implements [ledger.Backend]: the checkpoint file, as published.
+// Checkpoint implements [ledger.Backend]: the checkpoint file, as published; with a
+// witness policy, once it meets the policy (waiting as an Append would).
 func (b *backend) Checkpoint(ctx context.Context) ([]byte, error) {
+	if b.witnesses != nil {
+		return b.cosignedCheckpoint(ctx)
+	}
 	return b.reader.ReadCheckpoint(ctx)
 }
 

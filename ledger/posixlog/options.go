@@ -13,6 +13,8 @@ type config struct {
 	batchMaxSize       uint
 	checkpointInterval time.Duration
 	pollInterval       time.Duration
+	witnessPolicy      []byte // see witness.go
+	witnessTimeout     time.Duration
 }
 
 // The defaults suit an interactive CLI: a leaf waits at most 10 ms for its batch, and a
@@ -31,6 +33,7 @@ func defaults() config {
 		batchMaxSize:       DefaultBatchMaxSize,
 		checkpointInterval: DefaultCheckpointInterval,
 		pollInterval:       DefaultPollInterval,
+		witnessTimeout:     DefaultWitnessTimeout,
 	}
 }
 

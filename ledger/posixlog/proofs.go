@@ -105,6 +105,9 @@ func (c *builderCache) inclusion(ctx context.Context, index, size uint64) ([]tlo
 // consistency builds the consistency proof from oldSize to newSize (oldSize <= newSize;
 // empty when oldSize is 0 or newSize).
 func (c *builderCache) consistency(ctx context.Context, oldSize, newSize uint64) ([]tlog.Hash, error) {
+	if oldSize == 0 || oldSize == newSize {
+		return []tlog.Hash{}, nil // nothing to prove (newer merkle versions refuse size 0)
+	}
 	nodes, err := proof.Consistency(oldSize, newSize)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,136 @@
+package cosign
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+
+	"github.com/evidctl/evidctl/ledger"
+)
+
+// MaxResponseBytes bounds what is read of a witness's answer: a few signature lines.
+const MaxResponseBytes = 64 << 10
+
+// errResponseTooLarge is what reading past MaxResponseBytes of an answer returns.
+var errResponseTooLarge = fmt.Errorf("witness answer larger than %d bytes", MaxResponseBytes)
+
+// limitedBody fails a read past MaxResponseBytes, so that a hostile witness cannot make
+// a client (Tessera's, or the upstream one, which read answers whole) hold an endless one.
+type limitedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, errResponseTooLarge
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left+1] // one byte more, to tell "exactly the limit" from "more"
+	}
+	n, err := b.ReadCloser.Read(p)
+	if int64(n) > b.left {
+		return int(b.left), errResponseTooLarge
+	}
+	b.left -= int64(n)
+	return n, err
+}
+
+// limitTransport bounds every answer's size.
+type limitTransport struct{ base http.RoundTripper }
+
+func (t limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	base := t.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	resp, err := base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &limitedBody{ReadCloser: resp.Body, left: MaxResponseBytes}
+	return resp, nil
+}
+
+// Endpoint is the add-checkpoint URL of a witness, as Tessera and the upstream client
+// build it from the policy's URL prefix.
+func Endpoint(w ledger.PolicyWitness) (string, error) {
+	u, err := url.Parse(w.URL)
+	if err != nil {
+		return "", fmt.Errorf("witness %q: bad URL: %v", w.Name, err)
+	}
+	return u.JoinPath("/add-checkpoint").String(), nil
+}
+
+// Recorder is an http.RoundTripper for a log's requests to its witnesses: it bounds each
+// answer's size and remembers each witness's latest answer, so that a log that could not
+// get its quorum can say who answered what. Requests to other URLs pass through.
+type Recorder struct {
+	base  http.RoundTripper
+	index map[string]int // endpoint URL -> witness
+
+	mu      sync.Mutex
+	answers []ledger.WitnessAnswer
+}
+
+// NewRecorder records the answers of the policy's endpoints, asked through base (nil:
+// http.DefaultTransport).
+func NewRecorder(base http.RoundTripper, policy *ledger.WitnessPolicy) (*Recorder, error) {
+	r := &Recorder{base: limitTransport{base: base}, index: map[string]int{}}
+	for _, w := range policy.Endpoints() {
+		u, err := Endpoint(w)
+		if err != nil {
+			return nil, err
+		}
+		r.index[u] = len(r.answers)
+		r.answers = append(r.answers, ledger.WitnessAnswer{Witness: w.Name, URL: w.URL, Answer: "not asked yet"})
+	}
+	return r, nil
+}
+
+// RoundTrip implements http.RoundTripper.
+func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	i, ok := r.index[req.URL.String()]
+	resp, err := r.base.RoundTrip(req)
+	if err != nil {
+		switch {
+		case !ok:
+		case req.Context().Err() != nil:
+			r.record(i, "no answer before the log stopped waiting", false)
+		default:
+			r.record(i, "unreachable: "+err.Error(), false)
+		}
+		return nil, err
+	}
+	if !ok {
+		return resp, nil
+	}
+	var peek []byte
+	if resp.StatusCode != http.StatusOK {
+		// A few bytes tell a 409's size; put them back for the caller.
+		peek, _ = io.ReadAll(io.LimitReader(resp.Body, 32))
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(peek), resp.Body), resp.Body}
+	}
+	answer, cosigned := DescribeStatus(resp.StatusCode, resp.Header.Get("Content-Type"), peek)
+	r.record(i, answer, cosigned)
+	return resp, nil
+}
+
+func (r *Recorder) record(i int, answer string, cosigned bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.answers[i].Answer, r.answers[i].Cosigned = answer, cosigned
+}
+
+// Answers returns each witness's latest answer, in policy order.
+func (r *Recorder) Answers() []ledger.WitnessAnswer {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]ledger.WitnessAnswer(nil), r.answers...)
+}

@@ -1,0 +1,202 @@
+package posixlog_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/transparency-dev/tessera"
+
+	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/posixlog"
+	"github.com/evidctl/evidctl/ledger/witness/witnesstest"
+)
+
+// witnessedLog is a posixlog log with in-process witnesses on loopback.
+type witnessedLog struct {
+	dir, key  string
+	entry     ledger.Log // the log's trust entry, without witnesses
+	witnesses []*witnesstest.Witness
+}
+
+// newWitnessedLog initialises a log and starts n witnesses that accept it.
+func newWitnessedLog(t testing.TB, n int) *witnessedLog {
+	t.Helper()
+	w := &witnessedLog{dir: filepath.Join(t.TempDir(), "log"), key: filepath.Join(t.TempDir(), "log.key")}
+	origin := "evidctl.test/" + strings.NewReplacer("/", "-", " ", "_").Replace(t.Name())
+	vkey, err := posixlog.Init(w.dir, w.key, origin)
+	require.NoError(t, err)
+	w.entry = ledger.Log{Origin: origin, VerifierKey: vkey}
+	for i := range n {
+		w.witnesses = append(w.witnesses, witnesstest.Start(t, "w"+string(rune('1'+i)), w.entry))
+	}
+	return w
+}
+
+// open opens the log asking k of its witnesses; the log is closed when the test ends.
+func (w *witnessedLog) open(t testing.TB, k int, opts ...posixlog.Option) *posixlog.Log {
+	t.Helper()
+	opts = append([]posixlog.Option{posixlog.WithWitnessPolicy(witnesstest.Policy(k, w.witnesses...))}, opts...)
+	l, err := posixlog.Open(t.Context(), w.dir, w.key, opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
+// trust requires k of the witnesses' cosignatures.
+func (w *witnessedLog) trust(t testing.TB, k int) *ledger.Trust {
+	e := w.entry
+	e.WitnessPolicy = witnesstest.ParsedPolicy(t, k, w.witnesses...)
+	return &ledger.Trust{Logs: []ledger.Log{e}}
+}
+
+func TestWitnessedConformance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts witnesses")
+	}
+	ledgertest.Run(t, func(t *testing.T) (ledger.Ledger, ledger.Log) {
+		w := newWitnessedLog(t, 2)
+		return w.open(t, 2), w.trust(t, 2).Logs[0]
+	})
+}
+
+// TestWitnessQuorum: with 2 of 3, one witness may be down; with two down, Append fails
+// after its bounded wait, naming each witness and what it answered, and issues no
+// receipt; once a witness is back, appends go on.
+func TestWitnessQuorum(t *testing.T) {
+	w := newWitnessedLog(t, 3)
+	l := w.open(t, 2, posixlog.WithWitnessTimeout(time.Second))
+	trust := w.trust(t, 2)
+	w.witnesses[2].Stop()
+
+	for i := range 3 {
+		leaf := ledgertest.Leaf(t.Name() + string(rune('a'+i)))
+		r, err := l.Append(t.Context(), leaf)
+		require.NoError(t, err, "2 of 3 with one witness down")
+		cp, err := trust.VerifyReceipt(r, leaf)
+		require.NoError(t, err)
+		require.ElementsMatch(t, []string{"w1", "w2"}, cp.Cosigners)
+	}
+
+	w.witnesses[1].Stop()
+	start := time.Now()
+	r, err := l.Append(t.Context(), ledgertest.Leaf(t.Name()+"stuck"))
+	require.Nil(t, r, "no receipt without the quorum")
+	require.ErrorIs(t, err, ledger.ErrQuorum)
+	require.Less(t, time.Since(start), 10*time.Second, "a bounded wait (2 x 1 s + 100 ms, and a loaded machine)")
+	var ce *ledger.CosigningError
+	require.True(t, errors.As(err, &ce), "%v", err)
+	require.Len(t, ce.Answers, 3)
+	require.True(t, ce.Answers[0].Cosigned, "%+v", ce.Answers[0])
+	for _, a := range ce.Answers[1:] {
+		require.False(t, a.Cosigned)
+		require.Contains(t, a.Answer, "unreachable", "%+v", a)
+	}
+	for _, s := range []string{`witness "w2"`, `witness "w3"`, "2 of w1, w2, w3", "hint: start the witnesses"} {
+		require.Contains(t, err.Error(), s)
+	}
+
+	w.witnesses[1].Restart(t)
+	leaf := ledgertest.Leaf(t.Name() + "back")
+	r, err = l.Append(t.Context(), leaf)
+	require.NoError(t, err, "the witness is back and catches up")
+	_, err = trust.VerifyReceipt(r, leaf)
+	require.NoError(t, err)
+}
+
+// TestForkRefused is the attack the witnesses exist for: the log's operator copies its
+// directory and appends a different entry in each copy with the same key, to show each
+// court another history. The witnesses cosign the first history only; the second copy
+// cannot get a receipt through them; and the receipt it issues once witnesses are turned
+// off fails a verifier that requires the quorum.
+func TestForkRefused(t *testing.T) {
+	w := newWitnessedLog(t, 2)
+	opts := []posixlog.Option{posixlog.WithWitnessTimeout(time.Second)}
+	l := w.open(t, 2, opts...)
+	for i := range 3 {
+		_, err := l.Append(t.Context(), ledgertest.Leaf(t.Name()+string(rune('0'+i))))
+		require.NoError(t, err)
+	}
+	require.NoError(t, l.Close())
+	copyDir := filepath.Join(t.TempDir(), "copy")
+	require.NoError(t, os.CopyFS(copyDir, os.DirFS(w.dir)))
+
+	trust := w.trust(t, 2)
+	honest := w.open(t, 2, opts...)
+	leafA := ledgertest.Leaf("court A sees this")
+	rA, err := honest.Append(t.Context(), leafA)
+	require.NoError(t, err)
+	_, err = trust.VerifyReceipt(rA, leafA)
+	require.NoError(t, err)
+
+	fork, err := posixlog.Open(t.Context(), copyDir, w.key, append(opts, posixlog.WithWitnessPolicy(witnesstest.Policy(2, w.witnesses...)))...)
+	require.NoError(t, err)
+	leafB := ledgertest.Leaf("court B sees this instead")
+	rB, err := fork.Append(t.Context(), leafB)
+	require.Nil(t, rB)
+	require.ErrorIs(t, err, ledger.ErrQuorum)
+	require.Contains(t, err.Error(), "forked")
+	require.Contains(t, err.Error(), "hint: a witness has cosigned another history of this log")
+	_ = fork.Close()
+
+	// Without witnesses the fork publishes, and only a verifier without a quorum accepts it.
+	unwitnessed, err := posixlog.Open(t.Context(), copyDir, w.key)
+	require.NoError(t, err)
+	defer unwitnessed.Close()
+	rB, err = unwitnessed.Append(t.Context(), leafB)
+	require.NoError(t, err)
+	logKeyOnly := &ledger.Trust{Logs: []ledger.Log{w.entry}}
+	cpB, err := logKeyOnly.VerifyReceipt(rB, leafB)
+	require.NoError(t, err, "the log key alone signs the fork")
+	cpA, err := logKeyOnly.VerifyCheckpoint(rA.Checkpoint)
+	require.NoError(t, err)
+	proof, err := unwitnessed.ConsistencyProof(t.Context(), cpA.Size, cpB.Size)
+	require.NoError(t, err)
+	require.ErrorIs(t, ledger.VerifyConsistency(cpA, cpB, proof), ledger.ErrInconsistent, "a split view")
+	_, err = trust.VerifyReceipt(rB, leafB)
+	require.ErrorIs(t, err, ledger.ErrQuorum, "a verifier requiring the quorum rejects it")
+}
+
+func TestWitnessPolicyOption(t *testing.T) {
+	w := newWitnessedLog(t, 1)
+	for name, tc := range map[string]struct {
+		opts []posixlog.Option
+		err  string
+	}{
+		"no URL":         {[]posixlog.Option{posixlog.WithWitnessPolicy([]byte("witness w1 " + w.witnesses[0].VerifierKey + "\nquorum w1\n"))}, "has no URL"},
+		"not a policy":   {[]posixlog.Option{posixlog.WithWitnessPolicy([]byte("quorum\n"))}, "line 1"},
+		"zero timeout":   {[]posixlog.Option{posixlog.WithWitnessPolicy(witnesstest.Policy(1, w.witnesses...)), posixlog.WithWitnessTimeout(0)}, "timeout"},
+		"empty is wrong": {[]posixlog.Option{posixlog.WithWitnessPolicy([]byte{})}, "no quorum line"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			l, err := posixlog.Open(t.Context(), w.dir, w.key, tc.opts...)
+			require.Nil(t, l)
+			require.ErrorContains(t, err, tc.err)
+		})
+	}
+}
+
+// TestWitnessPolicyTesseraAgrees: every policy ledger accepts for a log, Tessera's parser
+// accepts too, so posixlog hands Tessera the very text the verifier reads.
+func TestWitnessPolicyTesseraAgrees(t *testing.T) {
+	w := newWitnessedLog(t, 2)
+	a, b := w.witnesses[0], w.witnesses[1]
+	for _, text := range []string{
+		string(witnesstest.Policy(1, a)),
+		string(witnesstest.Policy(2, a, b)),
+		"log " + w.entry.VerifierKey + "\n" + a.PolicyLine() + " # court\n" + b.PolicyLine() + "\ngroup G any w1 w2\ngroup H all G w2\nquorum H\n",
+		a.PolicyLine() + "\nquorum w1\n",
+		"quorum none\n",
+	} {
+		p, err := ledger.ParseWitnessPolicy([]byte(text))
+		require.NoError(t, err, text)
+		require.NoError(t, p.CheckLogUse())
+		_, err = tessera.NewWitnessGroupFromPolicy([]byte(text))
+		require.NoError(t, err, text)
+	}
+}
