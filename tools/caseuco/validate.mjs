@@ -20,9 +20,9 @@
 // Like case_validate without --allow-infos/--allow-warnings, results of every severity
 // fail unless allowed.
 //
-// The ontology directory is, in order: --ontology, $EVIDCTL_CASE_ONTOLOGY, the copy
-// beside this script (ontology/case-uco-1.4.0), or ../shared/ontology/case-uco-1.4.0
-// beside the repository's checkout.
+// The ontology directory is --ontology if given, else $EVIDCTL_CASE_ONTOLOGY if set,
+// else the copy beside this script (ontology/case-uco-1.4.0), else
+// ../shared/ontology/case-uco-1.4.0 beside the repository's checkout.
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -68,13 +68,17 @@ function parseArgs (argv) {
 
 // ontologyDir finds the CASE/UCO ontology folder, or explains where it looked.
 function ontologyDir (flag) {
+  // A folder named by the flag or the variable is the only one tried: a wrong setting
+  // is an error, not a silent fallback.
+  const env = process.env.EVIDCTL_CASE_ONTOLOGY
   const candidates = flag
     ? [['--ontology', flag]]
-    : [
-        ['$EVIDCTL_CASE_ONTOLOGY', process.env.EVIDCTL_CASE_ONTOLOGY],
-        ['the copy beside validate.mjs', path.join(here, 'ontology', 'case-uco-1.4.0')],
-        ['../shared/ontology beside the checkout', path.join(here, '..', '..', '..', 'shared', 'ontology', 'case-uco-1.4.0')]
-      ]
+    : env
+      ? [['$EVIDCTL_CASE_ONTOLOGY', env]]
+      : [
+          ['the copy beside validate.mjs', path.join(here, 'ontology', 'case-uco-1.4.0')],
+          ['../shared/ontology beside the checkout', path.join(here, '..', '..', '..', 'shared', 'ontology', 'case-uco-1.4.0')]
+        ]
   for (const [, dir] of candidates) {
     if (dir && fs.existsSync(path.join(dir, 'case', 'master', 'case.ttl')) && fs.existsSync(path.join(dir, 'uco', 'uco', 'master', 'uco.ttl'))) {
       return dir
@@ -111,9 +115,14 @@ function loadOntology (dir) {
 // context is inline) and jsonld's safe mode makes anything it would drop an error: a
 // term no prefix expands, a malformed @id, an invalid typed value.
 async function readExport (file) {
-  let doc
+  let text, doc
   try {
-    doc = JSON.parse(fs.readFileSync(file, 'utf8'))
+    text = fs.readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new Error(`cannot read ${file}: ${err.message}`)
+  }
+  try {
+    doc = JSON.parse(text)
   } catch (err) {
     throw new Error(`${file}: not JSON: ${err.message}`)
   }
