@@ -179,12 +179,11 @@ async function shaclCore (validator, merged) {
 }
 
 // sparql evaluates the shapes graph's SHACL-SPARQL constraints (sh:sparql/sh:select),
-// which rdf-validate-shacl ignores, over the merged graph. Instead of pre-binding $this
-// for each focus node, each query runs once with $this free (GROUP BY gets $this added,
-// so that groups stay per focus node) and its solutions are kept for the shape's focus
-// nodes: the same results for queries, like UCO's, whose pattern binds $this. $PATH is
-// replaced by a property path that is one IRI; other paths, sh:ask validators and
-// SPARQL-based targets are not supported and stop the run.
+// which rdf-validate-shacl does not implement, over the merged graph: each query runs
+// with $this bound to the shape's focus nodes (see solutions; GROUP BY gets $this
+// added, so that groups stay per focus node). $PATH is replaced by a property path that
+// is one IRI; other paths, sh:ask validators and SPARQL-based targets are not supported
+// and stop the run.
 function sparql (ontology, merged) {
   const store = new oxigraph.Store()
   for (const q of merged) store.add(oxigraph.fromQuad(q))
@@ -205,9 +204,9 @@ function sparql (ontology, merged) {
       const select = one(c, sh('select'))?.value
       if (!select) throw new Error(`shape ${shape.value}: a SPARQL constraint without sh:select is not supported`)
       const message = (one(c, sh('message')) ?? one(shape, sh('message')))?.value ?? 'SPARQL constraint'
-      const rows = store.query(prefixes(store, c, select) + bindable(select, store, shape))
-      for (const row of rows) {
-        const hits = row.has('this') ? [row.get('this')] : [...focus.values()]
+      const query = prefixes(store, c, select) + bindable(select, store, shape)
+      for (const [row, boundTo] of solutions(store, query, focus)) {
+        const hits = row.has('this') ? [row.get('this')] : boundTo
         for (const t of hits) {
           if (!focus.has(key(t))) continue
           results.push({ severity, focusNode: t.value, path: '', message, shape: shape.termType === 'NamedNode' ? shape.value : 'sh:sparql', value: row.get('value')?.value })
@@ -219,6 +218,28 @@ function sparql (ontology, merged) {
 }
 
 const key = (t) => t.termType + ' ' + t.value
+
+// solutions runs a constraint's query with $this bound to the focus nodes, the way
+// SHACL pre-binds it: IRIs and literals through a VALUES block at the head of the
+// WHERE clause (so that FILTER NOT EXISTS sees them too), a few hundred at a time.
+// Blank nodes cannot be written in a query: for them the query runs with $this free,
+// which finds the same solutions when the pattern binds $this outside filters (as UCO's
+// blank-node check does). Yields [solution, the focus nodes it may concern].
+function * solutions (store, query, focus) {
+  const nodes = [...focus.values()]
+  const named = nodes.filter((t) => t.termType !== 'BlankNode')
+  const blank = nodes.filter((t) => t.termType === 'BlankNode')
+  const open = query.search(/\{/)
+  if (open < 0) throw new Error(`a SPARQL constraint has no WHERE clause: ${query}`)
+  for (let i = 0; i < named.length; i += 500) {
+    const batch = named.slice(i, i + 500)
+    const values = `VALUES $this { ${batch.map((t) => t.toString()).join(' ')} } `
+    for (const row of store.query(query.slice(0, open + 1) + values + query.slice(open + 1))) yield [row, batch]
+  }
+  if (blank.length) {
+    for (const row of store.query(query)) yield [row, blank]
+  }
+}
 
 function focusNodes (store, shape) {
   const out = new Map()
