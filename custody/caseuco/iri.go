@@ -17,8 +17,9 @@ import (
 // kbBase is the namespace of instance IRIs (the "kb" prefix of the export's context).
 const kbBase = "https://evidctl.dev/kb/"
 
-// nameSpace is the UUID namespace of every name: uuid5(the URL namespace of RFC 9562,
-// NS), so no other producer's version 5 UUIDs collide with ours.
+// nameSpace is the UUID namespace of every name, cadd6498-b33d-5035-9af5-af2f2e761a38:
+// uuid5 of NS in RFC 9562's URL namespace, so no other producer's version 5 UUIDs
+// collide with ours.
 var nameSpace = uuid5(urlNamespace, []string{NS})
 
 // urlNamespace is RFC 9562's namespace ID for URLs, 6ba7b811-9dad-11d1-80b4-00c04fd430c8.
