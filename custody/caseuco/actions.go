@@ -46,7 +46,6 @@ func (x *exporter) event(i int) {
 // describe fills an action from its event: what was done, by whom, with what, where,
 // when, under which authority, on which item, and the provenance record it left.
 func (x *exporter) describe(n node, index int, ev *custody.Event, c string) {
-	_, known := x.items[ev.Item.ID]
 	it := x.itemFor(ev, c)
 	sealed := x.sealedPayload(ev, it)
 	x.sealedAt[c] = sealed
@@ -64,7 +63,27 @@ func (x *exporter) describe(n node, index int, ev *custody.Event, c string) {
 	n.set("uco-action:instrument", refs(x.tool(ev.Tool), auth))
 	n.set("uco-action:location", refs(x.place(ev.Location)))
 
+	x.links(n, ev, it, sealed, record)
+
+	n.set("evidctl:case", ev.Case)
+	n.set("evidctl:prev", ev.Prev)
+	n.set("evidctl:transfer", ev.Transfer)
+	var cited []string
+	for _, p := range ev.Parents {
+		cited = append(cited, p.Event)
+	}
+	n.set("evidctl:parentEvent", strs(cited...))
+	x.investigation(ev.Case, c, auth, n["@id"].(string), record, it.node["@id"].(string), sealed)
+}
+
+// links sets what an action acted on and left, and the actions it followed: a new
+// item is a result and an existing one an object; the record the item's previous event
+// left and the payload it acted on are objects, this event's record and a new payload
+// results; prev, the accepted transfer and the parents' events inform it. A derived
+// item is derived from its parents.
+func (x *exporter) links(n node, ev *custody.Event, it *item, sealed, record string) {
 	var objects, results, informedBy, parents []string
+	known := it.first != commitmentOf(n)
 	itemID := it.node["@id"].(string)
 	if known {
 		objects = append(objects, itemID)
@@ -95,21 +114,13 @@ func (x *exporter) describe(n node, index int, ev *custody.Event, c string) {
 	if !known {
 		it.node.set("case-investigation:wasDerivedFrom", refs(parents...))
 	}
-	results = append(results, record)
 	n.set("uco-action:object", refs(objects...))
-	n.set("uco-action:result", refs(results...))
+	n.set("uco-action:result", refs(append(results, record)...))
 	n.set("case-investigation:wasInformedBy", refs(informedBy...))
-
-	n.set("evidctl:case", ev.Case)
-	n.set("evidctl:prev", ev.Prev)
-	n.set("evidctl:transfer", ev.Transfer)
-	var cited []string
-	for _, p := range ev.Parents {
-		cited = append(cited, p.Event)
-	}
-	n.set("evidctl:parentEvent", strs(cited...))
-	x.investigation(ev.Case, c, auth, n["@id"].(string), record, itemID, sealed)
 }
+
+// commitmentOf is the commitment of an event's action.
+func commitmentOf(n node) string { return n["evidctl:commitment"].(string) }
 
 // readable reports whether the bundle holds an event of that commitment whose
 // statement could be read (and so has an action and a provenance record).

@@ -72,19 +72,7 @@ func demoCase(t testing.TB) verified {
 		custody.Sealing{Recipients: []string{lab.Recipient}}, custody.Details{Case: "2026-17", Purpose: "extraction", Tool: &custody.Tool{Name: "bulk_extractor", Version: "2.1"}})
 	require.NoError(t, err)
 
-	mla := &custody.Legal{Kind: custody.MLA, Basis: "UNTOC art. 18", Reference: "MLA-2026-44", Requesting: "MPF (BR)", Requested: "BfJ (DE)"}
-	_, err = lab.Custodian.Transfer(ctx, b, "2026-17/disk-1", authority.Actor, custody.Details{Purpose: "execution of MLA request", Legal: mla})
-	require.NoError(t, err)
-	_, err = authority.Custodian.Receive(ctx, b, "2026-17/disk-1", bytes.NewReader(sealed.Bytes()), custody.Details{Location: "Bonn"})
-	require.NoError(t, err)
-	var resealed bytes.Buffer
-	_, err = authority.Custodian.Reseal(ctx, b, "2026-17/disk-1", bytes.NewReader(sealed.Bytes()), []age.Identity{authority.Identity}, &resealed,
-		custody.Sealing{Recipients: []string{prosecutor.Recipient}}, custody.Details{Purpose: "transmission to the requesting state", Legal: mla})
-	require.NoError(t, err)
-	_, err = authority.Custodian.Transfer(ctx, b, "2026-17/disk-1", prosecutor.Actor, custody.Details{Purpose: "transmission to the requesting state", Legal: mla})
-	require.NoError(t, err)
-	_, err = prosecutor.Custodian.Receive(ctx, b, "2026-17/disk-1", bytes.NewReader(resealed.Bytes()), custody.Details{Location: "Brasília"})
-	require.NoError(t, err)
+	resealed := mlaRelay(t, b, "2026-17/disk-1", sealed.Bytes(), lab, authority, prosecutor)
 	_, err = prosecutor.Custodian.Note(ctx, b, "2026-17/disk-1", "entered as exhibit 3", custody.Details{})
 	require.NoError(t, err)
 
@@ -99,7 +87,7 @@ func demoCase(t testing.TB) verified {
 		custody.Sealing{Recipients: []string{prosecutor.Recipient}},
 		custody.Details{Case: "PO-2026-7", Legal: &custody.Legal{Kind: custody.Production, Basis: "Budapest Convention art. 18", Reference: "PO-2026-7", Requesting: "Parquet de Paris", Requested: "Mail Provider Ltd"}})
 	require.NoError(t, err)
-	return verify(t, b, d.Policy, custody.WithPayload("disk.age", bytes.NewReader(resealed.Bytes())),
+	return verify(t, b, d.Policy, custody.WithPayload("disk.age", bytes.NewReader(resealed)),
 		custody.WithIdentities(prosecutor.Identity), custody.WithEvidence("disk.dd", bytes.NewReader(image)))
 }
 
@@ -137,20 +125,31 @@ func crossBorder(t testing.TB) verified {
 	b, err := lab.Custodian.Acquire(ctx, custody.Evidence{ItemID: "mla-2026-44/phone", Description: "phone extraction", Source: bytes.NewReader([]byte("extraction")), Sealed: &sealed},
 		custody.Sealing{Recipients: []string{lab.Recipient, authority.Recipient}}, custody.Details{Case: "MLA-2026-44"})
 	require.NoError(t, err)
+	resealed := mlaRelay(t, b, "", sealed.Bytes(), lab, authority, prosecutor)
+	return verify(t, b, d.Policy, custody.WithPayload("phone.age", bytes.NewReader(resealed)), custody.WithIdentities(prosecutor.Identity))
+}
+
+// mlaRelay is the hand-over of an MLA request: the lab transfers the item to the
+// central authority, which receives it, re-seals it to the requesting prosecutor and
+// transfers it on; the prosecutor receives it. It returns the re-sealed payload.
+func mlaRelay(t testing.TB, b *custody.Bundle, item string, sealed []byte, lab, authority, prosecutor *testkit.Party) []byte {
+	t.Helper()
+	ctx := context.Background()
 	mla := &custody.Legal{Kind: custody.MLA, Basis: "UNTOC art. 18", Reference: "MLA-2026-44", Requesting: "MPF (BR)", Requested: "BfJ (DE)"}
-	_, err = lab.Custodian.Transfer(ctx, b, "", authority.Actor, custody.Details{Purpose: "execution of MLA request", Legal: mla})
+	onward := custody.Details{Purpose: "transmission to the requesting state", Legal: mla}
+	_, err := lab.Custodian.Transfer(ctx, b, item, authority.Actor, custody.Details{Purpose: "execution of MLA request", Legal: mla})
 	require.NoError(t, err)
-	_, err = authority.Custodian.Receive(ctx, b, "", bytes.NewReader(sealed.Bytes()), custody.Details{Location: "Bonn"})
+	_, err = authority.Custodian.Receive(ctx, b, item, bytes.NewReader(sealed), custody.Details{Location: "Bonn"})
 	require.NoError(t, err)
 	var resealed bytes.Buffer
-	_, err = authority.Custodian.Reseal(ctx, b, "", bytes.NewReader(sealed.Bytes()), []age.Identity{authority.Identity}, &resealed,
-		custody.Sealing{Recipients: []string{prosecutor.Recipient}}, custody.Details{Purpose: "transmission to the requesting state", Legal: mla})
+	_, err = authority.Custodian.Reseal(ctx, b, item, bytes.NewReader(sealed), []age.Identity{authority.Identity}, &resealed,
+		custody.Sealing{Recipients: []string{prosecutor.Recipient}}, onward)
 	require.NoError(t, err)
-	_, err = authority.Custodian.Transfer(ctx, b, "", prosecutor.Actor, custody.Details{Purpose: "transmission to the requesting state", Legal: mla})
+	_, err = authority.Custodian.Transfer(ctx, b, item, prosecutor.Actor, onward)
 	require.NoError(t, err)
-	_, err = prosecutor.Custodian.Receive(ctx, b, "", bytes.NewReader(resealed.Bytes()), custody.Details{Location: "Brasília"})
+	_, err = prosecutor.Custodian.Receive(ctx, b, item, bytes.NewReader(resealed.Bytes()), custody.Details{Location: "Brasília"})
 	require.NoError(t, err)
-	return verify(t, b, d.Policy, custody.WithPayload("phone.age", bytes.NewReader(resealed.Bytes())), custody.WithIdentities(prosecutor.Identity))
+	return resealed.Bytes()
 }
 
 // providerDisclosure is examples/provider-disclosure: three records preserved, then

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -120,158 +121,183 @@ func (x exported) has(n map[string]any, key, id string) bool {
 	return slices.Contains(refsIn(n[key]), id)
 }
 
-func TestExportDemoCase(t *testing.T) {
-	v := demoCase(t)
-	require.True(t, v.report.Valid, "%+v", v.report.Failures)
-	x := export(t, v, caseuco.WithTool("evidctl", "test"))
+var (
+	demoOnce     sync.Once
+	demoVerified verified
+	demoExported exported
+)
 
+// demo is the demo case and its export, built once for the tests that read it.
+func demo(t *testing.T) (verified, exported) {
+	t.Helper()
+	demoOnce.Do(func() {
+		demoVerified = demoCase(t)
+		demoExported = export(t, demoVerified, caseuco.WithTool("evidctl", "test"))
+	})
+	if demoVerified.report == nil {
+		t.Fatal("the demo case could not be built")
+	}
+	return demoVerified, demoExported
+}
+
+func TestExportDemoCase(t *testing.T) {
+	v, x := demo(t)
+	require.True(t, v.report.Valid, "%+v", v.report.Failures)
 	actions := x.ofType("case-investigation:InvestigativeAction")
 	require.Len(t, actions, len(v.bundle.Events)+1, "one action per event and the verification")
+}
 
-	t.Run("item hashes", func(t *testing.T) {
-		st, err := v.bundle.Events[0].Statement()
-		require.NoError(t, err)
-		disk := x.one(t, "uco-observable:ContentData", "uco-core:name", "2026-17/disk-1")
-		require.Equal(t, "laptop disk image", disk["uco-core:description"])
-		facet := x.follow(disk, "uco-core:hasFacet")
-		require.Equal(t, "application/octet-stream", facet["uco-observable:mimeType"])
-		require.Equal(t, map[string]any{"@type": "xsd:integer", "@value": "17000"}, facet["uco-observable:sizeInBytes"])
-		got := map[string]string{}
-		for _, h := range refsIn(facet["uco-observable:hash"]) {
-			hv := x.nodes[h]["uco-types:hashValue"].(map[string]any)
-			require.Equal(t, "xsd:hexBinary", hv["@type"])
-			got[x.nodes[h]["uco-types:hashMethod"].(string)] = hv["@value"].(string)
-		}
-		require.Equal(t, map[string]string{"SHA256": st.Predicate.Item.Digest["sha256"], "SHA512": st.Predicate.Item.Digest["sha512"],
-			"SHA1": st.Predicate.Item.Digest["sha1"], "MD5": st.Predicate.Item.Digest["md5"]}, got)
-	})
+func TestExportItemHashes(t *testing.T) {
+	v, x := demo(t)
+	st, err := v.bundle.Events[0].Statement()
+	require.NoError(t, err)
+	disk := x.one(t, "uco-observable:ContentData", "uco-core:name", "2026-17/disk-1")
+	require.Equal(t, "laptop disk image", disk["uco-core:description"])
+	facet := x.follow(disk, "uco-core:hasFacet")
+	require.Equal(t, "application/octet-stream", facet["uco-observable:mimeType"])
+	require.Equal(t, map[string]any{"@type": "xsd:integer", "@value": "17000"}, facet["uco-observable:sizeInBytes"])
+	got := map[string]string{}
+	for _, h := range refsIn(facet["uco-observable:hash"]) {
+		hv := x.nodes[h]["uco-types:hashValue"].(map[string]any)
+		require.Equal(t, "xsd:hexBinary", hv["@type"])
+		got[x.nodes[h]["uco-types:hashMethod"].(string)] = hv["@value"].(string)
+	}
+	require.Equal(t, map[string]string{"SHA256": st.Predicate.Item.Digest["sha256"], "SHA512": st.Predicate.Item.Digest["sha512"],
+		"SHA1": st.Predicate.Item.Digest["sha1"], "MD5": st.Predicate.Item.Digest["md5"]}, got)
+}
 
-	t.Run("sealed payloads", func(t *testing.T) {
-		var encrypted int
-		for _, n := range x.ofType("uco-observable:ContentData") {
-			if x.follow(n, "uco-core:hasFacet")["uco-observable:isEncrypted"] == true {
-				encrypted++
-			}
+func TestExportSealedPayloads(t *testing.T) {
+	v, x := demo(t)
+	var encrypted int
+	for _, n := range x.ofType("uco-observable:ContentData") {
+		if x.follow(n, "uco-core:hasFacet")["uco-observable:isEncrypted"] == true {
+			encrypted++
 		}
-		require.Equal(t, 4, encrypted, "the image as acquired and as re-sealed, the report, the disclosed record")
-		reseal := x.action(t, v, 6)
-		require.Equal(t, "reseal", reseal["uco-core:name"])
-		before, after := x.action(t, v, 5), reseal // the receive before it acted on the first payload
-		old := refsIn(before["uco-action:object"])
-		var oldPayload string
-		for _, id := range old {
-			if strings.HasPrefix(id, "kb:sealed-payload-") {
-				oldPayload = id
-			}
+	}
+	require.Equal(t, 4, encrypted, "the image as acquired and as re-sealed, the report, the disclosed record")
+	reseal := x.action(t, v, 6)
+	require.Equal(t, "reseal", reseal["uco-core:name"])
+	before, after := x.action(t, v, 5), reseal // the receive before it acted on the first payload
+	old := refsIn(before["uco-action:object"])
+	var oldPayload string
+	for _, id := range old {
+		if strings.HasPrefix(id, "kb:sealed-payload-") {
+			oldPayload = id
 		}
-		require.NotEmpty(t, oldPayload)
-		require.True(t, x.has(after, "uco-action:object", oldPayload))
-		var newPayload string
-		for _, id := range refsIn(after["uco-action:result"]) {
-			if strings.HasPrefix(id, "kb:sealed-payload-") {
-				newPayload = id
-			}
+	}
+	require.NotEmpty(t, oldPayload)
+	require.True(t, x.has(after, "uco-action:object", oldPayload))
+	var newPayload string
+	for _, id := range refsIn(after["uco-action:result"]) {
+		if strings.HasPrefix(id, "kb:sealed-payload-") {
+			newPayload = id
 		}
-		require.NotEmpty(t, newPayload)
-		require.NotEqual(t, oldPayload, newPayload)
-		var fromImage []string
-		for _, r := range x.ofType("uco-observable:ObservableRelationship") {
-			if r["uco-core:kindOfRelationship"] == "Encrypted_From" && x.follow(r, "uco-core:target")["uco-core:name"] == "2026-17/disk-1" {
-				fromImage = append(fromImage, refsIn(r["uco-core:source"])...)
-			}
+	}
+	require.NotEmpty(t, newPayload)
+	require.NotEqual(t, oldPayload, newPayload)
+	var fromImage []string
+	for _, r := range x.ofType("uco-observable:ObservableRelationship") {
+		if r["uco-core:kindOfRelationship"] == "Encrypted_From" && x.follow(r, "uco-core:target")["uco-core:name"] == "2026-17/disk-1" {
+			fromImage = append(fromImage, refsIn(r["uco-core:source"])...)
 		}
-		require.ElementsMatch(t, []string{oldPayload, newPayload}, fromImage)
-	})
+	}
+	require.ElementsMatch(t, []string{oldPayload, newPayload}, fromImage)
+}
 
-	t.Run("chain of provenance records", func(t *testing.T) {
-		// Events 1, 2, 4, 5, 6, … of the image: each takes the record the previous one left.
-		chain := []int{1, 2, 4, 5, 6, 7, 8, 9}
-		for k := 1; k < len(chain); k++ {
-			prev, cur := x.action(t, v, chain[k-1]), x.action(t, v, chain[k])
-			var record string
-			for _, id := range refsIn(prev["uco-action:result"]) {
-				if strings.HasPrefix(id, "kb:provenance-record-") {
-					record = id
-				}
-			}
-			require.True(t, x.has(cur, "uco-action:object", record), "event %d takes the record of event %d", chain[k], chain[k-1])
-			require.True(t, x.has(cur, "case-investigation:wasInformedBy", prev["@id"].(string)))
-			require.Equal(t, "2026-17/disk-1", x.nodes[record]["case-investigation:exhibitNumber"])
-		}
-	})
-
-	t.Run("derivation", func(t *testing.T) {
-		rep := x.one(t, "uco-observable:ContentData", "uco-core:name", "2026-17/disk-1/report")
-		disk := x.one(t, "uco-observable:ContentData", "uco-core:name", "2026-17/disk-1")
-		require.True(t, x.has(rep, "case-investigation:wasDerivedFrom", disk["@id"].(string)))
-		derive := x.action(t, v, 3)
-		require.True(t, x.has(derive, "uco-action:object", disk["@id"].(string)))
-		require.True(t, x.has(derive, "uco-action:result", rep["@id"].(string)))
-		require.Equal(t, "bulk_extractor", x.follow(derive, "uco-action:instrument")["uco-core:name"])
-		var record map[string]any
-		for _, id := range refsIn(derive["uco-action:result"]) {
+func TestExportProvenanceChain(t *testing.T) {
+	v, x := demo(t)
+	// Events 1, 2, 4, 5, 6, … of the image: each takes the record the previous one left.
+	chain := []int{1, 2, 4, 5, 6, 7, 8, 9}
+	for k := 1; k < len(chain); k++ {
+		prev, cur := x.action(t, v, chain[k-1]), x.action(t, v, chain[k])
+		var record string
+		for _, id := range refsIn(prev["uco-action:result"]) {
 			if strings.HasPrefix(id, "kb:provenance-record-") {
-				record = x.nodes[id]
+				record = id
 			}
 		}
-		require.Equal(t, []any{"2026-17/disk-1"}, record["case-investigation:rootExhibitNumber"])
-	})
+		require.True(t, x.has(cur, "uco-action:object", record), "event %d takes the record of event %d", chain[k], chain[k-1])
+		require.True(t, x.has(cur, "case-investigation:wasInformedBy", prev["@id"].(string)))
+		require.Equal(t, "2026-17/disk-1", x.nodes[record]["case-investigation:exhibitNumber"])
+	}
+}
 
-	t.Run("transfer", func(t *testing.T) {
-		transfer, receive := x.action(t, v, 4), x.action(t, v, 5)
-		require.Equal(t, "transfer", transfer["uco-core:name"])
-		require.Equal(t, []any{"execution of MLA request"}, transfer["uco-core:description"])
-		require.Equal(t, "A. Examiner", x.follow(transfer, "uco-action:performer")["uco-core:name"])
-		require.Equal(t, "B. Officer", x.follow(transfer, "uco-action:participant")["uco-core:name"])
-		auth := x.one(t, "case-investigation:Authorization", "case-investigation:authorizationIdentifier", "MLA-2026-44")
-		require.True(t, x.has(transfer, "uco-action:instrument", auth["@id"].(string)))
-		require.Equal(t, "mla", auth["case-investigation:authorizationType"])
-		require.Equal(t, "UNTOC art. 18", auth["uco-core:name"])
-		require.Equal(t, "MPF (BR)", auth["evidctl:requestingAuthority"])
-		require.Equal(t, "BfJ (DE)", auth["evidctl:requestedAuthority"])
-		require.True(t, x.has(receive, "case-investigation:wasInformedBy", transfer["@id"].(string)))
-		require.Equal(t, "Bonn", x.follow(receive, "uco-action:location")["uco-core:name"])
-		require.Equal(t, map[string]any{"@type": "xsd:dateTime", "@value": "2026-03-01T09:00:05Z"}, receive["uco-action:startTime"])
-	})
-
-	t.Run("parties", func(t *testing.T) {
-		p := x.one(t, "uco-identity:Person", "uco-core:name", "C. Promotora")
-		require.Equal(t, "BR", p["evidctl:jurisdiction"])
-		require.Regexp(t, `^[0-9a-f]{64}$`, p["evidctl:keyId"])
-		related := map[string]map[string]any{}
-		for _, r := range x.ofType("uco-core:Relationship") {
-			if x.has(r, "uco-core:source", p["@id"].(string)) {
-				related[r["uco-core:kindOfRelationship"].(string)] = x.follow(r, "uco-core:target")
-			}
+func TestExportDerivation(t *testing.T) {
+	v, x := demo(t)
+	rep := x.one(t, "uco-observable:ContentData", "uco-core:name", "2026-17/disk-1/report")
+	disk := x.one(t, "uco-observable:ContentData", "uco-core:name", "2026-17/disk-1")
+	require.True(t, x.has(rep, "case-investigation:wasDerivedFrom", disk["@id"].(string)))
+	derive := x.action(t, v, 3)
+	require.True(t, x.has(derive, "uco-action:object", disk["@id"].(string)))
+	require.True(t, x.has(derive, "uco-action:result", rep["@id"].(string)))
+	require.Equal(t, "bulk_extractor", x.follow(derive, "uco-action:instrument")["uco-core:name"])
+	var record map[string]any
+	for _, id := range refsIn(derive["uco-action:result"]) {
+		if strings.HasPrefix(id, "kb:provenance-record-") {
+			record = x.nodes[id]
 		}
-		require.Equal(t, "case-investigation:Attorney", related["Has_Role"]["@type"])
-		require.Equal(t, "Ministério Público Federal", related["Affiliated_With"]["uco-core:name"])
-		require.Equal(t, "BR", related["Has_Jurisdiction"]["uco-core:name"])
-	})
+	}
+	require.Equal(t, []any{"2026-17/disk-1"}, record["case-investigation:rootExhibitNumber"])
+}
 
-	t.Run("extension", func(t *testing.T) {
-		rec := v.bundle.Events[0]
-		a := x.action(t, v, 1)
-		sig := x.follow(a, "evidctl:signature")
-		require.Equal(t, rec.Envelope.Signatures[0].KeyID, sig["evidctl:keyId"])
-		require.Equal(t, rec.Proof, a["evidctl:receipt"])
-		r, err := rec.Receipt()
-		require.NoError(t, err)
-		require.Equal(t, string(r.Checkpoint), a["evidctl:checkpoint"])
-		require.Equal(t, "evidence.test/log-1", a["evidctl:logOrigin"])
-		require.Equal(t, map[string]any{"@type": "xsd:nonNegativeInteger", "@value": "0"}, a["evidctl:logIndex"])
-		require.Equal(t, true, a["evidctl:verified"])
-		require.Contains(t, a["evidctl:passedRule"], "signature")
-	})
+func TestExportTransferAndAuthorization(t *testing.T) {
+	v, x := demo(t)
+	transfer, receive := x.action(t, v, 4), x.action(t, v, 5)
+	require.Equal(t, "transfer", transfer["uco-core:name"])
+	require.Equal(t, []any{"execution of MLA request"}, transfer["uco-core:description"])
+	require.Equal(t, "A. Examiner", x.follow(transfer, "uco-action:performer")["uco-core:name"])
+	require.Equal(t, "B. Officer", x.follow(transfer, "uco-action:participant")["uco-core:name"])
+	auth := x.one(t, "case-investigation:Authorization", "case-investigation:authorizationIdentifier", "MLA-2026-44")
+	require.True(t, x.has(transfer, "uco-action:instrument", auth["@id"].(string)))
+	require.Equal(t, "mla", auth["case-investigation:authorizationType"])
+	require.Equal(t, "UNTOC art. 18", auth["uco-core:name"])
+	require.Equal(t, "MPF (BR)", auth["evidctl:requestingAuthority"])
+	require.Equal(t, "BfJ (DE)", auth["evidctl:requestedAuthority"])
+	require.True(t, x.has(receive, "case-investigation:wasInformedBy", transfer["@id"].(string)))
+	require.Equal(t, "Bonn", x.follow(receive, "uco-action:location")["uco-core:name"])
+	require.Equal(t, map[string]any{"@type": "xsd:dateTime", "@value": "2026-03-01T09:00:05Z"}, receive["uco-action:startTime"])
+}
 
-	t.Run("cases and verdict", func(t *testing.T) {
-		inv := x.one(t, "case-investigation:Investigation", "uco-core:name", "2026-17")
-		require.True(t, x.has(inv, "uco-core:object", x.action(t, v, 1)["@id"].(string)))
-		x.one(t, "case-investigation:Investigation", "uco-core:name", "PO-2026-7")
-		verdict := x.verdict(t)
-		require.Equal(t, true, verdict["evidctl:valid"])
-		require.Len(t, refsIn(verdict["uco-core:object"]), len(v.bundle.Events))
-	})
+func TestExportParties(t *testing.T) {
+	_, x := demo(t)
+	p := x.one(t, "uco-identity:Person", "uco-core:name", "C. Promotora")
+	require.Equal(t, "BR", p["evidctl:jurisdiction"])
+	require.Regexp(t, `^[0-9a-f]{64}$`, p["evidctl:keyId"])
+	related := map[string]map[string]any{}
+	for _, r := range x.ofType("uco-core:Relationship") {
+		if x.has(r, "uco-core:source", p["@id"].(string)) {
+			related[r["uco-core:kindOfRelationship"].(string)] = x.follow(r, "uco-core:target")
+		}
+	}
+	require.Equal(t, "case-investigation:Attorney", related["Has_Role"]["@type"])
+	require.Equal(t, "Ministério Público Federal", related["Affiliated_With"]["uco-core:name"])
+	require.Equal(t, "BR", related["Has_Jurisdiction"]["uco-core:name"])
+}
+
+func TestExportExtension(t *testing.T) {
+	v, x := demo(t)
+	rec := v.bundle.Events[0]
+	a := x.action(t, v, 1)
+	sig := x.follow(a, "evidctl:signature")
+	require.Equal(t, rec.Envelope.Signatures[0].KeyID, sig["evidctl:keyId"])
+	require.Equal(t, rec.Proof, a["evidctl:receipt"])
+	r, err := rec.Receipt()
+	require.NoError(t, err)
+	require.Equal(t, string(r.Checkpoint), a["evidctl:checkpoint"])
+	require.Equal(t, "evidence.test/log-1", a["evidctl:logOrigin"])
+	require.Equal(t, map[string]any{"@type": "xsd:nonNegativeInteger", "@value": "0"}, a["evidctl:logIndex"])
+	require.Equal(t, true, a["evidctl:verified"])
+	require.Contains(t, a["evidctl:passedRule"], "signature")
+}
+
+func TestExportCasesAndVerdict(t *testing.T) {
+	v, x := demo(t)
+	inv := x.one(t, "case-investigation:Investigation", "uco-core:name", "2026-17")
+	require.True(t, x.has(inv, "uco-core:object", x.action(t, v, 1)["@id"].(string)))
+	x.one(t, "case-investigation:Investigation", "uco-core:name", "PO-2026-7")
+	verdict := x.verdict(t)
+	require.Equal(t, true, verdict["evidctl:valid"])
+	require.Len(t, refsIn(verdict["uco-core:object"]), len(v.bundle.Events))
 }
 
 // verdict is the annotation tagged "verdict".

@@ -71,6 +71,7 @@ func (x *exporter) hash(d digest.Digest) string {
 // item is what the export knows of one item: its node and where its lineage starts.
 type item struct {
 	id    string   // the item id of the bundle
+	first string   // the commitment of its first event in the bundle
 	node  node     // the uco-observable:ContentData node
 	facet node     // its uco-observable:ContentDataFacet
 	algs  []string // the digest algorithms already on the facet
@@ -84,7 +85,7 @@ func (x *exporter) itemFor(ev *custody.Event, commitment string) *item {
 	it, ok := x.items[ev.Item.ID]
 	if !ok {
 		id := iri("item", commitment, ev.Item.ID)
-		it = &item{id: ev.Item.ID,
+		it = &item{id: ev.Item.ID, first: commitment,
 			node:  node{"@id": id, "@type": "uco-observable:ContentData", "uco-core:name": ev.Item.ID},
 			facet: node{"@id": iri("content-data-facet", id), "@type": "uco-observable:ContentDataFacet", "uco-observable:sizeInBytes": integer(ev.Item.Size)}}
 		it.node["uco-core:hasFacet"] = refs(it.facet["@id"].(string))
