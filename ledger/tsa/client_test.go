@@ -128,14 +128,14 @@ func TestRequestRefuses(t *testing.T) {
 		message string
 	}{
 		{
-			name: "status rejection",
+			name:   "status rejection",
 			answer: errorResponse(t, timestamp.Rejection, timestamp.BadAlgorithm),
-			want: tsa.ErrRejected, message: "the request is rejected",
+			want:   tsa.ErrRejected, message: "the request is rejected",
 		},
 		{
-			name: "status waiting",
+			name:   "status waiting",
 			answer: errorResponse(t, timestamp.Waiting, timestamp.TimeNotAvailable),
-			want: tsa.ErrRejected, message: "waiting",
+			want:   tsa.ErrRejected, message: "waiting",
 		},
 		{
 			name:   "another nonce",
