@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/digitorus/timestamp"
@@ -46,7 +45,7 @@ type Client struct {
 	verifier *Verifier
 
 	group singleflight.Group
-	cache *tokenCache
+	cache *fifoCache[[32]byte, []byte]
 }
 
 // Option configures a Client.
@@ -103,7 +102,7 @@ func NewClient(tsaURL string, opts ...Option) (*Client, error) {
 		http:     cfg.httpClient,
 		timeout:  cfg.timeout,
 		verifier: cfg.verifier,
-		cache:    newTokenCache(cfg.cacheSize),
+		cache:    newFIFOCache[[32]byte, []byte](cfg.cacheSize),
 	}, nil
 }
 
@@ -261,37 +260,4 @@ func (c *Client) Token(ctx context.Context, checkpoint []byte) ([]byte, error) {
 		}
 		return bytes.Clone(r.Val.([]byte)), nil
 	}
-}
-
-// tokenCache keeps up to max tokens by checkpoint imprint, dropping the oldest.
-type tokenCache struct {
-	mu     sync.Mutex
-	max    int
-	tokens map[[32]byte][]byte
-	order  [][32]byte // insertion order, oldest first
-}
-
-func newTokenCache(max int) *tokenCache {
-	return &tokenCache{max: max, tokens: make(map[[32]byte][]byte)}
-}
-
-func (c *tokenCache) get(key [32]byte) ([]byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t, ok := c.tokens[key]
-	return t, ok
-}
-
-func (c *tokenCache) put(key [32]byte, token []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.tokens[key]; ok || c.max == 0 {
-		return
-	}
-	if len(c.order) == c.max {
-		delete(c.tokens, c.order[0])
-		c.order = c.order[1:]
-	}
-	c.tokens[key] = token
-	c.order = append(c.order, key)
 }

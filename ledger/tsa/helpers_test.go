@@ -24,27 +24,24 @@ import (
 	"github.com/evidctl/evidctl/ledger/tsa"
 )
 
-// signedCheckpoint returns a checkpoint note of origin at size, signed by a fresh key,
-// and that key's verifier.
-func signedCheckpoint(t testing.TB, origin string, size int) ([]byte, note.Verifier) {
+// checkpointWith returns a checkpoint note of origin at size, with the extension lines
+// given, signed by a fresh key.
+func checkpointWith(t testing.TB, origin string, size int, extension string) []byte {
 	t.Helper()
-	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
+	skey, _, err := note.GenerateKey(rand.Reader, origin)
 	require.NoError(t, err)
 	signer, err := note.NewSigner(skey)
 	require.NoError(t, err)
-	verifier, err := note.NewVerifier(vkey)
-	require.NoError(t, err)
 	root := sha256.Sum256([]byte(fmt.Sprint(origin, size)))
 	body := fmt.Sprintf("%s\n%d\n%s\n", origin, size, base64.StdEncoding.EncodeToString(root[:]))
-	msg, err := note.Sign(&note.Note{Text: body}, signer)
+	msg, err := note.Sign(&note.Note{Text: body + extension}, signer)
 	require.NoError(t, err)
-	return msg, verifier
+	return msg
 }
 
 // checkpoint returns a signed checkpoint note.
 func checkpoint(t testing.TB, origin string, size int) []byte {
-	msg, _ := signedCheckpoint(t, origin, size)
-	return msg
+	return checkpointWith(t, origin, size, "")
 }
 
 // imprint returns tsa.Imprint of a checkpoint.

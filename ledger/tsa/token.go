@@ -59,7 +59,14 @@ type parsedToken struct {
 // github.com/digitorus/pkcs7 (the libraries sigstore/timestamp-authority uses), checking
 // that it is one DER element, a SignedData over a TSTInfo with exactly one signer whose
 // certificate it carries, and that the signature verifies with that certificate.
-func parseToken(token []byte) (*parsedToken, error) {
+func parseToken(token []byte) (p *parsedToken, err error) {
+	// The bytes are hostile and the BER reader of digitorus/pkcs7 is hand-written: should
+	// it ever panic, the token is malformed, and the verifier goes on to say so.
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, malformed("the CMS parser failed: %v", r)
+		}
+	}()
 	if len(token) == 0 {
 		return nil, malformed("empty")
 	}

@@ -66,10 +66,15 @@ func parseCertificates(b []byte) ([]*x509.Certificate, error) {
 }
 
 // Verifier checks tokens against the authorities of a trust policy. It is safe for
-// concurrent use.
+// concurrent use. It remembers the last verifiedMemo results, so that the receipts of
+// one checkpoint, which all carry one token, cost one verification.
 type Verifier struct {
 	authorities []trusted
+	verified    *fifoCache[[sha256.Size]byte, Timestamp]
 }
+
+// verifiedMemo is how many verified tokens a Verifier remembers.
+const verifiedMemo = 4096
 
 type trusted struct {
 	name          string
@@ -83,7 +88,7 @@ func NewVerifier(authorities ...Authority) (*Verifier, error) {
 	if len(authorities) == 0 {
 		return nil, errors.New("a TSA verifier needs at least one trusted authority")
 	}
-	v := &Verifier{}
+	v := &Verifier{verified: newFIFOCache[[sha256.Size]byte, Timestamp](verifiedMemo)}
 	for i, a := range authorities {
 		if len(a.Roots) == 0 {
 			return nil, fmt.Errorf("trusted TSA %d (%q) has no root certificate", i+1, a.Name)
@@ -114,6 +119,14 @@ type Timestamp struct {
 	Policy string
 }
 
+// clone returns a copy of t that shares nothing with it.
+func (t Timestamp) clone() *Timestamp {
+	if t.Serial != nil {
+		t.Serial = new(big.Int).Set(t.Serial)
+	}
+	return &t
+}
+
 // Earliest returns the earliest instant Time may stand for: Time - Accuracy.
 func (t *Timestamp) Earliest() time.Time { return t.Time.Add(-t.Accuracy) }
 
@@ -141,6 +154,25 @@ func (v *Verifier) Verify(token, checkpoint []byte) (*Timestamp, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Verify is a function of the token, the checkpoint body and the policy, which a
+	// Verifier never changes: a result already proven is proven.
+	memo := sha256.New()
+	memo.Write(want[:])
+	memo.Write(token)
+	key := [sha256.Size]byte(memo.Sum(nil))
+	if ts, ok := v.verified.get(key); ok {
+		return ts.clone(), nil
+	}
+	ts, err := v.verify(token, want)
+	if err != nil {
+		return nil, err
+	}
+	v.verified.put(key, *ts)
+	return ts.clone(), nil
+}
+
+// verify is Verify without the memo.
+func (v *Verifier) verify(token []byte, want [sha256.Size]byte) (*Timestamp, error) {
 	p, err := parseToken(token)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
+	"math/big"
 	"testing"
 	"time"
 
@@ -265,4 +266,24 @@ func alterTime(t testing.TB, token []byte) []byte {
 	out := bytes.Clone(token)
 	out[i+2+3] ^= 1 // the year's last digit
 	return out
+}
+
+func TestVerifierRemembersOnlyWhatItProved(t *testing.T) {
+	cp, token, v := readVector(t)
+	first, err := v.Verify(token, cp)
+	require.NoError(t, err)
+	serial := new(big.Int).Set(first.Serial)
+	first.Serial.SetInt64(0) // a caller's copy
+	first.Authority = "changed"
+
+	again, err := v.Verify(token, cp)
+	require.NoError(t, err)
+	require.Equal(t, serial, again.Serial)
+	require.Equal(t, "openssl vector", again.Authority)
+
+	// A failure is not remembered as anything: the same token over another checkpoint.
+	for range 2 {
+		_, err = v.Verify(token, checkpoint(t, "example.org/openssl", 43))
+		require.ErrorIs(t, err, tsa.ErrWrongCheckpoint)
+	}
 }
