@@ -79,10 +79,11 @@ func WithCacheSize(n int) Option { return func(cfg *config) { cfg.cacheSize = n 
 func NewClient(tsaURL string, opts ...Option) (*Client, error) {
 	u, err := url.Parse(tsaURL)
 	if err != nil {
-		return nil, fmt.Errorf("TSA URL: %w", err)
+		// Not err itself: a url.Error quotes the URL, and with it any password.
+		return nil, fmt.Errorf("TSA URL does not parse: %v", errors.Unwrap(err))
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("TSA URL %q: want http://HOST/... or https://HOST/...", u.Redacted())
+		return nil, fmt.Errorf("TSA URL %q: want an http or https URL with a host", u.Redacted())
 	}
 	cfg := config{timeout: DefaultTimeout, cacheSize: DefaultCacheSize}
 	for _, o := range opts {

@@ -229,6 +229,7 @@ func TestNewClientRefuses(t *testing.T) {
 		{"zero timeout", "https://tsa.example", []tsa.Option{tsa.WithTimeout(0)}},
 		{"negative cache", "https://tsa.example", []tsa.Option{tsa.WithCacheSize(-1)}},
 		{"password in a bad URL", "ftp://user:s3cret@tsa.example/", nil},
+		{"password in a URL that does not parse", "http://user:s3cret@tsa.example:port/", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := tsa.NewClient(tc.url, tc.opts...)

@@ -63,11 +63,10 @@ func TestTokenCoversTheBodyNotTheSignatures(t *testing.T) {
 	require.NoError(t, err)
 	ws, err := note.NewSigner(witness)
 	require.NoError(t, err)
-	n, err := note.Open(cp, note.VerifierList())
-	require.Error(t, err)
+	_, err = note.Open(cp, note.VerifierList())
 	var unverified *note.UnverifiedNoteError
 	require.ErrorAs(t, err, &unverified)
-	n = unverified.Note
+	n := unverified.Note
 	cosigned, err := note.Sign(&note.Note{Text: n.Text, Sigs: n.UnverifiedSigs}, ws)
 	require.NoError(t, err)
 	require.NotEqual(t, cp, cosigned)
@@ -285,5 +284,20 @@ func TestVerifierRemembersOnlyWhatItProved(t *testing.T) {
 	for range 2 {
 		_, err = v.Verify(token, checkpoint(t, "example.org/openssl", 43))
 		require.ErrorIs(t, err, tsa.ErrWrongCheckpoint)
+	}
+}
+
+func TestVerifyRefusesEveryTruncation(t *testing.T) {
+	cp, token, v := readVector(t)
+	for n := range len(token) {
+		_, err := v.Verify(token[:n], cp)
+		require.ErrorIs(t, err, tsa.ErrMalformed, "token cut to %d of %d bytes", n, len(token))
+	}
+	for i := range 200 {
+		garbage := make([]byte, 1+i*7)
+		_, _ = rand.Read(garbage)
+		garbage[0] = 0x30 // a SEQUENCE, to get past the first byte
+		_, err := v.Verify(garbage, cp)
+		require.ErrorIs(t, err, tsa.ErrMalformed)
 	}
 }
