@@ -77,6 +77,11 @@ var _ ledger.Ledger = (*stamped)(nil)
 
 func (s *stamped) Append(ctx context.Context, leaf []byte) (*ledger.Receipt, error) {
 	r, err := s.Ledger.Append(ctx, leaf)
+	return s.stamp(ctx, r, err)
+}
+
+// stamp attaches the token to the receipt of an append that succeeded.
+func (s *stamped) stamp(ctx context.Context, r *ledger.Receipt, err error) (*ledger.Receipt, error) {
 	if err != nil {
 		return r, err
 	}
@@ -100,8 +105,5 @@ var _ ledger.EnvelopeAppender = (*stampedEnvelopes)(nil)
 
 func (s *stampedEnvelopes) AppendEnvelope(ctx context.Context, envelope []byte) (*ledger.Receipt, error) {
 	r, err := s.envelopes.AppendEnvelope(ctx, envelope)
-	if err != nil {
-		return r, err
-	}
-	return r, s.client.Attach(ctx, r)
+	return s.stamp(ctx, r, err)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,23 +18,37 @@ import (
 
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/posixlog"
 	"github.com/evidctl/evidctl/ledger/tsa"
 	"github.com/evidctl/evidctl/ledger/tsa/tsatest"
 )
+
+// newPosixLog opens a fresh embedded log (ledger/posixlog) for one test, closed when it
+// ends, and returns its trust-policy entry.
+func newPosixLog(t testing.TB) (ledger.Ledger, ledger.Log) {
+	t.Helper()
+	dir, key := filepath.Join(t.TempDir(), "log"), filepath.Join(t.TempDir(), "log.key")
+	vkey, err := posixlog.Init(dir, key, "evidctl.test/tsa")
+	require.NoError(t, err)
+	l, err := posixlog.Open(t.Context(), dir, key)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, l.Close()) })
+	return l, ledger.Log{Origin: l.Origin(), VerifierKey: vkey}
+}
 
 // TestWrappedLedgerConforms runs the ledger conformance suite over a stamped posixlog:
 // receipts with the extra line are still receipts in every respect.
 func TestWrappedLedgerConforms(t *testing.T) {
 	server := tsatest.New(t)
 	ledgertest.Run(t, func(t *testing.T) (ledger.Ledger, ledger.Log) {
-		l, entry := ledgertest.NewPosixLog(t)
+		l, entry := newPosixLog(t)
 		return tsa.Wrap(l, newClient(t, server.URL)), entry
 	})
 }
 
 func TestWrapStampsEveryReceiptOncePerCheckpoint(t *testing.T) {
 	server := tsatest.New(t)
-	l, entry := ledgertest.NewPosixLog(t)
+	l, entry := newPosixLog(t)
 	trust := &ledger.Trust{Logs: []ledger.Log{entry}}
 	v := verifierOf(t, server.Authority())
 	w := tsa.Wrap(l, newClient(t, server.URL))
