@@ -187,7 +187,8 @@ func (c *Client) post(ctx context.Context, query []byte) ([]byte, string, error)
 
 // readReply reads a DER TimeStampResp: its status must be granted, and its token must
 // pass parseToken.
-func readReply(reply []byte) (*parsedToken, error) {
+func readReply(reply []byte) (_ *parsedToken, err error) {
+	defer recoverMalformed(&err)
 	ts, err := timestamp.ParseResponse(reply)
 	if err != nil {
 		if status, ok := rejection(err); ok {

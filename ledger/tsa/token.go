@@ -59,14 +59,8 @@ type parsedToken struct {
 // github.com/digitorus/pkcs7 (the libraries sigstore/timestamp-authority uses), checking
 // that it is one DER element, a SignedData over a TSTInfo with exactly one signer whose
 // certificate it carries, and that the signature verifies with that certificate.
-func parseToken(token []byte) (p *parsedToken, err error) {
-	// The bytes are hostile and the BER reader of digitorus/pkcs7 is hand-written: should
-	// it ever panic, the token is malformed, and the verifier goes on to say so.
-	defer func() {
-		if r := recover(); r != nil {
-			p, err = nil, malformed("the CMS parser failed: %v", r)
-		}
-	}()
+func parseToken(token []byte) (_ *parsedToken, err error) {
+	defer recoverMalformed(&err)
 	if len(token) == 0 {
 		return nil, malformed("empty")
 	}
@@ -100,6 +94,15 @@ func parseToken(token []byte) (p *parsedToken, err error) {
 		return nil, malformed("%s", oneLine(err))
 	}
 	return &parsedToken{ts: ts, signer: signer}, nil
+}
+
+// recoverMalformed, deferred, turns a panic into ErrMalformed. The bytes given to the
+// digitorus readers are hostile and their BER reader is hand-written: should it ever
+// panic, the input is malformed, and the verifier lives on to say so.
+func recoverMalformed(err *error) {
+	if r := recover(); r != nil {
+		*err = malformed("the CMS reader failed: %v", r)
+	}
 }
 
 func malformed(format string, args ...any) error {
