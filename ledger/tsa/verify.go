@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 )
@@ -93,7 +94,7 @@ func NewVerifier(authorities ...Authority) (*Verifier, error) {
 		if len(a.Roots) == 0 {
 			return nil, fmt.Errorf("trusted TSA %d (%q) has no root certificate", i+1, a.Name)
 		}
-		t := trusted{name: a.Name, roots: x509.NewCertPool(), intermediates: a.Intermediates}
+		t := trusted{name: a.Name, roots: x509.NewCertPool(), intermediates: slices.Clone(a.Intermediates)}
 		for _, r := range a.Roots {
 			t.roots.AddCert(r)
 		}
@@ -146,9 +147,11 @@ func (t *Timestamp) Latest() time.Time { return t.Time.Add(t.Accuracy) }
 // chains to a trusted authority's roots, every certificate valid at the token's time and
 // allowing time-stamping ([UntrustedError], ErrUntrusted).
 //
-// The chain is judged at the token's time, not now: a token stays valid after its TSA
-// certificate expires, as long-term validation of time-stamps requires. Revocation is not
-// checked; to stop trusting an authority, take it out of the policy.
+// The chain is judged at the token's time, not now, so a token stays valid after its TSA
+// certificate expires: a bundle is verified years later. This relies on what RFC 3161
+// and ETSI EN 319 421 require of a TSA, that its key signs nothing after its
+// certificate's life. Revocation is not checked, nor the TSA policy OID (it is reported);
+// to stop trusting an authority, take it out of the policy.
 func (v *Verifier) Verify(token, checkpoint []byte) (*Timestamp, error) {
 	want, err := Imprint(checkpoint)
 	if err != nil {

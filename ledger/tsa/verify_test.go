@@ -301,3 +301,14 @@ func TestVerifyRefusesEveryTruncation(t *testing.T) {
 		require.ErrorIs(t, err, tsa.ErrMalformed)
 	}
 }
+
+func TestForeignRootsDoNotTrustTheTestAuthority(t *testing.T) {
+	server := tsatest.New(t)
+	cp := checkpoint(t, "example.org/log", 1)
+	token, err := newClient(t, server.URL).Request(t.Context(), cp)
+	require.NoError(t, err)
+	foreign, err := tsa.ParseAuthority("foreign", tsatest.ForeignRootsPEM(t), nil)
+	require.NoError(t, err)
+	_, err = verifierOf(t, foreign).Verify(token, cp)
+	require.ErrorIs(t, err, tsa.ErrUntrusted)
+}

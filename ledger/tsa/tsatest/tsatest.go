@@ -32,6 +32,7 @@ import (
 
 	"github.com/sigstore/timestamp-authority/pkg/log"
 	"github.com/sigstore/timestamp-authority/pkg/server"
+	"github.com/sigstore/timestamp-authority/pkg/x509/testutils"
 	"github.com/spf13/viper"
 	"go.uber.org/zap"
 
@@ -119,6 +120,17 @@ func New(tb testing.TB) *TSA {
 		tb.Fatal(err)
 	}
 	return t
+}
+
+// ForeignRootsPEM returns a fresh root certificate that the test authority does not chain
+// to: a policy listing only it does not trust the authority's tokens.
+func ForeignRootsPEM(tb testing.TB) []byte {
+	tb.Helper()
+	root, _, err := testutils.GenerateRootCa()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pemCerts(root)
 }
 
 // fetchChain reads the chain the server publishes: signing certificate, then its CAs.
