@@ -2,7 +2,6 @@ package custody
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -10,6 +9,8 @@ import (
 	"io"
 	"os"
 	"sync"
+
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/internal/atomicfile"
@@ -54,10 +55,10 @@ type Record struct {
 
 // Consistency is a consistency proof between two sizes of one log.
 type Consistency struct {
-	Origin  string   `json:"origin"`
-	OldSize uint64   `json:"oldSize"`
-	NewSize uint64   `json:"newSize"`
-	Proof   []string `json:"proof"` // base64 hashes
+	Origin  string      `json:"origin"`
+	OldSize uint64      `json:"oldSize"`
+	NewSize uint64      `json:"newSize"`
+	Proof   []tlog.Hash `json:"proof"` // RFC 6962 hashes, base64 in JSON
 }
 
 type wireBundle struct {
@@ -150,13 +151,6 @@ func ParseBundle(data []byte) (*Bundle, error) {
 			return nil, fmt.Errorf("bundle: event %d: no proof", i+1)
 		}
 		b.Events = append(b.Events, NewRecord(env, wr.Proof))
-	}
-	for i, c := range b.Consistency {
-		for _, h := range c.Proof {
-			if raw, err := base64.StdEncoding.DecodeString(h); err != nil || len(raw) != 32 {
-				return nil, fmt.Errorf("bundle: consistency proof %d: %q is not a base64 SHA-256 hash", i+1, h)
-			}
-		}
 	}
 	return b, nil
 }

@@ -2,10 +2,11 @@ package custody
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/evidctl/evidctl/crypto/digest"
 )
 
 // Rule names a verification rule. Every failure in a [Report] names one.
@@ -54,8 +55,8 @@ func (v Violation) Error() string {
 // itemState is what replaying an item's chain establishes.
 type itemState struct {
 	id        string
-	item      Item // as the latest event stated it
-	digest    map[string]string
+	item      Item       // as the latest event stated it
+	digest    digest.Set // as the first event stated it
 	sealed    *Sealed
 	head      string // commitment of the latest event
 	custodian Actor
@@ -152,8 +153,8 @@ func (cs *chainState) checkParents(ev *Event) []Violation {
 			continue
 		case ps.head != p.Event:
 			vs = append(vs, Violation{Rule: RuleParent, Detail: fmt.Sprintf("parent item %s is cited at an event that is not its current one", p.ID), Expected: ps.head, Found: p.Event})
-		case !matchDigests(ps.digest, p.Digest):
-			vs = append(vs, Violation{Rule: RuleParent, Detail: fmt.Sprintf("parent item %s is cited with another digest", p.ID), Expected: digestString(ps.digest), Found: digestString(p.Digest)})
+		case p.Digest.Match(ps.digest) != nil:
+			vs = append(vs, Violation{Rule: RuleParent, Detail: fmt.Sprintf("parent item %s is cited with another digest", p.ID), Expected: ps.digest.String(), Found: p.Digest.String()})
 		}
 		vs = append(vs, cs.custodyOf(ps, ev)...)
 	}
@@ -181,8 +182,8 @@ func (cs *chainState) follow(commit string, ev *Event) []Violation {
 	if st.closedBy != "" && ev.Type != Note {
 		vs = append(vs, Violation{Rule: RuleClosed, Detail: fmt.Sprintf("%s after the item's %s", article(ev.Type), st.closedBy), Expected: "only notes", Found: string(ev.Type)})
 	}
-	if !matchDigests(st.digest, ev.Item.Digest) {
-		vs = append(vs, Violation{Rule: RuleDigest, Detail: "the item's plaintext digest changed", Expected: digestString(st.digest), Found: digestString(ev.Item.Digest)})
+	if ev.Item.Digest.Match(st.digest) != nil {
+		vs = append(vs, Violation{Rule: RuleDigest, Detail: "the item's plaintext digest changed", Expected: st.digest.String(), Found: ev.Item.Digest.String()})
 	}
 	vs = append(vs, cs.checkSealed(st, ev)...)
 	vs = append(vs, cs.custodyRules(st, commit, ev)...)
@@ -264,40 +265,18 @@ func (cs *chainState) receive(st *itemState, ev *Event) []Violation {
 	return vs
 }
 
-// matchDigests: both have sha256, and every algorithm present in both agrees.
-func matchDigests(a, b map[string]string) bool {
-	if a["sha256"] == "" || a["sha256"] != b["sha256"] {
-		return false
-	}
-	for alg, v := range a {
-		if w, ok := b[alg]; ok && w != v {
-			return false
-		}
-	}
-	return true
-}
-
 func sameSealed(a, b *Sealed) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return a.Size == b.Size && sameDigests(a.Digest, b.Digest) && slices.Equal(a.Recipients, b.Recipients)
-}
-
-func digestString(m map[string]string) string {
-	keys := slices.Sorted(maps.Keys(m))
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + ":" + m[k]
-	}
-	return strings.Join(parts, " ")
+	return a.Size == b.Size && a.Digest.Equal(b.Digest) && slices.Equal(a.Recipients, b.Recipients)
 }
 
 func sealedString(s *Sealed) string {
 	if s == nil {
 		return "no sealed payload"
 	}
-	return digestString(s.Digest)
+	return s.Digest.String()
 }
 
 func actorString(a Actor) string {

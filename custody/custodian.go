@@ -2,7 +2,6 @@ package custody
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -164,10 +163,6 @@ func (c *Custodian) addConsistency(ctx context.Context, b *Bundle, note []byte) 
 	if err != nil {
 		return fmt.Errorf("consistency proof %d→%d from log %s: %w", prev, size, origin, err)
 	}
-	k := Consistency{Origin: origin, OldSize: prev, NewSize: size}
-	for _, h := range proof {
-		k.Proof = append(k.Proof, base64.StdEncoding.EncodeToString(h[:]))
-	}
-	b.Consistency = append(b.Consistency, k)
+	b.Consistency = append(b.Consistency, Consistency{Origin: origin, OldSize: prev, NewSize: size, Proof: proof})
 	return nil
 }

@@ -142,9 +142,9 @@ func checkPayload(payload io.Reader, s *Sealed) *Violation {
 	if err != nil {
 		return &Violation{Rule: RulePayload, Detail: "reading the payload: " + err.Error()}
 	}
-	if got.Hex() != s.Digest["sha256"] || n != s.Size {
+	if !got.Equal(s.Digest.SHA256()) || n != s.Size {
 		return &Violation{Rule: RulePayload, Detail: "the payload is not the sealed payload the chain records",
-			Expected: fmt.Sprintf("sha256:%s (%d bytes)", s.Digest["sha256"], s.Size), Found: fmt.Sprintf("%s (%d bytes)", got, n)}
+			Expected: fmt.Sprintf("%s (%d bytes)", s.Digest.SHA256(), s.Size), Found: fmt.Sprintf("%s (%d bytes)", got, n)}
 	}
 	return nil
 }
@@ -193,19 +193,11 @@ func (c *Custodian) Reseal(ctx context.Context, b *Bundle, itemID string, payloa
 	if err != nil {
 		return nil, fmt.Errorf("reseal: %w", err)
 	}
-	want, err := digest.SetFromMap(st.digest)
-	if err != nil {
-		return nil, fmt.Errorf("reseal: item digest: %w", err)
-	}
-	wantCT, err := digest.Parse("sha256:" + st.sealed.Digest["sha256"])
-	if err != nil {
-		return nil, fmt.Errorf("reseal: sealed digest: %w", err)
-	}
-	res, err := pipeReseal(ctx, payload, ids, out, rs, want, wantCT)
+	res, err := pipeReseal(ctx, payload, ids, out, rs, st.digest, st.sealed.Digest.SHA256())
 	if err != nil {
 		return nil, fmt.Errorf("reseal of item %s: %w", st.id, err)
 	}
-	ev.Item.Sealed = &Sealed{Digest: map[string]string{"sha256": res.Ciphertext.Hex()}, Size: res.CiphertextSize, Recipients: s.Recipients}
+	ev.Item.Sealed = &Sealed{Digest: digest.Set{res.Ciphertext}, Size: res.CiphertextSize, Recipients: s.Recipients}
 	d.apply(ev)
 	return c.record(ctx, b, ev)
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/text/language"
+
+	"github.com/evidctl/evidctl/crypto/digest"
 )
 
 // PredicateType is the in-toto predicate type of a custody event statement.
@@ -87,26 +89,26 @@ type Tool struct {
 
 // Sealed describes the age-encrypted payload of an item.
 type Sealed struct {
-	Digest     map[string]string `json:"digest"` // sha256 of the age file's bytes
-	Size       int64             `json:"size"`
-	Recipients []string          `json:"recipients"`
+	Digest     digest.Set `json:"digest"` // sha256 of the age file's bytes
+	Size       int64      `json:"size"`
+	Recipients []string   `json:"recipients"`
 }
 
 // Item is a piece of evidence: what it is and its digests.
 type Item struct {
-	ID          string            `json:"id"`
-	Description string            `json:"description,omitempty"`
-	MediaType   string            `json:"mediaType,omitempty"`
-	Size        int64             `json:"size"`
-	Digest      map[string]string `json:"digest"` // plaintext digests, sha256 always
-	Sealed      *Sealed           `json:"sealed,omitempty"`
+	ID          string     `json:"id"`
+	Description string     `json:"description,omitempty"`
+	MediaType   string     `json:"mediaType,omitempty"`
+	Size        int64      `json:"size"`
+	Digest      digest.Set `json:"digest"` // plaintext digests, sha256 always
+	Sealed      *Sealed    `json:"sealed,omitempty"`
 }
 
 // Parent names an item a derived item was made from, at the event that was its head.
 type Parent struct {
-	ID     string            `json:"id"`
-	Digest map[string]string `json:"digest"`
-	Event  string            `json:"event"` // "sha256:<hex>" commitment of the parent's head envelope
+	ID     string     `json:"id"`
+	Digest digest.Set `json:"digest"` // the parent's plaintext digests
+	Event  string     `json:"event"`  // "sha256:<hex>" commitment of the parent's head envelope
 }
 
 // Event is the predicate of a custody statement: one thing that happened to one item.
@@ -182,8 +184,11 @@ func (e *Event) Validate() error {
 	if e.Item.ID == "" {
 		return fmt.Errorf("%s event: item id is empty", e.Type)
 	}
-	if _, ok := e.Item.Digest["sha256"]; !ok {
+	if e.Item.Digest.SHA256().IsZero() {
 		return fmt.Errorf("%s event for item %s: no sha256 digest", e.Type, e.Item.ID)
+	}
+	if e.Item.Sealed != nil && e.Item.Sealed.Digest.SHA256().IsZero() {
+		return fmt.Errorf("%s event for item %s: the sealed payload has no sha256 digest", e.Type, e.Item.ID)
 	}
 	if e.Time.IsZero() {
 		return fmt.Errorf("%s event for item %s: time is missing", e.Type, e.Item.ID)
@@ -223,8 +228,8 @@ func (e *Event) validateLinks() error {
 		return fmt.Errorf("derive of item %s: no parents", e.Item.ID)
 	}
 	for _, p := range e.Parents {
-		if p.ID == "" || !commitmentRE.MatchString(p.Event) {
-			return fmt.Errorf("derive of item %s: parent %q lacks an id or event commitment", e.Item.ID, p.ID)
+		if p.ID == "" || !commitmentRE.MatchString(p.Event) || p.Digest.SHA256().IsZero() {
+			return fmt.Errorf("derive of item %s: parent %q lacks an id, a sha256 digest or an event commitment", e.Item.ID, p.ID)
 		}
 	}
 	return nil

@@ -82,7 +82,7 @@ func sealItem(ctx context.Context, e Evidence, s Sealing) (Item, error) {
 		return Item{}, fmt.Errorf("sealing %s: %w", describe(e), err)
 	}
 	it := newItem(e, res.Plaintext, res.PlaintextSize)
-	it.Sealed = &Sealed{Digest: map[string]string{"sha256": res.Ciphertext.Hex()}, Size: res.CiphertextSize, Recipients: s.Recipients}
+	it.Sealed = &Sealed{Digest: digest.Set{res.Ciphertext}, Size: res.CiphertextSize, Recipients: s.Recipients}
 	return it, nil
 }
 
@@ -91,7 +91,7 @@ func newItem(e Evidence, d digest.Set, size int64) Item {
 	if id == "" {
 		id = NewItemID()
 	}
-	return Item{ID: id, Description: e.Description, MediaType: e.MediaType, Size: size, Digest: d.Map()}
+	return Item{ID: id, Description: e.Description, MediaType: e.MediaType, Size: size, Digest: d}
 }
 
 func describe(e Evidence) string {
@@ -162,9 +162,9 @@ func (c *Custodian) continuePreserved(b *Bundle, ev *Event) error {
 	if !ok {
 		return nil
 	}
-	if !matchDigests(st.digest, ev.Item.Digest) {
+	if ev.Item.Digest.Match(st.digest) != nil {
 		return &RefusedError{Type: Disclose, Item: ev.Item.ID, Violations: []Violation{{Rule: RuleDigest,
-			Detail: "the disclosed data differs from what was preserved", Expected: digestString(st.digest), Found: digestString(ev.Item.Digest)}}}
+			Detail: "the disclosed data differs from what was preserved", Expected: st.digest.String(), Found: ev.Item.Digest.String()}}}
 	}
 	ev.Prev = st.head
 	return nil

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/evidctl/evidctl/crypto/digest"
 )
 
 // Check is one rule checked: passed, or failed with what was expected and found.
@@ -40,13 +42,13 @@ type EventReport struct {
 
 // ItemReport is the state of one item at the end of the chain.
 type ItemReport struct {
-	ID          string            `json:"id"`
-	Description string            `json:"description,omitempty"`
-	Digest      map[string]string `json:"digest"`
-	Sealed      *Sealed           `json:"sealed,omitempty"`
-	Custodian   string            `json:"custodian"`
-	State       string            `json:"state"` // held, in transit to …, returned, disposed
-	Events      int               `json:"events"`
+	ID          string     `json:"id"`
+	Description string     `json:"description,omitempty"`
+	Digest      digest.Set `json:"digest"`
+	Sealed      *Sealed    `json:"sealed,omitempty"`
+	Custodian   string     `json:"custodian"`
+	State       string     `json:"state"` // held, in transit to …, returned, disposed
+	Events      int        `json:"events"`
 }
 
 // Failure is a failed check with the event it belongs to (0 for the bundle as a whole).
@@ -172,7 +174,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	tw.Flush()
 	b.WriteString("\nitems:\n")
 	for _, it := range r.Items {
-		fmt.Fprintf(&b, "  %s %s\n    sha256:%s  %s; custodian %s; %d events\n", it.ID, quoteIf(it.Description), it.Digest["sha256"], it.State, it.Custodian, it.Events)
+		fmt.Fprintf(&b, "  %s %s\n    sha256:%s  %s; custodian %s; %d events\n", it.ID, quoteIf(it.Description), it.Digest.SHA256().Hex(), it.State, it.Custodian, it.Events)
 	}
 	if len(r.Checks) > 0 {
 		b.WriteString("\nbundle checks:\n")

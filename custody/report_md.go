@@ -74,7 +74,7 @@ func (r *Report) WriteMarkdown(w io.Writer, title string, preface ...string) err
 func (r *Report) mdItems(b *strings.Builder) {
 	b.WriteString("\n## Items\n\n| item | description | SHA-256 | state | custodian | events |\n| --- | --- | --- | --- | --- | ---: |\n")
 	for _, it := range r.Items {
-		fmt.Fprintf(b, "| %s | %s | `%s` | %s | %s | %d |\n", mdCell(it.ID), mdCell(it.Description), it.Digest["sha256"],
+		fmt.Fprintf(b, "| %s | %s | `%s` | %s | %s | %d |\n", mdCell(it.ID), mdCell(it.Description), it.Digest.SHA256().Hex(),
 			mdCell(it.State), mdCell(it.Custodian), it.Events)
 	}
 }

@@ -12,8 +12,8 @@ import (
 
 // Subject is an in-toto resource descriptor: a name and its digests.
 type Subject struct {
-	Name   string            `json:"name"`
-	Digest map[string]string `json:"digest"`
+	Name   string     `json:"name"`
+	Digest digest.Set `json:"digest"`
 }
 
 // Statement is an in-toto Statement v1 whose predicate is a custody [Event].
@@ -77,26 +77,11 @@ func (st *Statement) checkSubjects() error {
 		return fmt.Errorf("%d subjects, want %d (the item and its sealed payload)", len(st.Subject), len(want))
 	}
 	for i := range want {
-		if st.Subject[i].Name != want[i].Name || !sameDigests(st.Subject[i].Digest, want[i].Digest) {
+		if st.Subject[i].Name != want[i].Name || !st.Subject[i].Digest.Equal(want[i].Digest) {
 			return fmt.Errorf("subject %q does not match the predicate's item", st.Subject[i].Name)
 		}
 	}
-	if _, err := digest.SetFromMap(st.Predicate.Item.Digest); err != nil {
-		return fmt.Errorf("item %s: %w", st.Predicate.Item.ID, err)
-	}
 	return nil
-}
-
-func sameDigests(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // Marshal encodes the statement as the DSSE payload.

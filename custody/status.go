@@ -1,16 +1,18 @@
 package custody
 
+import "github.com/evidctl/evidctl/crypto/digest"
+
 // ItemStatus is where one item stands at the end of a bundle's chain, as the bundle
 // presents it: nothing is verified (see [Verify] for that). It tells a tool which
 // items a party holds or is about to receive.
 type ItemStatus struct {
 	ID          string
 	Description string
-	Digest      map[string]string // plaintext digests
-	Sealed      *Sealed           // the current sealed payload, if any
-	Custodian   Actor             // who holds the item (or held it before the open transfer)
-	InTransitTo *Actor            // the named recipient of the open transfer, if any
-	Closed      EventType         // Return or Dispose once custody ended, else ""
+	Digest      digest.Set // plaintext digests
+	Sealed      *Sealed    // the current sealed payload, if any
+	Custodian   Actor      // who holds the item (or held it before the open transfer)
+	InTransitTo *Actor     // the named recipient of the open transfer, if any
+	Closed      EventType  // Return or Dispose once custody ended, else ""
 	Events      int
 }
 

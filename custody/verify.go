@@ -2,7 +2,6 @@ package custody
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"sort"
 
 	"filippo.io/age"
-	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evidctl/evidctl/crypto/digest"
 	"github.com/evidctl/evidctl/crypto/seal"
@@ -211,12 +209,7 @@ func checkPair(origin string, older, newer *ledger.Checkpoint, proofs []Consiste
 		if k.Origin != origin || k.OldSize != older.Size || k.NewSize != newer.Size {
 			continue
 		}
-		proof := make([]tlog.Hash, len(k.Proof))
-		for i, h := range k.Proof {
-			raw, _ := base64.StdEncoding.DecodeString(h) // checked by ParseBundle
-			copy(proof[i][:], raw)
-		}
-		if err := ledger.VerifyConsistency(older, newer, proof); err != nil {
+		if err := ledger.VerifyConsistency(older, newer, k.Proof); err != nil {
 			return &Check{Rule: RuleConsistency, Found: err.Error(),
 				Detail: fmt.Sprintf("log %s: checkpoint %d is not consistent with checkpoint %d", origin, newer.Size, older.Size)}
 		}
@@ -286,14 +279,14 @@ func (v *verifier) matchSealed(name string, got digest.Digest, size int64) (*ite
 			continue
 		}
 		sealed = append(sealed, st)
-		if st.sealed.Digest["sha256"] == got.Hex() && st.sealed.Size == size {
+		if st.sealed.Digest.SHA256().Equal(got) && st.sealed.Size == size {
 			return st, Check{Rule: RulePayload, OK: true, Subject: name, Detail: "matches the sealed payload of item " + id}
 		}
 	}
 	c := Check{Rule: RulePayload, Subject: name, Found: fmt.Sprintf("%s (%d bytes)", got, size),
 		Detail: "the payload is not the sealed payload the chain records: altered, truncated or another file"}
 	if len(sealed) == 1 {
-		c.Expected = fmt.Sprintf("sha256:%s (%d bytes)", sealed[0].sealed.Digest["sha256"], sealed[0].sealed.Size)
+		c.Expected = fmt.Sprintf("%s (%d bytes)", sealed[0].sealed.Digest.SHA256(), sealed[0].sealed.Size)
 		return sealed[0], c
 	}
 	c.Expected = fmt.Sprintf("the sealed payload of one of %d items", len(sealed))
@@ -304,7 +297,7 @@ func (v *verifier) matchPlaintext(name string, set digest.Set) Check {
 	var last *itemState
 	for _, id := range v.chain.order {
 		st := v.chain.items[id]
-		if st.digest["sha256"] == set.SHA256().Hex() {
+		if st.digest.SHA256().Equal(set.SHA256()) {
 			return plaintextCheck(name, st, set)
 		}
 		last = st
@@ -317,10 +310,10 @@ func (v *verifier) matchPlaintext(name string, set digest.Set) Check {
 }
 
 func plaintextCheck(name string, st *itemState, set digest.Set) Check {
-	if matchDigests(st.digest, set.Map()) {
+	if set.Match(st.digest) == nil {
 		return Check{Rule: RulePlaintext, OK: true, Subject: name, Detail: "matches the digest of item " + st.id}
 	}
-	return Check{Rule: RulePlaintext, Subject: name, Expected: digestString(st.digest), Found: digestString(set.Map()),
+	return Check{Rule: RulePlaintext, Subject: name, Expected: st.digest.String(), Found: set.String(),
 		Detail: "the evidence does not match item " + st.id + "'s digest"}
 }
 

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/testkit"
@@ -208,7 +210,7 @@ func TestTamperMatrix(t *testing.T) {
 		{"changed digest in a later event", func(t *testing.T, c *caseFile) (*custody.Bundle, []custody.VerifyOption) {
 			b := c.b.Clone()
 			ev := follow(t, b, custody.Access)
-			ev.Item.Digest = map[string]string{"sha256": strings.Repeat("ab", 32)}
+			ev.Item.Digest = sha256Set(strings.Repeat("ab", 32))
 			c.forge(t, b, c.party("prosecutor"), time.Now(), ev)
 			return b, nil
 		}, custody.RuleDigest, 7},
@@ -216,7 +218,7 @@ func TestTamperMatrix(t *testing.T) {
 			b := c.b.Clone()
 			ev := follow(t, b, custody.Access)
 			s := *ev.Item.Sealed
-			s.Digest = map[string]string{"sha256": strings.Repeat("cd", 32)}
+			s.Digest = sha256Set(strings.Repeat("cd", 32))
 			ev.Item.Sealed = &s
 			c.forge(t, b, c.party("prosecutor"), time.Now(), ev)
 			return b, nil
@@ -259,8 +261,8 @@ func TestTamperMatrix(t *testing.T) {
 		{"corrupted consistency proof", func(t *testing.T, c *caseFile) (*custody.Bundle, []custody.VerifyOption) {
 			b := c.b.Clone()
 			k := b.Consistency[len(b.Consistency)-1]
-			k.Proof = append([]string(nil), k.Proof...)
-			k.Proof[0] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+			k.Proof = slices.Clone(k.Proof)
+			k.Proof[0] = tlog.Hash{}
 			b.Consistency[len(b.Consistency)-1] = k
 			return b, nil
 		}, custody.RuleConsistency, 0},

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/evidctl/evidctl/crypto/digest"
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/custody"
 )
@@ -28,13 +30,33 @@ const (
 
 func hexOf(c string, n int) string { return strings.Repeat(c, n) }
 
+// digestSet makes a set of "ALGORITHM:HEX" digests, in the order given.
+func digestSet(ds ...string) digest.Set {
+	var s digest.Set
+	for _, text := range ds {
+		d, err := digest.Parse(text)
+		if err != nil {
+			panic(err)
+		}
+		s = append(s, d)
+	}
+	return s
+}
+
+func hashOf(b byte) (h tlog.Hash) {
+	for i := range h {
+		h[i] = b
+	}
+	return h
+}
+
 // wireEvent is a derive event with every field of the predicate set.
 func wireEvent() *custody.Event {
 	return &custody.Event{
 		Type: custody.Derive,
 		Item: custody.Item{ID: "case-17/disk-1/report", Description: "examination report <draft> & notes", MediaType: "application/pdf", Size: 4096,
-			Digest: map[string]string{"sha256": hexOf("a1", 32), "sha512": hexOf("b2", 64), "sha1": hexOf("c3", 20), "md5": hexOf("d4", 16)},
-			Sealed: &custody.Sealed{Digest: map[string]string{"sha256": hexOf("e5", 32)}, Size: 4321, Recipients: []string{"age1examplerecipient", "ssh-ed25519 AAAAexample"}}},
+			Digest: digestSet("sha256:"+hexOf("a1", 32), "sha512:"+hexOf("b2", 64), "sha1:"+hexOf("c3", 20), "md5:"+hexOf("d4", 16)),
+			Sealed: &custody.Sealed{Digest: digestSet("sha256:" + hexOf("e5", 32)), Size: 4321, Recipients: []string{"age1examplerecipient", "ssh-ed25519 AAAAexample"}}},
 		Prev: "sha256:" + hexOf("0f", 32),
 		Time: time.Date(2026, 3, 1, 9, 30, 15, 123456789, time.UTC),
 		Actor: custody.Actor{Name: "A. Examiner", Organization: "National Forensic Lab", Role: "examiner", Jurisdiction: "FR",
@@ -47,8 +69,8 @@ func wireEvent() *custody.Event {
 			Requesting: "MPF (BR)", Requested: "BfJ (DE)"},
 		Tool: &custody.Tool{Name: "sleuthkit", Version: "4.12.1", Digest: "sha256:" + hexOf("9e", 32)},
 		Parents: []custody.Parent{
-			{ID: "case-17/disk-1", Digest: map[string]string{"sha256": hexOf("11", 32), "md5": hexOf("22", 16)}, Event: "sha256:" + hexOf("33", 32)},
-			{ID: "case-17/disk-2", Digest: map[string]string{"sha256": hexOf("44", 32)}, Event: "sha256:" + hexOf("55", 32)},
+			{ID: "case-17/disk-1", Digest: digestSet("sha256:"+hexOf("11", 32), "md5:"+hexOf("22", 16)), Event: "sha256:" + hexOf("33", 32)},
+			{ID: "case-17/disk-2", Digest: digestSet("sha256:" + hexOf("44", 32)), Event: "sha256:" + hexOf("55", 32)},
 		},
 		Transfer: "sha256:" + hexOf("66", 32),
 		Note:     "a note with \"quotes\"",
@@ -62,7 +84,7 @@ func wireBundle(t *testing.T, statement []byte) *custody.Bundle {
 	return &custody.Bundle{
 		Events: []*custody.Record{custody.NewRecord(env, proof)},
 		Consistency: []custody.Consistency{{Origin: "wire.test/log", OldSize: 3, NewSize: 7,
-			Proof: []string{"ERERERERERERERERERERERERERERERERERERERERERE=", "IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI="}}},
+			Proof: []tlog.Hash{hashOf(0x11), hashOf(0x22)}}},
 	}
 }
 

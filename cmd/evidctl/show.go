@@ -78,7 +78,7 @@ func (a *app) showText(b *custody.Bundle, items []custody.ItemStatus) error {
 	tw.Flush()
 	fmt.Fprintln(a.stdout, "\nitems:")
 	for _, it := range items {
-		fmt.Fprintf(a.stdout, "  %s (%s)\n    sha256:%s\n    %s\n", it.ID, it.Description, it.Digest["sha256"], itemState(it))
+		fmt.Fprintf(a.stdout, "  %s (%s)\n    sha256:%s\n    %s\n", it.ID, it.Description, it.Digest.SHA256().Hex(), itemState(it))
 	}
 	return nil
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/evidctl/evidctl/crypto/digest"
 	"github.com/evidctl/evidctl/crypto/seal"
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/atomicfile"
@@ -290,20 +289,12 @@ func (a *app) decrypt(ctx context.Context, path, payload, identity, out, item st
 	if err != nil {
 		return err
 	}
-	wantPT, err := digest.SetFromMap(it.Digest)
-	if err != nil {
-		return failErr(fmt.Errorf("item %s: %w", it.ID, err))
-	}
-	wantCT, err := digest.Parse("sha256:" + it.Sealed.Digest["sha256"])
-	if err != nil {
-		return failErr(fmt.Errorf("item %s sealed digest: %w", it.ID, err))
-	}
 	src, err := a.openSource("payload", payload)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	_, err = seal.OpenFile(ctx, out, src, ids, seal.WithExpectedCiphertext(wantCT), seal.WithExpectedPlaintext(wantPT))
+	_, err = seal.OpenFile(ctx, out, src, ids, seal.WithExpectedCiphertext(it.Sealed.Digest.SHA256()), seal.WithExpectedPlaintext(it.Digest))
 	switch {
 	case errors.Is(err, seal.ErrCiphertextMismatch), errors.Is(err, seal.ErrPlaintextMismatch), errors.Is(err, seal.ErrCorrupt):
 		return invalidErr(fmt.Errorf("%s: %w; nothing was written", payload, err))
@@ -378,7 +369,7 @@ func (a *app) payloadItem(b *custody.Bundle, payload, item string) (custody.Item
 		return custody.ItemStatus{}, invalidErr(fmt.Errorf("%s: %w", payload, err))
 	}
 	for _, it := range sealed {
-		if it.Sealed.Digest["sha256"] == got.Hex() {
+		if it.Sealed.Digest.SHA256().Equal(got) {
 			return it, nil
 		}
 	}

@@ -56,10 +56,11 @@ func main() {
 
 	st, _ := b.Events[0].Statement()
 	fmt.Printf("acquired %s (%d bytes)\n", st.Predicate.Item.ID, st.Predicate.Item.Size)
-	for _, alg := range []string{"sha256", "sha1", "md5"} {
-		fmt.Printf("  %-6s %s\n", alg, st.Predicate.Item.Digest[alg])
+	for _, alg := range []digest.Algorithm{digest.SHA256, digest.SHA1, digest.MD5} {
+		d, _ := st.Predicate.Item.Digest.Get(alg)
+		fmt.Printf("  %-6s %s\n", alg, d.Hex())
 	}
-	fmt.Printf("  sealed sha256 %s\n", st.Predicate.Item.Sealed.Digest["sha256"])
+	fmt.Printf("  sealed sha256 %s\n", st.Predicate.Item.Sealed.Digest.SHA256().Hex())
 
 	// Anyone with the policy can check the pair of files offline.
 	reread, err := custody.ReadBundle(name + custody.BundleSuffix)
