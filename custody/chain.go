@@ -194,6 +194,17 @@ func (cs *chainState) follow(commit string, ev *Event) []Violation {
 	return vs
 }
 
+// sealedItems are the items that have a sealed payload, in the order they entered custody.
+func (cs *chainState) sealedItems() []*itemState {
+	var out []*itemState
+	for _, id := range cs.order {
+		if st := cs.items[id]; st.sealed != nil {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
 func (cs *chainState) missing(ev *Event, detail string) Violation {
 	if cs.all[ev.Prev] && !cs.applied[ev.Prev] {
 		return Violation{Rule: RuleOrder, Detail: "prev appears later in the bundle than the event citing it", Found: ev.Prev}

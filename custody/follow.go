@@ -122,8 +122,8 @@ func (c *Custodian) Receive(ctx context.Context, b *Bundle, itemID string, paylo
 		return nil, &RefusedError{Type: Receive, Item: st.id, Violations: []Violation{{Rule: RuleTransfer, Detail: "no open transfer to receive"}}}
 	}
 	if payload != nil {
-		if err := checkPayload(payload, st.sealed); err != nil {
-			return nil, &RefusedError{Type: Receive, Item: st.id, Violations: []Violation{*err}}
+		if v := checkArrival(ctx, payload, st); v != nil {
+			return nil, &RefusedError{Type: Receive, Item: st.id, Violations: []Violation{*v}}
 		}
 	}
 	d.apply(ev)
@@ -134,19 +134,16 @@ func (c *Custodian) Receive(ctx context.Context, b *Bundle, itemID string, paylo
 	return c.record(ctx, b, ev)
 }
 
-func checkPayload(payload io.Reader, s *Sealed) *Violation {
-	if s == nil {
+// checkArrival says why a payload received is not the item's sealed payload, or nil.
+func checkArrival(ctx context.Context, payload io.Reader, st *itemState) *Violation {
+	if st.sealed == nil {
 		return &Violation{Rule: RulePayload, Detail: "the item has no sealed payload"}
 	}
-	got, n, err := seal.CiphertextDigest(payload)
+	pr, err := readPayload(ctx, payload, nil, nil)
 	if err != nil {
-		return &Violation{Rule: RulePayload, Detail: "reading the payload: " + err.Error()}
+		return &Violation{Rule: RulePayload, Detail: err.Error()}
 	}
-	if !got.Equal(s.Digest.SHA256()) || n != s.Size {
-		return &Violation{Rule: RulePayload, Detail: "the payload is not the sealed payload the chain records",
-			Expected: fmt.Sprintf("%s (%d bytes)", s.Digest.SHA256(), s.Size), Found: fmt.Sprintf("%s (%d bytes)", got, n)}
-	}
-	return nil
+	return matchPayload([]*itemState{st}, st, pr).payload
 }
 
 // Derive makes a new item from parents (an extraction, translation, redaction or

@@ -25,14 +25,17 @@ func (b *Bundle) Status() ([]ItemStatus, error) {
 	}
 	out := make([]ItemStatus, 0, len(cs.order))
 	for _, id := range cs.order {
-		st := cs.items[id]
-		s := ItemStatus{ID: id, Description: st.item.Description, Digest: st.digest, Sealed: st.sealed,
-			Custodian: st.custodian, Closed: st.closedBy, Events: st.events}
-		if st.pending != nil {
-			to := st.pending.to
-			s.InTransitTo = &to
-		}
-		out = append(out, s)
+		out = append(out, cs.items[id].status())
 	}
 	return out, nil
+}
+
+func (st *itemState) status() ItemStatus {
+	s := ItemStatus{ID: st.id, Description: st.item.Description, Digest: st.digest, Sealed: st.sealed,
+		Custodian: st.custodian, Closed: st.closedBy, Events: st.events}
+	if st.pending != nil {
+		to := st.pending.to
+		s.InTransitTo = &to
+	}
+	return s
 }

@@ -11,7 +11,6 @@ import (
 	"filippo.io/age"
 
 	"github.com/evidctl/evidctl/crypto/digest"
-	"github.com/evidctl/evidctl/crypto/seal"
 	"github.com/evidctl/evidctl/ledger"
 )
 
@@ -46,15 +45,12 @@ func WithEvidence(name string, r io.Reader) VerifyOption {
 	return func(c *verifyConfig) { c.evidence = append(c.evidence, namedReader{name, r}) }
 }
 
-// ErrNoIdentity is returned by Verify when identities were given but none of them can
-// decrypt a payload: the verification could not run.
-var ErrNoIdentity = errors.New("no identity given can decrypt the payload")
-
 // Verify answers the court's questions about a bundle under a trust policy: integrity,
 // authenticity, continuity and existence in time. It returns a [Report] whose Valid
 // field is the verdict and which names, for each event, every rule checked. An error
 // means the verification could not run (an unreadable payload, no matching identity);
-// a bundle that fails a rule is not an error.
+// a bundle that fails a rule is not an error. When identities were given and none of
+// them opens a payload, the error wraps [seal.ErrNoIdentity].
 func Verify(ctx context.Context, b *Bundle, p *Policy, opts ...VerifyOption) (*Report, error) {
 	if b == nil || p == nil {
 		return nil, errors.New("verify: a bundle and a policy are required")
@@ -238,59 +234,13 @@ func (v *verifier) payloads(ctx context.Context, cfg verifyConfig) ([]Check, err
 	return checks, nil
 }
 
+// payload matches one sealed payload to the chain, decrypting it when ids are given.
 func (v *verifier) payload(ctx context.Context, p namedReader, ids []age.Identity) ([]Check, error) {
-	h, err := digest.NewHasher()
+	pr, err := readPayload(ctx, p.r, nil, ids)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("payload %s: %w", p.name, err)
 	}
-	tee := io.TeeReader(p.r, h)
-	var res seal.Result
-	var openErr error
-	if len(ids) > 0 {
-		res, openErr = seal.Open(ctx, io.Discard, tee, ids, seal.WithDigests(digest.SHA512, digest.SHA1, digest.MD5))
-		var nomatch *age.NoIdentityMatchError
-		if errors.As(openErr, &nomatch) {
-			return nil, fmt.Errorf("payload %s: %w", p.name, ErrNoIdentity)
-		}
-	}
-	if _, err := io.Copy(io.Discard, tee); err != nil {
-		return nil, fmt.Errorf("reading payload %s: %w", p.name, err)
-	}
-	size := h.Size()
-	got := h.Sum().SHA256()
-	st, c := v.matchSealed(p.name, got, size)
-	checks := []Check{c}
-	if len(ids) == 0 || st == nil {
-		return checks, nil
-	}
-	if openErr != nil {
-		return append(checks, Check{Rule: RulePlaintext, Subject: p.name, Found: "decryption failed: " + openErr.Error(),
-			Detail: "the payload does not decrypt and authenticate"}), nil
-	}
-	return append(checks, plaintextCheck(p.name, st, res.Plaintext)), nil
-}
-
-// matchSealed finds the item whose current sealed payload has this digest.
-func (v *verifier) matchSealed(name string, got digest.Digest, size int64) (*itemState, Check) {
-	var sealed []*itemState
-	for _, id := range v.chain.order {
-		st := v.chain.items[id]
-		if st.sealed == nil {
-			continue
-		}
-		sealed = append(sealed, st)
-		if st.sealed.Digest.SHA256().Equal(got) && st.sealed.Size == size {
-			return st, Check{Rule: RulePayload, OK: true, Subject: name, Detail: "matches the sealed payload of item " + id}
-		}
-	}
-	c := Check{Rule: RulePayload, Subject: name, Found: fmt.Sprintf("%s (%d bytes)", got, size),
-		Detail: "the payload is not the sealed payload the chain records: altered, truncated or another file"}
-	if len(sealed) == 1 {
-		c.Expected = fmt.Sprintf("%s (%d bytes)", sealed[0].sealed.Digest.SHA256(), sealed[0].sealed.Size)
-		return sealed[0], c
-	}
-	c.Expected = fmt.Sprintf("the sealed payload of one of %d items", len(sealed))
-	return nil, c
+	return matchPayload(v.chain.sealedItems(), nil, pr).checks(p.name, pr.decrypted), nil
 }
 
 func (v *verifier) matchPlaintext(name string, set digest.Set) Check {
@@ -310,11 +260,10 @@ func (v *verifier) matchPlaintext(name string, set digest.Set) Check {
 }
 
 func plaintextCheck(name string, st *itemState, set digest.Set) Check {
-	if set.Match(st.digest) == nil {
-		return Check{Rule: RulePlaintext, OK: true, Subject: name, Detail: "matches the digest of item " + st.id}
+	if v := plaintextViolation(st, set); v != nil {
+		return v.check(name)
 	}
-	return Check{Rule: RulePlaintext, Subject: name, Expected: st.digest.String(), Found: set.String(),
-		Detail: "the evidence does not match item " + st.id + "'s digest"}
+	return Check{Rule: RulePlaintext, OK: true, Subject: name, Detail: "matches the digest of item " + st.id}
 }
 
 func plural(n int, one, many string) string {

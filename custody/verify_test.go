@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/evidctl/evidctl/crypto/seal"
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/testkit"
 )
@@ -90,7 +91,7 @@ func TestVerifyDecryptsWithIdentity(t *testing.T) {
 	require.False(t, rep.Failed(custody.RulePlaintext, 0))
 	_, err := custody.Verify(context.Background(), c.b, c.d.Policy, custody.WithPayload("case.age", bytes.NewReader(c.payload)),
 		custody.WithIdentities(c.party("defence").Identity))
-	require.ErrorIs(t, err, custody.ErrNoIdentity)
+	require.ErrorIs(t, err, seal.ErrNoIdentity)
 }
 
 // TestTamperMatrix mutates a valid case in many ways; each mutation must be caught by

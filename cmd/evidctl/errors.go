@@ -19,7 +19,7 @@ func explain(err error) []string {
 	switch {
 	case errors.Is(err, sign.ErrWrongPassword):
 		return []string{"the password does not open this key; check $EVIDCTL_PASSWORD"}
-	case errors.Is(err, seal.ErrNoIdentity), errors.Is(err, custody.ErrNoIdentity), errors.As(err, &nomatch):
+	case errors.Is(err, seal.ErrNoIdentity), errors.As(err, &nomatch):
 		return []string{"the identity file does not hold a key the payload is sealed to; use the age identity of one of its recipients"}
 	case errors.Is(err, seal.ErrCiphertextMismatch), errors.Is(err, seal.ErrPlaintextMismatch), errors.Is(err, seal.ErrCorrupt):
 		return []string{"the payload is not what the chain of custody records; run 'evidctl verify' for the details"}

@@ -2,16 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/evidctl/evidctl/crypto/seal"
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/atomicfile"
 )
@@ -285,24 +284,41 @@ func (a *app) decrypt(ctx context.Context, path, payload, identity, out, item st
 	if err != nil {
 		return err
 	}
-	it, err := a.payloadItem(b, payload, item)
-	if err != nil {
-		return err
-	}
 	src, err := a.openSource("payload", payload)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	_, err = seal.OpenFile(ctx, out, src, ids, seal.WithExpectedCiphertext(it.Sealed.Digest.SHA256()), seal.WithExpectedPlaintext(it.Digest))
+	plain, err := atomicfile.Create(out, 0o600)
+	if err != nil {
+		return failErr(err)
+	}
+	defer plain.Abort()
+	opts := []custody.PayloadOption{custody.DecryptTo(plain, ids...)}
+	if item != "" {
+		opts = append(opts, custody.ForItem(item))
+	}
+	m, err := b.MatchPayload(ctx, src, opts...)
 	switch {
-	case errors.Is(err, seal.ErrCiphertextMismatch), errors.Is(err, seal.ErrPlaintextMismatch), errors.Is(err, seal.ErrCorrupt):
-		return invalidErr(fmt.Errorf("%s: %w; nothing was written", payload, err))
 	case err != nil:
 		return failErr(fmt.Errorf("%s: %w; nothing was written", payload, err))
+	case len(m.Violations) > 0:
+		return invalidErr(fmt.Errorf("%s: %s; nothing was written", payload, joinViolations(m.Violations)),
+			"run 'evidctl verify' for the details")
 	}
-	fmt.Fprintf(a.stdout, "item %s (%s): payload and plaintext match the chain\nwrote %s\n", it.ID, it.Description, out)
+	if err := plain.Commit(); err != nil {
+		return failErr(fmt.Errorf("writing %s: %w", out, err))
+	}
+	fmt.Fprintf(a.stdout, "item %s (%s): payload and plaintext match the chain\nwrote %s\n", m.Item.ID, m.Item.Description, out)
 	return nil
+}
+
+func joinViolations(vs []custody.Violation) string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.Error()
+	}
+	return strings.Join(out, "; ")
 }
 
 // verifyBeforeDecrypt verifies the bundle under the policy and refuses (exit 1) an
@@ -330,49 +346,4 @@ func (a *app) verifyBeforeDecrypt(ctx context.Context, path, trust string) error
 	}
 	fmt.Fprintf(a.stdout, "%s verifies under %s (%d %s)\n", path, trust, len(rep.Events), events)
 	return nil
-}
-
-// payloadItem finds the item a payload belongs to: the one named, the only sealed
-// one, or the one whose sealed digest the payload has (one extra read).
-func (a *app) payloadItem(b *custody.Bundle, payload, item string) (custody.ItemStatus, error) {
-	items, err := b.Status()
-	if err != nil {
-		return custody.ItemStatus{}, failErr(err)
-	}
-	var sealed []custody.ItemStatus
-	for _, it := range items {
-		if it.ID == item && item != "" {
-			if it.Sealed == nil {
-				return it, failErr(fmt.Errorf("item %s has no sealed payload", it.ID))
-			}
-			return it, nil
-		}
-		if it.Sealed != nil {
-			sealed = append(sealed, it)
-		}
-	}
-	switch {
-	case item != "":
-		return custody.ItemStatus{}, failErr(fmt.Errorf("%w: %s", custody.ErrUnknownItem, item))
-	case len(sealed) == 0:
-		return custody.ItemStatus{}, failErr(errors.New("the bundle has no sealed payload"))
-	case len(sealed) == 1:
-		return sealed[0], nil
-	}
-	src, err := a.openSource("payload", payload)
-	if err != nil {
-		return custody.ItemStatus{}, err
-	}
-	defer src.Close()
-	got, _, err := seal.CiphertextDigest(src)
-	if err != nil {
-		return custody.ItemStatus{}, invalidErr(fmt.Errorf("%s: %w", payload, err))
-	}
-	for _, it := range sealed {
-		if it.Sealed.Digest.SHA256().Equal(got) {
-			return it, nil
-		}
-	}
-	return custody.ItemStatus{}, invalidErr(fmt.Errorf("%s is not the sealed payload of any item of the bundle (found %s); nothing was written", payload, got),
-		"run 'evidctl verify' for the details")
 }
