@@ -250,11 +250,11 @@ func (cs *chainState) custodyRules(st *itemState, commit string, ev *Event) []Vi
 func (cs *chainState) custodyOf(st *itemState, ev *Event) []Violation {
 	if st.pending != nil {
 		return []Violation{{Rule: RuleCustodian, Detail: fmt.Sprintf("%s while item %s is in transit; only the recipient's receive may follow", article(ev.Type), st.id),
-			Expected: "receive by " + actorString(st.pending.to), Found: string(ev.Type) + " by " + actorString(ev.Actor)}}
+			Expected: "receive by " + st.pending.to.String(), Found: string(ev.Type) + " by " + ev.Actor.String()}}
 	}
 	if st.custodian.KeyID != ev.Actor.KeyID {
 		return []Violation{{Rule: RuleCustodian, Detail: fmt.Sprintf("%s by someone who is not item %s's custodian", article(ev.Type), st.id),
-			Expected: actorString(st.custodian), Found: actorString(ev.Actor)}}
+			Expected: st.custodian.String(), Found: ev.Actor.String()}}
 	}
 	return nil
 }
@@ -269,7 +269,7 @@ func (cs *chainState) receive(st *itemState, ev *Event) []Violation {
 	}
 	if ev.Actor.KeyID != st.pending.to.KeyID {
 		vs = append(vs, Violation{Rule: RuleRecipient, Detail: "received by someone other than the transfer's named recipient",
-			Expected: actorString(st.pending.to), Found: actorString(ev.Actor)})
+			Expected: st.pending.to.String(), Found: ev.Actor.String()})
 		return vs
 	}
 	st.custodian, st.pending = ev.Actor, nil
@@ -288,21 +288,6 @@ func sealedString(s *Sealed) string {
 		return "no sealed payload"
 	}
 	return s.Digest.String()
-}
-
-func actorString(a Actor) string {
-	return partyString(a.Name, a.Organization, a.Jurisdiction) + " key " + shortKey(a.KeyID)
-}
-
-// partyString is "Name (Organization, CC)", leaving out what is empty.
-func partyString(name, org, jurisdiction string) string {
-	if org == "" {
-		return name
-	}
-	if jurisdiction != "" {
-		org += ", " + jurisdiction
-	}
-	return name + " (" + org + ")"
 }
 
 // article is "a transfer", "an access".

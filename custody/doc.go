@@ -6,9 +6,10 @@
 // # The flow
 //
 // A [Custodian] is a party that acts: a signer (crypto/sign), the identity it claims
-// (an [Actor]: name, organisation, role, jurisdiction) and the ledger it appends to.
+// (an [Actor]: a [Party] — name, organisation, role, jurisdiction — and its key id) and
+// the ledger it appends to.
 //
-//	lab, _ := custody.NewCustodian(signer, custody.Actor{Name: "A. Examiner", Organization: "Lab", Jurisdiction: "FR"}, log)
+//	lab, _ := custody.NewCustodian(signer, custody.Actor{Party: custody.Party{Name: "A. Examiner", Organization: "Lab", Jurisdiction: "FR"}}, log)
 //	b, _ := lab.Acquire(ctx, custody.Evidence{Source: image, Sealed: ageFile}, custody.Sealing{Recipients: []string{"age1…"}}, custody.Details{Case: "2026-17"})
 //	_, _ = lab.Transfer(ctx, b, "", authority, custody.Details{Purpose: "MLA request 2026/44"})
 //	_ = b.WriteFile("case.custody.json")

@@ -1,6 +1,7 @@
 package custody
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -70,14 +71,56 @@ type Legal struct {
 	Requested  string    `json:"requestedAuthority,omitempty"`
 }
 
-// Actor is a party to custody: who signs an event, or whom a transfer names.
-type Actor struct {
+// Party is who someone is, as an event names them and a trust policy knows them. An
+// [Actor] is a party with the key it signs with; a [TrustedSigner] is a party with the
+// key or roots the policy trusts for it.
+type Party struct {
 	Name         string `json:"name"`
 	Organization string `json:"organization,omitempty"`
 	Role         string `json:"role,omitempty"`
 	Jurisdiction string `json:"jurisdiction,omitempty"` // ISO 3166-1 alpha-2
-	KeyID        string `json:"keyId"`                  // hex SHA-256 of the signing key's DER SPKI
-	Certificate  string `json:"certificate,omitempty"`  // PEM, when the signer is certified by a root in the policy
+}
+
+// String is "Name (Organization, Role, CC)", leaving out what is empty.
+func (p Party) String() string {
+	var parts []string
+	for _, s := range []string{p.Organization, p.Role, p.Jurisdiction} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) == 0 {
+		return p.Name
+	}
+	return p.Name + " (" + strings.Join(parts, ", ") + ")"
+}
+
+// Validate checks the party's name and jurisdiction.
+func (p Party) Validate() error {
+	if strings.TrimSpace(p.Name) == "" {
+		return errors.New("name is empty")
+	}
+	if p.Jurisdiction != "" && !ValidJurisdiction(p.Jurisdiction) {
+		return fmt.Errorf("jurisdiction %q is not an ISO 3166-1 alpha-2 country code (two capital letters, such as FR)", p.Jurisdiction)
+	}
+	return nil
+}
+
+// Actor is a party to custody: who signs an event, or whom a transfer names.
+type Actor struct {
+	Party
+	KeyID       string `json:"keyId"`                 // hex SHA-256 of the signing key's DER SPKI
+	Certificate string `json:"certificate,omitempty"` // PEM, when the signer is certified by a root in the policy
+}
+
+// String is the party and the start of its key id, "Name (Organization, Role, CC) key
+// 0123456789abcdef": reports and refusals name actors so, since two people may share a
+// name but not a key.
+func (a Actor) String() string {
+	if a.KeyID == "" {
+		return a.Party.String()
+	}
+	return a.Party.String() + " key " + shortKey(a.KeyID)
 }
 
 // Tool is the software used for an acquisition, access or derivation.
@@ -147,11 +190,11 @@ func ValidJurisdiction(s string) bool {
 
 // Validate checks an actor's fields.
 func (a *Actor) Validate() error {
-	if strings.TrimSpace(a.Name) == "" {
-		return fmt.Errorf("actor: name is empty")
-	}
-	if a.Jurisdiction != "" && !ValidJurisdiction(a.Jurisdiction) {
-		return fmt.Errorf("actor %q: jurisdiction %q is not an ISO 3166-1 alpha-2 country code (two capital letters, such as FR)", a.Name, a.Jurisdiction)
+	if err := a.Party.Validate(); err != nil {
+		if a.Name == "" {
+			return fmt.Errorf("actor: %w", err)
+		}
+		return fmt.Errorf("actor %q: %w", a.Name, err)
 	}
 	if !keyIDRE.MatchString(a.KeyID) {
 		return fmt.Errorf("actor %q: key id %q is not 64 lowercase hex digits", a.Name, a.KeyID)

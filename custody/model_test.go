@@ -26,7 +26,7 @@ func TestEventValidate(t *testing.T) {
 	valid := func() custody.Event {
 		return custody.Event{Type: custody.Access, Prev: commit, Time: time.Now(),
 			Item:  custody.Item{ID: "item-1", Digest: sha256Set(strings.Repeat("ef", 32))},
-			Actor: custody.Actor{Name: "A. Examiner", Jurisdiction: "FR", KeyID: key}}
+			Actor: custody.Actor{Party: custody.Party{Name: "A. Examiner", Jurisdiction: "FR"}, KeyID: key}}
 	}
 	e := valid()
 	require.NoError(t, e.Validate())
@@ -48,7 +48,7 @@ func TestEventValidate(t *testing.T) {
 		"receive citing nothing":     func(e *custody.Event) { e.Type = custody.Receive },
 		"bad legal kind":             func(e *custody.Event) { e.Legal = &custody.Legal{Kind: "whim"} },
 		"bad counterparty": func(e *custody.Event) {
-			e.Counterparty = &custody.Actor{Name: "B", KeyID: "nope"}
+			e.Counterparty = &custody.Actor{Party: custody.Party{Name: "B"}, KeyID: "nope"}
 		},
 		"derive without parents": func(e *custody.Event) { e.Type, e.Prev = custody.Derive, "" },
 		"parent without sha256": func(e *custody.Event) {
@@ -67,7 +67,7 @@ func TestEventValidate(t *testing.T) {
 func TestParseStatementRejectsMalformedItemDigests(t *testing.T) {
 	e := custody.Event{Type: custody.Acquire, Time: time.Now().UTC(),
 		Item:  custody.Item{ID: "item-1", Digest: sha256Set(strings.Repeat("ab", 32))},
-		Actor: custody.Actor{Name: "A. Examiner", KeyID: strings.Repeat("ab", 32)}}
+		Actor: custody.Actor{Party: custody.Party{Name: "A. Examiner"}, KeyID: strings.Repeat("ab", 32)}}
 	good, err := custody.NewStatement(&e).Marshal()
 	require.NoError(t, err)
 	_, err = custody.ParseStatement(good)

@@ -39,13 +39,10 @@ type TrustedLog struct {
 // TrustedSigner is a party whose signatures the policy accepts, with the identity an
 // event must claim when signed by it. Exactly one of PublicKey and Roots is set.
 type TrustedSigner struct {
-	Name         string    `json:"name"`
-	Organization string    `json:"organization,omitempty"`
-	Role         string    `json:"role,omitempty"`
-	Jurisdiction string    `json:"jurisdiction,omitempty"`
-	PublicKey    string    `json:"publicKey,omitempty"` // PEM
-	Roots        string    `json:"roots,omitempty"`     // PEM certificates
-	Identity     *Identity `json:"identity,omitempty"`  // constraints on a certified signer
+	Party
+	PublicKey string    `json:"publicKey,omitempty"` // PEM
+	Roots     string    `json:"roots,omitempty"`     // PEM certificates
+	Identity  *Identity `json:"identity,omitempty"`  // constraints on a certified signer
 
 	verifier *sign.Verifier
 	roots    *x509.CertPool
@@ -160,8 +157,7 @@ func (p *Policy) AddSigner(s TrustedSigner) error {
 	if s.Name == "" {
 		return fmt.Errorf("signer: name is empty")
 	}
-	who := Actor{Name: s.Name, Jurisdiction: s.Jurisdiction, KeyID: zeroKeyID}
-	if err := who.Validate(); err != nil {
+	if err := s.Party.Validate(); err != nil {
 		return fmt.Errorf("signer %q: %w", s.Name, err)
 	}
 	switch {
@@ -191,8 +187,6 @@ func (p *Policy) AddSigner(s TrustedSigner) error {
 	p.Signers = append(p.Signers, s)
 	return nil
 }
-
-const zeroKeyID = "0000000000000000000000000000000000000000000000000000000000000000"
 
 func certPool(pemData []byte) (*x509.CertPool, error) {
 	pool := x509.NewCertPool()

@@ -90,7 +90,7 @@ func (er *EventReport) describe(ev *Event) {
 	er.Actor, er.Organization, er.Jurisdiction = ev.Actor.Name, ev.Actor.Organization, ev.Actor.Jurisdiction
 	er.Legal, er.Purpose = ev.Legal, ev.Purpose
 	if ev.Counterparty != nil {
-		er.Counterparty = actorString(*ev.Counterparty)
+		er.Counterparty = ev.Counterparty.String()
 	}
 }
 
@@ -101,14 +101,14 @@ func (v *verifier) items() []ItemReport {
 		state := "held"
 		switch {
 		case st.pending != nil:
-			state = "in transit to " + actorString(st.pending.to)
+			state = "in transit to " + st.pending.to.String()
 		case st.closedBy == Return:
 			state = "returned"
 		case st.closedBy == Dispose:
 			state = "disposed"
 		}
 		out = append(out, ItemReport{ID: id, Description: st.item.Description, Digest: st.digest, Sealed: st.sealed,
-			Custodian: actorString(st.custodian), State: state, Events: st.events})
+			Custodian: st.custodian.String(), State: state, Events: st.events})
 	}
 	return out
 }
@@ -202,7 +202,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	return err
 }
 
-func who(e EventReport) string { return partyString(e.Actor, e.Organization, e.Jurisdiction) }
+// who is the event's actor as the report names it.
+func who(e EventReport) string {
+	return Party{Name: e.Actor, Organization: e.Organization, Jurisdiction: e.Jurisdiction}.String()
+}
 
 func timelineNote(e EventReport) string {
 	var parts []string

@@ -122,7 +122,7 @@ func (v *verifier) signature(ctx context.Context, rec *Record, ev *Event) []Chec
 	signer, ver, err := v.policy.verifierFor(&ev.Actor, ev.Time)
 	if err != nil {
 		return []Check{{Rule: RuleSignature, Expected: "a signature by a key the policy trusts", Found: err.Error(),
-			Detail: "the signing key is not trusted for " + actorString(ev.Actor)}}
+			Detail: "the signing key is not trusted for " + ev.Actor.String()}}
 	}
 	accepted, err := rec.Envelope.Verify(ctx, 1, ver)
 	if err != nil || !slices.Contains(accepted, ev.Actor.KeyID) {
@@ -135,8 +135,8 @@ func (v *verifier) signature(ctx context.Context, rec *Record, ev *Event) []Chec
 	}
 	checks := []Check{{Rule: RuleSignature, OK: true}}
 	if err := signer.matches(&ev.Actor); err != nil {
-		return append(checks, Check{Rule: RuleActor, Expected: actorString(Actor{Name: signer.Name, Organization: signer.Organization,
-			Jurisdiction: signer.Jurisdiction, KeyID: ev.Actor.KeyID}), Found: actorString(ev.Actor), Detail: err.Error()})
+		return append(checks, Check{Rule: RuleActor, Expected: Actor{Party: signer.Party, KeyID: ev.Actor.KeyID}.String(),
+			Found: ev.Actor.String(), Detail: err.Error()})
 	}
 	return append(checks, Check{Rule: RuleActor, OK: true})
 }

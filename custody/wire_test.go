@@ -59,9 +59,10 @@ func wireEvent() *custody.Event {
 			Sealed: &custody.Sealed{Digest: digestSet("sha256:" + hexOf("e5", 32)), Size: 4321, Recipients: []string{"age1examplerecipient", "ssh-ed25519 AAAAexample"}}},
 		Prev: "sha256:" + hexOf("0f", 32),
 		Time: time.Date(2026, 3, 1, 9, 30, 15, 123456789, time.UTC),
-		Actor: custody.Actor{Name: "A. Examiner", Organization: "National Forensic Lab", Role: "examiner", Jurisdiction: "FR",
+		Actor: custody.Actor{Party: custody.Party{Name: "A. Examiner", Organization: "National Forensic Lab", Role: "examiner", Jurisdiction: "FR"},
 			KeyID: wireKeyID, Certificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"},
-		Counterparty: &custody.Actor{Name: "B. Officer", Organization: "Central Authority", Role: "central-authority", Jurisdiction: "DE", KeyID: hexOf("7a", 32)},
+		Counterparty: &custody.Actor{Party: custody.Party{Name: "B. Officer", Organization: "Central Authority", Role: "central-authority", Jurisdiction: "DE"},
+			KeyID: hexOf("7a", 32)},
 		Case:         "2026-17",
 		Location:     "Lyon",
 		Purpose:      "translation",
@@ -96,8 +97,9 @@ func wirePolicy(t *testing.T) *custody.Policy {
 	return &custody.Policy{
 		Logs: []custody.TrustedLog{{Origin: "wire.test/log", Key: wireLogKey, Witnesses: []string{wireWitnessKey}, Quorum: 1}},
 		Signers: []custody.TrustedSigner{
-			{Name: "A. Examiner", Organization: "National Forensic Lab", Role: "examiner", Jurisdiction: "FR", PublicKey: string(pub)},
-			{Name: "B. Officer", Jurisdiction: "DE", Roots: string(root), Identity: &custody.Identity{Email: "officer@example.de", Subject: "B. Officer"}},
+			{Party: custody.Party{Name: "A. Examiner", Organization: "National Forensic Lab", Role: "examiner", Jurisdiction: "FR"}, PublicKey: string(pub)},
+			{Party: custody.Party{Name: "B. Officer", Jurisdiction: "DE"}, Roots: string(root),
+				Identity: &custody.Identity{Email: "officer@example.de", Subject: "B. Officer"}},
 		},
 	}
 }

@@ -59,10 +59,11 @@ func (a *app) open(ctx context.Context, f *signFlags) (*session, error) {
 	if _, err := os.Stat(f.key); err != nil {
 		return nil, fileErr("signing key", f.key, err)
 	}
-	actor, err := f.who.actor(f.key)
+	who, err := f.who.party(f.key)
 	if err != nil {
 		return nil, err
 	}
+	actor := custody.Actor{Party: who}
 	signer, err := a.loadSigner(f.key)
 	if err != nil {
 		return nil, err

@@ -150,7 +150,7 @@ func (a *app) printEvents(b *custody.Bundle, n int, files ...string) error {
 		ev := &st.Predicate
 		fmt.Fprintf(a.stdout, "%s: item %s (%s) sha256:%s\n", ev.Type, ev.Item.ID, ev.Item.Description, ev.Item.Digest.SHA256().Hex())
 		if ev.Counterparty != nil {
-			fmt.Fprintf(a.stdout, "  counterparty: %s\n", describeActor(*ev.Counterparty))
+			fmt.Fprintf(a.stdout, "  counterparty: %s\n", ev.Counterparty.Party)
 		}
 		fmt.Fprintf(a.stdout, "  event %s logged\n", r.CommitmentString())
 	}

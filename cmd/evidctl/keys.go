@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -86,26 +87,19 @@ func (f *actorFlags) validate() error {
 	return err
 }
 
-// actor merges the flags over the profile of the key at keyPath.
-func (f *actorFlags) actor(keyPath string) (custody.Actor, error) {
+// party merges the flags over the profile of the key at keyPath.
+func (f *actorFlags) party(keyPath string) (custody.Party, error) {
 	p, err := readProfile(keyPath)
 	if err != nil {
-		return custody.Actor{}, err
+		return custody.Party{}, err
 	}
-	a := custody.Actor{Name: or(f.name, p.Name), Organization: or(f.org, p.Organization), Role: or(f.role, p.Role),
-		Jurisdiction: or(f.jurisdiction, p.Jurisdiction)}
+	a := custody.Party{Name: cmp.Or(f.name, p.Name), Organization: cmp.Or(f.org, p.Organization), Role: cmp.Or(f.role, p.Role),
+		Jurisdiction: cmp.Or(f.jurisdiction, p.Jurisdiction)}
 	if a.Name == "" {
 		return a, usageErr("who is signing? no name given and no profile beside "+keyPath,
 			"pass --actor NAME (and --org, --role, --jurisdiction), or create the key with 'evidctl keygen --name … --org …'")
 	}
 	return a, nil
-}
-
-func or(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // passFunc reads a key's password: $EVIDCTL_PASSWORD, else a prompt on the terminal.

@@ -161,11 +161,11 @@ func (a *app) transfer(ctx context.Context, path string, f *transferFlags) error
 	if err != nil {
 		return failErr(fmt.Errorf("--to %s: %w", f.to, err), "give the recipient's PREFIX.pub (its signing public key)")
 	}
-	to, err := f.toWho.actor(f.to)
+	who, err := f.toWho.party(f.to)
 	if err != nil {
 		return usageErr("--to-name is required (no profile beside "+f.to+" names the recipient)", "pass --to-name, --to-org, --to-jurisdiction")
 	}
-	to.KeyID = v.KeyID()
+	to := custody.Actor{Party: who, KeyID: v.KeyID()}
 	return a.update(ctx, path, &f.sign, func(s *session, b *custody.Bundle) error {
 		me := s.custodian.Actor().KeyID
 		ids, err := pick(b, f.items, func(it custody.ItemStatus) bool {

@@ -73,7 +73,7 @@ func (a *app) showText(b *custody.Bundle, items []custody.ItemStatus) error {
 		}
 		ev := &st.Predicate
 		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", i+1, ev.Time.UTC().Format(time.RFC3339), ev.Type, shortID(ev.Item.ID),
-			describeActor(ev.Actor), eventNote(ev))
+			ev.Actor.Party, eventNote(ev))
 	}
 	tw.Flush()
 	fmt.Fprintln(a.stdout, "\nitems:")
@@ -86,19 +86,19 @@ func (a *app) showText(b *custody.Bundle, items []custody.ItemStatus) error {
 func itemState(it custody.ItemStatus) string {
 	switch {
 	case it.Closed == custody.Return:
-		return "returned by " + describeActor(it.Custodian)
+		return "returned by " + it.Custodian.Party.String()
 	case it.Closed == custody.Dispose:
-		return "disposed of by " + describeActor(it.Custodian)
+		return "disposed of by " + it.Custodian.Party.String()
 	case it.InTransitTo != nil:
-		return "in transit from " + describeActor(it.Custodian) + " to " + describeActor(*it.InTransitTo)
+		return "in transit from " + it.Custodian.Party.String() + " to " + it.InTransitTo.Party.String()
 	}
-	return "held by " + describeActor(it.Custodian)
+	return "held by " + it.Custodian.Party.String()
 }
 
 func eventNote(ev *custody.Event) string {
 	var parts []string
 	if ev.Counterparty != nil {
-		parts = append(parts, "counterparty "+describeActor(*ev.Counterparty))
+		parts = append(parts, "counterparty "+ev.Counterparty.Party.String())
 	}
 	if ev.Legal != nil {
 		parts = append(parts, strings.TrimSpace(strings.Join([]string{string(ev.Legal.Kind), ev.Legal.Basis, ev.Legal.Reference}, " ")))

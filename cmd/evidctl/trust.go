@@ -203,19 +203,18 @@ func (a *app) addSigner(path, keyPath string, who actorFlags) error {
 	if err != nil {
 		return err
 	}
-	actor, err := who.actor(keyPath)
+	party, err := who.party(keyPath)
 	if err != nil {
 		return usageErr("add-signer needs --name (no profile beside "+keyPath+" names the signer)", "pass --name, --org, --role and --jurisdiction")
 	}
-	s := custody.TrustedSigner{Name: actor.Name, Organization: actor.Organization, Role: actor.Role,
-		Jurisdiction: actor.Jurisdiction, PublicKey: string(pub)}
+	s := custody.TrustedSigner{Party: party, PublicKey: string(pub)}
 	if err := p.AddSigner(s); err != nil {
 		return usageErr(err.Error())
 	}
 	if err := p.WriteFile(path); err != nil {
 		return failErr(err)
 	}
-	fmt.Fprintf(a.stdout, "trusting %s key %s in %s\n", describeActor(actor), v.KeyID(), path)
+	fmt.Fprintf(a.stdout, "trusting %s key %s in %s\n", party, v.KeyID(), path)
 	return nil
 }
 
@@ -237,32 +236,16 @@ func (a *app) addCertifiedSigner(path, rootsPath string, ident custody.Identity,
 	if err != nil {
 		return err
 	}
-	s := custody.TrustedSigner{Name: who.name, Organization: who.org, Role: who.role, Jurisdiction: who.jurisdiction,
-		Roots: string(pem), Identity: &ident}
+	party := custody.Party{Name: who.name, Organization: who.org, Role: who.role, Jurisdiction: who.jurisdiction}
+	s := custody.TrustedSigner{Party: party, Roots: string(pem), Identity: &ident}
 	if err := p.AddSigner(s); err != nil {
 		return usageErr(err.Error())
 	}
 	if err := p.WriteFile(path); err != nil {
 		return failErr(err)
 	}
-	actor := custody.Actor{Name: who.name, Organization: who.org, Role: who.role, Jurisdiction: who.jurisdiction}
-	fmt.Fprintf(a.stdout, "trusting %s certified by the roots in %s in %s\n", describeActor(actor), rootsPath, path)
+	fmt.Fprintf(a.stdout, "trusting %s certified by the roots in %s in %s\n", party, rootsPath, path)
 	return nil
-}
-
-func describeActor(a custody.Actor) string {
-	s := a.Name
-	if a.Organization != "" {
-		s += " (" + a.Organization
-		if a.Role != "" {
-			s += ", " + a.Role
-		}
-		if a.Jurisdiction != "" {
-			s += ", " + a.Jurisdiction
-		}
-		s += ")"
-	}
-	return s
 }
 
 func (a *app) trustShowCommand() *cobra.Command {
@@ -301,7 +284,7 @@ func (a *app) trustShowCommand() *cobra.Command {
 }
 
 func (a *app) showSigner(s custody.TrustedSigner) {
-	who := describeActor(custody.Actor{Name: s.Name, Organization: s.Organization, Role: s.Role, Jurisdiction: s.Jurisdiction})
+	who := s.Party.String()
 	if s.PublicKey == "" {
 		fmt.Fprintf(a.stdout, "  %s\n    certified by roots in the policy\n", who)
 		return

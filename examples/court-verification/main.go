@@ -85,12 +85,12 @@ func buildCase(dir string) (bundle, trust, payload string) {
 	lab := setup.NewParty(log, pol, "A. Examiner", "National Forensic Lab", "examiner", "FR")
 	clerk := setup.NewParty(log, pol, "E. Greffier", "Tribunal judiciaire", "clerk", "FR")
 	var sealed bytes.Buffer
-	b, err := lab.Acquire(ctx, custody.Evidence{ItemID: "exhibit-3", Description: "seized USB stick", Source: io.LimitReader(strings.NewReader(strings.Repeat("usb", 1<<18)), 1<<19), Sealed: &sealed},
-		custody.Sealing{Recipients: []string{lab.Recipient(), clerk.Recipient()}}, custody.Details{Case: "2026-17"})
+	b, err := lab.Custodian.Acquire(ctx, custody.Evidence{ItemID: "exhibit-3", Description: "seized USB stick", Source: io.LimitReader(strings.NewReader(strings.Repeat("usb", 1<<18)), 1<<19), Sealed: &sealed},
+		custody.Sealing{Recipients: []string{lab.Recipient, clerk.Recipient}}, custody.Details{Case: "2026-17"})
 	setup.Check(err)
-	_, err = lab.Transfer(ctx, b, "", clerk.Actor(), custody.Details{Purpose: "filing as exhibit 3"})
+	_, err = lab.Custodian.Transfer(ctx, b, "", clerk.Actor, custody.Details{Purpose: "filing as exhibit 3"})
 	setup.Check(err)
-	_, err = clerk.Receive(ctx, b, "", bytes.NewReader(sealed.Bytes()), custody.Details{})
+	_, err = clerk.Custodian.Receive(ctx, b, "", bytes.NewReader(sealed.Bytes()), custody.Details{})
 	setup.Check(err)
 	bundle, trust, payload = filepath.Join(dir, "case.custody.json"), filepath.Join(dir, "trust.json"), filepath.Join(dir, "case.age")
 	setup.Check(b.WriteFile(bundle))

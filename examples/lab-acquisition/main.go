@@ -43,13 +43,13 @@ func main() {
 	payload, err := atomicfile.Create(name+custody.PayloadSuffix, 0o644)
 	setup.Check(err)
 	defer payload.Abort()
-	b, err := lab.Acquire(ctx,
+	b, err := lab.Custodian.Acquire(ctx,
 		custody.Evidence{ItemID: "case-17/disk-1", Description: "laptop disk image", MediaType: "application/octet-stream", Source: image, Sealed: payload},
-		custody.Sealing{Recipients: []string{lab.Recipient()}, Digests: []digest.Algorithm{digest.MD5, digest.SHA1}},
+		custody.Sealing{Recipients: []string{lab.Recipient}, Digests: []digest.Algorithm{digest.MD5, digest.SHA1}},
 		custody.Details{Case: "2026-17", Location: "Lyon lab, bench 3", Legal: &custody.Legal{Kind: custody.Domestic, Basis: "CPP art. 56", Reference: "PV 2026/1187"},
 			Tool: &custody.Tool{Name: "evidctl", Version: "example"}})
 	setup.Check(err)
-	_, err = lab.Access(ctx, b, "", custody.Details{Purpose: "file-system triage", Tool: &custody.Tool{Name: "sleuthkit", Version: "4.12.1"}})
+	_, err = lab.Custodian.Access(ctx, b, "", custody.Details{Purpose: "file-system triage", Tool: &custody.Tool{Name: "sleuthkit", Version: "4.12.1"}})
 	setup.Check(err)
 	setup.Check(payload.Commit())
 	setup.Check(b.WriteFile(name + custody.BundleSuffix))
