@@ -9,47 +9,72 @@ import (
 	"github.com/evidctl/evidctl/crypto/digest"
 )
 
-// Rule names a verification rule. Every failure in a [Report] names one.
+// Rule names a verification rule. Every failure in a [Report] and every [Violation]
+// names one; [Rule.Meaning] says what it establishes.
 type Rule string
 
-// The rules Verify checks.
+// The rules Verify checks; rules lists what each means.
 const (
-	RuleStatement   Rule = "statement"   // the payload is a valid custody statement
-	RuleSignature   Rule = "signature"   // signed by a key the policy trusts
-	RuleActor       Rule = "actor"       // the actor named is the one the policy trusts the key for
-	RuleInclusion   Rule = "inclusion"   // the receipt proves the envelope is in the log
-	RuleCheckpoint  Rule = "checkpoint"  // the receipt's checkpoint is signed by a trusted log (and quorum)
-	RuleConsistency Rule = "consistency" // checkpoints of one log are consistent
-	RuleDuplicate   Rule = "duplicate"   // no envelope appears twice
-	RuleOrder       Rule = "order"       // events appear after what they cite, in log order
-	RuleChain       Rule = "chain"       // prev is the item's previous event; nothing missing
-	RuleFork        Rule = "fork"        // no two events cite one prev
-	RuleCustodian   Rule = "custodian"   // only the current custodian acts on an item
-	RuleRecipient   Rule = "recipient"   // only the named recipient receives a transfer
-	RuleTransfer    Rule = "transfer"    // a receive cites the open transfer
-	RuleTime        Rule = "time"        // times do not go backwards
-	RuleDigest      Rule = "digest"      // an item's plaintext digest never changes
-	RuleSealed      Rule = "sealed"      // the sealed payload changes only by reseal
-	RuleClosed      Rule = "closed"      // nothing but notes after return or dispose
-	RuleParent      Rule = "parent"      // a derivation cites its parents' current events
-	RulePayload     Rule = "payload"     // the sealed payload matches its ciphertext digest
-	RulePlaintext   Rule = "plaintext"   // the evidence matches the item digest
+	RuleStatement   Rule = "statement"
+	RuleSignature   Rule = "signature"
+	RuleActor       Rule = "actor"
+	RuleInclusion   Rule = "inclusion"
+	RuleCheckpoint  Rule = "checkpoint"
+	RuleConsistency Rule = "consistency"
+	RuleDuplicate   Rule = "duplicate"
+	RuleOrder       Rule = "order"
+	RuleChain       Rule = "chain"
+	RuleFork        Rule = "fork"
+	RuleCustodian   Rule = "custodian"
+	RuleRecipient   Rule = "recipient"
+	RuleTransfer    Rule = "transfer"
+	RuleTime        Rule = "time"
+	RuleDigest      Rule = "digest"
+	RuleSealed      Rule = "sealed"
+	RuleClosed      Rule = "closed"
+	RuleParent      Rule = "parent"
+	RulePayload     Rule = "payload"
+	RulePlaintext   Rule = "plaintext"
 )
 
-// Violation is a broken rule found while replaying custody.
-type Violation struct {
-	Rule     Rule
-	Expected string
-	Found    string
-	Detail   string
+// rules is every rule with its meaning, in the order reports list them: the one place
+// a rule's meaning is written.
+var rules = []struct {
+	rule    Rule
+	meaning string
+}{
+	{RuleStatement, "the signed payload is a well-formed custody statement"},
+	{RuleSignature, "the statement is signed by a key the trust policy accepts"},
+	{RuleActor, "the person named in the statement is the one the policy trusts that key for"},
+	{RuleInclusion, "the log receipt proves the statement was entered in the log"},
+	{RuleCheckpoint, "the receipt's checkpoint is signed by a trusted log (and witnesses, if required)"},
+	{RuleConsistency, "every checkpoint of a log extends the earlier ones: the log was not rewritten"},
+	{RuleDuplicate, "no statement appears twice"},
+	{RuleOrder, "statements appear after those they cite, in log order"},
+	{RuleChain, "each statement cites the item's previous one: none is missing"},
+	{RuleFork, "no two statements cite the same previous one"},
+	{RuleCustodian, "only the item's current custodian acts on it"},
+	{RuleRecipient, "only the recipient named in a transfer receives it"},
+	{RuleTransfer, "a receive cites the open transfer it accepts"},
+	{RuleTime, "times never go backwards along an item's chain"},
+	{RuleDigest, "the item's content digest never changes"},
+	{RuleSealed, "the sealed copy changes only by a recorded re-seal"},
+	{RuleClosed, "nothing but notes follows a return or a disposal"},
+	{RuleParent, "a derived item cites the current state of what it was derived from"},
+	{RulePayload, "the sealed file given is the one the chain records, byte for byte"},
+	{RulePlaintext, "the evidence given (or decrypted) has the item's digest"},
 }
 
-func (v Violation) Error() string {
-	s := fmt.Sprintf("%s: %s", v.Rule, v.Detail)
-	if v.Expected != "" || v.Found != "" {
-		s += fmt.Sprintf(" (expected %s; found %s)", v.Expected, v.Found)
+// Meaning says what the rule establishes, for a reader of a report or of a refusal:
+// RuleCustodian's is "only the item's current custodian acts on it". It is "" for a
+// name that is no rule.
+func (r Rule) Meaning() string {
+	for _, m := range rules {
+		if m.rule == r {
+			return m.meaning
+		}
 	}
-	return s
+	return ""
 }
 
 // itemState is what replaying an item's chain establishes.

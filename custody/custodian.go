@@ -3,7 +3,6 @@ package custody
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -32,11 +31,11 @@ func WithClock(now func() time.Time) Option {
 // to l. The actor's key id is the signer's.
 func NewCustodian(signer *sign.Signer, actor Actor, l ledger.Ledger, opts ...Option) (*Custodian, error) {
 	if signer == nil || l == nil {
-		return nil, errors.New("custodian: a signer and a ledger are required")
+		return nil, argError("custodian", "signer", "a signer and a ledger are required")
 	}
 	actor.KeyID = signer.KeyID()
 	if err := actor.Validate(); err != nil {
-		return nil, fmt.Errorf("custodian: %w", err)
+		return nil, &ArgumentError{Op: "custodian", Arg: "actor", Err: err}
 	}
 	c := &Custodian{signer: signer, actor: actor, ledger: l, now: time.Now}
 	for _, o := range opts {
@@ -122,18 +121,6 @@ func (c *Custodian) check(b *Bundle, ev *Event) error {
 		return &RefusedError{Type: ev.Type, Item: ev.Item.ID, Violations: vs}
 	}
 	return nil
-}
-
-// RefusedError is returned when an operation would break a custody rule, for instance
-// an access by someone who is not the custodian. Nothing was signed or logged.
-type RefusedError struct {
-	Type       EventType
-	Item       string
-	Violations []Violation
-}
-
-func (e *RefusedError) Error() string {
-	return fmt.Sprintf("refusing %s of item %s: %v", e.Type, e.Item, e.Violations[0])
 }
 
 // addConsistency adds a proof that the new checkpoint extends the bundle's latest

@@ -13,9 +13,6 @@ import (
 	"github.com/evidctl/evidctl/crypto/seal"
 )
 
-// ErrUnknownItem is returned when an operation names an item the bundle does not hold.
-var ErrUnknownItem = errors.New("no such item in the bundle")
-
 // Items lists the ids of the bundle's items in the order they entered custody.
 func (b *Bundle) Items() ([]string, error) {
 	cs, err := replay(b)
@@ -39,13 +36,13 @@ func (c *Custodian) follow(b *Bundle, itemID string, t EventType) (*Event, *item
 func (cs *chainState) next(itemID string, t EventType) (*Event, *itemState, error) {
 	if itemID == "" {
 		if len(cs.order) != 1 {
-			return nil, nil, fmt.Errorf("%s: the bundle holds %d items; name one of %v", t, len(cs.order), cs.order)
+			return nil, nil, argError(string(t), "itemID", "the bundle holds %d items; name one of %v", len(cs.order), cs.order)
 		}
 		itemID = cs.order[0]
 	}
 	st, ok := cs.items[itemID]
 	if !ok {
-		return nil, nil, fmt.Errorf("%s: %w: %s", t, ErrUnknownItem, itemID)
+		return nil, nil, argError(string(t), "itemID", "%w: %s", ErrUnknownItem, itemID)
 	}
 	it := st.item
 	it.Digest, it.Sealed = st.digest, st.sealed
@@ -65,7 +62,7 @@ func (c *Custodian) simple(ctx context.Context, b *Bundle, itemID string, t Even
 // what in d.Tool).
 func (c *Custodian) Access(ctx context.Context, b *Bundle, itemID string, d Details) (*Record, error) {
 	if d.Purpose == "" {
-		return nil, fmt.Errorf("access: a purpose is required")
+		return nil, argError("access", "d.Purpose", "a purpose is required")
 	}
 	return c.simple(ctx, b, itemID, Access, d)
 }
@@ -89,7 +86,7 @@ func (c *Custodian) Dispose(ctx context.Context, b *Bundle, itemID string, d Det
 // Note adds an annotation to the item's chain. Any trusted party may add one.
 func (c *Custodian) Note(ctx context.Context, b *Bundle, itemID, text string, d Details) (*Record, error) {
 	if text == "" {
-		return nil, fmt.Errorf("note: the text is empty")
+		return nil, argError("note", "text", "the text is empty")
 	}
 	d.Note = text
 	return c.simple(ctx, b, itemID, Note, d)
@@ -99,7 +96,7 @@ func (c *Custodian) Note(ctx context.Context, b *Bundle, itemID, text string, d 
 // it signs with. Until that recipient's Receive, nobody else may act on the item.
 func (c *Custodian) Transfer(ctx context.Context, b *Bundle, itemID string, to Actor, d Details) (*Record, error) {
 	if err := to.Validate(); err != nil {
-		return nil, fmt.Errorf("transfer: recipient: %w", err)
+		return nil, argError("transfer", "to", "recipient: %w", err)
 	}
 	ev, _, err := c.follow(b, itemID, Transfer)
 	if err != nil {
@@ -151,7 +148,7 @@ func checkArrival(ctx context.Context, payload io.Reader, st *itemState) *Violat
 // parent at its current event. The custodian must hold every parent.
 func (c *Custodian) Derive(ctx context.Context, b *Bundle, parents []string, e Evidence, s Sealing, d Details) (*Record, error) {
 	if len(parents) == 0 {
-		return nil, fmt.Errorf("derive: no parent items")
+		return nil, argError("derive", "parents", "no parent items")
 	}
 	cs, err := replay(b)
 	if err != nil {
@@ -165,7 +162,7 @@ func (c *Custodian) Derive(ctx context.Context, b *Bundle, parents []string, e E
 		}
 		ps = append(ps, Parent{ID: ev.Item.ID, Digest: ev.Item.Digest, Event: ev.Prev})
 	}
-	it, err := sealItem(ctx, e, s)
+	it, err := sealItem(ctx, Derive, e, s)
 	if err != nil {
 		return nil, err
 	}
@@ -186,9 +183,9 @@ func (c *Custodian) Reseal(ctx context.Context, b *Bundle, itemID string, payloa
 	if st.sealed == nil {
 		return nil, fmt.Errorf("reseal: item %s has no sealed payload", st.id)
 	}
-	rs, err := s.parse()
+	rs, err := s.parse(Reseal)
 	if err != nil {
-		return nil, fmt.Errorf("reseal: %w", err)
+		return nil, err
 	}
 	res, err := pipeReseal(ctx, payload, ids, out, rs, st.digest, st.sealed.Digest.SHA256())
 	if err != nil {

@@ -1,6 +1,8 @@
 package custody_test
 
 import (
+	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/evidctl/evidctl/crypto/digest"
 	"github.com/evidctl/evidctl/custody"
+	"github.com/evidctl/evidctl/internal/testkit"
 )
 
 func TestValidJurisdiction(t *testing.T) {
@@ -103,4 +106,108 @@ func md5Of(s string) digest.Digest {
 	}
 	d, _ := set.Get(digest.MD5)
 	return d
+}
+
+func TestPartyAndActorString(t *testing.T) {
+	key := strings.Repeat("0123456789abcdef", 4)
+	for _, tc := range []struct {
+		name string
+		a    custody.Actor
+		want string
+	}{
+		{"all", custody.Actor{Party: custody.Party{Name: "A. Examiner", Organization: "Lab", Role: "examiner", Jurisdiction: "FR"}, KeyID: key},
+			"A. Examiner (Lab, examiner, FR) key 0123456789abcdef"},
+		{"no organisation", custody.Actor{Party: custody.Party{Name: "B", Jurisdiction: "DE"}, KeyID: key}, "B (DE) key 0123456789abcdef"},
+		{"name only", custody.Actor{Party: custody.Party{Name: "C"}, KeyID: key}, "C key 0123456789abcdef"},
+		{"no key", custody.Actor{Party: custody.Party{Name: "D", Organization: "Court"}}, "D (Court)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, tc.a.String())
+			require.True(t, strings.HasPrefix(tc.a.String(), tc.a.Party.String()), "the actor is its party and its key")
+		})
+	}
+}
+
+func TestRefusedErrorMessage(t *testing.T) {
+	tests := []struct {
+		name string
+		err  *custody.RefusedError
+		want string
+	}{
+		{"no violation", &custody.RefusedError{Type: custody.Access, Item: "item-1"}, "refusing access of item item-1"},
+		{"one", &custody.RefusedError{Type: custody.Access, Item: "item-1", Violations: []custody.Violation{{Rule: custody.RuleClosed, Detail: "after return"}}},
+			"refusing access of item item-1: closed: after return"},
+		{"the first of two", &custody.RefusedError{Type: custody.Receive, Item: "x", Violations: []custody.Violation{
+			{Rule: custody.RuleTransfer, Detail: "no open transfer", Expected: "a transfer", Found: "none"}, {Rule: custody.RuleTime, Detail: "late"}}},
+			"refusing receive of item x: transfer: no open transfer (expected a transfer; found none)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, tt.err.Error())
+		})
+	}
+}
+
+func TestRuleMeaning(t *testing.T) {
+	rules := []custody.Rule{custody.RuleStatement, custody.RuleSignature, custody.RuleActor, custody.RuleInclusion, custody.RuleCheckpoint,
+		custody.RuleConsistency, custody.RuleDuplicate, custody.RuleOrder, custody.RuleChain, custody.RuleFork, custody.RuleCustodian,
+		custody.RuleRecipient, custody.RuleTransfer, custody.RuleTime, custody.RuleDigest, custody.RuleSealed, custody.RuleClosed,
+		custody.RuleParent, custody.RulePayload, custody.RulePlaintext}
+	seen := map[string]bool{}
+	for _, r := range rules {
+		m := r.Meaning()
+		require.NotEmpty(t, m, "rule %s has no meaning", r)
+		require.False(t, seen[m], "rule %s shares its meaning", r)
+		seen[m] = true
+	}
+	require.Equal(t, "only the item's current custodian acts on it", custody.RuleCustodian.Meaning())
+	require.Empty(t, custody.Rule("steal").Meaning())
+}
+
+func TestArgumentErrors(t *testing.T) {
+	ctx := context.Background()
+	d := testkit.New(t, "lab")
+	lab := d.Parties["lab"]
+	b, _ := d.Acquire(t, "lab", []byte("image"))
+	_, err := custody.NewCustodian(nil, lab.Actor, d.Logs[0])
+	var argErr *custody.ArgumentError
+	require.ErrorAs(t, err, &argErr)
+	require.Equal(t, "custodian", argErr.Op)
+	for _, tc := range []struct {
+		name, op, arg string
+		call          func() error
+	}{
+		{"access without purpose", "access", "d.Purpose", func() error {
+			_, err := lab.Custodian.Access(ctx, b, "", custody.Details{})
+			return err
+		}},
+		{"unknown item", "access", "itemID", func() error {
+			_, err := lab.Custodian.Access(ctx, b, "no-such-item", custody.Details{Purpose: "x"})
+			return err
+		}},
+		{"acquire without recipients", "acquire", "s.Recipients", func() error {
+			_, err := lab.Custodian.Acquire(ctx, custody.Evidence{Source: strings.NewReader("x"), Sealed: io.Discard}, custody.Sealing{}, custody.Details{})
+			return err
+		}},
+		{"transfer to an invalid recipient", "transfer", "to", func() error {
+			_, err := lab.Custodian.Transfer(ctx, b, "", custody.Actor{Party: custody.Party{Name: "B"}, KeyID: "nope"}, custody.Details{})
+			return err
+		}},
+		{"verify without policy", "verify", "b", func() error {
+			_, err := custody.Verify(ctx, b, nil)
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.call()
+			var argErr *custody.ArgumentError
+			require.ErrorAs(t, err, &argErr)
+			require.Equal(t, tc.op, argErr.Op)
+			require.Equal(t, tc.arg, argErr.Arg)
+			require.True(t, strings.HasPrefix(err.Error(), tc.op+": "), err.Error())
+		})
+	}
+	_, err = lab.Custodian.Access(ctx, b, "no-such-item", custody.Details{Purpose: "x"})
+	require.ErrorIs(t, err, custody.ErrUnknownItem)
+	require.Len(t, b.Events, 1, "nothing was logged")
 }

@@ -74,7 +74,7 @@ func (b *Bundle) MatchPayload(ctx context.Context, payload io.Reader, opts ...Pa
 		o(&cfg)
 	}
 	if cfg.dst != nil && len(cfg.ids) == 0 {
-		return nil, &ArgumentError{Op: "matching payload", Arg: "identities", Err: errors.New("DecryptTo needs at least one identity")}
+		return nil, argError("matching payload", "DecryptTo", "no identities to decrypt with")
 	}
 	cs, err := replay(b)
 	if err != nil {

@@ -53,7 +53,7 @@ func WithEvidence(name string, r io.Reader) VerifyOption {
 // them opens a payload, the error wraps [seal.ErrNoIdentity].
 func Verify(ctx context.Context, b *Bundle, p *Policy, opts ...VerifyOption) (*Report, error) {
 	if b == nil || p == nil {
-		return nil, errors.New("verify: a bundle and a policy are required")
+		return nil, argError("verify", "b", "a bundle and a policy are required")
 	}
 	var cfg verifyConfig
 	for _, o := range opts {

@@ -47,25 +47,26 @@ func refusalLines(err error) []string {
 	return out
 }
 
+// refusalHints says, for each rule a refused operation would break, what the rule
+// means (custody's Rule.Meaning) and, where there is one, what to do about it.
 func refusalHints(r *custody.RefusedError) []string {
 	var hints []string
 	for _, v := range r.Violations {
-		switch v.Rule {
-		case custody.RuleCustodian:
-			hints = append(hints, "only the item's current custodian may "+string(r.Type)+" it; run 'evidctl show' to see who holds it")
-		case custody.RuleRecipient:
-			hints = append(hints, "only the recipient named in the transfer may receive it")
-		case custody.RuleTransfer:
-			hints = append(hints, "there is no open transfer of this item to receive")
-		case custody.RuleClosed:
-			hints = append(hints, "custody of this item has ended (returned or disposed); only notes may follow")
-		case custody.RulePayload:
-			hints = append(hints, "the payload file is not the sealed payload of this bundle")
-		case custody.RuleDigest:
-			hints = append(hints, "the data differs from the preserved data: it was changed since the preservation")
+		if m := v.Rule.Meaning(); m != "" {
+			hints = append(hints, m)
+		}
+		if advice := refusalAdvice[v.Rule]; advice != "" {
+			hints = append(hints, advice)
 		}
 	}
 	return hints
+}
+
+// refusalAdvice is what to do about a refusal under a rule, beyond its meaning.
+var refusalAdvice = map[custody.Rule]string{
+	custody.RuleCustodian: "run 'evidctl show' to see who holds it",
+	custody.RuleDigest:    "the data was changed since it was preserved",
+	custody.RulePayload:   "give the sealed payload that travels with this bundle (NAME.age)",
 }
 
 // fileErr reports a missing or unreadable input file.
