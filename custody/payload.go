@@ -100,6 +100,11 @@ func (b *Bundle) MatchPayload(ctx context.Context, payload io.Reader, opts ...Pa
 		return nil, err
 	}
 	res := matchPayload(sealed, want, pr)
+	if pr.noIdentity != nil && res.payload == nil {
+		// The right payload, but none of the identities opens it: the match could not
+		// run. (Another file than the chain records is the answer whatever the keys.)
+		return nil, pr.noIdentity
+	}
 	m := &PayloadMatch{Ciphertext: pr.ciphertext, Size: pr.size, Plaintext: pr.plaintext}
 	if res.item != nil {
 		s := res.item.status()
@@ -117,9 +122,10 @@ func (b *Bundle) MatchPayload(ctx context.Context, payload io.Reader, opts ...Pa
 type payloadRead struct {
 	ciphertext digest.Digest // SHA-256 of every byte read
 	size       int64
-	decrypted  bool       // identities were given
+	decrypted  bool       // it was decrypted: identities were given and one of them opens it
 	plaintext  digest.Set // when it decrypted and authenticated
 	openErr    error      // when it did not
+	noIdentity error      // none of the identities given opens it (wraps seal.ErrNoIdentity)
 }
 
 // plaintextAlgorithms are computed when a payload is decrypted: every algorithm an
@@ -130,9 +136,9 @@ var plaintextAlgorithms = []digest.Algorithm{digest.SHA512, digest.SHA1, digest.
 // identities, decrypts it to dst (nil: discarded) as it goes, hashing the plaintext.
 // It is the one place custody reads a sealed payload, so that a decrypt-and-hash
 // primitive of crypto/seal that also returns the ciphertext digest when decryption
-// fails can replace its body. A payload that does not decrypt and authenticate is
-// openErr; an error means src could not be read, dst could not be written, the
-// context ended, or no identity opens the payload ([seal.ErrNoIdentity]).
+// fails can replace its body. A payload that no identity opens is noIdentity, one that
+// does not decrypt and authenticate is openErr; an error means src could not be read,
+// dst could not be written, or the context ended.
 func readPayload(ctx context.Context, src io.Reader, dst io.Writer, ids []age.Identity) (payloadRead, error) {
 	h, err := digest.NewHasher()
 	if err != nil {
@@ -145,10 +151,12 @@ func readPayload(ctx context.Context, src io.Reader, dst io.Writer, ids []age.Id
 			dst = io.Discard
 		}
 		res, err := seal.Open(ctx, dst, tee, ids, seal.WithDigests(plaintextAlgorithms...))
+		var nomatch *age.NoIdentityMatchError
 		switch {
+		case errors.As(err, &nomatch):
+			pr.decrypted, pr.noIdentity = false, fmt.Errorf("%w: %w", seal.ErrNoIdentity, nomatch)
 		case errors.Is(err, seal.ErrNoIdentity):
-			h.Sum()
-			return payloadRead{}, seal.ErrNoIdentity
+			pr.decrypted, pr.noIdentity = false, seal.ErrNoIdentity
 		case errors.Is(err, seal.ErrCorrupt):
 			pr.openErr = err
 		case err != nil:

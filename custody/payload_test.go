@@ -67,6 +67,13 @@ func TestMatchPayloadCannotRun(t *testing.T) {
 	var sink bytes.Buffer
 	_, err := mc.b.MatchPayload(ctx, bytes.NewReader(mc.payloads["rec-2"]), custody.DecryptTo(&sink, outsider.Identity))
 	require.ErrorIs(t, err, seal.ErrNoIdentity)
+	tampered := bytes.Clone(mc.payloads["rec-2"])
+	tampered[len(tampered)-1] ^= 1
+	m, err := mc.b.MatchPayload(ctx, bytes.NewReader(tampered), custody.DecryptTo(&sink, outsider.Identity))
+	require.NoError(t, err, "another file than the chain records is a violation, whatever the keys")
+	require.Len(t, m.Violations, 1)
+	require.Equal(t, custody.RulePayload, m.Violations[0].Rule)
+	require.Nil(t, m.Plaintext)
 	_, err = mc.b.MatchPayload(ctx, bytes.NewReader(mc.payloads["rec-2"]), custody.ForItem("rec-9"))
 	require.ErrorIs(t, err, custody.ErrUnknownItem)
 	_, err = mc.b.MatchPayload(ctx, bytes.NewReader(nil), custody.DecryptTo(&sink))

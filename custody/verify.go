@@ -237,6 +237,9 @@ func (v *verifier) payloads(ctx context.Context, cfg verifyConfig) ([]Check, err
 // payload matches one sealed payload to the chain, decrypting it when ids are given.
 func (v *verifier) payload(ctx context.Context, p namedReader, ids []age.Identity) ([]Check, error) {
 	pr, err := readPayload(ctx, p.r, nil, ids)
+	if err == nil {
+		err = pr.noIdentity
+	}
 	if err != nil {
 		return nil, fmt.Errorf("payload %s: %w", p.name, err)
 	}

@@ -16,7 +16,7 @@ import (
 )
 
 func (a *app) demoCommand() *cobra.Command {
-	return &cobra.Command{
+	return command(&cobra.Command{
 		Use:   "demo",
 		Short: "run a whole cross-border case in a temporary directory and verify it",
 		Long: `demo runs a cross-border case end to end, with nothing to set up: a forensic lab in
@@ -25,15 +25,14 @@ which receives it and reseals it to a prosecutor in Brazil, who receives it. The
 prosecutor's identity then verifies the bundle and decrypts the payload. Everything
 happens in a temporary directory on an embedded log, which is removed at the end.`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			dir, err := os.MkdirTemp("", "evidctl-demo-")
-			if err != nil {
-				return failErr(err)
-			}
-			defer os.RemoveAll(dir)
-			return a.demo(cmd.Context(), dir)
-		},
-	}
+	}, noFlags{}, func(ctx context.Context, _ []string) error {
+		dir, err := os.MkdirTemp("", "evidctl-demo-")
+		if err != nil {
+			return failErr(err)
+		}
+		defer os.RemoveAll(dir)
+		return a.demo(ctx, dir)
+	})
 }
 
 func (a *app) step(format string, args ...any) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 
 	"filippo.io/age"
 
@@ -11,6 +12,69 @@ import (
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/custody"
 )
+
+// exitError is an error with an exit code and hints for the user.
+type exitError struct {
+	code  int
+	err   error
+	hints []string
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErr is a usage error (exit 2) with hints.
+func usageErr(msg string, hints ...string) error {
+	return &exitError{code: exitUsage, err: errors.New(msg), hints: hints}
+}
+
+// failErr wraps err as a runtime error (exit 2) with hints.
+func failErr(err error, hints ...string) error {
+	return &exitError{code: exitUsage, err: err, hints: hints}
+}
+
+// invalidErr is a verification failure (exit 1).
+func invalidErr(err error, hints ...string) error {
+	return &exitError{code: exitInvalid, err: err, hints: hints}
+}
+
+// errSilentInvalid means the verdict was already printed: exit 1 with no message.
+var errSilentInvalid = &exitError{code: exitInvalid, err: errors.New("verification failed")}
+
+// opErr classifies an error of a custody operation: refusals and everything else
+// are exit 2; the message names the rule.
+func opErr(err error) error {
+	var ee *exitError
+	if err == nil || errors.As(err, &ee) {
+		return err
+	}
+	return failErr(err)
+}
+
+// report prints err as "evidctl: error: …" with its hints and returns the exit code.
+func (a *app) report(err error) int {
+	if err == errSilentInvalid {
+		return exitInvalid
+	}
+	code, hints := exitUsage, explain(err)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+		hints = append(ee.hints, hints...)
+	}
+	fmt.Fprintf(a.stderr, "evidctl: error: %v\n", err)
+	for _, line := range refusalLines(err) {
+		fmt.Fprintf(a.stderr, "  %s\n", line)
+	}
+	var shown []string
+	for _, h := range hints {
+		if !slices.Contains(shown, h) {
+			shown = append(shown, h)
+			fmt.Fprintf(a.stderr, "hint: %s\n", h)
+		}
+	}
+	return code
+}
 
 // explain turns library errors into hints the user can act on.
 func explain(err error) []string {

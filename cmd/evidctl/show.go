@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -12,29 +13,34 @@ import (
 	"github.com/evidctl/evidctl/custody"
 )
 
+type showFlags struct{ json bool }
+
+func (f *showFlags) register(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&f.json, "json", false, "print the events and items as JSON")
+}
+
+func (f *showFlags) validate([]string) error { return nil }
+
 func (a *app) showCommand() *cobra.Command {
-	var asJSON bool
-	cmd := &cobra.Command{
+	f := &showFlags{}
+	return command(&cobra.Command{
 		Use:   "show NAME.custody.json [--json]",
 		Short: "print the custody timeline as the bundle states it (UNVERIFIED)",
 		Args:  exactArgs(1, "the bundle NAME.custody.json"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := readBundle(args[0])
-			if err != nil {
-				return err
-			}
-			items, err := b.Status()
-			if err != nil {
-				return failErr(err)
-			}
-			if asJSON {
-				return a.showJSON(b, items)
-			}
-			return a.showText(b, items)
-		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the events and items as JSON")
-	return cmd
+	}, f, func(_ context.Context, args []string) error {
+		b, err := readBundle(args[0])
+		if err != nil {
+			return err
+		}
+		items, err := b.Status()
+		if err != nil {
+			return failErr(err)
+		}
+		if f.json {
+			return a.showJSON(b, items)
+		}
+		return a.showText(b, items)
+	})
 }
 
 type shownEvent struct {

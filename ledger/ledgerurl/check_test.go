@@ -46,5 +46,5 @@ func TestOpenHomeWithoutLog(t *testing.T) {
 	home := t.TempDir()
 	_, err := ledgerurl.Open(t.Context(), home)
 	require.ErrorIs(t, err, ledgerurl.ErrNoEmbeddedLog)
-	require.ErrorContains(t, err, "missing "+filepath.Join(home, ledgerurl.HomeLogDir))
+	require.ErrorContains(t, err, "missing "+filepath.Join(home, ledgerurl.HomeLogKey))
 }

@@ -142,7 +142,7 @@ func openHome(ctx context.Context, dir string, cfg config) (ledger.Ledger, error
 	if key == "" {
 		key = filepath.Join(dir, HomeLogKey)
 	}
-	for _, p := range []string{logDir, key} {
+	for _, p := range []string{key, logDir} {
 		if _, err := os.Stat(p); err != nil {
 			return nil, fmt.Errorf("%w in %s (missing %s)", ErrNoEmbeddedLog, dir, p)
 		}
