@@ -1,10 +1,8 @@
 package custody
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +11,6 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evidctl/evidctl/crypto/sign"
-	"github.com/evidctl/evidctl/internal/atomicfile"
 	"github.com/evidctl/evidctl/ledger"
 )
 
@@ -126,17 +123,12 @@ func (r *Record) parseReceipt() {
 // ParseBundle decodes a bundle strictly: a wrong media type, unknown fields, an
 // envelope that is not valid DSSE, or an empty event list are errors.
 func ParseBundle(data []byte) (*Bundle, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var w wireBundle
-	if err := dec.Decode(&w); err != nil {
+	if err := decodeStrict(data, &w); err != nil {
 		return nil, fmt.Errorf("bundle: %w", err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("bundle: trailing data after the JSON object")
-	}
-	if w.MediaType != BundleMediaType {
-		return nil, fmt.Errorf("bundle: mediaType is %q, want %q", w.MediaType, BundleMediaType)
+	if err := checkType("mediaType", w.MediaType, BundleMediaType); err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
 	}
 	if len(w.Events) == 0 {
 		return nil, fmt.Errorf("bundle: no events")
@@ -194,12 +186,9 @@ func (b *Bundle) MarshalJSON() ([]byte, error) {
 func (b *Bundle) WriteFile(path string) error {
 	data, err := b.MarshalJSON()
 	if err != nil {
-		return fmt.Errorf("encoding bundle: %w", err)
+		err = fmt.Errorf("encoding bundle: %w", err)
 	}
-	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
-		_, err := w.Write(append(data, '\n'))
-		return err
-	})
+	return writeJSONFile(path, data, err)
 }
 
 // Clone returns a copy of the bundle that shares records (which are immutable) but not

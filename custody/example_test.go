@@ -23,24 +23,26 @@ func newParty(l ledger.Ledger, pol *custody.Policy, name, org, role, country str
 	return p
 }
 
-// newLog opens a fresh embedded log in a temporary directory, and a policy trusting it.
-func newLog(dir string) (*testkit.Log, *custody.Policy) {
-	pol := &custody.Policy{}
-	l, err := testkit.NewLog(context.Background(), filepath.Join(dir, "log"), "example.org/evidence-log", pol)
+// newLog opens a fresh embedded log in a temporary directory, and a policy trusting
+// it; done closes the log and removes the directory.
+func newLog() (l *testkit.Log, pol *custody.Policy, done func()) {
+	dir, err := os.MkdirTemp("", "example")
 	if err != nil {
 		panic(err)
 	}
-	return l, pol
+	pol = &custody.Policy{}
+	if l, err = testkit.NewLog(context.Background(), filepath.Join(dir, "log"), "example.org/evidence-log", pol); err != nil {
+		panic(err)
+	}
+	return l, pol, func() { l.Close(); os.RemoveAll(dir) }
 }
 
 // A forensic lab acquires a disk image, sealing it to itself, and hands it over to the
 // central authority, which receives it.
 func Example_labAcquiresAndHandsOver() {
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "example")
-	defer os.RemoveAll(dir)
-	l, _ := newLog(dir)
-	defer l.Close()
+	l, _, done := newLog()
+	defer done()
 	lab := newParty(l, nil, "A. Examiner", "National Forensic Lab", "examiner", "FR")
 	authority := newParty(l, nil, "B. Officer", "Central Authority", "central-authority", "DE")
 
@@ -74,10 +76,8 @@ func Example_labAcquiresAndHandsOver() {
 // the preserved chain, so any change since preservation would be refused.
 func Example_providerDisclosesUnderProductionOrder() {
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "example")
-	defer os.RemoveAll(dir)
-	l, _ := newLog(dir)
-	defer l.Close()
+	l, _, done := newLog()
+	defer done()
 	provider := newParty(l, nil, "C. Compliance", "Mail Provider Ltd", "provider", "IE")
 	requester := newParty(l, nil, "D. Prosecutor", "Parquet de Paris", "prosecutor", "FR")
 
@@ -105,10 +105,8 @@ func Example_providerDisclosesUnderProductionOrder() {
 // payload and a trust policy naming the log and the signers, nothing else.
 func Example_courtVerifies() {
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "example")
-	defer os.RemoveAll(dir)
-	l, pol := newLog(dir)
-	defer l.Close()
+	l, pol, done := newLog()
+	defer done()
 	lab := newParty(l, pol, "A. Examiner", "National Forensic Lab", "examiner", "FR")
 	var sealed bytes.Buffer
 	b, err := lab.Custodian.Acquire(ctx, custody.Evidence{ItemID: "exhibit-1", Source: strings.NewReader("evidence"), Sealed: &sealed},

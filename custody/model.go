@@ -202,6 +202,18 @@ func (a *Actor) Validate() error {
 	return nil
 }
 
+// String is the legal authority as reports cite it: its kind, basis and reference,
+// "mla UNTOC art. 18 MLA-2026-44", leaving out what is empty.
+func (l Legal) String() string {
+	var parts []string
+	for _, s := range []string{string(l.Kind), l.Basis, l.Reference} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
 // Validate checks a legal authority's fields.
 func (l *Legal) Validate() error {
 	if !slices.Contains(LegalKinds, l.Kind) {

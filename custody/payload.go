@@ -247,3 +247,59 @@ func plaintextViolation(st *itemState, set digest.Set) *Violation {
 func (v Violation) check(subject string) Check {
 	return Check{Rule: v.Rule, Subject: subject, Expected: v.Expected, Found: v.Found, Detail: v.Detail}
 }
+
+// checkArrival says why a payload received is not the item's sealed payload, or nil.
+func checkArrival(ctx context.Context, payload io.Reader, st *itemState) *Violation {
+	if st.sealed == nil {
+		return &Violation{Rule: RulePayload, Detail: "the item has no sealed payload"}
+	}
+	pr, err := readPayload(ctx, payload, nil, nil)
+	if err != nil {
+		return &Violation{Rule: RulePayload, Detail: err.Error()}
+	}
+	return matchPayload([]*itemState{st}, st, pr).payload
+}
+
+// Reseal re-encrypts the item's payload to new recipients in one streaming pass: the
+// payload is checked against the chain's ciphertext digest, decrypted with ids, checked
+// against the item's plaintext digest and sealed again to out. The plaintext never
+// touches a file. On error, out holds garbage the caller must discard.
+func (c *Custodian) Reseal(ctx context.Context, b *Bundle, itemID string, payload io.Reader, ids []age.Identity, out io.Writer, s Sealing, d Details) (*Record, error) {
+	ev, st, err := c.follow(b, itemID, Reseal)
+	if err != nil {
+		return nil, err
+	}
+	if st.sealed == nil {
+		return nil, fmt.Errorf("reseal: item %s has no sealed payload", st.id)
+	}
+	rs, err := s.parse(Reseal)
+	if err != nil {
+		return nil, err
+	}
+	res, err := pipeReseal(ctx, payload, ids, out, rs, st.digest, st.sealed.Digest.SHA256())
+	if err != nil {
+		return nil, fmt.Errorf("reseal of item %s: %w", st.id, err)
+	}
+	ev.Item.Sealed = &Sealed{Digest: digest.Set{res.Ciphertext}, Size: res.CiphertextSize, Recipients: s.Recipients}
+	d.apply(ev)
+	return c.record(ctx, b, ev)
+}
+
+func pipeReseal(ctx context.Context, payload io.Reader, ids []age.Identity, out io.Writer, rs []age.Recipient, want digest.Set, wantCT digest.Digest) (seal.Result, error) {
+	pr, pw := io.Pipe()
+	openErr := make(chan error, 1)
+	go func() {
+		_, err := seal.Open(ctx, pw, payload, ids, seal.WithExpectedPlaintext(want), seal.WithExpectedCiphertext(wantCT))
+		pw.CloseWithError(err)
+		openErr <- err
+	}()
+	res, err := seal.Seal(ctx, out, pr, rs)
+	pr.CloseWithError(errors.New("reseal stopped"))
+	if oerr := <-openErr; oerr != nil {
+		return seal.Result{}, oerr
+	}
+	if err != nil {
+		return seal.Result{}, err
+	}
+	return res, nil
+}

@@ -1,19 +1,15 @@
 package custody
 
 import (
-	"bytes"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"time"
 
 	"github.com/evidctl/evidctl/crypto/sign"
-	"github.com/evidctl/evidctl/internal/atomicfile"
 	"github.com/evidctl/evidctl/ledger"
 )
 
@@ -66,17 +62,12 @@ type wirePolicy struct {
 // ParsePolicy decodes and checks a trust policy: every key must parse, every log must
 // have an origin, quorums must be reachable.
 func ParsePolicy(data []byte) (*Policy, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var w wirePolicy
-	if err := dec.Decode(&w); err != nil {
+	if err := decodeStrict(data, &w); err != nil {
 		return nil, fmt.Errorf("trust policy: %w", err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("trust policy: trailing data after the JSON object")
-	}
-	if w.MediaType != PolicyMediaType {
-		return nil, fmt.Errorf("trust policy: mediaType is %q, want %q", w.MediaType, PolicyMediaType)
+	if err := checkType("mediaType", w.MediaType, PolicyMediaType); err != nil {
+		return nil, fmt.Errorf("trust policy: %w", err)
 	}
 	p := &Policy{}
 	for _, l := range w.Logs {
@@ -120,13 +111,7 @@ func (p *Policy) MarshalJSON() ([]byte, error) {
 // WriteFile writes the policy atomically.
 func (p *Policy) WriteFile(path string) error {
 	data, err := p.MarshalJSON()
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
-		_, err := w.Write(append(data, '\n'))
-		return err
-	})
+	return writeJSONFile(path, data, err)
 }
 
 // AddLog adds a trusted log after checking its key; a log with the same origin is

@@ -184,7 +184,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		if !c.OK {
 			mark = "FAIL"
 		}
-		fmt.Fprintf(&b, "  %s  %s %s\n", mark, c.Rule, strings.TrimSpace(c.Subject+" "+c.Detail))
+		fmt.Fprintf(&b, "  %s  %s %s\n", mark, c.Rule, c.text())
 	}
 	if len(r.Failures) > 0 {
 		b.WriteString("\nfailures:\n")
@@ -217,7 +217,7 @@ func timelineNote(e EventReport) string {
 		parts = append(parts, dir+e.Counterparty)
 	}
 	if e.Legal != nil {
-		parts = append(parts, strings.Join(nonEmpty(string(e.Legal.Kind), e.Legal.Basis, e.Legal.Reference), " "))
+		parts = append(parts, e.Legal.String())
 	}
 	if e.Purpose != "" {
 		parts = append(parts, "purpose: "+e.Purpose)
@@ -242,12 +242,5 @@ func quoteIf(s string) string {
 	return fmt.Sprintf("(%q)", s)
 }
 
-func nonEmpty(ss ...string) []string {
-	var out []string
-	for _, s := range ss {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+// text is what a bundle check says: the file checked and the detail.
+func (c Check) text() string { return strings.TrimSpace(c.Subject + " " + c.Detail) }

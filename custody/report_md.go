@@ -32,7 +32,7 @@ func (r *Report) WriteMarkdown(w io.Writer, title string, preface ...string) err
 			if !c.OK {
 				mark = "**FAILED**"
 			}
-			fmt.Fprintf(&b, "- %s: %s %s\n", mark, c.Rule, mdInline(strings.TrimSpace(c.Subject+" "+c.Detail)))
+			fmt.Fprintf(&b, "- %s: %s %s\n", mark, c.Rule, mdInline(c.text()))
 		}
 	}
 	r.mdFailures(&b)
@@ -58,7 +58,7 @@ func (r *Report) mdTimeline(b *strings.Builder) {
 	for _, e := range r.Events {
 		legal := ""
 		if e.Legal != nil {
-			legal = strings.Join(nonEmpty(string(e.Legal.Kind), e.Legal.Basis, e.Legal.Reference), " ")
+			legal = e.Legal.String()
 		}
 		entry := ""
 		if e.Log != "" {

@@ -1,11 +1,8 @@
 package custody
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 
 	"github.com/evidctl/evidctl/crypto/digest"
 )
@@ -47,25 +44,21 @@ func NewStatement(e *Event) *Statement {
 // predicate type, subjects that disagree with the predicate, or an invalid event are
 // errors.
 func ParseStatement(payload []byte) (*Statement, error) {
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
 	var st Statement
-	if err := dec.Decode(&st); err != nil {
-		return nil, fmt.Errorf("statement: %w", err)
+	err := decodeStrict(payload, &st)
+	if err == nil {
+		err = checkType("_type", st.Type, StatementType)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("statement: trailing data after the JSON object")
+	if err == nil {
+		err = checkType("predicateType", st.PredicateType, PredicateType)
 	}
-	if st.Type != StatementType {
-		return nil, fmt.Errorf("statement: _type is %q, want %q", st.Type, StatementType)
+	if err == nil {
+		err = st.Predicate.Validate()
 	}
-	if st.PredicateType != PredicateType {
-		return nil, fmt.Errorf("statement: predicateType is %q, want %q", st.PredicateType, PredicateType)
+	if err == nil {
+		err = st.checkSubjects()
 	}
-	if err := st.Predicate.Validate(); err != nil {
-		return nil, fmt.Errorf("statement: %w", err)
-	}
-	if err := st.checkSubjects(); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("statement: %w", err)
 	}
 	return &st, nil

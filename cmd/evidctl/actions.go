@@ -162,11 +162,7 @@ func (a *app) deriveCommand() *cobra.Command {
 }
 
 func (a *app) derive(ctx context.Context, path, file string, f *deriveFlags) error {
-	recipients, err := expandRecipients(f.recipients)
-	if err != nil {
-		return err
-	}
-	out, err := newOutputs(path, true, f.out+custody.PayloadSuffix)
+	recipients, out, err := sealedOutputs(f.recipients, path, true, f.out+custody.PayloadSuffix)
 	if err != nil {
 		return err
 	}

@@ -63,29 +63,21 @@ func (a *app) decrypt(ctx context.Context, path string, f *decryptFlags) error {
 	if err := refuseExisting(f.out); err != nil {
 		return err
 	}
-	ids, err := readIdentities(f.identity)
+	in, err := a.openSealed(path, f.payload, f.identity)
 	if err != nil {
 		return err
 	}
-	b, err := readBundle(path)
-	if err != nil {
-		return err
-	}
-	src, err := a.openSource("payload", f.payload)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
+	defer in.payload.Close()
 	plain, err := atomicfile.Create(f.out, 0o600)
 	if err != nil {
 		return failErr(err)
 	}
 	defer plain.Abort()
-	opts := []custody.PayloadOption{custody.DecryptTo(plain, ids...)}
+	opts := []custody.PayloadOption{custody.DecryptTo(plain, in.ids...)}
 	if f.item != "" {
 		opts = append(opts, custody.ForItem(f.item))
 	}
-	m, err := b.MatchPayload(ctx, src, opts...)
+	m, err := in.bundle.MatchPayload(ctx, in.payload, opts...)
 	switch {
 	case err != nil:
 		return failErr(fmt.Errorf("%s: %w; nothing was written", f.payload, err))

@@ -101,6 +101,17 @@ func newOutputs(bundle string, inPlace bool, payloads ...string) (*outputs, erro
 	return &outputs{bundle: bundle, inPlace: inPlace, payloads: payloads}, nil
 }
 
+// sealedOutputs checks the --recipient values (see expandRecipients) and names the
+// outputs of a command that seals evidence, refusing any that exists already.
+func sealedOutputs(recipientArgs []string, bundle string, inPlace bool, payloads ...string) ([]string, *outputs, error) {
+	recipients, err := expandRecipients(recipientArgs)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := newOutputs(bundle, inPlace, payloads...)
+	return recipients, out, err
+}
+
 // payload creates the temporary file of the next payload, in the order named.
 func (o *outputs) payload() (io.Writer, error) {
 	path := o.payloads[len(o.files)]
@@ -188,6 +199,32 @@ func readBundle(path string) (*custody.Bundle, error) {
 		return nil, failErr(err, "this is not a readable custody bundle; if it was altered, 'evidctl verify' cannot help either")
 	}
 	return b, nil
+}
+
+// sealedInput is what opening a sealed payload takes: the identities that open it,
+// the bundle that records it, and the payload. Close the payload when done.
+type sealedInput struct {
+	ids     []age.Identity
+	bundle  *custody.Bundle
+	payload *source
+}
+
+// openSealed reads the identity file and the bundle and opens the payload, for reseal
+// and decrypt.
+func (a *app) openSealed(bundle, payload, identity string) (*sealedInput, error) {
+	ids, err := readIdentities(identity)
+	if err != nil {
+		return nil, err
+	}
+	b, err := readBundle(bundle)
+	if err != nil {
+		return nil, err
+	}
+	src, err := a.openSource("payload", payload)
+	if err != nil {
+		return nil, err
+	}
+	return &sealedInput{ids: ids, bundle: b, payload: src}, nil
 }
 
 // readIdentities reads an age identity file.

@@ -239,28 +239,16 @@ file. The input bundle and payload are left untouched.`,
 }
 
 func (a *app) reseal(ctx context.Context, path string, f *resealFlags) error {
-	recipients, err := expandRecipients(f.recipients)
-	if err != nil {
-		return err
-	}
-	out, err := newOutputs(f.out+custody.BundleSuffix, false, f.out+custody.PayloadSuffix)
+	recipients, out, err := sealedOutputs(f.recipients, f.out+custody.BundleSuffix, false, f.out+custody.PayloadSuffix)
 	if err != nil {
 		return err
 	}
 	defer out.abort()
-	ids, err := readIdentities(f.identity)
+	in, err := a.openSealed(path, f.payload, f.identity)
 	if err != nil {
 		return err
 	}
-	b, err := readBundle(path)
-	if err != nil {
-		return err
-	}
-	src, err := a.openSource("payload", f.payload)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
+	defer in.payload.Close()
 	s, err := a.open(ctx, &f.sign)
 	if err != nil {
 		return err
@@ -270,8 +258,8 @@ func (a *app) reseal(ctx context.Context, path string, f *resealFlags) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.custodian.Reseal(ctx, b, f.item, src, ids, w, custody.Sealing{Recipients: recipients}, f.detail.details()); err != nil {
+	if _, err := s.custodian.Reseal(ctx, in.bundle, f.item, in.payload, in.ids, w, custody.Sealing{Recipients: recipients}, f.detail.details()); err != nil {
 		return opErr(err)
 	}
-	return a.write(out, b, 1)
+	return a.write(out, in.bundle, 1)
 }

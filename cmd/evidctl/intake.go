@@ -101,11 +101,7 @@ func (a *app) acquireCommand() *cobra.Command {
 }
 
 func (a *app) acquire(ctx context.Context, file string, f *intakeFlags) error {
-	recipients, err := expandRecipients(f.recipients)
-	if err != nil {
-		return err
-	}
-	out, err := newOutputs(f.out+custody.BundleSuffix, false, f.out+custody.PayloadSuffix)
+	recipients, out, err := sealedOutputs(f.recipients, f.out+custody.BundleSuffix, false, f.out+custody.PayloadSuffix)
 	if err != nil {
 		return err
 	}
@@ -165,11 +161,7 @@ func payloadPaths(name string, n int) []string {
 }
 
 func (a *app) disclose(ctx context.Context, files []string, f *intakeFlags) error {
-	recipients, err := expandRecipients(f.recipients)
-	if err != nil {
-		return err
-	}
-	out, err := newOutputs(f.out+custody.BundleSuffix, false, payloadPaths(f.out, len(files))...)
+	recipients, out, err := sealedOutputs(f.recipients, f.out+custody.BundleSuffix, false, payloadPaths(f.out, len(files))...)
 	if err != nil {
 		return err
 	}

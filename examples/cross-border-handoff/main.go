@@ -23,18 +23,14 @@ import (
 )
 
 func main() {
-	setup.Quiet()
 	ctx := context.Background()
-	dir := setup.Workdir()
-	defer os.RemoveAll(dir)
-	pol := &custody.Policy{}
-	frLog := setup.NewLog(dir, "justice.example.fr/custody", pol)
-	defer frLog.Close()
-	deLog := setup.NewLog(dir, "bfj.example.de/custody", pol)
-	defer deLog.Close()
-	lab := setup.NewParty(frLog, pol, "A. Examiner", "Lab IRCGN", "examiner", "FR")
-	authority := setup.NewParty(deLog, pol, "B. Officer", "Bundesamt für Justiz", "central-authority", "DE")
-	prosecutor := setup.NewParty(deLog, pol, "C. Promotora", "Ministério Público Federal", "prosecutor", "BR")
+	d := setup.Start()
+	defer d.Close()
+	frLog := d.Log("justice.example.fr/custody")
+	deLog := d.Log("bfj.example.de/custody")
+	lab := d.Party(frLog, "A. Examiner", "Lab IRCGN", "examiner", "FR")
+	authority := d.Party(deLog, "B. Officer", "Bundesamt für Justiz", "central-authority", "DE")
+	prosecutor := d.Party(deLog, "C. Promotora", "Ministério Público Federal", "prosecutor", "BR")
 
 	extraction := make([]byte, 2<<20)
 	_, _ = io.ReadFull(rand.Reader, extraction)
@@ -57,7 +53,7 @@ func main() {
 	_, err = prosecutor.Custodian.Receive(ctx, b, "", bytes.NewReader(resealed.Bytes()), custody.Details{Location: "Brasília"})
 	setup.Check(err)
 
-	report, err := custody.Verify(ctx, b, pol, custody.WithPayload("phone.age", bytes.NewReader(resealed.Bytes())),
+	report, err := custody.Verify(ctx, b, d.Policy, custody.WithPayload("phone.age", bytes.NewReader(resealed.Bytes())),
 		custody.WithIdentities(prosecutor.Identity), custody.WithEvidence("phone.bin", bytes.NewReader(extraction)))
 	setup.Check(err)
 	setup.Check(report.WriteText(os.Stdout))

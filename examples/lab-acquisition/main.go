@@ -21,14 +21,11 @@ import (
 )
 
 func main() {
-	setup.Quiet()
 	ctx := context.Background()
-	dir := setup.Workdir()
-	defer os.RemoveAll(dir)
-	pol := &custody.Policy{}
-	log := setup.NewLog(dir, "lab.example/evidence-log", pol)
-	defer log.Close()
-	lab := setup.NewParty(log, pol, "A. Examiner", "National Forensic Lab", "examiner", "FR")
+	d := setup.Start()
+	defer d.Close()
+	log := d.Log("lab.example/evidence-log")
+	lab := d.Party(log, "A. Examiner", "National Forensic Lab", "examiner", "FR")
 
 	var image io.Reader = io.LimitReader(rand.Reader, 8<<20) // a stand-in 8 MiB image
 	if len(os.Args) > 1 {
@@ -39,7 +36,7 @@ func main() {
 	}
 
 	// The sealed payload goes to a temporary file, renamed only once the event is logged.
-	name := filepath.Join(dir, "case-17")
+	name := filepath.Join(d.Dir, "case-17")
 	payload, err := atomicfile.Create(name+custody.PayloadSuffix, 0o644)
 	setup.Check(err)
 	defer payload.Abort()
@@ -68,7 +65,7 @@ func main() {
 	f, err := os.Open(name + custody.PayloadSuffix)
 	setup.Check(err)
 	defer f.Close()
-	report, err := custody.Verify(ctx, reread, pol, custody.WithPayload("case-17.age", f))
+	report, err := custody.Verify(ctx, reread, d.Policy, custody.WithPayload("case-17.age", f))
 	setup.Check(err)
 	setup.Check(report.WriteText(os.Stdout))
 	if !report.Valid {

@@ -27,15 +27,12 @@ var records = map[string]string{
 var order = []string{"acct-42/subscriber", "acct-42/ip-log", "acct-42/mailbox"}
 
 func main() {
-	setup.Quiet()
 	ctx := context.Background()
-	dir := setup.Workdir()
-	defer os.RemoveAll(dir)
-	pol := &custody.Policy{}
-	log := setup.NewLog(dir, "provider.example/disclosures", pol)
-	defer log.Close()
-	provider := setup.NewParty(log, pol, "C. Compliance", "Mail Provider Ltd", "provider", "IE")
-	prosecutor := setup.NewParty(log, pol, "D. Prosecutor", "Parquet de Paris", "prosecutor", "FR")
+	d := setup.Start()
+	defer d.Close()
+	log := d.Log("provider.example/disclosures")
+	provider := d.Party(log, "C. Compliance", "Mail Provider Ltd", "provider", "IE")
+	prosecutor := d.Party(log, "D. Prosecutor", "Parquet de Paris", "prosecutor", "FR")
 
 	// 1. Preservation: digests only; the data stays with the provider.
 	var preserve []custody.Evidence
@@ -63,7 +60,7 @@ func main() {
 		_, err = prosecutor.Custodian.Receive(ctx, b, id, bytes.NewReader(payloads[i].Bytes()), custody.Details{})
 		setup.Check(err)
 	}
-	setup.Check(b.WriteFile(filepath.Join(dir, "PO-2026-7"+custody.BundleSuffix)))
+	setup.Check(b.WriteFile(filepath.Join(d.Dir, "PO-2026-7"+custody.BundleSuffix)))
 
 	// A record altered after preservation is refused before anything is signed.
 	var sink bytes.Buffer
@@ -71,7 +68,7 @@ func main() {
 		custody.Sealing{Recipients: []string{prosecutor.Recipient}}, custody.Details{Legal: legal})
 	fmt.Println("altered record refused:", err != nil)
 
-	report, err := custody.Verify(ctx, b, pol, custody.WithPayload("acct-42/mailbox.age", bytes.NewReader(payloads[2].Bytes())),
+	report, err := custody.Verify(ctx, b, d.Policy, custody.WithPayload("acct-42/mailbox.age", bytes.NewReader(payloads[2].Bytes())),
 		custody.WithIdentities(prosecutor.Identity))
 	setup.Check(err)
 	setup.Check(report.WriteText(os.Stdout))
