@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -162,13 +163,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "custody bundle: %s\n\ntimeline:\n", verdict)
 	tw := tabwriter.NewWriter(&b, 0, 2, 2, ' ', 0)
 	for _, e := range r.Events {
-		mark := "ok"
-		for _, c := range e.Checks {
-			if !c.OK {
-				mark = "FAIL"
-			}
-		}
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Index, mark, e.Time.UTC().Format(time.RFC3339), e.Type,
+		passed := !slices.ContainsFunc(e.Checks, func(c Check) bool { return !c.OK })
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Index, mark(passed, "ok", "FAIL"), e.Time.UTC().Format(time.RFC3339), e.Type,
 			shortItem(e.Item), who(e), timelineNote(e))
 	}
 	tw.Flush()
@@ -180,11 +176,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		b.WriteString("\nbundle checks:\n")
 	}
 	for _, c := range r.Checks {
-		mark := "ok  "
-		if !c.OK {
-			mark = "FAIL"
-		}
-		fmt.Fprintf(&b, "  %s  %s %s\n", mark, c.Rule, c.text())
+		fmt.Fprintf(&b, "  %s  %s %s\n", mark(c.OK, "ok  ", "FAIL"), c.Rule, c.text())
 	}
 	if len(r.Failures) > 0 {
 		b.WriteString("\nfailures:\n")
@@ -240,6 +232,14 @@ func quoteIf(s string) string {
 		return ""
 	}
 	return fmt.Sprintf("(%q)", s)
+}
+
+// mark is pass when ok, else fail.
+func mark(ok bool, pass, fail string) string {
+	if ok {
+		return pass
+	}
+	return fail
 }
 
 // text is what a bundle check says: the file checked and the detail.

@@ -28,11 +28,7 @@ func (r *Report) WriteMarkdown(w io.Writer, title string, preface ...string) err
 	if len(r.Checks) > 0 {
 		b.WriteString("\n## Bundle checks\n\n")
 		for _, c := range r.Checks {
-			mark := "ok"
-			if !c.OK {
-				mark = "**FAILED**"
-			}
-			fmt.Fprintf(&b, "- %s: %s %s\n", mark, c.Rule, mdInline(c.text()))
+			fmt.Fprintf(&b, "- %s: %s %s\n", mark(c.OK, "ok", "**FAILED**"), c.Rule, mdInline(c.text()))
 		}
 	}
 	r.mdFailures(&b)

@@ -1,12 +1,13 @@
 package custody
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
-	"sort"
 
 	"filippo.io/age"
 
@@ -172,14 +173,9 @@ func (v *verifier) inclusion(rec *Record, er *EventReport) []Check {
 // previous one, using the bundle's consistency proofs.
 func (v *verifier) consistency(proofs []Consistency) []Check {
 	var checks []Check
-	origins := make([]string, 0, len(v.checkpoints))
-	for o := range v.checkpoints {
-		origins = append(origins, o)
-	}
-	sort.Strings(origins)
-	for _, origin := range origins {
+	for _, origin := range slices.Sorted(maps.Keys(v.checkpoints)) {
 		cps := slices.Clone(v.checkpoints[origin])
-		sort.SliceStable(cps, func(i, j int) bool { return cps[i].Size < cps[j].Size })
+		slices.SortStableFunc(cps, func(a, b *ledger.Checkpoint) int { return cmp.Compare(a.Size, b.Size) })
 		ok := true
 		for i := 1; i < len(cps); i++ {
 			if c := checkPair(origin, cps[i-1], cps[i], proofs); c != nil {

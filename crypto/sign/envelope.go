@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -202,7 +203,7 @@ func checkMembers(b []byte, allowed []string) error {
 		}
 		name, _ := t.(string)
 		switch {
-		case !containsString(allowed, name):
+		case !slices.Contains(allowed, name):
 			return fmt.Errorf("unknown field %q", truncate(name))
 		case seen[name]:
 			return fmt.Errorf("duplicate field %q", name)
@@ -220,15 +221,6 @@ func checkMembers(b []byte, allowed []string) error {
 		return errors.New("data after the JSON object")
 	}
 	return nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, l := range list {
-		if l == s {
-			return true
-		}
-	}
-	return false
 }
 
 // truncate keeps error messages short when a field name is long.
