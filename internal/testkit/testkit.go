@@ -173,17 +173,6 @@ func NewParty(t testing.TB, name, jurisdiction string) *Party {
 	return p
 }
 
-// Custodian returns an outsider's custodian on the deployment's first log (its
-// signatures are not trusted by the policy).
-func (d *Deployment) Custodian(t testing.TB, p *Party) *custody.Custodian {
-	t.Helper()
-	c, err := custody.NewCustodian(p.Signer, p.Actor, d.Logs[0], custody.WithClock(d.tick))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func (d *Deployment) tick() time.Time {
 	d.clock = d.clock.Add(time.Second)
 	return d.clock

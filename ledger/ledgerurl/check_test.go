@@ -1,7 +1,10 @@
 package ledgerurl_test
 
 import (
+	"io"
+	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -47,4 +50,22 @@ func TestOpenHomeWithoutLog(t *testing.T) {
 	_, err := ledgerurl.Open(t.Context(), home)
 	require.ErrorIs(t, err, ledgerurl.ErrNoEmbeddedLog)
 	require.ErrorContains(t, err, "missing "+filepath.Join(home, ledgerurl.HomeLogKey))
+}
+
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestOpenHTTPWithClient(t *testing.T) {
+	var asked []string
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		asked = append(asked, r.URL.String())
+		return &http.Response{StatusCode: http.StatusTeapot, Status: "418 the test's transport", Request: r,
+			Header: http.Header{}, Body: io.NopCloser(strings.NewReader("the test's transport"))}, nil
+	})}
+	_, err := ledgerurl.Open(t.Context(), "https://ledger.invalid/lab", ledgerurl.WithHTTPClient(hc))
+	require.Error(t, err)
+	require.NotEmpty(t, asked, "the ledger is reached through the client given")
+	require.Contains(t, asked[0], "https://ledger.invalid/lab/")
 }
