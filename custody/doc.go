@@ -43,6 +43,18 @@
 // digests (RulePayload, RulePlaintext). Each failure names the event, the rule, what
 // was expected and what was found.
 //
+// Each rule's meaning, for a report or a refusal, is [Rule.Meaning].
+//
+// # Payloads
+//
+// [Bundle.MatchPayload] reads a sealed payload once and says which item it belongs to
+// and what it breaks; with [DecryptTo] it decrypts it in the same read and checks the
+// plaintext. Receive and Verify match payloads the same way.
+//
+// # Errors
+//
 // Operations refuse, before signing anything, an event the verifier would reject
-// ([RefusedError]).
+// ([RefusedError], naming every [Violation]) and an argument they cannot use
+// ([ArgumentError]); an item id the bundle does not hold wraps [ErrUnknownItem].
+// Messages say what was being done, never the package's name.
 package custody
