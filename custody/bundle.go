@@ -124,10 +124,7 @@ func (r *Record) parseReceipt() {
 // envelope that is not valid DSSE, or an empty event list are errors.
 func ParseBundle(data []byte) (*Bundle, error) {
 	var w wireBundle
-	if err := decodeStrict(data, &w); err != nil {
-		return nil, fmt.Errorf("bundle: %w", err)
-	}
-	if err := checkType("mediaType", w.MediaType, BundleMediaType); err != nil {
+	if err := decodeFile(data, &w, &w.MediaType, BundleMediaType); err != nil {
 		return nil, fmt.Errorf("bundle: %w", err)
 	}
 	if len(w.Events) == 0 {

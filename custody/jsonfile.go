@@ -27,6 +27,15 @@ func decodeStrict(data []byte, v any) error {
 	return nil
 }
 
+// decodeFile decodes a bundle or policy file strictly into v, whose mediaType field
+// (decoded into *mediaType) must be want.
+func decodeFile(data []byte, v any, mediaType *string, want string) error {
+	if err := decodeStrict(data, v); err != nil {
+		return err
+	}
+	return checkType("mediaType", *mediaType, want)
+}
+
 // checkType refuses a document whose type field (mediaType, _type, predicateType) is
 // not want.
 func checkType(field, got, want string) error {

@@ -63,10 +63,7 @@ type wirePolicy struct {
 // have an origin, quorums must be reachable.
 func ParsePolicy(data []byte) (*Policy, error) {
 	var w wirePolicy
-	if err := decodeStrict(data, &w); err != nil {
-		return nil, fmt.Errorf("trust policy: %w", err)
-	}
-	if err := checkType("mediaType", w.MediaType, PolicyMediaType); err != nil {
+	if err := decodeFile(data, &w, &w.MediaType, PolicyMediaType); err != nil {
 		return nil, fmt.Errorf("trust policy: %w", err)
 	}
 	p := &Policy{}

@@ -66,6 +66,15 @@ func (c *caseFile) forge(t *testing.T, b *custody.Bundle, p *testkit.Party, at t
 	require.NoError(t, err)
 }
 
+// inTransit is a copy of the case with the prosecutor's transfer to the defence open.
+func (c *caseFile) inTransit(t *testing.T) *custody.Bundle {
+	t.Helper()
+	b := c.b.Clone()
+	_, err := c.party("prosecutor").Custodian.Transfer(context.Background(), b, "", c.party("defence").Actor, custody.Details{Purpose: "disclosure to defence"})
+	require.NoError(t, err)
+	return b
+}
+
 func follow(t *testing.T, b *custody.Bundle, typ custody.EventType) *custody.Event {
 	prev, commit := head(t, b)
 	return &custody.Event{Type: typ, Item: prev.Item, Prev: commit, Purpose: "forged"}
@@ -161,9 +170,7 @@ func TestTamperMatrix(t *testing.T) {
 			return b, nil
 		}, custody.RuleFork, 7},
 		{"receive by someone other than the named recipient", func(t *testing.T, c *caseFile) (*custody.Bundle, []custody.VerifyOption) {
-			b := c.b.Clone()
-			_, err := c.party("prosecutor").Custodian.Transfer(context.Background(), b, "", c.party("defence").Actor, custody.Details{Purpose: "disclosure to defence"})
-			require.NoError(t, err)
+			b := c.inTransit(t)
 			ev := follow(t, b, custody.Receive)
 			ev.Transfer = ev.Prev
 			c.forge(t, b, c.party("lab"), time.Now(), ev)
@@ -175,16 +182,12 @@ func TestTamperMatrix(t *testing.T) {
 			return b, nil
 		}, custody.RuleCustodian, 7},
 		{"access by the sender while in transit", func(t *testing.T, c *caseFile) (*custody.Bundle, []custody.VerifyOption) {
-			b := c.b.Clone()
-			_, err := c.party("prosecutor").Custodian.Transfer(context.Background(), b, "", c.party("defence").Actor, custody.Details{Purpose: "disclosure"})
-			require.NoError(t, err)
+			b := c.inTransit(t)
 			c.forge(t, b, c.party("prosecutor"), time.Now(), follow(t, b, custody.Access))
 			return b, nil
 		}, custody.RuleCustodian, 8},
 		{"receive citing another transfer", func(t *testing.T, c *caseFile) (*custody.Bundle, []custody.VerifyOption) {
-			b := c.b.Clone()
-			_, err := c.party("prosecutor").Custodian.Transfer(context.Background(), b, "", c.party("defence").Actor, custody.Details{Purpose: "disclosure"})
-			require.NoError(t, err)
+			b := c.inTransit(t)
 			ev := follow(t, b, custody.Receive)
 			ev.Transfer = b.Events[2].CommitmentString()
 			c.forge(t, b, c.party("defence"), time.Now(), ev)

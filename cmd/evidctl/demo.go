@@ -74,28 +74,33 @@ func (a *app) demoCase(ctx context.Context, dir string, policy *custody.Policy, 
 		return failErr(err)
 	}
 	a.step("lab (FR) acquired laptop.dd (%d bytes), sealed to itself and the central authority: %d-byte payload", len(image), payload.Len())
-	if _, err := lab.Custodian.Transfer(ctx, b, "", authority.Actor, custody.Details{Purpose: "execution of the MLA request", Legal: mla}); err != nil {
-		return failErr(err)
-	}
-	a.step("lab (FR) transferred the item to the central authority (DE)")
-	if _, err := authority.Custodian.Receive(ctx, b, "", bytes.NewReader(payload.Bytes()), custody.Details{}); err != nil {
-		return failErr(err)
-	}
-	a.step("central authority (DE) received it after checking the payload digest")
 	var resealed bytes.Buffer
-	if _, err := authority.Custodian.Reseal(ctx, b, "", bytes.NewReader(payload.Bytes()), []age.Identity{authority.Identity}, &resealed,
-		custody.Sealing{Recipients: []string{prosecutor.Recipient}}, custody.Details{Purpose: "seal to the requesting prosecutor"}); err != nil {
-		return failErr(err)
+	for _, s := range []struct {
+		done   string
+		record func() (*custody.Record, error)
+	}{
+		{"lab (FR) transferred the item to the central authority (DE)", func() (*custody.Record, error) {
+			return lab.Custodian.Transfer(ctx, b, "", authority.Actor, custody.Details{Purpose: "execution of the MLA request", Legal: mla})
+		}},
+		{"central authority (DE) received it after checking the payload digest", func() (*custody.Record, error) {
+			return authority.Custodian.Receive(ctx, b, "", bytes.NewReader(payload.Bytes()), custody.Details{})
+		}},
+		{"central authority (DE) resealed the payload to the prosecutor (BR)", func() (*custody.Record, error) {
+			return authority.Custodian.Reseal(ctx, b, "", bytes.NewReader(payload.Bytes()), []age.Identity{authority.Identity}, &resealed,
+				custody.Sealing{Recipients: []string{prosecutor.Recipient}}, custody.Details{Purpose: "seal to the requesting prosecutor"})
+		}},
+		{"central authority (DE) transferred the item to the prosecutor (BR)", func() (*custody.Record, error) {
+			return authority.Custodian.Transfer(ctx, b, "", prosecutor.Actor, custody.Details{Purpose: "transmission to the requesting state", Legal: mla})
+		}},
+		{"prosecutor (BR) received it", func() (*custody.Record, error) {
+			return prosecutor.Custodian.Receive(ctx, b, "", bytes.NewReader(resealed.Bytes()), custody.Details{})
+		}},
+	} {
+		if _, err := s.record(); err != nil {
+			return failErr(err)
+		}
+		a.step("%s", s.done)
 	}
-	a.step("central authority (DE) resealed the payload to the prosecutor (BR)")
-	if _, err := authority.Custodian.Transfer(ctx, b, "", prosecutor.Actor, custody.Details{Purpose: "transmission to the requesting state", Legal: mla}); err != nil {
-		return failErr(err)
-	}
-	a.step("central authority (DE) transferred the item to the prosecutor (BR)")
-	if _, err := prosecutor.Custodian.Receive(ctx, b, "", bytes.NewReader(resealed.Bytes()), custody.Details{}); err != nil {
-		return failErr(err)
-	}
-	a.step("prosecutor (BR) received it")
 	return a.demoVerify(ctx, dir, b, policy, prosecutor, resealed.Bytes())
 }
 
