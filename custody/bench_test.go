@@ -3,9 +3,6 @@ package custody_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -14,7 +11,6 @@ import (
 	"filippo.io/age"
 	"github.com/stretchr/testify/require"
 
-	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/testkit"
 )
@@ -32,17 +28,9 @@ func bigBundle(tb testing.TB, n int) (*custody.Bundle, *custody.Policy) {
 	tick := func() time.Time { clock = clock.Add(time.Second); return clock }
 	var cs []*custody.Custodian
 	for i, name := range []string{"lab", "authority"} {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		p, err := testkit.MakeParty(custody.Party{Name: name, Organization: name + " org", Jurisdiction: []string{"FR", "DE"}[i]}, log, pol, custody.WithClock(tick))
 		require.NoError(tb, err)
-		s, err := sign.NewSigner(key)
-		require.NoError(tb, err)
-		pub, err := s.PublicKeyPEM()
-		require.NoError(tb, err)
-		a := custody.Actor{Name: name, Organization: name + " org", Jurisdiction: []string{"FR", "DE"}[i]}
-		require.NoError(tb, pol.AddSigner(custody.TrustedSigner{Name: a.Name, Organization: a.Organization, Jurisdiction: a.Jurisdiction, PublicKey: string(pub)}))
-		c, err := custody.NewCustodian(s, a, log, custody.WithClock(tick))
-		require.NoError(tb, err)
-		cs = append(cs, c)
+		cs = append(cs, p.Custodian)
 	}
 	id, err := age.GenerateX25519Identity()
 	require.NoError(tb, err)

@@ -1,18 +1,16 @@
 package custody
 
 import (
-	"bytes"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sync"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/evidctl/evidctl/crypto/sign"
-	"github.com/evidctl/evidctl/internal/atomicfile"
 	"github.com/evidctl/evidctl/ledger"
 )
 
@@ -54,10 +52,10 @@ type Record struct {
 
 // Consistency is a consistency proof between two sizes of one log.
 type Consistency struct {
-	Origin  string   `json:"origin"`
-	OldSize uint64   `json:"oldSize"`
-	NewSize uint64   `json:"newSize"`
-	Proof   []string `json:"proof"` // base64 hashes
+	Origin  string      `json:"origin"`
+	OldSize uint64      `json:"oldSize"`
+	NewSize uint64      `json:"newSize"`
+	Proof   []tlog.Hash `json:"proof"` // RFC 6962 hashes, base64 in JSON
 }
 
 type wireBundle struct {
@@ -125,17 +123,9 @@ func (r *Record) parseReceipt() {
 // ParseBundle decodes a bundle strictly: a wrong media type, unknown fields, an
 // envelope that is not valid DSSE, or an empty event list are errors.
 func ParseBundle(data []byte) (*Bundle, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var w wireBundle
-	if err := dec.Decode(&w); err != nil {
+	if err := decodeFile(data, &w, &w.MediaType, BundleMediaType); err != nil {
 		return nil, fmt.Errorf("bundle: %w", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("bundle: trailing data after the JSON object")
-	}
-	if w.MediaType != BundleMediaType {
-		return nil, fmt.Errorf("bundle: mediaType is %q, want %q", w.MediaType, BundleMediaType)
 	}
 	if len(w.Events) == 0 {
 		return nil, fmt.Errorf("bundle: no events")
@@ -150,13 +140,6 @@ func ParseBundle(data []byte) (*Bundle, error) {
 			return nil, fmt.Errorf("bundle: event %d: no proof", i+1)
 		}
 		b.Events = append(b.Events, NewRecord(env, wr.Proof))
-	}
-	for i, c := range b.Consistency {
-		for _, h := range c.Proof {
-			if raw, err := base64.StdEncoding.DecodeString(h); err != nil || len(raw) != 32 {
-				return nil, fmt.Errorf("bundle: consistency proof %d: %q is not a base64 SHA-256 hash", i+1, h)
-			}
-		}
 	}
 	return b, nil
 }
@@ -200,12 +183,9 @@ func (b *Bundle) MarshalJSON() ([]byte, error) {
 func (b *Bundle) WriteFile(path string) error {
 	data, err := b.MarshalJSON()
 	if err != nil {
-		return fmt.Errorf("encoding bundle: %w", err)
+		err = fmt.Errorf("encoding bundle: %w", err)
 	}
-	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
-		_, err := w.Write(append(data, '\n'))
-		return err
-	})
+	return writeJSONFile(path, data, err)
 }
 
 // Clone returns a copy of the bundle that shares records (which are immutable) but not

@@ -2,60 +2,86 @@ package custody
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/evidctl/evidctl/crypto/digest"
 )
 
-// Rule names a verification rule. Every failure in a [Report] names one.
+// Rule names a verification rule. Every failure in a [Report] and every [Violation]
+// names one; [Rule.Meaning] says what it establishes.
 type Rule string
 
-// The rules Verify checks.
+// The rules Verify checks; rules lists what each means.
 const (
-	RuleStatement   Rule = "statement"   // the payload is a valid custody statement
-	RuleSignature   Rule = "signature"   // signed by a key the policy trusts
-	RuleActor       Rule = "actor"       // the actor named is the one the policy trusts the key for
-	RuleInclusion   Rule = "inclusion"   // the receipt proves the envelope is in the log
-	RuleCheckpoint  Rule = "checkpoint"  // the receipt's checkpoint is signed by a trusted log (and quorum)
-	RuleConsistency Rule = "consistency" // checkpoints of one log are consistent
-	RuleDuplicate   Rule = "duplicate"   // no envelope appears twice
-	RuleOrder       Rule = "order"       // events appear after what they cite, in log order
-	RuleChain       Rule = "chain"       // prev is the item's previous event; nothing missing
-	RuleFork        Rule = "fork"        // no two events cite one prev
-	RuleCustodian   Rule = "custodian"   // only the current custodian acts on an item
-	RuleRecipient   Rule = "recipient"   // only the named recipient receives a transfer
-	RuleTransfer    Rule = "transfer"    // a receive cites the open transfer
-	RuleTime        Rule = "time"        // times do not go backwards
-	RuleDigest      Rule = "digest"      // an item's plaintext digest never changes
-	RuleSealed      Rule = "sealed"      // the sealed payload changes only by reseal
-	RuleClosed      Rule = "closed"      // nothing but notes after return or dispose
-	RuleParent      Rule = "parent"      // a derivation cites its parents' current events
-	RulePayload     Rule = "payload"     // the sealed payload matches its ciphertext digest
-	RulePlaintext   Rule = "plaintext"   // the evidence matches the item digest
+	RuleStatement   Rule = "statement"
+	RuleSignature   Rule = "signature"
+	RuleActor       Rule = "actor"
+	RuleInclusion   Rule = "inclusion"
+	RuleCheckpoint  Rule = "checkpoint"
+	RuleConsistency Rule = "consistency"
+	RuleDuplicate   Rule = "duplicate"
+	RuleOrder       Rule = "order"
+	RuleChain       Rule = "chain"
+	RuleFork        Rule = "fork"
+	RuleCustodian   Rule = "custodian"
+	RuleRecipient   Rule = "recipient"
+	RuleTransfer    Rule = "transfer"
+	RuleTime        Rule = "time"
+	RuleDigest      Rule = "digest"
+	RuleSealed      Rule = "sealed"
+	RuleClosed      Rule = "closed"
+	RuleParent      Rule = "parent"
+	RulePayload     Rule = "payload"
+	RulePlaintext   Rule = "plaintext"
 )
 
-// Violation is a broken rule found while replaying custody.
-type Violation struct {
-	Rule     Rule
-	Expected string
-	Found    string
-	Detail   string
+// rules is every rule with its meaning, in the order reports list them: the one place
+// a rule's meaning is written.
+var rules = []struct {
+	rule    Rule
+	meaning string
+}{
+	{RuleStatement, "the signed payload is a well-formed custody statement"},
+	{RuleSignature, "the statement is signed by a key the trust policy accepts"},
+	{RuleActor, "the person named in the statement is the one the policy trusts that key for"},
+	{RuleInclusion, "the log receipt proves the statement was entered in the log"},
+	{RuleCheckpoint, "the receipt's checkpoint is signed by a trusted log (and witnesses, if required)"},
+	{RuleConsistency, "every checkpoint of a log extends the earlier ones: the log was not rewritten"},
+	{RuleDuplicate, "no statement appears twice"},
+	{RuleOrder, "statements appear after those they cite, in log order"},
+	{RuleChain, "each statement cites the item's previous one: none is missing"},
+	{RuleFork, "no two statements cite the same previous one"},
+	{RuleCustodian, "only the item's current custodian acts on it"},
+	{RuleRecipient, "only the recipient named in a transfer receives it"},
+	{RuleTransfer, "a receive cites the open transfer it accepts"},
+	{RuleTime, "times never go backwards along an item's chain"},
+	{RuleDigest, "the item's content digest never changes"},
+	{RuleSealed, "the sealed copy changes only by a recorded re-seal"},
+	{RuleClosed, "nothing but notes follows a return or a disposal"},
+	{RuleParent, "a derived item cites the current state of what it was derived from"},
+	{RulePayload, "the sealed file given is the one the chain records, byte for byte"},
+	{RulePlaintext, "the evidence given (or decrypted) has the item's digest"},
 }
 
-func (v Violation) Error() string {
-	s := fmt.Sprintf("%s: %s", v.Rule, v.Detail)
-	if v.Expected != "" || v.Found != "" {
-		s += fmt.Sprintf(" (expected %s; found %s)", v.Expected, v.Found)
+// Meaning says what the rule establishes, for a reader of a report or of a refusal:
+// RuleCustodian's is "only the item's current custodian acts on it". It is "" for a
+// name that is no rule.
+func (r Rule) Meaning() string {
+	for _, m := range rules {
+		if m.rule == r {
+			return m.meaning
+		}
 	}
-	return s
+	return ""
 }
 
 // itemState is what replaying an item's chain establishes.
 type itemState struct {
 	id        string
-	item      Item // as the latest event stated it
-	digest    map[string]string
+	item      Item       // as the latest event stated it
+	digest    digest.Set // as the first event stated it
 	sealed    *Sealed
 	head      string // commitment of the latest event
 	custodian Actor
@@ -152,8 +178,8 @@ func (cs *chainState) checkParents(ev *Event) []Violation {
 			continue
 		case ps.head != p.Event:
 			vs = append(vs, Violation{Rule: RuleParent, Detail: fmt.Sprintf("parent item %s is cited at an event that is not its current one", p.ID), Expected: ps.head, Found: p.Event})
-		case !matchDigests(ps.digest, p.Digest):
-			vs = append(vs, Violation{Rule: RuleParent, Detail: fmt.Sprintf("parent item %s is cited with another digest", p.ID), Expected: digestString(ps.digest), Found: digestString(p.Digest)})
+		case p.Digest.Match(ps.digest) != nil:
+			vs = append(vs, Violation{Rule: RuleParent, Detail: fmt.Sprintf("parent item %s is cited with another digest", p.ID), Expected: ps.digest.String(), Found: p.Digest.String()})
 		}
 		vs = append(vs, cs.custodyOf(ps, ev)...)
 	}
@@ -181,8 +207,8 @@ func (cs *chainState) follow(commit string, ev *Event) []Violation {
 	if st.closedBy != "" && ev.Type != Note {
 		vs = append(vs, Violation{Rule: RuleClosed, Detail: fmt.Sprintf("%s after the item's %s", article(ev.Type), st.closedBy), Expected: "only notes", Found: string(ev.Type)})
 	}
-	if !matchDigests(st.digest, ev.Item.Digest) {
-		vs = append(vs, Violation{Rule: RuleDigest, Detail: "the item's plaintext digest changed", Expected: digestString(st.digest), Found: digestString(ev.Item.Digest)})
+	if ev.Item.Digest.Match(st.digest) != nil {
+		vs = append(vs, Violation{Rule: RuleDigest, Detail: "the item's plaintext digest changed", Expected: st.digest.String(), Found: ev.Item.Digest.String()})
 	}
 	vs = append(vs, cs.checkSealed(st, ev)...)
 	vs = append(vs, cs.custodyRules(st, commit, ev)...)
@@ -191,6 +217,17 @@ func (cs *chainState) follow(commit string, ev *Event) []Violation {
 		st.last = ev.Time
 	}
 	return vs
+}
+
+// sealedItems are the items that have a sealed payload, in the order they entered custody.
+func (cs *chainState) sealedItems() []*itemState {
+	var out []*itemState
+	for _, id := range cs.order {
+		if st := cs.items[id]; st.sealed != nil {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 func (cs *chainState) missing(ev *Event, detail string) Violation {
@@ -238,11 +275,11 @@ func (cs *chainState) custodyRules(st *itemState, commit string, ev *Event) []Vi
 func (cs *chainState) custodyOf(st *itemState, ev *Event) []Violation {
 	if st.pending != nil {
 		return []Violation{{Rule: RuleCustodian, Detail: fmt.Sprintf("%s while item %s is in transit; only the recipient's receive may follow", article(ev.Type), st.id),
-			Expected: "receive by " + actorString(st.pending.to), Found: string(ev.Type) + " by " + actorString(ev.Actor)}}
+			Expected: "receive by " + st.pending.to.String(), Found: string(ev.Type) + " by " + ev.Actor.String()}}
 	}
 	if st.custodian.KeyID != ev.Actor.KeyID {
 		return []Violation{{Rule: RuleCustodian, Detail: fmt.Sprintf("%s by someone who is not item %s's custodian", article(ev.Type), st.id),
-			Expected: actorString(st.custodian), Found: actorString(ev.Actor)}}
+			Expected: st.custodian.String(), Found: ev.Actor.String()}}
 	}
 	return nil
 }
@@ -257,62 +294,25 @@ func (cs *chainState) receive(st *itemState, ev *Event) []Violation {
 	}
 	if ev.Actor.KeyID != st.pending.to.KeyID {
 		vs = append(vs, Violation{Rule: RuleRecipient, Detail: "received by someone other than the transfer's named recipient",
-			Expected: actorString(st.pending.to), Found: actorString(ev.Actor)})
+			Expected: st.pending.to.String(), Found: ev.Actor.String()})
 		return vs
 	}
 	st.custodian, st.pending = ev.Actor, nil
 	return vs
 }
 
-// matchDigests: both have sha256, and every algorithm present in both agrees.
-func matchDigests(a, b map[string]string) bool {
-	if a["sha256"] == "" || a["sha256"] != b["sha256"] {
-		return false
-	}
-	for alg, v := range a {
-		if w, ok := b[alg]; ok && w != v {
-			return false
-		}
-	}
-	return true
-}
-
 func sameSealed(a, b *Sealed) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return a.Size == b.Size && sameDigests(a.Digest, b.Digest) && slices.Equal(a.Recipients, b.Recipients)
-}
-
-func digestString(m map[string]string) string {
-	keys := slices.Sorted(maps.Keys(m))
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + ":" + m[k]
-	}
-	return strings.Join(parts, " ")
+	return a.Size == b.Size && a.Digest.Equal(b.Digest) && slices.Equal(a.Recipients, b.Recipients)
 }
 
 func sealedString(s *Sealed) string {
 	if s == nil {
 		return "no sealed payload"
 	}
-	return digestString(s.Digest)
-}
-
-func actorString(a Actor) string {
-	return partyString(a.Name, a.Organization, a.Jurisdiction) + " key " + shortKey(a.KeyID)
-}
-
-// partyString is "Name (Organization, CC)", leaving out what is empty.
-func partyString(name, org, jurisdiction string) string {
-	if org == "" {
-		return name
-	}
-	if jurisdiction != "" {
-		org += ", " + jurisdiction
-	}
-	return name + " (" + org + ")"
+	return s.Digest.String()
 }
 
 // article is "a transfer", "an access".

@@ -2,9 +2,7 @@ package custody
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -33,11 +31,11 @@ func WithClock(now func() time.Time) Option {
 // to l. The actor's key id is the signer's.
 func NewCustodian(signer *sign.Signer, actor Actor, l ledger.Ledger, opts ...Option) (*Custodian, error) {
 	if signer == nil || l == nil {
-		return nil, errors.New("custodian: a signer and a ledger are required")
+		return nil, argError("custodian", "signer", "a signer and a ledger are required")
 	}
 	actor.KeyID = signer.KeyID()
 	if err := actor.Validate(); err != nil {
-		return nil, fmt.Errorf("custodian: %w", err)
+		return nil, &ArgumentError{Op: "custodian", Arg: "actor", Err: err}
 	}
 	c := &Custodian{signer: signer, actor: actor, ledger: l, now: time.Now}
 	for _, o := range opts {
@@ -125,18 +123,6 @@ func (c *Custodian) check(b *Bundle, ev *Event) error {
 	return nil
 }
 
-// RefusedError is returned when an operation would break a custody rule, for instance
-// an access by someone who is not the custodian. Nothing was signed or logged.
-type RefusedError struct {
-	Type       EventType
-	Item       string
-	Violations []Violation
-}
-
-func (e *RefusedError) Error() string {
-	return fmt.Sprintf("refusing %s of item %s: %v", e.Type, e.Item, e.Violations[0])
-}
-
 // addConsistency adds a proof that the new checkpoint extends the bundle's latest
 // checkpoint of the same log.
 func (c *Custodian) addConsistency(ctx context.Context, b *Bundle, note []byte) error {
@@ -164,10 +150,6 @@ func (c *Custodian) addConsistency(ctx context.Context, b *Bundle, note []byte) 
 	if err != nil {
 		return fmt.Errorf("consistency proof %d→%d from log %s: %w", prev, size, origin, err)
 	}
-	k := Consistency{Origin: origin, OldSize: prev, NewSize: size}
-	for _, h := range proof {
-		k.Proof = append(k.Proof, base64.StdEncoding.EncodeToString(h[:]))
-	}
-	b.Consistency = append(b.Consistency, k)
+	b.Consistency = append(b.Consistency, Consistency{Origin: origin, OldSize: prev, NewSize: size, Proof: proof})
 	return nil
 }

@@ -6,9 +6,10 @@
 // # The flow
 //
 // A [Custodian] is a party that acts: a signer (crypto/sign), the identity it claims
-// (an [Actor]: name, organisation, role, jurisdiction) and the ledger it appends to.
+// (an [Actor]: a [Party] — name, organisation, role, jurisdiction — and its key id) and
+// the ledger it appends to.
 //
-//	lab, _ := custody.NewCustodian(signer, custody.Actor{Name: "A. Examiner", Organization: "Lab", Jurisdiction: "FR"}, log)
+//	lab, _ := custody.NewCustodian(signer, custody.Actor{Party: custody.Party{Name: "A. Examiner", Organization: "Lab", Jurisdiction: "FR"}}, log)
 //	b, _ := lab.Acquire(ctx, custody.Evidence{Source: image, Sealed: ageFile}, custody.Sealing{Recipients: []string{"age1…"}}, custody.Details{Case: "2026-17"})
 //	_, _ = lab.Transfer(ctx, b, "", authority, custody.Details{Purpose: "MLA request 2026/44"})
 //	_ = b.WriteFile("case.custody.json")
@@ -42,6 +43,18 @@
 // digests (RulePayload, RulePlaintext). Each failure names the event, the rule, what
 // was expected and what was found.
 //
+// Each rule's meaning, for a report or a refusal, is [Rule.Meaning].
+//
+// # Payloads
+//
+// [Bundle.MatchPayload] reads a sealed payload once and says which item it belongs to
+// and what it breaks; with [DecryptTo] it decrypts it in the same read and checks the
+// plaintext. Receive and Verify match payloads the same way.
+//
+// # Errors
+//
 // Operations refuse, before signing anything, an event the verifier would reject
-// ([RefusedError]).
+// ([RefusedError], naming every [Violation]) and an argument they cannot use
+// ([ArgumentError]); an item id the bundle does not hold wraps [ErrUnknownItem].
+// Messages say what was being done, never the package's name.
 package custody

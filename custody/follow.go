@@ -2,19 +2,10 @@ package custody
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
-
-	"filippo.io/age"
-
-	"github.com/evidctl/evidctl/crypto/digest"
-	"github.com/evidctl/evidctl/crypto/seal"
 )
-
-// ErrUnknownItem is returned when an operation names an item the bundle does not hold.
-var ErrUnknownItem = errors.New("no such item in the bundle")
 
 // Items lists the ids of the bundle's items in the order they entered custody.
 func (b *Bundle) Items() ([]string, error) {
@@ -39,13 +30,13 @@ func (c *Custodian) follow(b *Bundle, itemID string, t EventType) (*Event, *item
 func (cs *chainState) next(itemID string, t EventType) (*Event, *itemState, error) {
 	if itemID == "" {
 		if len(cs.order) != 1 {
-			return nil, nil, fmt.Errorf("%s: the bundle holds %d items; name one of %v", t, len(cs.order), cs.order)
+			return nil, nil, argError(string(t), "itemID", "the bundle holds %d items; name one of %v", len(cs.order), cs.order)
 		}
 		itemID = cs.order[0]
 	}
 	st, ok := cs.items[itemID]
 	if !ok {
-		return nil, nil, fmt.Errorf("%s: %w: %s", t, ErrUnknownItem, itemID)
+		return nil, nil, argError(string(t), "itemID", "%w: %s", ErrUnknownItem, itemID)
 	}
 	it := st.item
 	it.Digest, it.Sealed = st.digest, st.sealed
@@ -65,7 +56,7 @@ func (c *Custodian) simple(ctx context.Context, b *Bundle, itemID string, t Even
 // what in d.Tool).
 func (c *Custodian) Access(ctx context.Context, b *Bundle, itemID string, d Details) (*Record, error) {
 	if d.Purpose == "" {
-		return nil, fmt.Errorf("access: a purpose is required")
+		return nil, argError("access", "d.Purpose", "a purpose is required")
 	}
 	return c.simple(ctx, b, itemID, Access, d)
 }
@@ -89,7 +80,7 @@ func (c *Custodian) Dispose(ctx context.Context, b *Bundle, itemID string, d Det
 // Note adds an annotation to the item's chain. Any trusted party may add one.
 func (c *Custodian) Note(ctx context.Context, b *Bundle, itemID, text string, d Details) (*Record, error) {
 	if text == "" {
-		return nil, fmt.Errorf("note: the text is empty")
+		return nil, argError("note", "text", "the text is empty")
 	}
 	d.Note = text
 	return c.simple(ctx, b, itemID, Note, d)
@@ -99,7 +90,7 @@ func (c *Custodian) Note(ctx context.Context, b *Bundle, itemID, text string, d 
 // it signs with. Until that recipient's Receive, nobody else may act on the item.
 func (c *Custodian) Transfer(ctx context.Context, b *Bundle, itemID string, to Actor, d Details) (*Record, error) {
 	if err := to.Validate(); err != nil {
-		return nil, fmt.Errorf("transfer: recipient: %w", err)
+		return nil, argError("transfer", "to", "recipient: %w", err)
 	}
 	ev, _, err := c.follow(b, itemID, Transfer)
 	if err != nil {
@@ -122,8 +113,8 @@ func (c *Custodian) Receive(ctx context.Context, b *Bundle, itemID string, paylo
 		return nil, &RefusedError{Type: Receive, Item: st.id, Violations: []Violation{{Rule: RuleTransfer, Detail: "no open transfer to receive"}}}
 	}
 	if payload != nil {
-		if err := checkPayload(payload, st.sealed); err != nil {
-			return nil, &RefusedError{Type: Receive, Item: st.id, Violations: []Violation{*err}}
+		if v := checkArrival(ctx, payload, st); v != nil {
+			return nil, &RefusedError{Type: Receive, Item: st.id, Violations: []Violation{*v}}
 		}
 	}
 	d.apply(ev)
@@ -134,27 +125,12 @@ func (c *Custodian) Receive(ctx context.Context, b *Bundle, itemID string, paylo
 	return c.record(ctx, b, ev)
 }
 
-func checkPayload(payload io.Reader, s *Sealed) *Violation {
-	if s == nil {
-		return &Violation{Rule: RulePayload, Detail: "the item has no sealed payload"}
-	}
-	got, n, err := seal.CiphertextDigest(payload)
-	if err != nil {
-		return &Violation{Rule: RulePayload, Detail: "reading the payload: " + err.Error()}
-	}
-	if got.Hex() != s.Digest["sha256"] || n != s.Size {
-		return &Violation{Rule: RulePayload, Detail: "the payload is not the sealed payload the chain records",
-			Expected: fmt.Sprintf("sha256:%s (%d bytes)", s.Digest["sha256"], s.Size), Found: fmt.Sprintf("%s (%d bytes)", got, n)}
-	}
-	return nil
-}
-
 // Derive makes a new item from parents (an extraction, translation, redaction or
 // report): the derived evidence is sealed like an acquisition and its event cites each
 // parent at its current event. The custodian must hold every parent.
 func (c *Custodian) Derive(ctx context.Context, b *Bundle, parents []string, e Evidence, s Sealing, d Details) (*Record, error) {
 	if len(parents) == 0 {
-		return nil, fmt.Errorf("derive: no parent items")
+		return nil, argError("derive", "parents", "no parent items")
 	}
 	cs, err := replay(b)
 	if err != nil {
@@ -168,63 +144,11 @@ func (c *Custodian) Derive(ctx context.Context, b *Bundle, parents []string, e E
 		}
 		ps = append(ps, Parent{ID: ev.Item.ID, Digest: ev.Item.Digest, Event: ev.Prev})
 	}
-	it, err := sealItem(ctx, e, s)
+	it, err := sealItem(ctx, Derive, e, s)
 	if err != nil {
 		return nil, err
 	}
 	ev := &Event{Type: Derive, Item: it, Parents: ps}
 	d.apply(ev)
 	return c.record(ctx, b, ev)
-}
-
-// Reseal re-encrypts the item's payload to new recipients in one streaming pass: the
-// payload is checked against the chain's ciphertext digest, decrypted with ids, checked
-// against the item's plaintext digest and sealed again to out. The plaintext never
-// touches a file. On error, out holds garbage the caller must discard.
-func (c *Custodian) Reseal(ctx context.Context, b *Bundle, itemID string, payload io.Reader, ids []age.Identity, out io.Writer, s Sealing, d Details) (*Record, error) {
-	ev, st, err := c.follow(b, itemID, Reseal)
-	if err != nil {
-		return nil, err
-	}
-	if st.sealed == nil {
-		return nil, fmt.Errorf("reseal: item %s has no sealed payload", st.id)
-	}
-	rs, err := s.parse()
-	if err != nil {
-		return nil, fmt.Errorf("reseal: %w", err)
-	}
-	want, err := digest.SetFromMap(st.digest)
-	if err != nil {
-		return nil, fmt.Errorf("reseal: item digest: %w", err)
-	}
-	wantCT, err := digest.Parse("sha256:" + st.sealed.Digest["sha256"])
-	if err != nil {
-		return nil, fmt.Errorf("reseal: sealed digest: %w", err)
-	}
-	res, err := pipeReseal(ctx, payload, ids, out, rs, want, wantCT)
-	if err != nil {
-		return nil, fmt.Errorf("reseal of item %s: %w", st.id, err)
-	}
-	ev.Item.Sealed = &Sealed{Digest: map[string]string{"sha256": res.Ciphertext.Hex()}, Size: res.CiphertextSize, Recipients: s.Recipients}
-	d.apply(ev)
-	return c.record(ctx, b, ev)
-}
-
-func pipeReseal(ctx context.Context, payload io.Reader, ids []age.Identity, out io.Writer, rs []age.Recipient, want digest.Set, wantCT digest.Digest) (seal.Result, error) {
-	pr, pw := io.Pipe()
-	openErr := make(chan error, 1)
-	go func() {
-		_, err := seal.Open(ctx, pw, payload, ids, seal.WithExpectedPlaintext(want), seal.WithExpectedCiphertext(wantCT))
-		pw.CloseWithError(err)
-		openErr <- err
-	}()
-	res, err := seal.Seal(ctx, out, pr, rs)
-	pr.CloseWithError(errors.New("reseal stopped"))
-	if oerr := <-openErr; oerr != nil {
-		return seal.Result{}, oerr
-	}
-	if err != nil {
-		return seal.Result{}, err
-	}
-	return res, nil
 }

@@ -1,6 +1,7 @@
 package custody
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/text/language"
+
+	"github.com/evidctl/evidctl/crypto/digest"
 )
 
 // PredicateType is the in-toto predicate type of a custody event statement.
@@ -68,14 +71,56 @@ type Legal struct {
 	Requested  string    `json:"requestedAuthority,omitempty"`
 }
 
-// Actor is a party to custody: who signs an event, or whom a transfer names.
-type Actor struct {
+// Party is who someone is, as an event names them and a trust policy knows them. An
+// [Actor] is a party with the key it signs with; a [TrustedSigner] is a party with the
+// key or roots the policy trusts for it.
+type Party struct {
 	Name         string `json:"name"`
 	Organization string `json:"organization,omitempty"`
 	Role         string `json:"role,omitempty"`
 	Jurisdiction string `json:"jurisdiction,omitempty"` // ISO 3166-1 alpha-2
-	KeyID        string `json:"keyId"`                  // hex SHA-256 of the signing key's DER SPKI
-	Certificate  string `json:"certificate,omitempty"`  // PEM, when the signer is certified by a root in the policy
+}
+
+// String is "Name (Organization, Role, CC)", leaving out what is empty.
+func (p Party) String() string {
+	var parts []string
+	for _, s := range []string{p.Organization, p.Role, p.Jurisdiction} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) == 0 {
+		return p.Name
+	}
+	return p.Name + " (" + strings.Join(parts, ", ") + ")"
+}
+
+// Validate checks the party's name and jurisdiction.
+func (p Party) Validate() error {
+	if strings.TrimSpace(p.Name) == "" {
+		return errors.New("name is empty")
+	}
+	if p.Jurisdiction != "" && !ValidJurisdiction(p.Jurisdiction) {
+		return fmt.Errorf("jurisdiction %q is not an ISO 3166-1 alpha-2 country code (two capital letters, such as FR)", p.Jurisdiction)
+	}
+	return nil
+}
+
+// Actor is a party to custody: who signs an event, or whom a transfer names.
+type Actor struct {
+	Party
+	KeyID       string `json:"keyId"`                 // hex SHA-256 of the signing key's DER SPKI
+	Certificate string `json:"certificate,omitempty"` // PEM, when the signer is certified by a root in the policy
+}
+
+// String is the party and the start of its key id, "Name (Organization, Role, CC) key
+// 0123456789abcdef": reports and refusals name actors so, since two people may share a
+// name but not a key.
+func (a Actor) String() string {
+	if a.KeyID == "" {
+		return a.Party.String()
+	}
+	return a.Party.String() + " key " + shortKey(a.KeyID)
 }
 
 // Tool is the software used for an acquisition, access or derivation.
@@ -87,26 +132,26 @@ type Tool struct {
 
 // Sealed describes the age-encrypted payload of an item.
 type Sealed struct {
-	Digest     map[string]string `json:"digest"` // sha256 of the age file's bytes
-	Size       int64             `json:"size"`
-	Recipients []string          `json:"recipients"`
+	Digest     digest.Set `json:"digest"` // sha256 of the age file's bytes
+	Size       int64      `json:"size"`
+	Recipients []string   `json:"recipients"`
 }
 
 // Item is a piece of evidence: what it is and its digests.
 type Item struct {
-	ID          string            `json:"id"`
-	Description string            `json:"description,omitempty"`
-	MediaType   string            `json:"mediaType,omitempty"`
-	Size        int64             `json:"size"`
-	Digest      map[string]string `json:"digest"` // plaintext digests, sha256 always
-	Sealed      *Sealed           `json:"sealed,omitempty"`
+	ID          string     `json:"id"`
+	Description string     `json:"description,omitempty"`
+	MediaType   string     `json:"mediaType,omitempty"`
+	Size        int64      `json:"size"`
+	Digest      digest.Set `json:"digest"` // plaintext digests, sha256 always
+	Sealed      *Sealed    `json:"sealed,omitempty"`
 }
 
 // Parent names an item a derived item was made from, at the event that was its head.
 type Parent struct {
-	ID     string            `json:"id"`
-	Digest map[string]string `json:"digest"`
-	Event  string            `json:"event"` // "sha256:<hex>" commitment of the parent's head envelope
+	ID     string     `json:"id"`
+	Digest digest.Set `json:"digest"` // the parent's plaintext digests
+	Event  string     `json:"event"`  // "sha256:<hex>" commitment of the parent's head envelope
 }
 
 // Event is the predicate of a custody statement: one thing that happened to one item.
@@ -145,16 +190,28 @@ func ValidJurisdiction(s string) bool {
 
 // Validate checks an actor's fields.
 func (a *Actor) Validate() error {
-	if strings.TrimSpace(a.Name) == "" {
-		return fmt.Errorf("actor: name is empty")
-	}
-	if a.Jurisdiction != "" && !ValidJurisdiction(a.Jurisdiction) {
-		return fmt.Errorf("actor %q: jurisdiction %q is not an ISO 3166-1 alpha-2 country code (two capital letters, such as FR)", a.Name, a.Jurisdiction)
+	if err := a.Party.Validate(); err != nil {
+		if a.Name == "" {
+			return fmt.Errorf("actor: %w", err)
+		}
+		return fmt.Errorf("actor %q: %w", a.Name, err)
 	}
 	if !keyIDRE.MatchString(a.KeyID) {
 		return fmt.Errorf("actor %q: key id %q is not 64 lowercase hex digits", a.Name, a.KeyID)
 	}
 	return nil
+}
+
+// String is the legal authority as reports cite it: its kind, basis and reference,
+// "mla UNTOC art. 18 MLA-2026-44", leaving out what is empty.
+func (l Legal) String() string {
+	var parts []string
+	for _, s := range []string{string(l.Kind), l.Basis, l.Reference} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // Validate checks a legal authority's fields.
@@ -182,8 +239,11 @@ func (e *Event) Validate() error {
 	if e.Item.ID == "" {
 		return fmt.Errorf("%s event: item id is empty", e.Type)
 	}
-	if _, ok := e.Item.Digest["sha256"]; !ok {
+	if e.Item.Digest.SHA256().IsZero() {
 		return fmt.Errorf("%s event for item %s: no sha256 digest", e.Type, e.Item.ID)
+	}
+	if e.Item.Sealed != nil && e.Item.Sealed.Digest.SHA256().IsZero() {
+		return fmt.Errorf("%s event for item %s: the sealed payload has no sha256 digest", e.Type, e.Item.ID)
 	}
 	if e.Time.IsZero() {
 		return fmt.Errorf("%s event for item %s: time is missing", e.Type, e.Item.ID)
@@ -223,8 +283,8 @@ func (e *Event) validateLinks() error {
 		return fmt.Errorf("derive of item %s: no parents", e.Item.ID)
 	}
 	for _, p := range e.Parents {
-		if p.ID == "" || !commitmentRE.MatchString(p.Event) {
-			return fmt.Errorf("derive of item %s: parent %q lacks an id or event commitment", e.Item.ID, p.ID)
+		if p.ID == "" || !commitmentRE.MatchString(p.Event) || p.Digest.SHA256().IsZero() {
+			return fmt.Errorf("derive of item %s: parent %q lacks an id, a sha256 digest or an event commitment", e.Item.ID, p.ID)
 		}
 	}
 	return nil

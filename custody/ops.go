@@ -44,15 +44,16 @@ type Sealing struct {
 	Digests    []digest.Algorithm // beyond SHA-256, for cross-checks with legacy tools
 }
 
-func (s Sealing) parse() ([]age.Recipient, error) {
+// parse parses the recipients of the sealing for operation op.
+func (s Sealing) parse(op EventType) ([]age.Recipient, error) {
 	if len(s.Recipients) == 0 {
-		return nil, fmt.Errorf("no recipients: sealed evidence must be readable by someone")
+		return nil, argError(string(op), "s.Recipients", "no recipients: sealed evidence must be readable by someone")
 	}
 	rs := make([]age.Recipient, len(s.Recipients))
 	for i, text := range s.Recipients {
 		r, err := seal.ParseRecipient(text)
 		if err != nil {
-			return nil, fmt.Errorf("recipient %d: %w", i+1, err)
+			return nil, argError(string(op), "s.Recipients", "recipient %d: %w", i+1, err)
 		}
 		rs[i] = r
 	}
@@ -68,21 +69,22 @@ func NewItemID() string {
 	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// sealItem streams ev.Source once: digests, encryption and ciphertext digest.
-func sealItem(ctx context.Context, e Evidence, s Sealing) (Item, error) {
-	rs, err := s.parse()
+// sealItem streams e.Source once for operation op: digests, encryption and ciphertext
+// digest.
+func sealItem(ctx context.Context, op EventType, e Evidence, s Sealing) (Item, error) {
+	rs, err := s.parse(op)
 	if err != nil {
 		return Item{}, err
 	}
 	if e.Source == nil || e.Sealed == nil {
-		return Item{}, fmt.Errorf("evidence %q: a source and a sealed destination are required", e.Description)
+		return Item{}, argError(string(op), "e", "%s: a source and a sealed destination are required", describe(e))
 	}
 	res, err := seal.Seal(ctx, e.Sealed, e.Source, rs, seal.WithDigests(s.Digests...))
 	if err != nil {
 		return Item{}, fmt.Errorf("sealing %s: %w", describe(e), err)
 	}
 	it := newItem(e, res.Plaintext, res.PlaintextSize)
-	it.Sealed = &Sealed{Digest: map[string]string{"sha256": res.Ciphertext.Hex()}, Size: res.CiphertextSize, Recipients: s.Recipients}
+	it.Sealed = &Sealed{Digest: digest.Set{res.Ciphertext}, Size: res.CiphertextSize, Recipients: s.Recipients}
 	return it, nil
 }
 
@@ -91,12 +93,13 @@ func newItem(e Evidence, d digest.Set, size int64) Item {
 	if id == "" {
 		id = NewItemID()
 	}
-	return Item{ID: id, Description: e.Description, MediaType: e.MediaType, Size: size, Digest: d.Map()}
+	return Item{ID: id, Description: e.Description, MediaType: e.MediaType, Size: size, Digest: d}
 }
 
+// describe names evidence in an error: `evidence "laptop.dd"`.
 func describe(e Evidence) string {
 	if e.Description != "" {
-		return fmt.Sprintf("%q", e.Description)
+		return fmt.Sprintf("evidence %q", e.Description)
 	}
 	return "evidence"
 }
@@ -105,7 +108,7 @@ func describe(e Evidence) string {
 // digests while sealing it to the recipients, and starts a new bundle with the signed,
 // logged acquire event.
 func (c *Custodian) Acquire(ctx context.Context, e Evidence, s Sealing, d Details) (*Bundle, error) {
-	it, err := sealItem(ctx, e, s)
+	it, err := sealItem(ctx, Acquire, e, s)
 	if err != nil {
 		return nil, err
 	}
@@ -125,17 +128,17 @@ func (c *Custodian) Acquire(ctx context.Context, e Evidence, s Sealing, d Detail
 // may be nil for a new bundle; the (new or extended) bundle is returned.
 func (c *Custodian) Disclose(ctx context.Context, b *Bundle, es []Evidence, s Sealing, d Details) (*Bundle, error) {
 	if len(es) == 0 {
-		return nil, fmt.Errorf("disclose: no evidence")
+		return nil, argError("disclose", "es", "no evidence")
 	}
 	if d.Legal == nil {
-		return nil, fmt.Errorf("disclose: the order (legal authority) is required")
+		return nil, argError("disclose", "d.Legal", "the order (legal authority) is required")
 	}
 	out := &Bundle{}
 	if b != nil {
 		out = b.Clone()
 	}
 	for _, e := range es {
-		it, err := sealItem(ctx, e, s)
+		it, err := sealItem(ctx, Disclose, e, s)
 		if err != nil {
 			return nil, err
 		}
@@ -162,9 +165,9 @@ func (c *Custodian) continuePreserved(b *Bundle, ev *Event) error {
 	if !ok {
 		return nil
 	}
-	if !matchDigests(st.digest, ev.Item.Digest) {
+	if ev.Item.Digest.Match(st.digest) != nil {
 		return &RefusedError{Type: Disclose, Item: ev.Item.ID, Violations: []Violation{{Rule: RuleDigest,
-			Detail: "the disclosed data differs from what was preserved", Expected: digestString(st.digest), Found: digestString(ev.Item.Digest)}}}
+			Detail: "the disclosed data differs from what was preserved", Expected: st.digest.String(), Found: ev.Item.Digest.String()}}}
 	}
 	ev.Prev = st.head
 	return nil
@@ -175,12 +178,12 @@ func (c *Custodian) continuePreserved(b *Bundle, ev *Event) error {
 // is checked against these digests.
 func (c *Custodian) Preserve(ctx context.Context, es []Evidence, algs []digest.Algorithm, d Details) (*Bundle, error) {
 	if len(es) == 0 {
-		return nil, fmt.Errorf("preserve: no evidence")
+		return nil, argError("preserve", "es", "no evidence")
 	}
 	b := &Bundle{}
 	for _, e := range es {
 		if e.Source == nil {
-			return nil, fmt.Errorf("preserve %s: no source", describe(e))
+			return nil, argError("preserve", "es", "%s has no source", describe(e))
 		}
 		set, n, err := digest.Reader(e.Source, algs...)
 		if err != nil {

@@ -1,19 +1,15 @@
 package custody
 
 import (
-	"bytes"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"time"
 
 	"github.com/evidctl/evidctl/crypto/sign"
-	"github.com/evidctl/evidctl/internal/atomicfile"
 	"github.com/evidctl/evidctl/ledger"
 )
 
@@ -39,13 +35,10 @@ type TrustedLog struct {
 // TrustedSigner is a party whose signatures the policy accepts, with the identity an
 // event must claim when signed by it. Exactly one of PublicKey and Roots is set.
 type TrustedSigner struct {
-	Name         string    `json:"name"`
-	Organization string    `json:"organization,omitempty"`
-	Role         string    `json:"role,omitempty"`
-	Jurisdiction string    `json:"jurisdiction,omitempty"`
-	PublicKey    string    `json:"publicKey,omitempty"` // PEM
-	Roots        string    `json:"roots,omitempty"`     // PEM certificates
-	Identity     *Identity `json:"identity,omitempty"`  // constraints on a certified signer
+	Party
+	PublicKey string    `json:"publicKey,omitempty"` // PEM
+	Roots     string    `json:"roots,omitempty"`     // PEM certificates
+	Identity  *Identity `json:"identity,omitempty"`  // constraints on a certified signer
 
 	verifier *sign.Verifier
 	roots    *x509.CertPool
@@ -69,17 +62,9 @@ type wirePolicy struct {
 // ParsePolicy decodes and checks a trust policy: every key must parse, every log must
 // have an origin, quorums must be reachable.
 func ParsePolicy(data []byte) (*Policy, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var w wirePolicy
-	if err := dec.Decode(&w); err != nil {
+	if err := decodeFile(data, &w, &w.MediaType, PolicyMediaType); err != nil {
 		return nil, fmt.Errorf("trust policy: %w", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("trust policy: trailing data after the JSON object")
-	}
-	if w.MediaType != PolicyMediaType {
-		return nil, fmt.Errorf("trust policy: mediaType is %q, want %q", w.MediaType, PolicyMediaType)
 	}
 	p := &Policy{}
 	for _, l := range w.Logs {
@@ -123,13 +108,7 @@ func (p *Policy) MarshalJSON() ([]byte, error) {
 // WriteFile writes the policy atomically.
 func (p *Policy) WriteFile(path string) error {
 	data, err := p.MarshalJSON()
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
-		_, err := w.Write(append(data, '\n'))
-		return err
-	})
+	return writeJSONFile(path, data, err)
 }
 
 // AddLog adds a trusted log after checking its key; a log with the same origin is
@@ -160,8 +139,7 @@ func (p *Policy) AddSigner(s TrustedSigner) error {
 	if s.Name == "" {
 		return fmt.Errorf("signer: name is empty")
 	}
-	who := Actor{Name: s.Name, Jurisdiction: s.Jurisdiction, KeyID: zeroKeyID}
-	if err := who.Validate(); err != nil {
+	if err := s.Party.Validate(); err != nil {
 		return fmt.Errorf("signer %q: %w", s.Name, err)
 	}
 	switch {
@@ -191,8 +169,6 @@ func (p *Policy) AddSigner(s TrustedSigner) error {
 	p.Signers = append(p.Signers, s)
 	return nil
 }
-
-const zeroKeyID = "0000000000000000000000000000000000000000000000000000000000000000"
 
 func certPool(pemData []byte) (*x509.CertPool, error) {
 	pool := x509.NewCertPool()

@@ -103,7 +103,7 @@ func TestCertifiedSigner(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pol := &custody.Policy{Logs: d.Policy.Logs}
-			require.NoError(t, pol.AddSigner(custody.TrustedSigner{Name: "A. Examiner", Jurisdiction: "FR", Roots: rootPEM,
+			require.NoError(t, pol.AddSigner(custody.TrustedSigner{Party: custody.Party{Name: "A. Examiner", Jurisdiction: "FR"}, Roots: rootPEM,
 				Identity: &custody.Identity{Email: tc.email}}))
 			rep, err := custody.Verify(context.Background(), b, pol)
 			require.NoError(t, err)

@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/evidctl/evidctl/crypto/digest"
 )
 
 // Check is one rule checked: passed, or failed with what was expected and found.
@@ -40,13 +43,13 @@ type EventReport struct {
 
 // ItemReport is the state of one item at the end of the chain.
 type ItemReport struct {
-	ID          string            `json:"id"`
-	Description string            `json:"description,omitempty"`
-	Digest      map[string]string `json:"digest"`
-	Sealed      *Sealed           `json:"sealed,omitempty"`
-	Custodian   string            `json:"custodian"`
-	State       string            `json:"state"` // held, in transit to …, returned, disposed
-	Events      int               `json:"events"`
+	ID          string     `json:"id"`
+	Description string     `json:"description,omitempty"`
+	Digest      digest.Set `json:"digest"`
+	Sealed      *Sealed    `json:"sealed,omitempty"`
+	Custodian   string     `json:"custodian"`
+	State       string     `json:"state"` // held, in transit to …, returned, disposed
+	Events      int        `json:"events"`
 }
 
 // Failure is a failed check with the event it belongs to (0 for the bundle as a whole).
@@ -88,7 +91,7 @@ func (er *EventReport) describe(ev *Event) {
 	er.Actor, er.Organization, er.Jurisdiction = ev.Actor.Name, ev.Actor.Organization, ev.Actor.Jurisdiction
 	er.Legal, er.Purpose = ev.Legal, ev.Purpose
 	if ev.Counterparty != nil {
-		er.Counterparty = actorString(*ev.Counterparty)
+		er.Counterparty = ev.Counterparty.String()
 	}
 }
 
@@ -99,14 +102,14 @@ func (v *verifier) items() []ItemReport {
 		state := "held"
 		switch {
 		case st.pending != nil:
-			state = "in transit to " + actorString(st.pending.to)
+			state = "in transit to " + st.pending.to.String()
 		case st.closedBy == Return:
 			state = "returned"
 		case st.closedBy == Dispose:
 			state = "disposed"
 		}
 		out = append(out, ItemReport{ID: id, Description: st.item.Description, Digest: st.digest, Sealed: st.sealed,
-			Custodian: actorString(st.custodian), State: state, Events: st.events})
+			Custodian: st.custodian.String(), State: state, Events: st.events})
 	}
 	return out
 }
@@ -160,29 +163,20 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "custody bundle: %s\n\ntimeline:\n", verdict)
 	tw := tabwriter.NewWriter(&b, 0, 2, 2, ' ', 0)
 	for _, e := range r.Events {
-		mark := "ok"
-		for _, c := range e.Checks {
-			if !c.OK {
-				mark = "FAIL"
-			}
-		}
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Index, mark, e.Time.UTC().Format(time.RFC3339), e.Type,
+		passed := !slices.ContainsFunc(e.Checks, func(c Check) bool { return !c.OK })
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Index, mark(passed, "ok", "FAIL"), e.Time.UTC().Format(time.RFC3339), e.Type,
 			shortItem(e.Item), who(e), timelineNote(e))
 	}
 	tw.Flush()
 	b.WriteString("\nitems:\n")
 	for _, it := range r.Items {
-		fmt.Fprintf(&b, "  %s %s\n    sha256:%s  %s; custodian %s; %d events\n", it.ID, quoteIf(it.Description), it.Digest["sha256"], it.State, it.Custodian, it.Events)
+		fmt.Fprintf(&b, "  %s %s\n    sha256:%s  %s; custodian %s; %d events\n", it.ID, quoteIf(it.Description), it.Digest.SHA256().Hex(), it.State, it.Custodian, it.Events)
 	}
 	if len(r.Checks) > 0 {
 		b.WriteString("\nbundle checks:\n")
 	}
 	for _, c := range r.Checks {
-		mark := "ok  "
-		if !c.OK {
-			mark = "FAIL"
-		}
-		fmt.Fprintf(&b, "  %s  %s %s\n", mark, c.Rule, strings.TrimSpace(c.Subject+" "+c.Detail))
+		fmt.Fprintf(&b, "  %s  %s %s\n", mark(c.OK, "ok  ", "FAIL"), c.Rule, c.text())
 	}
 	if len(r.Failures) > 0 {
 		b.WriteString("\nfailures:\n")
@@ -200,7 +194,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	return err
 }
 
-func who(e EventReport) string { return partyString(e.Actor, e.Organization, e.Jurisdiction) }
+// who is the event's actor as the report names it.
+func who(e EventReport) string {
+	return Party{Name: e.Actor, Organization: e.Organization, Jurisdiction: e.Jurisdiction}.String()
+}
 
 func timelineNote(e EventReport) string {
 	var parts []string
@@ -212,7 +209,7 @@ func timelineNote(e EventReport) string {
 		parts = append(parts, dir+e.Counterparty)
 	}
 	if e.Legal != nil {
-		parts = append(parts, strings.Join(nonEmpty(string(e.Legal.Kind), e.Legal.Basis, e.Legal.Reference), " "))
+		parts = append(parts, e.Legal.String())
 	}
 	if e.Purpose != "" {
 		parts = append(parts, "purpose: "+e.Purpose)
@@ -237,12 +234,13 @@ func quoteIf(s string) string {
 	return fmt.Sprintf("(%q)", s)
 }
 
-func nonEmpty(ss ...string) []string {
-	var out []string
-	for _, s := range ss {
-		if s != "" {
-			out = append(out, s)
-		}
+// mark is pass when ok, else fail.
+func mark(ok bool, pass, fail string) string {
+	if ok {
+		return pass
 	}
-	return out
+	return fail
 }
+
+// text is what a bundle check says: the file checked and the detail.
+func (c Check) text() string { return strings.TrimSpace(c.Subject + " " + c.Detail) }

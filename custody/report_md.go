@@ -7,33 +7,6 @@ import (
 	"time"
 )
 
-// ruleMeaning says, for a reader of a report, what each rule establishes.
-var ruleMeaning = []struct {
-	rule    Rule
-	meaning string
-}{
-	{RuleStatement, "the signed payload is a well-formed custody statement"},
-	{RuleSignature, "the statement is signed by a key the trust policy accepts"},
-	{RuleActor, "the person named in the statement is the one the policy trusts that key for"},
-	{RuleInclusion, "the log receipt proves the statement was entered in the log"},
-	{RuleCheckpoint, "the receipt's checkpoint is signed by a trusted log (and witnesses, if required)"},
-	{RuleConsistency, "every checkpoint of a log extends the earlier ones: the log was not rewritten"},
-	{RuleDuplicate, "no statement appears twice"},
-	{RuleOrder, "statements appear after those they cite, in log order"},
-	{RuleChain, "each statement cites the item's previous one: none is missing"},
-	{RuleFork, "no two statements cite the same previous one"},
-	{RuleCustodian, "only the custodian of the moment acted on the item"},
-	{RuleRecipient, "only the recipient named in a transfer received it"},
-	{RuleTransfer, "a receipt cites the transfer it accepts"},
-	{RuleTime, "times never go backwards along an item's chain"},
-	{RuleDigest, "the item's content digest never changed"},
-	{RuleSealed, "the sealed copy changed only by a recorded re-seal"},
-	{RuleClosed, "nothing but notes follows a return or a disposal"},
-	{RuleParent, "a derived item cites the current state of what it was derived from"},
-	{RulePayload, "the sealed file given is the one the chain records, byte for byte"},
-	{RulePlaintext, "the evidence given (or decrypted) has the item's digest"},
-}
-
 // WriteMarkdown writes the report as a Markdown document for a court file or an
 // expert's annex: the verdict, the items, the timeline with each event's legal
 // authority and log entry, every failure with what was expected and found, and what each
@@ -55,17 +28,13 @@ func (r *Report) WriteMarkdown(w io.Writer, title string, preface ...string) err
 	if len(r.Checks) > 0 {
 		b.WriteString("\n## Bundle checks\n\n")
 		for _, c := range r.Checks {
-			mark := "ok"
-			if !c.OK {
-				mark = "**FAILED**"
-			}
-			fmt.Fprintf(&b, "- %s: %s %s\n", mark, c.Rule, mdInline(strings.TrimSpace(c.Subject+" "+c.Detail)))
+			fmt.Fprintf(&b, "- %s: %s %s\n", mark(c.OK, "ok", "**FAILED**"), c.Rule, mdInline(c.text()))
 		}
 	}
 	r.mdFailures(&b)
 	b.WriteString("\n## Rules\n\n| rule | what it establishes |\n| --- | --- |\n")
-	for _, m := range ruleMeaning {
-		fmt.Fprintf(&b, "| %s | %s |\n", m.rule, m.meaning)
+	for _, m := range rules {
+		fmt.Fprintf(&b, "| %s | %s |\n", m.rule, m.rule.Meaning())
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -74,7 +43,7 @@ func (r *Report) WriteMarkdown(w io.Writer, title string, preface ...string) err
 func (r *Report) mdItems(b *strings.Builder) {
 	b.WriteString("\n## Items\n\n| item | description | SHA-256 | state | custodian | events |\n| --- | --- | --- | --- | --- | ---: |\n")
 	for _, it := range r.Items {
-		fmt.Fprintf(b, "| %s | %s | `%s` | %s | %s | %d |\n", mdCell(it.ID), mdCell(it.Description), it.Digest["sha256"],
+		fmt.Fprintf(b, "| %s | %s | `%s` | %s | %s | %d |\n", mdCell(it.ID), mdCell(it.Description), it.Digest.SHA256().Hex(),
 			mdCell(it.State), mdCell(it.Custodian), it.Events)
 	}
 }
@@ -85,7 +54,7 @@ func (r *Report) mdTimeline(b *strings.Builder) {
 	for _, e := range r.Events {
 		legal := ""
 		if e.Legal != nil {
-			legal = strings.Join(nonEmpty(string(e.Legal.Kind), e.Legal.Basis, e.Legal.Reference), " ")
+			legal = e.Legal.String()
 		}
 		entry := ""
 		if e.Log != "" {

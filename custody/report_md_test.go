@@ -30,7 +30,7 @@ func goldenReport() *custody.Report {
 					Detail: "the signing key is not trusted for M. Allory"}, {Rule: custody.RuleInclusion, OK: true}}},
 		},
 		Checks: []custody.Check{{Rule: custody.RuleConsistency, OK: true, Detail: "log lab.example/log: 2 checkpoints consistent"}},
-		Items: []custody.ItemReport{{ID: "case-17/disk|1", Description: "laptop <disk>", Digest: map[string]string{"sha256": hex64('c')},
+		Items: []custody.ItemReport{{ID: "case-17/disk|1", Description: "laptop <disk>", Digest: sha256Set(hex64('c')),
 			Custodian: "A. Examiner (Lab, FR) key 0123456789abcdef", State: "held", Events: 2}},
 	}
 	r.Failures = []custody.Failure{{Event: 2, Check: r.Events[1].Checks[0]}}

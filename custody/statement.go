@@ -1,19 +1,16 @@
 package custody
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 
 	"github.com/evidctl/evidctl/crypto/digest"
 )
 
 // Subject is an in-toto resource descriptor: a name and its digests.
 type Subject struct {
-	Name   string            `json:"name"`
-	Digest map[string]string `json:"digest"`
+	Name   string     `json:"name"`
+	Digest digest.Set `json:"digest"`
 }
 
 // Statement is an in-toto Statement v1 whose predicate is a custody [Event].
@@ -47,25 +44,21 @@ func NewStatement(e *Event) *Statement {
 // predicate type, subjects that disagree with the predicate, or an invalid event are
 // errors.
 func ParseStatement(payload []byte) (*Statement, error) {
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
 	var st Statement
-	if err := dec.Decode(&st); err != nil {
-		return nil, fmt.Errorf("statement: %w", err)
+	err := decodeStrict(payload, &st)
+	if err == nil {
+		err = checkType("_type", st.Type, StatementType)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("statement: trailing data after the JSON object")
+	if err == nil {
+		err = checkType("predicateType", st.PredicateType, PredicateType)
 	}
-	if st.Type != StatementType {
-		return nil, fmt.Errorf("statement: _type is %q, want %q", st.Type, StatementType)
+	if err == nil {
+		err = st.Predicate.Validate()
 	}
-	if st.PredicateType != PredicateType {
-		return nil, fmt.Errorf("statement: predicateType is %q, want %q", st.PredicateType, PredicateType)
+	if err == nil {
+		err = st.checkSubjects()
 	}
-	if err := st.Predicate.Validate(); err != nil {
-		return nil, fmt.Errorf("statement: %w", err)
-	}
-	if err := st.checkSubjects(); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("statement: %w", err)
 	}
 	return &st, nil
@@ -77,26 +70,11 @@ func (st *Statement) checkSubjects() error {
 		return fmt.Errorf("%d subjects, want %d (the item and its sealed payload)", len(st.Subject), len(want))
 	}
 	for i := range want {
-		if st.Subject[i].Name != want[i].Name || !sameDigests(st.Subject[i].Digest, want[i].Digest) {
+		if st.Subject[i].Name != want[i].Name || !st.Subject[i].Digest.Equal(want[i].Digest) {
 			return fmt.Errorf("subject %q does not match the predicate's item", st.Subject[i].Name)
 		}
 	}
-	if _, err := digest.SetFromMap(st.Predicate.Item.Digest); err != nil {
-		return fmt.Errorf("item %s: %w", st.Predicate.Item.ID, err)
-	}
 	return nil
-}
-
-func sameDigests(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // Marshal encodes the statement as the DSSE payload.

@@ -1,19 +1,17 @@
 package custody
 
 import (
+	"cmp"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
-	"sort"
 
 	"filippo.io/age"
-	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evidctl/evidctl/crypto/digest"
-	"github.com/evidctl/evidctl/crypto/seal"
 	"github.com/evidctl/evidctl/ledger"
 )
 
@@ -48,18 +46,15 @@ func WithEvidence(name string, r io.Reader) VerifyOption {
 	return func(c *verifyConfig) { c.evidence = append(c.evidence, namedReader{name, r}) }
 }
 
-// ErrNoIdentity is returned by Verify when identities were given but none of them can
-// decrypt a payload: the verification could not run.
-var ErrNoIdentity = errors.New("no identity given can decrypt the payload")
-
 // Verify answers the court's questions about a bundle under a trust policy: integrity,
 // authenticity, continuity and existence in time. It returns a [Report] whose Valid
 // field is the verdict and which names, for each event, every rule checked. An error
 // means the verification could not run (an unreadable payload, no matching identity);
-// a bundle that fails a rule is not an error.
+// a bundle that fails a rule is not an error. When identities were given and none of
+// them opens a payload, the error wraps [seal.ErrNoIdentity].
 func Verify(ctx context.Context, b *Bundle, p *Policy, opts ...VerifyOption) (*Report, error) {
 	if b == nil || p == nil {
-		return nil, errors.New("verify: a bundle and a policy are required")
+		return nil, argError("verify", "b", "a bundle and a policy are required")
 	}
 	var cfg verifyConfig
 	for _, o := range opts {
@@ -128,7 +123,7 @@ func (v *verifier) signature(ctx context.Context, rec *Record, ev *Event) []Chec
 	signer, ver, err := v.policy.verifierFor(&ev.Actor, ev.Time)
 	if err != nil {
 		return []Check{{Rule: RuleSignature, Expected: "a signature by a key the policy trusts", Found: err.Error(),
-			Detail: "the signing key is not trusted for " + actorString(ev.Actor)}}
+			Detail: "the signing key is not trusted for " + ev.Actor.String()}}
 	}
 	accepted, err := rec.Envelope.Verify(ctx, 1, ver)
 	if err != nil || !slices.Contains(accepted, ev.Actor.KeyID) {
@@ -141,8 +136,8 @@ func (v *verifier) signature(ctx context.Context, rec *Record, ev *Event) []Chec
 	}
 	checks := []Check{{Rule: RuleSignature, OK: true}}
 	if err := signer.matches(&ev.Actor); err != nil {
-		return append(checks, Check{Rule: RuleActor, Expected: actorString(Actor{Name: signer.Name, Organization: signer.Organization,
-			Jurisdiction: signer.Jurisdiction, KeyID: ev.Actor.KeyID}), Found: actorString(ev.Actor), Detail: err.Error()})
+		return append(checks, Check{Rule: RuleActor, Expected: Actor{Party: signer.Party, KeyID: ev.Actor.KeyID}.String(),
+			Found: ev.Actor.String(), Detail: err.Error()})
 	}
 	return append(checks, Check{Rule: RuleActor, OK: true})
 }
@@ -178,14 +173,9 @@ func (v *verifier) inclusion(rec *Record, er *EventReport) []Check {
 // previous one, using the bundle's consistency proofs.
 func (v *verifier) consistency(proofs []Consistency) []Check {
 	var checks []Check
-	origins := make([]string, 0, len(v.checkpoints))
-	for o := range v.checkpoints {
-		origins = append(origins, o)
-	}
-	sort.Strings(origins)
-	for _, origin := range origins {
+	for _, origin := range slices.Sorted(maps.Keys(v.checkpoints)) {
 		cps := slices.Clone(v.checkpoints[origin])
-		sort.SliceStable(cps, func(i, j int) bool { return cps[i].Size < cps[j].Size })
+		slices.SortStableFunc(cps, func(a, b *ledger.Checkpoint) int { return cmp.Compare(a.Size, b.Size) })
 		ok := true
 		for i := 1; i < len(cps); i++ {
 			if c := checkPair(origin, cps[i-1], cps[i], proofs); c != nil {
@@ -211,12 +201,7 @@ func checkPair(origin string, older, newer *ledger.Checkpoint, proofs []Consiste
 		if k.Origin != origin || k.OldSize != older.Size || k.NewSize != newer.Size {
 			continue
 		}
-		proof := make([]tlog.Hash, len(k.Proof))
-		for i, h := range k.Proof {
-			raw, _ := base64.StdEncoding.DecodeString(h) // checked by ParseBundle
-			copy(proof[i][:], raw)
-		}
-		if err := ledger.VerifyConsistency(older, newer, proof); err != nil {
+		if err := ledger.VerifyConsistency(older, newer, k.Proof); err != nil {
 			return &Check{Rule: RuleConsistency, Found: err.Error(),
 				Detail: fmt.Sprintf("log %s: checkpoint %d is not consistent with checkpoint %d", origin, newer.Size, older.Size)}
 		}
@@ -245,66 +230,23 @@ func (v *verifier) payloads(ctx context.Context, cfg verifyConfig) ([]Check, err
 	return checks, nil
 }
 
+// payload matches one sealed payload to the chain, decrypting it when ids are given.
 func (v *verifier) payload(ctx context.Context, p namedReader, ids []age.Identity) ([]Check, error) {
-	h, err := digest.NewHasher()
+	pr, err := readPayload(ctx, p.r, nil, ids)
+	if err == nil {
+		err = pr.noIdentity
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("payload %s: %w", p.name, err)
 	}
-	tee := io.TeeReader(p.r, h)
-	var res seal.Result
-	var openErr error
-	if len(ids) > 0 {
-		res, openErr = seal.Open(ctx, io.Discard, tee, ids, seal.WithDigests(digest.SHA512, digest.SHA1, digest.MD5))
-		var nomatch *age.NoIdentityMatchError
-		if errors.As(openErr, &nomatch) {
-			return nil, fmt.Errorf("payload %s: %w", p.name, ErrNoIdentity)
-		}
-	}
-	if _, err := io.Copy(io.Discard, tee); err != nil {
-		return nil, fmt.Errorf("reading payload %s: %w", p.name, err)
-	}
-	size := h.Size()
-	got := h.Sum().SHA256()
-	st, c := v.matchSealed(p.name, got, size)
-	checks := []Check{c}
-	if len(ids) == 0 || st == nil {
-		return checks, nil
-	}
-	if openErr != nil {
-		return append(checks, Check{Rule: RulePlaintext, Subject: p.name, Found: "decryption failed: " + openErr.Error(),
-			Detail: "the payload does not decrypt and authenticate"}), nil
-	}
-	return append(checks, plaintextCheck(p.name, st, res.Plaintext)), nil
-}
-
-// matchSealed finds the item whose current sealed payload has this digest.
-func (v *verifier) matchSealed(name string, got digest.Digest, size int64) (*itemState, Check) {
-	var sealed []*itemState
-	for _, id := range v.chain.order {
-		st := v.chain.items[id]
-		if st.sealed == nil {
-			continue
-		}
-		sealed = append(sealed, st)
-		if st.sealed.Digest["sha256"] == got.Hex() && st.sealed.Size == size {
-			return st, Check{Rule: RulePayload, OK: true, Subject: name, Detail: "matches the sealed payload of item " + id}
-		}
-	}
-	c := Check{Rule: RulePayload, Subject: name, Found: fmt.Sprintf("%s (%d bytes)", got, size),
-		Detail: "the payload is not the sealed payload the chain records: altered, truncated or another file"}
-	if len(sealed) == 1 {
-		c.Expected = fmt.Sprintf("sha256:%s (%d bytes)", sealed[0].sealed.Digest["sha256"], sealed[0].sealed.Size)
-		return sealed[0], c
-	}
-	c.Expected = fmt.Sprintf("the sealed payload of one of %d items", len(sealed))
-	return nil, c
+	return matchPayload(v.chain.sealedItems(), nil, pr).checks(p.name, pr.decrypted), nil
 }
 
 func (v *verifier) matchPlaintext(name string, set digest.Set) Check {
 	var last *itemState
 	for _, id := range v.chain.order {
 		st := v.chain.items[id]
-		if st.digest["sha256"] == set.SHA256().Hex() {
+		if st.digest.SHA256().Equal(set.SHA256()) {
 			return plaintextCheck(name, st, set)
 		}
 		last = st
@@ -317,11 +259,10 @@ func (v *verifier) matchPlaintext(name string, set digest.Set) Check {
 }
 
 func plaintextCheck(name string, st *itemState, set digest.Set) Check {
-	if matchDigests(st.digest, set.Map()) {
-		return Check{Rule: RulePlaintext, OK: true, Subject: name, Detail: "matches the digest of item " + st.id}
+	if v := plaintextViolation(st, set); v != nil {
+		return v.check(name)
 	}
-	return Check{Rule: RulePlaintext, Subject: name, Expected: digestString(st.digest), Found: digestString(set.Map()),
-		Detail: "the evidence does not match item " + st.id + "'s digest"}
+	return Check{Rule: RulePlaintext, OK: true, Subject: name, Detail: "matches the digest of item " + st.id}
 }
 
 func plural(n int, one, many string) string {

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/evidctl/evidctl/crypto/seal"
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/testkit"
 )
@@ -63,6 +66,15 @@ func (c *caseFile) forge(t *testing.T, b *custody.Bundle, p *testkit.Party, at t
 	require.NoError(t, err)
 }
 
+// inTransit is a copy of the case with the prosecutor's transfer to the defence open.
+func (c *caseFile) inTransit(t *testing.T) *custody.Bundle {
+	t.Helper()
+	b := c.b.Clone()
+	_, err := c.party("prosecutor").Custodian.Transfer(context.Background(), b, "", c.party("defence").Actor, custody.Details{Purpose: "disclosure to defence"})
+	require.NoError(t, err)
+	return b
+}
+
 func follow(t *testing.T, b *custody.Bundle, typ custody.EventType) *custody.Event {
 	prev, commit := head(t, b)
 	return &custody.Event{Type: typ, Item: prev.Item, Prev: commit, Purpose: "forged"}
@@ -88,7 +100,7 @@ func TestVerifyDecryptsWithIdentity(t *testing.T) {
 	require.False(t, rep.Failed(custody.RulePlaintext, 0))
 	_, err := custody.Verify(context.Background(), c.b, c.d.Policy, custody.WithPayload("case.age", bytes.NewReader(c.payload)),
 		custody.WithIdentities(c.party("defence").Identity))
-	require.ErrorIs(t, err, custody.ErrNoIdentity)
+	require.ErrorIs(t, err, seal.ErrNoIdentity)
 }
 
 // TestTamperMatrix mutates a valid case in many ways; each mutation must be caught by
@@ -158,9 +170,7 @@ func TestTamperMatrix(t *testing.T) {
 			return b, nil
 		}, custody.RuleFork, 7},
 		{"receive by someone other than the named recipient", func(t *testing.T, c *caseFile) (*custody.Bundle, []custody.VerifyOption) {
-			b := c.b.Clone()
-			_, err := c.party("prosecutor").Custodian.Transfer(context.Background(), b, "", c.party("defence").Actor, custody.Details{Purpose: "disclosure to defence"})
-			require.NoError(t, err)
+			b := c.inTransit(t)
 			ev := follow(t, b, custody.Receive)
 			ev.Transfer = ev.Prev
 			c.forge(t, b, c.party("lab"), time.Now(), ev)
@@ -172,16 +182,12 @@ func TestTamperMatrix(t *testing.T) {
 			return b, nil
 		}, custody.RuleCustodian, 7},
 		{"access by the sender while in transit", func(t *testing.T, c *caseFile) (*custody.Bundle, []custody.VerifyOption) {
-			b := c.b.Clone()
-			_, err := c.party("prosecutor").Custodian.Transfer(context.Background(), b, "", c.party("defence").Actor, custody.Details{Purpose: "disclosure"})
-			require.NoError(t, err)
+			b := c.inTransit(t)
 			c.forge(t, b, c.party("prosecutor"), time.Now(), follow(t, b, custody.Access))
 			return b, nil
 		}, custody.RuleCustodian, 8},
 		{"receive citing another transfer", func(t *testing.T, c *caseFile) (*custody.Bundle, []custody.VerifyOption) {
-			b := c.b.Clone()
-			_, err := c.party("prosecutor").Custodian.Transfer(context.Background(), b, "", c.party("defence").Actor, custody.Details{Purpose: "disclosure"})
-			require.NoError(t, err)
+			b := c.inTransit(t)
 			ev := follow(t, b, custody.Receive)
 			ev.Transfer = b.Events[2].CommitmentString()
 			c.forge(t, b, c.party("defence"), time.Now(), ev)
@@ -208,7 +214,7 @@ func TestTamperMatrix(t *testing.T) {
 		{"changed digest in a later event", func(t *testing.T, c *caseFile) (*custody.Bundle, []custody.VerifyOption) {
 			b := c.b.Clone()
 			ev := follow(t, b, custody.Access)
-			ev.Item.Digest = map[string]string{"sha256": strings.Repeat("ab", 32)}
+			ev.Item.Digest = sha256Set(strings.Repeat("ab", 32))
 			c.forge(t, b, c.party("prosecutor"), time.Now(), ev)
 			return b, nil
 		}, custody.RuleDigest, 7},
@@ -216,7 +222,7 @@ func TestTamperMatrix(t *testing.T) {
 			b := c.b.Clone()
 			ev := follow(t, b, custody.Access)
 			s := *ev.Item.Sealed
-			s.Digest = map[string]string{"sha256": strings.Repeat("cd", 32)}
+			s.Digest = sha256Set(strings.Repeat("cd", 32))
 			ev.Item.Sealed = &s
 			c.forge(t, b, c.party("prosecutor"), time.Now(), ev)
 			return b, nil
@@ -259,8 +265,8 @@ func TestTamperMatrix(t *testing.T) {
 		{"corrupted consistency proof", func(t *testing.T, c *caseFile) (*custody.Bundle, []custody.VerifyOption) {
 			b := c.b.Clone()
 			k := b.Consistency[len(b.Consistency)-1]
-			k.Proof = append([]string(nil), k.Proof...)
-			k.Proof[0] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+			k.Proof = slices.Clone(k.Proof)
+			k.Proof[0] = tlog.Hash{}
 			b.Consistency[len(b.Consistency)-1] = k
 			return b, nil
 		}, custody.RuleConsistency, 0},

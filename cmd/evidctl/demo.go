@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"fmt"
 	"os"
@@ -13,14 +11,12 @@ import (
 	"filippo.io/age"
 	"github.com/spf13/cobra"
 
-	"github.com/evidctl/evidctl/crypto/seal"
-	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/custody"
-	"github.com/evidctl/evidctl/ledger/posixlog"
+	"github.com/evidctl/evidctl/internal/testkit"
 )
 
 func (a *app) demoCommand() *cobra.Command {
-	return &cobra.Command{
+	return command(&cobra.Command{
 		Use:   "demo",
 		Short: "run a whole cross-border case in a temporary directory and verify it",
 		Long: `demo runs a cross-border case end to end, with nothing to set up: a forensic lab in
@@ -29,48 +25,14 @@ which receives it and reseals it to a prosecutor in Brazil, who receives it. The
 prosecutor's identity then verifies the bundle and decrypts the payload. Everything
 happens in a temporary directory on an embedded log, which is removed at the end.`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			dir, err := os.MkdirTemp("", "evidctl-demo-")
-			if err != nil {
-				return failErr(err)
-			}
-			defer os.RemoveAll(dir)
-			return a.demo(cmd.Context(), dir)
-		},
-	}
-}
-
-// demoParty is one party of the demo case.
-type demoParty struct {
-	custodian *custody.Custodian
-	identity  *age.X25519Identity
-	actor     custody.Actor
-}
-
-func newDemoParty(l *posixlog.Log, p *custody.Policy, actor custody.Actor) (*demoParty, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	s, err := sign.NewSigner(key)
-	if err != nil {
-		return nil, err
-	}
-	pub, err := s.PublicKeyPEM()
-	if err != nil {
-		return nil, err
-	}
-	id, err := seal.GenerateX25519()
-	if err != nil {
-		return nil, err
-	}
-	c, err := custody.NewCustodian(s, actor, l)
-	if err != nil {
-		return nil, err
-	}
-	err = p.AddSigner(custody.TrustedSigner{Name: actor.Name, Organization: actor.Organization, Role: actor.Role,
-		Jurisdiction: actor.Jurisdiction, PublicKey: string(pub)})
-	return &demoParty{custodian: c, identity: id, actor: c.Actor()}, err
+	}, noFlags{}, func(ctx context.Context, _ []string) error {
+		dir, err := os.MkdirTemp("", "evidctl-demo-")
+		if err != nil {
+			return failErr(err)
+		}
+		defer os.RemoveAll(dir)
+		return a.demo(ctx, dir)
+	})
 }
 
 func (a *app) step(format string, args ...any) {
@@ -79,72 +41,70 @@ func (a *app) step(format string, args ...any) {
 
 func (a *app) demo(ctx context.Context, dir string) error {
 	a.step("setting up in %s: an embedded log and three parties", dir)
-	vkey, err := posixlog.Init(filepath.Join(dir, "log"), filepath.Join(dir, "log.key"), "evidctl.local/demo")
-	if err != nil {
-		return failErr(err)
-	}
-	l, err := posixlog.Open(ctx, filepath.Join(dir, "log"), filepath.Join(dir, "log.key"))
+	policy := &custody.Policy{}
+	l, err := testkit.NewLog(ctx, filepath.Join(dir, "log"), "evidctl.local/demo", policy)
 	if err != nil {
 		return failErr(err)
 	}
 	defer l.Close()
-	policy := &custody.Policy{}
-	if err := policy.AddLog(custody.TrustedLog{Origin: l.Origin(), Key: vkey}); err != nil {
-		return failErr(err)
-	}
-	var ps [3]*demoParty
-	for i, who := range []custody.Actor{
+	var ps [3]*testkit.Party
+	for i, who := range []custody.Party{
 		{Name: "A. Examiner", Organization: "Laboratoire de criminalistique", Role: "forensic examiner", Jurisdiction: "FR"},
 		{Name: "B. Officer", Organization: "Bundesamt für Justiz", Role: "central authority", Jurisdiction: "DE"},
 		{Name: "C. Promotora", Organization: "Ministério Público Federal", Role: "prosecutor", Jurisdiction: "BR"},
 	} {
-		if ps[i], err = newDemoParty(l, policy, who); err != nil {
+		if ps[i], err = testkit.MakeParty(who, l, policy); err != nil {
 			return failErr(err)
 		}
-		a.step("party %s, key %s", describeActor(ps[i].actor), ps[i].actor.KeyID[:16])
+		a.step("party %s, key %s", who, ps[i].Actor.KeyID[:16])
 	}
 	return a.demoCase(ctx, dir, policy, ps[0], ps[1], ps[2])
 }
 
-func (a *app) demoCase(ctx context.Context, dir string, policy *custody.Policy, lab, authority, prosecutor *demoParty) error {
+func (a *app) demoCase(ctx context.Context, dir string, policy *custody.Policy, lab, authority, prosecutor *testkit.Party) error {
 	image := make([]byte, 1<<20)
 	_, _ = rand.Read(image)
 	mla := &custody.Legal{Kind: custody.MLA, Basis: "UNTOC art. 18", Reference: "MLA 2026/44", Requesting: "MPF Brazil", Requested: "BfJ Germany"}
 	var payload bytes.Buffer
-	b, err := lab.custodian.Acquire(ctx, custody.Evidence{Description: "laptop.dd", MediaType: "application/octet-stream",
+	b, err := lab.Custodian.Acquire(ctx, custody.Evidence{Description: "laptop.dd", MediaType: "application/octet-stream",
 		Source: bytes.NewReader(image), Sealed: &payload},
-		custody.Sealing{Recipients: []string{lab.identity.Recipient().String(), authority.identity.Recipient().String()}},
+		custody.Sealing{Recipients: []string{lab.Recipient, authority.Recipient}},
 		custody.Details{Case: "FR-2026-17", Location: "Lyon", Legal: &custody.Legal{Kind: custody.Domestic, Basis: "CPP art. 56"}})
 	if err != nil {
 		return failErr(err)
 	}
 	a.step("lab (FR) acquired laptop.dd (%d bytes), sealed to itself and the central authority: %d-byte payload", len(image), payload.Len())
-	if _, err := lab.custodian.Transfer(ctx, b, "", authority.actor, custody.Details{Purpose: "execution of the MLA request", Legal: mla}); err != nil {
-		return failErr(err)
-	}
-	a.step("lab (FR) transferred the item to the central authority (DE)")
-	if _, err := authority.custodian.Receive(ctx, b, "", bytes.NewReader(payload.Bytes()), custody.Details{}); err != nil {
-		return failErr(err)
-	}
-	a.step("central authority (DE) received it after checking the payload digest")
 	var resealed bytes.Buffer
-	if _, err := authority.custodian.Reseal(ctx, b, "", bytes.NewReader(payload.Bytes()), []age.Identity{authority.identity}, &resealed,
-		custody.Sealing{Recipients: []string{prosecutor.identity.Recipient().String()}}, custody.Details{Purpose: "seal to the requesting prosecutor"}); err != nil {
-		return failErr(err)
+	for _, s := range []struct {
+		done   string
+		record func() (*custody.Record, error)
+	}{
+		{"lab (FR) transferred the item to the central authority (DE)", func() (*custody.Record, error) {
+			return lab.Custodian.Transfer(ctx, b, "", authority.Actor, custody.Details{Purpose: "execution of the MLA request", Legal: mla})
+		}},
+		{"central authority (DE) received it after checking the payload digest", func() (*custody.Record, error) {
+			return authority.Custodian.Receive(ctx, b, "", bytes.NewReader(payload.Bytes()), custody.Details{})
+		}},
+		{"central authority (DE) resealed the payload to the prosecutor (BR)", func() (*custody.Record, error) {
+			return authority.Custodian.Reseal(ctx, b, "", bytes.NewReader(payload.Bytes()), []age.Identity{authority.Identity}, &resealed,
+				custody.Sealing{Recipients: []string{prosecutor.Recipient}}, custody.Details{Purpose: "seal to the requesting prosecutor"})
+		}},
+		{"central authority (DE) transferred the item to the prosecutor (BR)", func() (*custody.Record, error) {
+			return authority.Custodian.Transfer(ctx, b, "", prosecutor.Actor, custody.Details{Purpose: "transmission to the requesting state", Legal: mla})
+		}},
+		{"prosecutor (BR) received it", func() (*custody.Record, error) {
+			return prosecutor.Custodian.Receive(ctx, b, "", bytes.NewReader(resealed.Bytes()), custody.Details{})
+		}},
+	} {
+		if _, err := s.record(); err != nil {
+			return failErr(err)
+		}
+		a.step("%s", s.done)
 	}
-	a.step("central authority (DE) resealed the payload to the prosecutor (BR)")
-	if _, err := authority.custodian.Transfer(ctx, b, "", prosecutor.actor, custody.Details{Purpose: "transmission to the requesting state", Legal: mla}); err != nil {
-		return failErr(err)
-	}
-	a.step("central authority (DE) transferred the item to the prosecutor (BR)")
-	if _, err := prosecutor.custodian.Receive(ctx, b, "", bytes.NewReader(resealed.Bytes()), custody.Details{}); err != nil {
-		return failErr(err)
-	}
-	a.step("prosecutor (BR) received it")
 	return a.demoVerify(ctx, dir, b, policy, prosecutor, resealed.Bytes())
 }
 
-func (a *app) demoVerify(ctx context.Context, dir string, b *custody.Bundle, policy *custody.Policy, prosecutor *demoParty, payload []byte) error {
+func (a *app) demoVerify(ctx context.Context, dir string, b *custody.Bundle, policy *custody.Policy, prosecutor *testkit.Party, payload []byte) error {
 	bundlePath := filepath.Join(dir, "case"+custody.BundleSuffix)
 	if err := b.WriteFile(bundlePath); err != nil {
 		return failErr(err)
@@ -159,7 +119,7 @@ func (a *app) demoVerify(ctx context.Context, dir string, b *custody.Bundle, pol
 	}
 	a.step("verifying with the prosecutor's identity:")
 	rep, err := custody.Verify(ctx, b, policy, custody.WithPayload("case.age", bytes.NewReader(payload)),
-		custody.WithIdentities(prosecutor.identity))
+		custody.WithIdentities(prosecutor.Identity))
 	if err != nil {
 		return failErr(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 
 	"filippo.io/age"
 
@@ -12,6 +13,69 @@ import (
 	"github.com/evidctl/evidctl/custody"
 )
 
+// exitError is an error with an exit code and hints for the user.
+type exitError struct {
+	code  int
+	err   error
+	hints []string
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErr is a usage error (exit 2) with hints.
+func usageErr(msg string, hints ...string) error {
+	return &exitError{code: exitUsage, err: errors.New(msg), hints: hints}
+}
+
+// failErr wraps err as a runtime error (exit 2) with hints.
+func failErr(err error, hints ...string) error {
+	return &exitError{code: exitUsage, err: err, hints: hints}
+}
+
+// invalidErr is a verification failure (exit 1).
+func invalidErr(err error, hints ...string) error {
+	return &exitError{code: exitInvalid, err: err, hints: hints}
+}
+
+// errSilentInvalid means the verdict was already printed: exit 1 with no message.
+var errSilentInvalid = &exitError{code: exitInvalid, err: errors.New("verification failed")}
+
+// opErr classifies an error of a custody operation: refusals and everything else
+// are exit 2; the message names the rule.
+func opErr(err error) error {
+	var ee *exitError
+	if err == nil || errors.As(err, &ee) {
+		return err
+	}
+	return failErr(err)
+}
+
+// report prints err as "evidctl: error: …" with its hints and returns the exit code.
+func (a *app) report(err error) int {
+	if err == errSilentInvalid {
+		return exitInvalid
+	}
+	code, hints := exitUsage, explain(err)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+		hints = append(ee.hints, hints...)
+	}
+	fmt.Fprintf(a.stderr, "evidctl: error: %v\n", err)
+	for _, line := range refusalLines(err) {
+		fmt.Fprintf(a.stderr, "  %s\n", line)
+	}
+	var shown []string
+	for _, h := range hints {
+		if !slices.Contains(shown, h) {
+			shown = append(shown, h)
+			fmt.Fprintf(a.stderr, "hint: %s\n", h)
+		}
+	}
+	return code
+}
+
 // explain turns library errors into hints the user can act on.
 func explain(err error) []string {
 	var refused *custody.RefusedError
@@ -19,7 +83,7 @@ func explain(err error) []string {
 	switch {
 	case errors.Is(err, sign.ErrWrongPassword):
 		return []string{"the password does not open this key; check $EVIDCTL_PASSWORD"}
-	case errors.Is(err, seal.ErrNoIdentity), errors.Is(err, custody.ErrNoIdentity), errors.As(err, &nomatch):
+	case errors.Is(err, seal.ErrNoIdentity), errors.As(err, &nomatch):
 		return []string{"the identity file does not hold a key the payload is sealed to; use the age identity of one of its recipients"}
 	case errors.Is(err, seal.ErrCiphertextMismatch), errors.Is(err, seal.ErrPlaintextMismatch), errors.Is(err, seal.ErrCorrupt):
 		return []string{"the payload is not what the chain of custody records; run 'evidctl verify' for the details"}
@@ -47,25 +111,26 @@ func refusalLines(err error) []string {
 	return out
 }
 
+// refusalHints says, for each rule a refused operation would break, what the rule
+// means (custody's Rule.Meaning) and, where there is one, what to do about it.
 func refusalHints(r *custody.RefusedError) []string {
 	var hints []string
 	for _, v := range r.Violations {
-		switch v.Rule {
-		case custody.RuleCustodian:
-			hints = append(hints, "only the item's current custodian may "+string(r.Type)+" it; run 'evidctl show' to see who holds it")
-		case custody.RuleRecipient:
-			hints = append(hints, "only the recipient named in the transfer may receive it")
-		case custody.RuleTransfer:
-			hints = append(hints, "there is no open transfer of this item to receive")
-		case custody.RuleClosed:
-			hints = append(hints, "custody of this item has ended (returned or disposed); only notes may follow")
-		case custody.RulePayload:
-			hints = append(hints, "the payload file is not the sealed payload of this bundle")
-		case custody.RuleDigest:
-			hints = append(hints, "the data differs from the preserved data: it was changed since the preservation")
+		if m := v.Rule.Meaning(); m != "" {
+			hints = append(hints, m)
+		}
+		if advice := refusalAdvice[v.Rule]; advice != "" {
+			hints = append(hints, advice)
 		}
 	}
 	return hints
+}
+
+// refusalAdvice is what to do about a refusal under a rule, beyond its meaning.
+var refusalAdvice = map[custody.Rule]string{
+	custody.RuleCustodian: "run 'evidctl show' to see who holds it",
+	custody.RuleDigest:    "the data was changed since it was preserved",
+	custody.RulePayload:   "give the sealed payload that travels with this bundle (NAME.age)",
 }
 
 // fileErr reports a missing or unreadable input file.

@@ -3,13 +3,20 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
 
+	"filippo.io/age"
+
 	"github.com/evidctl/evidctl/crypto/seal"
+	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/atomicfile"
 )
+
+// Inputs are read with the file named in every error; outputs are never overwritten,
+// and appear only once complete.
 
 // newFile is an output that must not exist yet.
 type newFile struct {
@@ -70,41 +77,166 @@ func writeExclusive(f newFile) error {
 	return err
 }
 
-// pendingOutputs are payloads written to temporary names, renamed into place only
-// when the command has logged its events and written its bundle.
-type pendingOutputs struct {
-	files []*atomicfile.File
-	paths []string
+// outputs are what a command that logs events writes: sealed payloads, created under
+// temporary names while the command runs, and a bundle, new or updated in place.
+// app.write writes the bundle, renames the payloads into place and reports; until
+// then nothing looks complete, and abort removes what was begun.
+type outputs struct {
+	bundle   string // the bundle's path
+	inPlace  bool   // the bundle replaces the one the command read
+	payloads []string
+	files    []*atomicfile.File // the payloads' temporary files, as created
 }
 
-func (p *pendingOutputs) create(path string) (*atomicfile.File, error) {
+// newOutputs names a command's outputs, refusing (exit 2) any that exists already;
+// a bundle updated in place must exist.
+func newOutputs(bundle string, inPlace bool, payloads ...string) (*outputs, error) {
+	check := payloads
+	if !inPlace {
+		check = append([]string{bundle}, payloads...)
+	}
+	if err := refuseExisting(check...); err != nil {
+		return nil, err
+	}
+	return &outputs{bundle: bundle, inPlace: inPlace, payloads: payloads}, nil
+}
+
+// sealedOutputs checks the --recipient values (see expandRecipients) and names the
+// outputs of a command that seals evidence, refusing any that exists already.
+func sealedOutputs(recipientArgs []string, bundle string, inPlace bool, payloads ...string) ([]string, *outputs, error) {
+	recipients, err := expandRecipients(recipientArgs)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := newOutputs(bundle, inPlace, payloads...)
+	return recipients, out, err
+}
+
+// payload creates the temporary file of the next payload, in the order named.
+func (o *outputs) payload() (io.Writer, error) {
+	path := o.payloads[len(o.files)]
 	f, err := atomicfile.Create(path, 0o644)
 	if err != nil {
 		return nil, failErr(err)
 	}
-	p.files, p.paths = append(p.files, f), append(p.paths, path)
+	o.files = append(o.files, f)
 	return f, nil
 }
 
-// commit renames every pending file into place, refusing to replace one that
-// appeared meanwhile.
-func (p *pendingOutputs) commit() error {
-	if err := refuseExisting(p.paths...); err != nil {
+// abort removes every temporary file not yet renamed into place.
+func (o *outputs) abort() {
+	for _, f := range o.files {
+		_ = f.Abort()
+	}
+}
+
+// write is the last step of every command that logs events: it writes the bundle
+// (refusing a new one that appeared meanwhile), renames the payloads into place
+// (removing a new bundle if that fails), and reports the last n events of b and the
+// files written.
+func (a *app) write(o *outputs, b *custody.Bundle, n int) error {
+	if !o.inPlace {
+		if err := refuseExisting(o.bundle); err != nil {
+			return err
+		}
+	}
+	if err := b.WriteFile(o.bundle); err != nil {
+		return failErr(err)
+	}
+	if err := o.commit(); err != nil {
+		if !o.inPlace {
+			_ = os.Remove(o.bundle)
+		}
 		return err
 	}
-	for i, f := range p.files {
+	return a.printEvents(b, n, append([]string{o.bundle}, o.payloads...)...)
+}
+
+// commit renames every payload into place, refusing to replace one that appeared
+// meanwhile.
+func (o *outputs) commit() error {
+	if err := refuseExisting(o.payloads...); err != nil {
+		return err
+	}
+	for i, f := range o.files {
 		if err := f.Commit(); err != nil {
-			return failErr(fmt.Errorf("writing %s: %w", p.paths[i], err))
+			return failErr(fmt.Errorf("writing %s: %w", o.payloads[i], err))
 		}
 	}
 	return nil
 }
 
-// abort removes every temporary file not yet committed.
-func (p *pendingOutputs) abort() {
-	for _, f := range p.files {
-		_ = f.Abort()
+// printEvents reports the last n events of b and the files written.
+func (a *app) printEvents(b *custody.Bundle, n int, files ...string) error {
+	for _, r := range b.Events[len(b.Events)-n:] {
+		st, err := r.Statement()
+		if err != nil {
+			return failErr(err)
+		}
+		ev := &st.Predicate
+		fmt.Fprintf(a.stdout, "%s: item %s (%s) %s\n", ev.Type, ev.Item.ID, ev.Item.Description, ev.Item.Digest.SHA256())
+		if ev.Counterparty != nil {
+			fmt.Fprintf(a.stdout, "  counterparty: %s\n", ev.Counterparty.Party)
+		}
+		fmt.Fprintf(a.stdout, "  event %s logged\n", r.CommitmentString())
 	}
+	for _, p := range files {
+		fmt.Fprintf(a.stdout, "wrote %s\n", p)
+	}
+	return nil
+}
+
+// readBundle reads a bundle, telling a missing file from an unreadable bundle.
+func readBundle(path string) (*custody.Bundle, error) {
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, failErr(fmt.Errorf("bundle %s does not exist", path), "check the file name (NAME.custody.json)")
+		}
+		return nil, failErr(err)
+	}
+	b, err := custody.ReadBundle(path)
+	if err != nil {
+		return nil, failErr(err, "this is not a readable custody bundle; if it was altered, 'evidctl verify' cannot help either")
+	}
+	return b, nil
+}
+
+// sealedInput is what opening a sealed payload takes: the identities that open it,
+// the bundle that records it, and the payload. Close the payload when done.
+type sealedInput struct {
+	ids     []age.Identity
+	bundle  *custody.Bundle
+	payload *source
+}
+
+// openSealed reads the identity file and the bundle and opens the payload, for reseal
+// and decrypt.
+func (a *app) openSealed(bundle, payload, identity string) (*sealedInput, error) {
+	ids, err := readIdentities(identity)
+	if err != nil {
+		return nil, err
+	}
+	b, err := readBundle(bundle)
+	if err != nil {
+		return nil, err
+	}
+	src, err := a.openSource("payload", payload)
+	if err != nil {
+		return nil, err
+	}
+	return &sealedInput{ids: ids, bundle: b, payload: src}, nil
+}
+
+// readIdentities reads an age identity file.
+func readIdentities(path string) ([]age.Identity, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fileErr("identity file", path, err)
+	}
+	ids, err := seal.ReadIdentities(path)
+	if err != nil {
+		return nil, failErr(err, "give an age identity file, such as the PREFIX.age.txt keygen --age wrote")
+	}
+	return ids, nil
 }
 
 // expandRecipients turns --recipient values into recipient strings: each value is a

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	"encoding/pem"
@@ -16,13 +17,15 @@ import (
 	"github.com/evidctl/evidctl/ledger"
 )
 
+// The flags that several commands share. Each command's own flags struct embeds
+// these and validates them in its validate method (see command in main.go).
+
 // signFlags say who signs an event and where it is logged.
 type signFlags struct {
 	key  string
 	cert string
 	who  actorFlags
 	home homeFlags
-	spec ledgerSpec
 }
 
 func (f *signFlags) register(cmd *cobra.Command) {
@@ -40,8 +43,7 @@ func (f *signFlags) validate() error {
 	if err := f.who.validate(); err != nil {
 		return err
 	}
-	spec, err := f.home.ledgerSpec()
-	f.spec = spec
+	_, _, err := f.home.ledgerSpec()
 	return err
 }
 
@@ -59,10 +61,11 @@ func (a *app) open(ctx context.Context, f *signFlags) (*session, error) {
 	if _, err := os.Stat(f.key); err != nil {
 		return nil, fileErr("signing key", f.key, err)
 	}
-	actor, err := f.who.actor(f.key)
+	who, err := f.who.party(f.key)
 	if err != nil {
 		return nil, err
 	}
+	actor := custody.Actor{Party: who}
 	signer, err := a.loadSigner(f.key)
 	if err != nil {
 		return nil, err
@@ -78,7 +81,7 @@ func (a *app) open(ctx context.Context, f *signFlags) (*session, error) {
 			return nil, err
 		}
 	}
-	l, err := openLedger(ctx, f.spec)
+	l, err := f.home.openLedger(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -90,13 +93,56 @@ func (a *app) open(ctx context.Context, f *signFlags) (*session, error) {
 	return &session{custodian: c, ledger: l}, nil
 }
 
+// actorFlags say who signs; the key's profile fills what they leave out.
+type actorFlags struct {
+	name, org, role, jurisdiction string
+}
+
+func (f *actorFlags) register(cmd *cobra.Command, nameFlag string) {
+	cmd.Flags().StringVar(&f.name, nameFlag, "", "your name as the event records it (default: from the key's .id.json profile)")
+	cmd.Flags().StringVar(&f.org, "org", "", "your organisation (default: from the profile)")
+	cmd.Flags().StringVar(&f.role, "role", "", "your role (default: from the profile)")
+	cmd.Flags().StringVar(&f.jurisdiction, "jurisdiction", "", "your jurisdiction, ISO 3166-1 alpha-2 (default: from the profile)")
+}
+
+func (f *actorFlags) validate() error {
+	j, err := checkJurisdiction("jurisdiction", f.jurisdiction)
+	f.jurisdiction = j
+	return err
+}
+
+// party merges the flags over the profile of the key at keyPath.
+func (f *actorFlags) party(keyPath string) (custody.Party, error) {
+	p, err := readProfile(keyPath)
+	if err != nil {
+		return custody.Party{}, err
+	}
+	who := custody.Party{Name: cmp.Or(f.name, p.Name), Organization: cmp.Or(f.org, p.Organization), Role: cmp.Or(f.role, p.Role),
+		Jurisdiction: cmp.Or(f.jurisdiction, p.Jurisdiction)}
+	if who.Name == "" {
+		return who, usageErr("who is signing? no name given and no profile beside "+keyPath,
+			"pass --actor NAME (and --org, --role, --jurisdiction), or create the key with 'evidctl keygen --name … --org …'")
+	}
+	return who, nil
+}
+
+// checkJurisdiction normalises and checks an ISO 3166-1 alpha-2 code.
+func checkJurisdiction(flag, v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	if up := strings.ToUpper(v); custody.ValidJurisdiction(up) {
+		return up, nil
+	}
+	return "", usageErr(fmt.Sprintf("--%s %q is not an ISO 3166-1 alpha-2 country code", flag, v), "use two letters such as FR, DE, BR")
+}
+
 // detailFlags are the facts an event records: case, place, purpose, legal authority, tool.
 type detailFlags struct {
 	caseID, location, purpose          string
 	kind, basis, ref, requesting, reqd string
 	tool, toolVersion                  string
 	defaultKind                        custody.LegalKind
-	needKind                           bool
 }
 
 func (f *detailFlags) registerLegal(cmd *cobra.Command) {
@@ -140,28 +186,34 @@ func (f *detailFlags) validate() error {
 	if f.kind == "" && f.defaultKind == "" && (f.basis != "" || f.ref != "" || f.requesting != "" || f.reqd != "") {
 		return usageErr("--legal-basis, --legal-ref and the authorities need --legal-kind", "kinds: "+legalKinds())
 	}
-	if f.needKind && f.kind == "" && f.defaultKind == "" {
-		return usageErr("--legal-kind is required", "kinds: "+legalKinds())
-	}
 	if f.toolVersion != "" && f.tool == "" {
 		return usageErr("--tool-version needs --tool")
 	}
 	return nil
 }
 
+// requirePurpose refuses an empty --purpose, saying what it is for.
+func (f *detailFlags) requirePurpose(why string) error {
+	if f.purpose == "" {
+		return usageErr("--purpose is required: " + why)
+	}
+	return nil
+}
+
 func (f *detailFlags) details() custody.Details {
 	d := custody.Details{Case: f.caseID, Location: f.location, Purpose: f.purpose}
-	kind := custody.LegalKind(f.kind)
-	if kind == "" {
-		kind = f.defaultKind
-	}
-	if kind != "" {
+	if kind := cmp.Or(custody.LegalKind(f.kind), f.defaultKind); kind != "" {
 		d.Legal = &custody.Legal{Kind: kind, Basis: f.basis, Reference: f.ref, Requesting: f.requesting, Requested: f.reqd}
 	}
 	if f.tool != "" {
 		d.Tool = &custody.Tool{Name: f.tool, Version: f.toolVersion}
 	}
 	return d
+}
+
+// registerItem registers --item, the item an event is about.
+func registerItem(cmd *cobra.Command, item *string) {
+	cmd.Flags().StringVar(item, "item", "", "item id (default: the bundle's only item)")
 }
 
 // bundleName strips the bundle suffix: case.custody.json → case.

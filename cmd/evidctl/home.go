@@ -20,16 +20,10 @@ import (
 	"github.com/evidctl/evidctl/ledger/trillianlog"
 )
 
-// A home ($EVIDCTL_HOME, default ~/.evidctl) holds the embedded log:
-//
-//	HOME/log        the tlog-tiles directory (publishable as is)
-//	HOME/log.key    the log's note signing key, 0600, outside the tile directory
-//	HOME/log.pub    the log's note verifier key, for trust policies
-const (
-	homeLogDir  = "log"
-	homeLogKey  = "log.key"
-	homeLogVKey = "log.pub"
-)
+// A home ($EVIDCTL_HOME, default ~/.evidctl) holds the embedded log in ledgerurl's
+// layout: HOME/log (the tlog-tiles directory, publishable as is), HOME/log.key (the
+// note signing key, 0600, outside the tile directory) and HOME/log.pub (the note
+// verifier key, for trust policies).
 
 // homeFlags are the flags that say where the home and the ledger are.
 type homeFlags struct {
@@ -61,56 +55,51 @@ func (h *homeFlags) dir() (string, error) {
 	return filepath.Join(u, ".evidctl"), nil
 }
 
-// ledgerSpec is a parsed --ledger value: an evidctl home directory (its embedded log),
-// a ledger server (http(s)://) or a Trillian tree (trillian://).
-type ledgerSpec struct {
-	scheme string // "dir", "http", "https", "trillian"
-	dir    string // for "dir": the home directory holding log/ and log.key
-	url    string
-	key    string // for "trillian": the note signing key file
-}
-
-// ledgerSpec parses --ledger (default: the home's embedded log) without any I/O.
-func (h *homeFlags) ledgerSpec() (ledgerSpec, error) {
-	v := h.ledger
-	if v == "" {
+// ledgerSpec is the ledger to open, as ledgerurl names it (--ledger, else the home),
+// and its kind, checked without any I/O.
+func (h *homeFlags) ledgerSpec() (string, ledgerurl.Kind, error) {
+	spec := h.ledger
+	if spec == "" {
 		dir, err := h.dir()
-		return ledgerSpec{scheme: "dir", dir: dir}, err
-	}
-	if i := strings.Index(v, "://"); i > 0 {
-		scheme := strings.ToLower(v[:i])
-		switch scheme {
-		case "http", "https":
-			return ledgerSpec{scheme: scheme, url: v}, nil
-		case "trillian":
-			if h.ledgerKey == "" {
-				return ledgerSpec{}, usageErr(fmt.Sprintf("--ledger %s: a Trillian ledger needs --ledger-key", v),
-					"pass the note key file that signs this tree's checkpoints")
-			}
-			return ledgerSpec{scheme: scheme, url: v, key: h.ledgerKey}, nil
+		if err != nil {
+			return "", 0, err
 		}
-		return ledgerSpec{}, usageErr(fmt.Sprintf("--ledger %s: unknown scheme %q", v, scheme),
+		spec = dir
+	}
+	kind, err := ledgerurl.Check(spec, h.ledgerOptions()...)
+	switch {
+	case errors.Is(err, ledgerurl.ErrNoKeyFile):
+		return "", 0, usageErr(fmt.Sprintf("--ledger %s: a Trillian ledger needs --ledger-key", spec),
+			"pass the note key file that signs this tree's checkpoints")
+	case err != nil:
+		return "", 0, usageErr(fmt.Sprintf("--ledger %s: %v", spec, err),
 			"give an evidctl home directory, http(s)://HOST:PORT or trillian://HOST:PORT/TREE_ID")
 	}
-	return ledgerSpec{scheme: "dir", dir: v}, nil
+	return spec, kind, nil
 }
 
-// openLedger opens the ledger the spec names. Close it when done.
-func openLedger(ctx context.Context, spec ledgerSpec) (ledger.Ledger, error) {
-	if spec.scheme != "dir" {
-		l, err := ledgerurl.Open(ctx, spec.url, ledgerurl.WithKeyFile(spec.key))
-		if err != nil {
-			return nil, failErr(err, "check that the ledger server or Trillian is running and reachable")
-		}
-		return l, nil
+// ledgerOptions pass --ledger-key on: it signs a Trillian tree's checkpoints, and is
+// not used for a home (whose key is HOME/log.key) or a server (which signs its own).
+func (h *homeFlags) ledgerOptions() []ledgerurl.Option {
+	if h.ledgerKey == "" || !strings.HasPrefix(strings.ToLower(h.ledger), trillianlog.Scheme+"://") {
+		return nil
 	}
-	logDir, keyFile := filepath.Join(spec.dir, homeLogDir), filepath.Join(spec.dir, homeLogKey)
-	if _, err := os.Stat(keyFile); err != nil {
-		return nil, failErr(fmt.Errorf("no embedded log in %s (missing %s)", spec.dir, keyFile),
-			"run 'evidctl init' first, or pass --home/--ledger with an initialised home")
-	}
-	l, err := posixlog.Open(ctx, logDir, keyFile)
+	return []ledgerurl.Option{ledgerurl.WithKeyFile(h.ledgerKey)}
+}
+
+// openLedger opens the ledger the flags name. Close it when done.
+func (h *homeFlags) openLedger(ctx context.Context) (ledger.Ledger, error) {
+	spec, kind, err := h.ledgerSpec()
 	if err != nil {
+		return nil, err
+	}
+	l, err := ledgerurl.Open(ctx, spec, h.ledgerOptions()...)
+	switch {
+	case errors.Is(err, ledgerurl.ErrNoEmbeddedLog):
+		return nil, failErr(err, "run 'evidctl init' first, or pass --home/--ledger with an initialised home")
+	case err != nil && kind != ledgerurl.Home:
+		return nil, failErr(err, "check that the ledger server or Trillian is running and reachable")
+	case err != nil:
 		return nil, failErr(err)
 	}
 	return l, nil
@@ -118,19 +107,57 @@ func openLedger(ctx context.Context, spec ledgerSpec) (ledger.Ledger, error) {
 
 // homeLog reads the origin and verifier key of a home's embedded log.
 func homeLog(dir string) (origin, vkey string, err error) {
-	b, err := os.ReadFile(filepath.Join(dir, homeLogVKey))
+	path := filepath.Join(dir, ledgerurl.HomeLogVerifierKey)
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", "", fileErr("log verifier key of home", filepath.Join(dir, homeLogVKey), err)
+		return "", "", fileErr("log verifier key of home", path, err)
 	}
 	vkey = strings.TrimSpace(string(b))
-	origin = originOf(vkey)
-	return origin, vkey, nil
+	return originOf(vkey), vkey, nil
+}
+
+type initFlags struct {
+	home                  homeFlags
+	origin, trillian, key string
+	trillianAddr, treeID  string
+	hasTree               bool
+}
+
+func (f *initFlags) register(cmd *cobra.Command) {
+	f.home.register(cmd, false)
+	cmd.Flags().StringVar(&f.origin, "origin", "", `log origin (default "evidctl.local/" + hostname + "-" + 8 random hex)`)
+	cmd.Flags().StringVar(&f.trillian, "trillian", "", "set up a Trillian ledger at HOST:PORT (the log server), on tree TREE_ID or a new one")
+	cmd.Flags().StringVar(&f.key, "ledger-key", "", "with --trillian: the note signing key file to create")
+}
+
+func (f *initFlags) validate([]string) error {
+	if f.origin != "" && strings.ContainsAny(f.origin, " +\n\t") {
+		return usageErr(fmt.Sprintf("--origin %q: an origin may not contain spaces or '+'", f.origin),
+			"use a schema-less URL such as evidence.example.org/lab-1")
+	}
+	if f.trillian == "" {
+		_, err := f.home.dir()
+		return err
+	}
+	if f.key == "" || f.origin == "" {
+		return usageErr("--trillian needs --ledger-key FILE and --origin ORIGIN",
+			"the key signs the tree's checkpoints; the origin names the log in them")
+	}
+	f.trillianAddr, f.treeID, f.hasTree = strings.Cut(strings.TrimPrefix(f.trillian, trillianlog.Scheme+"://"), "/")
+	if _, _, err := net.SplitHostPort(f.trillianAddr); err != nil {
+		return usageErr(fmt.Sprintf("--trillian %q: %v", f.trillian, err), "give the log server's HOST:PORT, optionally /TREE_ID")
+	}
+	if f.hasTree {
+		if _, err := trillianlog.ParseURL(trillianlog.Scheme + "://" + f.trillianAddr + "/" + f.treeID); err != nil {
+			return usageErr(err.Error())
+		}
+	}
+	return nil
 }
 
 func (a *app) initCommand() *cobra.Command {
-	var h homeFlags
-	var origin, trillianAddr, trillianKey string
-	cmd := &cobra.Command{
+	f := &initFlags{}
+	return command(&cobra.Command{
 		Use:   "init [--home DIR] [--origin ORIGIN] | init --trillian HOST:PORT[/TREE_ID] --ledger-key FILE --origin ORIGIN",
 		Short: "create the evidctl home with its embedded log, or a Trillian ledger's key (and tree)",
 		Long: `init creates the evidctl home ($EVIDCTL_HOME, default ~/.evidctl) with its embedded log
@@ -141,71 +168,46 @@ signing key to --ledger-key FILE (0600; its verifier key beside it in FILE.pub) 
 when no TREE_ID is given, creates and initialises a new log tree through the admin API
 of the trillian_log_server at HOST:PORT. It prints the --ledger URL to use.`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if origin != "" && (strings.ContainsAny(origin, " +\n\t") || origin == "") {
-				return usageErr(fmt.Sprintf("--origin %q: an origin may not contain spaces or '+'", origin),
-					"use a schema-less URL such as evidence.example.org/lab-1")
-			}
-			if trillianAddr != "" {
-				return a.initTrillian(cmd.Context(), trillianAddr, trillianKey, origin)
-			}
-			dir, err := h.dir()
-			if err != nil {
-				return err
-			}
-			return a.initHome(dir, origin)
-		},
-	}
-	h.register(cmd, false)
-	cmd.Flags().StringVar(&origin, "origin", "", `log origin (default "evidctl.local/" + hostname + "-" + 8 random hex)`)
-	cmd.Flags().StringVar(&trillianAddr, "trillian", "", "set up a Trillian ledger at HOST:PORT (the log server), on tree TREE_ID or a new one")
-	cmd.Flags().StringVar(&trillianKey, "ledger-key", "", "with --trillian: the note signing key file to create")
-	return cmd
+	}, f, func(ctx context.Context, _ []string) error {
+		if f.trillian != "" {
+			return a.initTrillian(ctx, f)
+		}
+		dir, _ := f.home.dir()
+		return a.initHome(dir, f.origin)
+	})
 }
 
 // initTrillian writes a Trillian personality's note key and, without a tree id, creates
 // the tree.
-func (a *app) initTrillian(ctx context.Context, spec, keyFile, origin string) error {
-	if keyFile == "" || origin == "" {
-		return usageErr("--trillian needs --ledger-key FILE and --origin ORIGIN",
-			"the key signs the tree's checkpoints; the origin names the log in them")
+func (a *app) initTrillian(ctx context.Context, f *initFlags) error {
+	if _, err := os.Lstat(f.key); err == nil {
+		return failErr(fmt.Errorf("key file %s already exists", f.key), "choose another --ledger-key; a key is never replaced")
 	}
-	addr, tree, hasTree := strings.Cut(strings.TrimPrefix(spec, trillianlog.Scheme+"://"), "/")
-	if _, _, err := net.SplitHostPort(addr); err != nil {
-		return usageErr(fmt.Sprintf("--trillian %q: %v", spec, err), "give the log server's HOST:PORT, optionally /TREE_ID")
-	}
-	if _, err := os.Lstat(keyFile); err == nil {
-		return failErr(fmt.Errorf("key file %s already exists", keyFile), "choose another --ledger-key; a key is never replaced")
-	}
-	var url, vkey string
+	var ep trillianlog.Endpoint
+	var vkey string
 	var err error
-	if hasTree {
-		ep, perr := trillianlog.ParseURL(trillianlog.Scheme + "://" + addr + "/" + tree)
-		if perr != nil {
-			return usageErr(perr.Error())
-		}
-		url = ep.String()
-		vkey, err = trillianlog.NewKey(keyFile, origin)
+	if f.hasTree {
+		ep, _ = trillianlog.ParseURL(trillianlog.Scheme + "://" + f.trillianAddr + "/" + f.treeID)
+		vkey, err = trillianlog.NewKey(f.key, f.origin)
 	} else {
-		var ep trillianlog.Endpoint
-		ep, vkey, err = trillianlog.Init(ctx, addr, keyFile, origin)
-		url = ep.String()
+		ep, vkey, err = trillianlog.Init(ctx, f.trillianAddr, f.key, f.origin)
 	}
 	if err != nil {
-		return failErr(err, "check that trillian_log_server is running at "+addr)
+		return failErr(err, "check that trillian_log_server is running at "+f.trillianAddr)
 	}
-	if err := writeNew([]newFile{{keyFile + ".pub", 0o644, []byte(vkey + "\n")}}); err != nil {
+	if err := writeNew([]newFile{{f.key + ".pub", 0o644, []byte(vkey + "\n")}}); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "initialised Trillian ledger %s\norigin: %s\nverifier key: %s\n", url, origin, vkey)
-	fmt.Fprintf(a.stdout, "use it with: --ledger %s --ledger-key %s\n", url, keyFile)
+	url := ep.String()
+	fmt.Fprintf(a.stdout, "initialised Trillian ledger %s\norigin: %s\nverifier key: %s\n", url, f.origin, vkey)
+	fmt.Fprintf(a.stdout, "use it with: --ledger %s --ledger-key %s\n", url, f.key)
 	fmt.Fprintf(a.stdout, "trust it with: evidctl trust add-log --trust FILE --key %s\n", vkey)
 	return nil
 }
 
 func (a *app) initHome(dir, origin string) error {
-	keyFile := filepath.Join(dir, homeLogKey)
-	for _, p := range []string{keyFile, filepath.Join(dir, homeLogDir)} {
+	keyFile := filepath.Join(dir, ledgerurl.HomeLogKey)
+	for _, p := range []string{keyFile, filepath.Join(dir, ledgerurl.HomeLogDir)} {
 		if _, err := os.Stat(p); err == nil {
 			return failErr(fmt.Errorf("%s is already initialised (%s exists)", dir, p),
 				"use the existing home, or pass --home DIR (or set $EVIDCTL_HOME) for a new one")
@@ -217,14 +219,14 @@ func (a *app) initHome(dir, origin string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return failErr(fmt.Errorf("creating home: %w", err))
 	}
-	vkey, err := posixlog.Init(filepath.Join(dir, homeLogDir), keyFile, origin)
+	vkey, err := posixlog.Init(filepath.Join(dir, ledgerurl.HomeLogDir), keyFile, origin)
 	if err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return failErr(err, "the home is already initialised")
 		}
 		return failErr(err)
 	}
-	if err := writeNew([]newFile{{filepath.Join(dir, homeLogVKey), 0o644, []byte(vkey + "\n")}}); err != nil {
+	if err := writeNew([]newFile{{filepath.Join(dir, ledgerurl.HomeLogVerifierKey), 0o644, []byte(vkey + "\n")}}); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "initialised %s\norigin: %s\nverifier key: %s\n", dir, origin, vkey)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,7 +18,6 @@ import (
 
 	"github.com/evidctl/evidctl/crypto/seal"
 	"github.com/evidctl/evidctl/crypto/sign"
-	"github.com/evidctl/evidctl/custody"
 )
 
 // profile is PREFIX.id.json: who a key's holder is, so commands need not repeat it.
@@ -55,57 +55,6 @@ func readProfile(keyPath string) (profile, error) {
 		return p, failErr(fmt.Errorf("profile %s: %w", path, err), "the profile is the JSON that 'evidctl keygen' wrote")
 	}
 	return p, nil
-}
-
-// checkJurisdiction normalises and checks an ISO 3166-1 alpha-2 code.
-func checkJurisdiction(flag, v string) (string, error) {
-	if v == "" {
-		return "", nil
-	}
-	if up := strings.ToUpper(v); custody.ValidJurisdiction(up) {
-		return up, nil
-	}
-	return "", usageErr(fmt.Sprintf("--%s %q is not an ISO 3166-1 alpha-2 country code", flag, v), "use two letters such as FR, DE, BR")
-}
-
-// actorFlags say who signs; the key's profile fills what they leave out.
-type actorFlags struct {
-	name, org, role, jurisdiction string
-}
-
-func (f *actorFlags) register(cmd *cobra.Command, nameFlag string) {
-	cmd.Flags().StringVar(&f.name, nameFlag, "", "your name as the event records it (default: from the key's .id.json profile)")
-	cmd.Flags().StringVar(&f.org, "org", "", "your organisation (default: from the profile)")
-	cmd.Flags().StringVar(&f.role, "role", "", "your role (default: from the profile)")
-	cmd.Flags().StringVar(&f.jurisdiction, "jurisdiction", "", "your jurisdiction, ISO 3166-1 alpha-2 (default: from the profile)")
-}
-
-func (f *actorFlags) validate() error {
-	j, err := checkJurisdiction("jurisdiction", f.jurisdiction)
-	f.jurisdiction = j
-	return err
-}
-
-// actor merges the flags over the profile of the key at keyPath.
-func (f *actorFlags) actor(keyPath string) (custody.Actor, error) {
-	p, err := readProfile(keyPath)
-	if err != nil {
-		return custody.Actor{}, err
-	}
-	a := custody.Actor{Name: or(f.name, p.Name), Organization: or(f.org, p.Organization), Role: or(f.role, p.Role),
-		Jurisdiction: or(f.jurisdiction, p.Jurisdiction)}
-	if a.Name == "" {
-		return a, usageErr("who is signing? no name given and no profile beside "+keyPath,
-			"pass --actor NAME (and --org, --role, --jurisdiction), or create the key with 'evidctl keygen --name … --org …'")
-	}
-	return a, nil
-}
-
-func or(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // passFunc reads a key's password: $EVIDCTL_PASSWORD, else a prompt on the terminal.
@@ -162,11 +111,32 @@ func (a *app) loadSigner(path string) (*sign.Signer, error) {
 
 var keyTypes = []string{string(sign.ECDSAP256), string(sign.Ed25519), string(sign.RSA3072)}
 
+type keygenFlags struct {
+	out, keyType string
+	withAge      bool
+	who          actorFlags
+}
+
+func (f *keygenFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.out, "out", "", "prefix of the files to write")
+	cmd.Flags().StringVar(&f.keyType, "type", string(sign.ECDSAP256), "key type: "+strings.Join(keyTypes, ", "))
+	cmd.Flags().BoolVar(&f.withAge, "age", false, "also make an age identity (PREFIX.age.txt) for sealed payloads")
+	f.who.register(cmd, "name")
+}
+
+func (f *keygenFlags) validate([]string) error {
+	if f.out == "" {
+		return usageErr("keygen needs --out PREFIX", "for example: evidctl keygen --out lab --age --name 'A. Examiner' --org 'Lab' --jurisdiction FR")
+	}
+	if !slices.Contains(keyTypes, f.keyType) {
+		return usageErr(fmt.Sprintf("--type %q is not one of %s", f.keyType, strings.Join(keyTypes, ", ")))
+	}
+	return f.who.validate()
+}
+
 func (a *app) keygenCommand() *cobra.Command {
-	var out, kt string
-	var withAge bool
-	var who actorFlags
-	cmd := &cobra.Command{
+	f := &keygenFlags{}
+	return command(&cobra.Command{
 		Use:   "keygen --out PREFIX [--type ecdsa-p256|ed25519|rsa-3072] [--age] [--name N --org O --role R --jurisdiction CC]",
 		Short: "make a signing key (PREFIX.key, PREFIX.pub), optionally an age identity and a profile",
 		Long: `keygen makes an encrypted signing key PREFIX.key (cosign-compatible PEM, 0600, password
@@ -175,24 +145,9 @@ makes an age identity PREFIX.age.txt (0600) and PREFIX.recipient.txt (its public
 recipient, to share). Identity flags are saved in PREFIX.id.json, a profile that later
 commands read beside the key. Existing files are never overwritten.`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if out == "" {
-				return usageErr("keygen needs --out PREFIX", "for example: evidctl keygen --out lab --age --name 'A. Examiner' --org 'Lab' --jurisdiction FR")
-			}
-			if !slices.Contains(keyTypes, kt) {
-				return usageErr(fmt.Sprintf("--type %q is not one of %s", kt, strings.Join(keyTypes, ", ")))
-			}
-			if err := who.validate(); err != nil {
-				return err
-			}
-			return a.keygen(out, sign.KeyType(kt), withAge, who)
-		},
-	}
-	cmd.Flags().StringVar(&out, "out", "", "prefix of the files to write")
-	cmd.Flags().StringVar(&kt, "type", string(sign.ECDSAP256), "key type: "+strings.Join(keyTypes, ", "))
-	cmd.Flags().BoolVar(&withAge, "age", false, "also make an age identity (PREFIX.age.txt) for sealed payloads")
-	who.register(cmd, "name")
-	return cmd
+	}, f, func(context.Context, []string) error {
+		return a.keygen(f.out, sign.KeyType(f.keyType), f.withAge, f.who)
+	})
 }
 
 func (a *app) keygen(prefix string, kt sign.KeyType, withAge bool, who actorFlags) error {

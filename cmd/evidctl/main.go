@@ -3,11 +3,14 @@
 // event and appends it to a verifiable log, and verifies the resulting bundle offline.
 //
 // It is a thin layer over the custody library; run "evidctl help" for the commands.
+// Every command has one shape (see command): its flags live in a struct whose validate
+// method checks them all, without any I/O, before the command reads or writes
+// anything; commands that write a bundle and payloads do it through one helper
+// (outputs, app.write).
 package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -90,7 +93,7 @@ Exit codes: 0 ok or valid, 1 verification failed, 2 usage or I/O error.`,
 		a.acquireCommand(), a.discloseCommand(), a.preserveCommand(),
 		a.transferCommand(), a.receiveCommand(), a.resealCommand(),
 		a.accessCommand(), a.deriveCommand(),
-		a.closeCommand("return"), a.closeCommand("dispose"), a.noteCommand(),
+		a.returnCommand(), a.disposeCommand(), a.noteCommand(),
 		a.verifyCommand(), a.reportCommand(), a.exportCommand(), a.decryptCommand(), a.showCommand(),
 		a.serveCommand(), a.demoCommand(), a.versionCommand(),
 	)
@@ -101,77 +104,41 @@ func commandPath(c *cobra.Command) string {
 	return strings.TrimPrefix(c.CommandPath(), "evidctl ")
 }
 
+// commandFlags are a command's flags: a struct that registers them and validates them
+// all, without any I/O, before the command runs (as age's cmd/age does).
+type commandFlags interface {
+	register(cmd *cobra.Command)
+	validate(args []string) error
+}
+
+// command is the one way a command is made: cmd (Use, Short, Long, Args) gets f's flags,
+// and runs run once f has validated them.
+func command(cmd *cobra.Command, f commandFlags, run func(ctx context.Context, args []string) error) *cobra.Command {
+	f.register(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := f.validate(args); err != nil {
+			return err
+		}
+		return run(cmd.Context(), args)
+	}
+	return cmd
+}
+
+// noFlags are the flags of a command that has none.
+type noFlags struct{}
+
+func (noFlags) register(*cobra.Command) {}
+func (noFlags) validate([]string) error { return nil }
+
 func (a *app) versionCommand() *cobra.Command {
-	return &cobra.Command{
+	return command(&cobra.Command{
 		Use:   "version",
 		Short: "print the version",
 		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(a.stdout, "evidctl %s\n", version)
-			return nil
-		},
-	}
-}
-
-// exitError is an error with an exit code and hints for the user.
-type exitError struct {
-	code  int
-	err   error
-	hints []string
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
-// usageErr is a usage error (exit 2) with hints.
-func usageErr(msg string, hints ...string) error {
-	return &exitError{code: exitUsage, err: errors.New(msg), hints: hints}
-}
-
-// failErr wraps err as a runtime error (exit 2) with hints.
-func failErr(err error, hints ...string) error {
-	return &exitError{code: exitUsage, err: err, hints: hints}
-}
-
-// invalidErr is a verification failure (exit 1).
-func invalidErr(err error, hints ...string) error {
-	return &exitError{code: exitInvalid, err: err, hints: hints}
-}
-
-// errSilentInvalid means the verdict was already printed: exit 1 with no message.
-var errSilentInvalid = &exitError{code: exitInvalid, err: errors.New("verification failed")}
-
-// report prints err as "evidctl: error: …" with its hints and returns the exit code.
-func (a *app) report(err error) int {
-	if err == errSilentInvalid {
-		return exitInvalid
-	}
-	code, hints := exitUsage, explain(err)
-	var ee *exitError
-	if errors.As(err, &ee) {
-		code = ee.code
-		hints = append(ee.hints, hints...)
-	}
-	fmt.Fprintf(a.stderr, "evidctl: error: %v\n", err)
-	for _, line := range refusalLines(err) {
-		fmt.Fprintf(a.stderr, "  %s\n", line)
-	}
-	for _, h := range dedupe(hints) {
-		fmt.Fprintf(a.stderr, "hint: %s\n", h)
-	}
-	return code
-}
-
-func dedupe(s []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, x := range s {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	return out
+	}, noFlags{}, func(context.Context, []string) error {
+		fmt.Fprintf(a.stdout, "evidctl %s\n", version)
+		return nil
+	})
 }
 
 func noArgs(cmd *cobra.Command, args []string) error {

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/evidctl/evidctl/crypto/sign"
-	"github.com/evidctl/evidctl/custody"
+	"github.com/evidctl/evidctl/ledger/ledgerurl"
 	"github.com/evidctl/evidctl/ledger/server"
 )
 
@@ -28,8 +28,8 @@ type serveFlags struct {
 }
 
 func (a *app) serveCommand() *cobra.Command {
-	var f serveFlags
-	cmd := &cobra.Command{
+	f := &serveFlags{}
+	return command(&cobra.Command{
 		Use:   "serve [--ledger DIR|trillian://HOST:PORT/TREE_ID] --allow PUB.pem ... [--addr HOST:PORT]",
 		Short: "serve a ledger over HTTP to custodians on other machines",
 		Long: `serve runs the ledger server: custodians append with --ledger http://HOST:PORT, and
@@ -38,13 +38,12 @@ embedded log, its tlog-tiles). An append is accepted only when the DSSE envelope
 signed by a key on the allow-list (--allow PUB.pem, or every signer of --allow-trust
 FILE): the signature is the authentication. See docs/HTTP-API.md.`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := f.validate(); err != nil {
-				return err
-			}
-			return a.serve(cmd.Context(), &f)
-		},
-	}
+	}, f, func(ctx context.Context, _ []string) error {
+		return a.serve(ctx, f)
+	})
+}
+
+func (f *serveFlags) register(cmd *cobra.Command) {
 	f.home.register(cmd, true)
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
@@ -54,10 +53,9 @@ FILE): the signature is the authentication. See docs/HTTP-API.md.`,
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "private key of --tls-cert")
 	fl.Int64Var(&f.maxBody, "max-body", server.DefaultMaxBodySize, "largest append body accepted, in bytes")
-	return cmd
 }
 
-func (f *serveFlags) validate() error {
+func (f *serveFlags) validate([]string) error {
 	if len(f.allow) == 0 && f.allowTrust == "" {
 		return usageErr("serve needs an allow-list: --allow PUB.pem or --allow-trust FILE",
 			"only envelopes signed by these keys are appended")
@@ -68,11 +66,11 @@ func (f *serveFlags) validate() error {
 	if _, _, err := net.SplitHostPort(f.addr); err != nil {
 		return usageErr(fmt.Sprintf("--addr %q: %v", f.addr, err), "give HOST:PORT, e.g. 127.0.0.1:8080")
 	}
-	spec, err := f.home.ledgerSpec()
+	_, kind, err := f.home.ledgerSpec()
 	if err != nil {
 		return err
 	}
-	if spec.scheme == "http" || spec.scheme == "https" {
+	if kind == ledgerurl.Server {
 		return usageErr("serve needs a ledger it holds: an evidctl home or trillian://, not another server")
 	}
 	return nil
@@ -93,9 +91,9 @@ func (f *serveFlags) allowList() ([]*sign.Verifier, error) {
 		vs = append(vs, v)
 	}
 	if f.allowTrust != "" {
-		pol, err := custody.ReadPolicy(f.allowTrust)
+		pol, err := readPolicy(f.allowTrust)
 		if err != nil {
-			return nil, failErr(err)
+			return nil, err
 		}
 		for _, s := range pol.Signers {
 			if s.PublicKey == "" {
@@ -116,8 +114,8 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
-	spec, _ := f.home.ledgerSpec()
-	l, err := openLedger(ctx, spec)
+	spec, kind, _ := f.home.ledgerSpec()
+	l, err := f.home.openLedger(ctx)
 	if err != nil {
 		return err
 	}
@@ -136,8 +134,8 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 			}
 		}),
 	}
-	if spec.scheme == "dir" {
-		opts = append(opts, server.WithTiles(filepath.Join(spec.dir, homeLogDir)))
+	if kind == ledgerurl.Home {
+		opts = append(opts, server.WithTiles(filepath.Join(spec, ledgerurl.HomeLogDir)))
 	}
 	if f.tlsCert != "" {
 		opts = append(opts, server.WithTLS(f.tlsCert, f.tlsKey))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -12,29 +13,34 @@ import (
 	"github.com/evidctl/evidctl/custody"
 )
 
+type showFlags struct{ json bool }
+
+func (f *showFlags) register(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&f.json, "json", false, "print the events and items as JSON")
+}
+
+func (f *showFlags) validate([]string) error { return nil }
+
 func (a *app) showCommand() *cobra.Command {
-	var asJSON bool
-	cmd := &cobra.Command{
+	f := &showFlags{}
+	return command(&cobra.Command{
 		Use:   "show NAME.custody.json [--json]",
 		Short: "print the custody timeline as the bundle states it (UNVERIFIED)",
 		Args:  exactArgs(1, "the bundle NAME.custody.json"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := readBundle(args[0])
-			if err != nil {
-				return err
-			}
-			items, err := b.Status()
-			if err != nil {
-				return failErr(err)
-			}
-			if asJSON {
-				return a.showJSON(b, items)
-			}
-			return a.showText(b, items)
-		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the events and items as JSON")
-	return cmd
+	}, f, func(_ context.Context, args []string) error {
+		b, err := readBundle(args[0])
+		if err != nil {
+			return err
+		}
+		items, err := b.Status()
+		if err != nil {
+			return failErr(err)
+		}
+		if f.json {
+			return a.showJSON(b, items)
+		}
+		return a.showText(b, items)
+	})
 }
 
 type shownEvent struct {
@@ -73,12 +79,12 @@ func (a *app) showText(b *custody.Bundle, items []custody.ItemStatus) error {
 		}
 		ev := &st.Predicate
 		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", i+1, ev.Time.UTC().Format(time.RFC3339), ev.Type, shortID(ev.Item.ID),
-			describeActor(ev.Actor), eventNote(ev))
+			ev.Actor.Party, eventNote(ev))
 	}
 	tw.Flush()
 	fmt.Fprintln(a.stdout, "\nitems:")
 	for _, it := range items {
-		fmt.Fprintf(a.stdout, "  %s (%s)\n    sha256:%s\n    %s\n", it.ID, it.Description, it.Digest["sha256"], itemState(it))
+		fmt.Fprintf(a.stdout, "  %s (%s)\n    sha256:%s\n    %s\n", it.ID, it.Description, it.Digest.SHA256().Hex(), itemState(it))
 	}
 	return nil
 }
@@ -86,19 +92,19 @@ func (a *app) showText(b *custody.Bundle, items []custody.ItemStatus) error {
 func itemState(it custody.ItemStatus) string {
 	switch {
 	case it.Closed == custody.Return:
-		return "returned by " + describeActor(it.Custodian)
+		return "returned by " + it.Custodian.Party.String()
 	case it.Closed == custody.Dispose:
-		return "disposed of by " + describeActor(it.Custodian)
+		return "disposed of by " + it.Custodian.Party.String()
 	case it.InTransitTo != nil:
-		return "in transit from " + describeActor(it.Custodian) + " to " + describeActor(*it.InTransitTo)
+		return "in transit from " + it.Custodian.Party.String() + " to " + it.InTransitTo.Party.String()
 	}
-	return "held by " + describeActor(it.Custodian)
+	return "held by " + it.Custodian.Party.String()
 }
 
 func eventNote(ev *custody.Event) string {
 	var parts []string
 	if ev.Counterparty != nil {
-		parts = append(parts, "counterparty "+describeActor(*ev.Counterparty))
+		parts = append(parts, "counterparty "+ev.Counterparty.Party.String())
 	}
 	if ev.Legal != nil {
 		parts = append(parts, strings.TrimSpace(strings.Join([]string{string(ev.Legal.Kind), ev.Legal.Basis, ev.Legal.Reference}, " ")))

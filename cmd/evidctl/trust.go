@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,15 +15,16 @@ import (
 	"github.com/evidctl/evidctl/custody"
 )
 
+// The trust policy: the logs and signers a verifier trusts.
+
 func (a *app) trustCommand() *cobra.Command {
-	cmd := &cobra.Command{
+	cmd := command(&cobra.Command{
 		Use:   "trust",
 		Short: "write and read a trust policy (the logs and signers a verifier trusts)",
 		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return usageErr("trust needs a subcommand: init, add-log, add-signer or show", "run 'evidctl trust --help'")
-		},
-	}
+	}, noFlags{}, func(context.Context, []string) error {
+		return usageErr("trust needs a subcommand: init, add-log, add-signer or show", "run 'evidctl trust --help'")
+	})
 	cmd.AddCommand(a.trustInitCommand(), a.trustAddLogCommand(), a.trustAddSignerCommand(), a.trustShowCommand())
 	return cmd
 }
@@ -47,105 +50,131 @@ func readPolicy(path string) (*custody.Policy, error) {
 	return p, nil
 }
 
+// trustFlags name the policy file; every trust subcommand needs one.
+type trustFlags struct {
+	path  string
+	usage string // of --trust, when not "trust policy file"
+}
+
+func (f *trustFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.path, "trust", "", cmp.Or(f.usage, "trust policy file"))
+}
+
+func (f *trustFlags) validate([]string) error { return requireTrust(f.path) }
+
 func (a *app) trustInitCommand() *cobra.Command {
-	var path string
-	cmd := &cobra.Command{
+	f := &trustFlags{usage: "trust policy file to create"}
+	return command(&cobra.Command{
 		Use:   "init --trust FILE",
 		Short: "create an empty trust policy",
 		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireTrust(path); err != nil {
-				return err
-			}
-			data, err := (&custody.Policy{}).MarshalJSON()
-			if err != nil {
-				return failErr(err)
-			}
-			if err := writeNew([]newFile{{path, 0o644, append(data, '\n')}}); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "wrote empty trust policy %s\n", path)
-			return nil
-		},
+	}, f, func(context.Context, []string) error {
+		data, err := (&custody.Policy{}).MarshalJSON()
+		if err != nil {
+			return failErr(err)
+		}
+		if err := writeNew([]newFile{{f.path, 0o644, append(data, '\n')}}); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "wrote empty trust policy %s\n", f.path)
+		return nil
+	})
+}
+
+type addLogFlags struct {
+	trustFlags
+	origin, key, keyFile    string
+	witnesses, witnessFiles []string
+	quorum                  int
+	home                    homeFlags
+}
+
+func (f *addLogFlags) register(cmd *cobra.Command) {
+	f.trustFlags.register(cmd)
+	cmd.Flags().StringVar(&f.origin, "origin", "", "log origin (default: the key's name)")
+	cmd.Flags().StringVar(&f.key, "key", "", "log note verifier key (origin+hash+base64)")
+	cmd.Flags().StringVar(&f.keyFile, "key-file", "", "file holding the log's note verifier key (e.g. KEY.pub from 'init --trillian')")
+	cmd.Flags().StringArrayVar(&f.witnesses, "witness", nil, "note verifier key of a witness whose cosignatures count (repeatable)")
+	cmd.Flags().StringArrayVar(&f.witnessFiles, "witness-file", nil, "file holding a witness's note verifier key (repeatable)")
+	cmd.Flags().IntVar(&f.quorum, "quorum", 0, "how many of the witnesses must have cosigned a checkpoint")
+	f.home.register(cmd, false)
+}
+
+func (f *addLogFlags) validate([]string) error {
+	if err := requireTrust(f.path); err != nil {
+		return err
 	}
-	cmd.Flags().StringVar(&path, "trust", "", "trust policy file to create")
-	return cmd
+	if f.keyFile != "" && f.key != "" {
+		return usageErr("give --key or --key-file, not both")
+	}
+	if f.origin != "" && f.key == "" && f.keyFile == "" {
+		return usageErr("--origin needs --key VKEY (the log's note verifier key)")
+	}
+	if n := len(f.witnesses) + len(f.witnessFiles); f.quorum < 0 || f.quorum > n {
+		return usageErr(fmt.Sprintf("--quorum %d with %d --witness keys", f.quorum, n),
+			"the quorum counts witnesses: give at least that many --witness keys")
+	}
+	if f.key == "" && f.keyFile == "" {
+		_, err := f.home.dir()
+		return err
+	}
+	return nil
 }
 
 func (a *app) trustAddLogCommand() *cobra.Command {
-	var path, origin, key, keyFile string
-	var witnesses, witnessFiles []string
-	var quorum int
-	var h homeFlags
-	cmd := &cobra.Command{
+	f := &addLogFlags{}
+	return command(&cobra.Command{
 		Use:   "add-log --trust FILE [--origin ORIGIN --key VKEY] [--witness VKEY ... --quorum N]",
 		Short: "trust a log (default: the home's embedded log)",
 		Long: `add-log trusts a log's checkpoints: its origin and C2SP note verifier key. With
 --witness (repeatable) and --quorum N, a checkpoint is accepted only when N of those
 witnesses cosigned it (C2SP tlog-cosignature).`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireTrust(path); err != nil {
-				return err
-			}
-			if keyFile != "" {
-				if key != "" {
-					return usageErr("give --key or --key-file, not both")
-				}
-				b, err := os.ReadFile(keyFile)
-				if err != nil {
-					return fileErr("log verifier key", keyFile, err)
-				}
-				key = strings.TrimSpace(string(b))
-			}
-			if origin != "" && key == "" {
-				return usageErr("--origin needs --key VKEY (the log's note verifier key)")
-			}
-			for _, wf := range witnessFiles {
-				b, err := os.ReadFile(wf)
-				if err != nil {
-					return fileErr("witness key", wf, err)
-				}
-				witnesses = append(witnesses, strings.TrimSpace(string(b)))
-			}
-			if quorum < 0 || quorum > len(witnesses) {
-				return usageErr(fmt.Sprintf("--quorum %d with %d --witness keys", quorum, len(witnesses)),
-					"the quorum counts witnesses: give at least that many --witness keys")
-			}
-			p, err := readPolicy(path)
-			if err != nil {
-				return err
-			}
-			if key == "" {
-				dir, err := h.dir()
-				if err != nil {
-					return err
-				}
-				if origin, key, err = homeLog(dir); err != nil {
-					return err
-				}
-			} else if origin == "" {
-				origin = originOf(key)
-			}
-			if err := p.AddLog(custody.TrustedLog{Origin: origin, Key: key, Witnesses: witnesses, Quorum: quorum}); err != nil {
-				return usageErr(err.Error(), "the key is the 'verifier key' line that 'evidctl init' printed")
-			}
-			if err := p.WriteFile(path); err != nil {
-				return failErr(err)
-			}
-			fmt.Fprintf(a.stdout, "trusting log %s in %s\n", origin, path)
-			return nil
-		},
+	}, f, func(context.Context, []string) error {
+		return a.addLog(f)
+	})
+}
+
+func (a *app) addLog(f *addLogFlags) error {
+	origin, key := f.origin, f.key
+	if f.keyFile != "" {
+		b, err := os.ReadFile(f.keyFile)
+		if err != nil {
+			return fileErr("log verifier key", f.keyFile, err)
+		}
+		if key = strings.TrimSpace(string(b)); key == "" {
+			return failErr(fmt.Errorf("log verifier key file %s is empty", f.keyFile))
+		}
 	}
-	cmd.Flags().StringVar(&path, "trust", "", "trust policy file")
-	cmd.Flags().StringVar(&origin, "origin", "", "log origin (default: the key's name)")
-	cmd.Flags().StringVar(&key, "key", "", "log note verifier key (origin+hash+base64)")
-	cmd.Flags().StringVar(&keyFile, "key-file", "", "file holding the log's note verifier key (e.g. KEY.pub from 'init --trillian')")
-	cmd.Flags().StringArrayVar(&witnesses, "witness", nil, "note verifier key of a witness whose cosignatures count (repeatable)")
-	cmd.Flags().StringArrayVar(&witnessFiles, "witness-file", nil, "file holding a witness's note verifier key (repeatable)")
-	cmd.Flags().IntVar(&quorum, "quorum", 0, "how many of the witnesses must have cosigned a checkpoint")
-	h.register(cmd, false)
-	return cmd
+	witnesses := f.witnesses
+	for _, wf := range f.witnessFiles {
+		b, err := os.ReadFile(wf)
+		if err != nil {
+			return fileErr("witness key", wf, err)
+		}
+		witnesses = append(witnesses, strings.TrimSpace(string(b)))
+	}
+	p, err := readPolicy(f.path)
+	if err != nil {
+		return err
+	}
+	switch {
+	case key == "":
+		dir, _ := f.home.dir()
+		if origin, key, err = homeLog(dir); err != nil {
+			return err
+		}
+	case origin == "":
+		origin = originOf(key)
+	}
+	if err := p.AddLog(custody.TrustedLog{Origin: origin, Key: key, Witnesses: witnesses, Quorum: f.quorum}); err != nil {
+		return usageErr(err.Error(), "the key is the 'verifier key' line that 'evidctl init' printed")
+	}
+	if err := p.WriteFile(f.path); err != nil {
+		return failErr(err)
+	}
+	fmt.Fprintf(a.stdout, "trusting log %s in %s\n", origin, f.path)
+	return nil
 }
 
 func originOf(vkey string) string {
@@ -153,162 +182,146 @@ func originOf(vkey string) string {
 	return origin
 }
 
+type addSignerFlags struct {
+	trustFlags
+	key, roots string
+	ident      custody.Identity
+	who        actorFlags
+}
+
+func (f *addSignerFlags) register(cmd *cobra.Command) {
+	f.trustFlags.register(cmd)
+	cmd.Flags().StringVar(&f.key, "key", "", "the signer's public key (PEM)")
+	cmd.Flags().StringVar(&f.roots, "roots", "", "instead of --key: root certificates (PEM) that certify the signer")
+	cmd.Flags().StringVar(&f.ident.Subject, "identity-subject", "", "with --roots: the certificate's subject common name")
+	cmd.Flags().StringVar(&f.ident.Email, "identity-email", "", "with --roots: an email address the certificate names")
+	cmd.Flags().StringVar(&f.ident.URI, "identity-uri", "", "with --roots: a URI the certificate names")
+	cmd.Flags().StringVar(&f.ident.DNS, "identity-dns", "", "with --roots: a DNS name the certificate names")
+	f.who.register(cmd, "name")
+}
+
+func (f *addSignerFlags) validate([]string) error {
+	if err := requireTrust(f.path); err != nil {
+		return err
+	}
+	if (f.key == "") == (f.roots == "") {
+		return usageErr("add-signer needs --key PUB.pem (the signer's public key) or --roots CA.pem with identity constraints, not both")
+	}
+	if err := f.who.validate(); err != nil {
+		return err
+	}
+	switch {
+	case f.roots == "":
+	case f.ident == (custody.Identity{}):
+		return usageErr("--roots needs at least one identity constraint",
+			"pass --identity-email, --identity-subject, --identity-uri or --identity-dns")
+	case f.who.name == "":
+		return usageErr("add-signer --roots needs --name (the party the certificate identifies)")
+	}
+	return nil
+}
+
 func (a *app) trustAddSignerCommand() *cobra.Command {
-	var path, keyPath, roots string
-	var ident custody.Identity
-	var who actorFlags
-	cmd := &cobra.Command{
+	f := &addSignerFlags{}
+	return command(&cobra.Command{
 		Use:   "add-signer --trust FILE --name NAME --org ORG --role ROLE --jurisdiction CC --key PUB.pem",
 		Short: "trust a signer's public key for the identity named",
 		Long: `add-signer trusts a public key for a named party. When PUB.pem has a sibling
 profile (PREFIX.id.json, written by keygen) its fields are the defaults.`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireTrust(path); err != nil {
-				return err
-			}
-			if (keyPath == "") == (roots == "") {
-				return usageErr("add-signer needs --key PUB.pem (the signer's public key) or --roots CA.pem with identity constraints, not both")
-			}
-			if err := who.validate(); err != nil {
-				return err
-			}
-			if roots != "" {
-				return a.addCertifiedSigner(path, roots, ident, who)
-			}
-			return a.addSigner(path, keyPath, who)
-		},
-	}
-	cmd.Flags().StringVar(&path, "trust", "", "trust policy file")
-	cmd.Flags().StringVar(&keyPath, "key", "", "the signer's public key (PEM)")
-	cmd.Flags().StringVar(&roots, "roots", "", "instead of --key: root certificates (PEM) that certify the signer")
-	cmd.Flags().StringVar(&ident.Subject, "identity-subject", "", "with --roots: the certificate's subject common name")
-	cmd.Flags().StringVar(&ident.Email, "identity-email", "", "with --roots: an email address the certificate names")
-	cmd.Flags().StringVar(&ident.URI, "identity-uri", "", "with --roots: a URI the certificate names")
-	cmd.Flags().StringVar(&ident.DNS, "identity-dns", "", "with --roots: a DNS name the certificate names")
-	who.register(cmd, "name")
-	return cmd
+	}, f, func(context.Context, []string) error {
+		if f.roots != "" {
+			return a.addCertifiedSigner(f)
+		}
+		return a.addSigner(f)
+	})
 }
 
-func (a *app) addSigner(path, keyPath string, who actorFlags) error {
-	pub, err := os.ReadFile(keyPath)
+func (a *app) addSigner(f *addSignerFlags) error {
+	pub, err := os.ReadFile(f.key)
 	if err != nil {
-		return fileErr("public key", keyPath, err)
+		return fileErr("public key", f.key, err)
 	}
 	v, err := sign.LoadVerifier(pub)
 	if err != nil {
-		return failErr(fmt.Errorf("public key %s: %w", keyPath, err), "give the PREFIX.pub that keygen wrote, not the private key")
+		return failErr(fmt.Errorf("public key %s: %w", f.key, err), "give the PREFIX.pub that keygen wrote, not the private key")
 	}
-	p, err := readPolicy(path)
+	p, err := readPolicy(f.path)
 	if err != nil {
 		return err
 	}
-	actor, err := who.actor(keyPath)
+	who, err := f.who.party(f.key)
 	if err != nil {
-		return usageErr("add-signer needs --name (no profile beside "+keyPath+" names the signer)", "pass --name, --org, --role and --jurisdiction")
+		return usageErr("add-signer needs --name (no profile beside "+f.key+" names the signer)", "pass --name, --org, --role and --jurisdiction")
 	}
-	s := custody.TrustedSigner{Name: actor.Name, Organization: actor.Organization, Role: actor.Role,
-		Jurisdiction: actor.Jurisdiction, PublicKey: string(pub)}
-	if err := p.AddSigner(s); err != nil {
-		return usageErr(err.Error())
-	}
-	if err := p.WriteFile(path); err != nil {
-		return failErr(err)
-	}
-	fmt.Fprintf(a.stdout, "trusting %s key %s in %s\n", describeActor(actor), v.KeyID(), path)
-	return nil
+	return a.trustSigner(p, f.path, custody.TrustedSigner{Party: who, PublicKey: string(pub)}, "key "+v.KeyID())
 }
 
-// addCertifiedSigner trusts whoever holds a certificate from roots that meets the
+// addCertifiedSigner trusts whoever holds a certificate from the roots that meets the
 // identity constraints, for the identity named.
-func (a *app) addCertifiedSigner(path, rootsPath string, ident custody.Identity, who actorFlags) error {
-	if ident == (custody.Identity{}) {
-		return usageErr("--roots needs at least one identity constraint",
-			"pass --identity-email, --identity-subject, --identity-uri or --identity-dns")
-	}
-	if who.name == "" {
-		return usageErr("add-signer --roots needs --name (the party the certificate identifies)")
-	}
-	pem, err := os.ReadFile(rootsPath)
+func (a *app) addCertifiedSigner(f *addSignerFlags) error {
+	pem, err := os.ReadFile(f.roots)
 	if err != nil {
-		return fileErr("root certificates", rootsPath, err)
+		return fileErr("root certificates", f.roots, err)
 	}
-	p, err := readPolicy(path)
+	p, err := readPolicy(f.path)
 	if err != nil {
 		return err
 	}
-	s := custody.TrustedSigner{Name: who.name, Organization: who.org, Role: who.role, Jurisdiction: who.jurisdiction,
-		Roots: string(pem), Identity: &ident}
+	who := custody.Party{Name: f.who.name, Organization: f.who.org, Role: f.who.role, Jurisdiction: f.who.jurisdiction}
+	ident := f.ident
+	return a.trustSigner(p, f.path, custody.TrustedSigner{Party: who, Roots: string(pem), Identity: &ident}, "certified by the roots in "+f.roots)
+}
+
+// trustSigner adds the signer to the policy and writes it.
+func (a *app) trustSigner(p *custody.Policy, path string, s custody.TrustedSigner, how string) error {
 	if err := p.AddSigner(s); err != nil {
 		return usageErr(err.Error())
 	}
 	if err := p.WriteFile(path); err != nil {
 		return failErr(err)
 	}
-	actor := custody.Actor{Name: who.name, Organization: who.org, Role: who.role, Jurisdiction: who.jurisdiction}
-	fmt.Fprintf(a.stdout, "trusting %s certified by the roots in %s in %s\n", describeActor(actor), rootsPath, path)
+	fmt.Fprintf(a.stdout, "trusting %s %s in %s\n", s.Party, how, path)
 	return nil
-}
-
-func describeActor(a custody.Actor) string {
-	s := a.Name
-	if a.Organization != "" {
-		s += " (" + a.Organization
-		if a.Role != "" {
-			s += ", " + a.Role
-		}
-		if a.Jurisdiction != "" {
-			s += ", " + a.Jurisdiction
-		}
-		s += ")"
-	}
-	return s
 }
 
 func (a *app) trustShowCommand() *cobra.Command {
-	var path string
-	cmd := &cobra.Command{
+	f := &trustFlags{}
+	return command(&cobra.Command{
 		Use:   "show --trust FILE",
 		Short: "print a trust policy",
 		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireTrust(path); err != nil {
-				return err
+	}, f, func(context.Context, []string) error {
+		p, err := readPolicy(f.path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "trust policy %s\nlogs:\n", f.path)
+		for _, l := range p.Logs {
+			fmt.Fprintf(a.stdout, "  %s\n    key %s\n", l.Origin, l.Key)
+			for _, w := range l.Witnesses {
+				fmt.Fprintf(a.stdout, "    witness %s\n", w)
 			}
-			p, err := readPolicy(path)
-			if err != nil {
-				return err
+			if l.Quorum > 0 {
+				fmt.Fprintf(a.stdout, "    witness quorum %d of %d\n", l.Quorum, len(l.Witnesses))
 			}
-			fmt.Fprintf(a.stdout, "trust policy %s\nlogs:\n", path)
-			for _, l := range p.Logs {
-				fmt.Fprintf(a.stdout, "  %s\n    key %s\n", l.Origin, l.Key)
-				for _, w := range l.Witnesses {
-					fmt.Fprintf(a.stdout, "    witness %s\n", w)
-				}
-				if l.Quorum > 0 {
-					fmt.Fprintf(a.stdout, "    witness quorum %d of %d\n", l.Quorum, len(l.Witnesses))
-				}
-			}
-			fmt.Fprintln(a.stdout, "signers:")
-			for _, s := range p.Signers {
-				a.showSigner(s)
-			}
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&path, "trust", "", "trust policy file")
-	return cmd
+		}
+		fmt.Fprintln(a.stdout, "signers:")
+		for _, s := range p.Signers {
+			a.showSigner(s)
+		}
+		return nil
+	})
 }
 
 func (a *app) showSigner(s custody.TrustedSigner) {
-	who := describeActor(custody.Actor{Name: s.Name, Organization: s.Organization, Role: s.Role, Jurisdiction: s.Jurisdiction})
 	if s.PublicKey == "" {
-		fmt.Fprintf(a.stdout, "  %s\n    certified by roots in the policy\n", who)
+		fmt.Fprintf(a.stdout, "  %s\n    certified by roots in the policy\n", s.Party)
 		return
 	}
 	id := "(unreadable key)"
 	if v, err := sign.LoadVerifier([]byte(s.PublicKey)); err == nil {
 		id = v.KeyID()
 	}
-	fmt.Fprintf(a.stdout, "  %s\n    key %s\n", who, id)
+	fmt.Fprintf(a.stdout, "  %s\n    key %s\n", s.Party, id)
 }

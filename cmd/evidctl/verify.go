@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,12 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/evidctl/evidctl/crypto/digest"
-	"github.com/evidctl/evidctl/crypto/seal"
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/atomicfile"
 )
 
+// verifyFlags are the flags of verify and, with report set, of report.
 type verifyFlags struct {
 	trust     string
 	payloads  []string
@@ -25,13 +23,42 @@ type verifyFlags struct {
 	json      bool
 	autoFound bool
 
-	// report only
+	report                     bool // report: write the report to a file
 	out, format, title, bundle string
 }
 
+func (f *verifyFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.trust, "trust", "", "trust policy file (required)")
+	if f.report {
+		cmd.Flags().StringVar(&f.out, "out", "", "report file to write (required; never overwritten)")
+		cmd.Flags().StringVar(&f.format, "format", "markdown", "markdown, text or json")
+		cmd.Flags().StringVar(&f.title, "title", "", `report title (default "Chain of custody verification: NAME")`)
+	}
+	cmd.Flags().StringArrayVar(&f.payloads, "payload", nil, "sealed payload to check; repeatable (default: NAME.age beside the bundle)")
+	cmd.Flags().StringVar(&f.identity, "identity", "", "age identity file: also decrypt the payloads and check their plaintext")
+	cmd.Flags().StringArrayVar(&f.evidence, "evidence", nil, "plaintext evidence to check against the item digests; repeatable")
+	if !f.report {
+		cmd.Flags().BoolVar(&f.json, "json", false, "print the report as JSON")
+	}
+}
+
+func (f *verifyFlags) validate([]string) error {
+	if err := requireTrust(f.trust); err != nil {
+		return err
+	}
+	switch {
+	case !f.report:
+	case f.out == "":
+		return usageErr("--out REPORT is required", "for example --out case-report.md")
+	case f.format != "markdown" && f.format != "text" && f.format != "json":
+		return usageErr(fmt.Sprintf("--format %q: want markdown, text or json", f.format))
+	}
+	return nil
+}
+
 func (a *app) verifyCommand() *cobra.Command {
-	var f verifyFlags
-	cmd := &cobra.Command{
+	f := &verifyFlags{}
+	return command(&cobra.Command{
 		Use:   "verify NAME.custody.json --trust FILE [--payload NAME.age ...] [--identity ID | --evidence FILE] [--json]",
 		Short: "verify a bundle offline under a trust policy (exit 0 valid, 1 invalid)",
 		Long: `verify answers a court's questions: integrity, authenticity, continuity and existence in
@@ -39,19 +66,9 @@ time. Without --payload, NAME.age (and NAME.1.age, NAME.2.age …) beside the bu
 checked when they exist. With --identity the payloads are also decrypted (nothing is
 written) and checked against the item digests; --evidence checks plaintext files.`,
 		Args: exactArgs(1, "the bundle NAME.custody.json"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := requireTrust(f.trust); err != nil {
-				return err
-			}
-			return a.verify(cmd.Context(), args[0], &f)
-		},
-	}
-	cmd.Flags().StringVar(&f.trust, "trust", "", "trust policy file (required)")
-	cmd.Flags().StringArrayVar(&f.payloads, "payload", nil, "sealed payload to check; repeatable (default: NAME.age beside the bundle)")
-	cmd.Flags().StringVar(&f.identity, "identity", "", "age identity file: also decrypt the payloads and check their plaintext")
-	cmd.Flags().StringArrayVar(&f.evidence, "evidence", nil, "plaintext evidence to check against the item digests; repeatable")
-	cmd.Flags().BoolVar(&f.json, "json", false, "print the report as JSON")
-	return cmd
+	}, f, func(ctx context.Context, args []string) error {
+		return a.verify(ctx, args[0], f)
+	})
 }
 
 // besideBundle lists the payloads next to a bundle: NAME.age and NAME.<n>.age.
@@ -162,8 +179,8 @@ func (a *app) printReport(rep *custody.Report, f *verifyFlags) error {
 }
 
 func (a *app) reportCommand() *cobra.Command {
-	var f verifyFlags
-	cmd := &cobra.Command{
+	f := &verifyFlags{report: true}
+	return command(&cobra.Command{
 		Use:   "report NAME.custody.json --trust FILE --out REPORT [--format markdown|text|json] [--title TEXT] [--payload NAME.age ...] [--identity ID | --evidence FILE]",
 		Short: "verify a bundle and write the report for a court file (exit 0 valid, 1 invalid)",
 		Long: `report verifies like 'verify' and writes the report to a file: by default a Markdown
@@ -172,30 +189,12 @@ authority, which log entry), every failure with what was expected and found, and
 each rule establishes. The file is written whether the bundle is valid or not; the
 exit code says which.`,
 		Args: exactArgs(1, "the bundle NAME.custody.json"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := requireTrust(f.trust); err != nil {
-				return err
-			}
-			switch {
-			case f.out == "":
-				return usageErr("--out REPORT is required", "for example --out case-report.md")
-			case f.format != "markdown" && f.format != "text" && f.format != "json":
-				return usageErr(fmt.Sprintf("--format %q: want markdown, text or json", f.format))
-			}
-			if err := refuseExisting(f.out); err != nil {
-				return err
-			}
-			return a.verify(cmd.Context(), args[0], &f)
-		},
-	}
-	cmd.Flags().StringVar(&f.trust, "trust", "", "trust policy file (required)")
-	cmd.Flags().StringVar(&f.out, "out", "", "report file to write (required; never overwritten)")
-	cmd.Flags().StringVar(&f.format, "format", "markdown", "markdown, text or json")
-	cmd.Flags().StringVar(&f.title, "title", "", `report title (default "Chain of custody verification: NAME")`)
-	cmd.Flags().StringArrayVar(&f.payloads, "payload", nil, "sealed payload to check; repeatable (default: NAME.age beside the bundle)")
-	cmd.Flags().StringVar(&f.identity, "identity", "", "age identity file: also decrypt the payloads and check their plaintext")
-	cmd.Flags().StringArrayVar(&f.evidence, "evidence", nil, "plaintext evidence to check against the item digests; repeatable")
-	return cmd
+	}, f, func(ctx context.Context, args []string) error {
+		if err := refuseExisting(f.out); err != nil {
+			return err
+		}
+		return a.verify(ctx, args[0], f)
+	})
 }
 
 // writeReport writes the report file atomically in the chosen format.
@@ -236,152 +235,4 @@ func (a *app) writeReport(rep *custody.Report, f *verifyFlags) error {
 	}
 	fmt.Fprintf(a.stdout, "wrote %s: custody bundle %s\n", f.out, verdict)
 	return nil
-}
-
-func (a *app) decryptCommand() *cobra.Command {
-	var payload, identity, out, item, trust string
-	cmd := &cobra.Command{
-		Use:   "decrypt NAME.custody.json --payload NAME.age --identity ID --out FILE [--item ID] [--trust FILE]",
-		Short: "decrypt a payload, writing FILE only if it is exactly what the chain records",
-		Long: `decrypt writes FILE only after the payload's ciphertext digest matched the chain and the
-whole plaintext authenticated and matched the item digest; otherwise nothing is written.
-With --trust it first verifies the whole bundle (signatures, receipts, custody rules)
-under that policy and decrypts nothing unless the bundle is valid (exit 1 otherwise).
-Without --trust the bundle itself is not verified: run 'evidctl verify'.`,
-		Args: exactArgs(1, "the bundle NAME.custody.json"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			switch {
-			case payload == "":
-				return usageErr("--payload NAME.age is required")
-			case identity == "":
-				return usageErr("--identity is required: your age identity opens the payload")
-			case out == "":
-				return usageErr("--out FILE is required")
-			}
-			if trust != "" {
-				if err := a.verifyBeforeDecrypt(cmd.Context(), args[0], trust); err != nil {
-					return err
-				}
-			}
-			return a.decrypt(cmd.Context(), args[0], payload, identity, out, item)
-		},
-	}
-	cmd.Flags().StringVar(&trust, "trust", "", "verify the bundle under this trust policy before decrypting")
-	cmd.Flags().StringVar(&payload, "payload", "", "the sealed payload")
-	cmd.Flags().StringVar(&identity, "identity", "", "your age identity file")
-	cmd.Flags().StringVar(&out, "out", "", "the plaintext file to write")
-	cmd.Flags().StringVar(&item, "item", "", "item id (default: the item whose sealed payload this is)")
-	return cmd
-}
-
-func (a *app) decrypt(ctx context.Context, path, payload, identity, out, item string) error {
-	if err := refuseExisting(out); err != nil {
-		return err
-	}
-	ids, err := readIdentities(identity)
-	if err != nil {
-		return err
-	}
-	b, err := readBundle(path)
-	if err != nil {
-		return err
-	}
-	it, err := a.payloadItem(b, payload, item)
-	if err != nil {
-		return err
-	}
-	wantPT, err := digest.SetFromMap(it.Digest)
-	if err != nil {
-		return failErr(fmt.Errorf("item %s: %w", it.ID, err))
-	}
-	wantCT, err := digest.Parse("sha256:" + it.Sealed.Digest["sha256"])
-	if err != nil {
-		return failErr(fmt.Errorf("item %s sealed digest: %w", it.ID, err))
-	}
-	src, err := a.openSource("payload", payload)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	_, err = seal.OpenFile(ctx, out, src, ids, seal.WithExpectedCiphertext(wantCT), seal.WithExpectedPlaintext(wantPT))
-	switch {
-	case errors.Is(err, seal.ErrCiphertextMismatch), errors.Is(err, seal.ErrPlaintextMismatch), errors.Is(err, seal.ErrCorrupt):
-		return invalidErr(fmt.Errorf("%s: %w; nothing was written", payload, err))
-	case err != nil:
-		return failErr(fmt.Errorf("%s: %w; nothing was written", payload, err))
-	}
-	fmt.Fprintf(a.stdout, "item %s (%s): payload and plaintext match the chain\nwrote %s\n", it.ID, it.Description, out)
-	return nil
-}
-
-// verifyBeforeDecrypt verifies the bundle under the policy and refuses (exit 1) an
-// invalid one, printing its failures.
-func (a *app) verifyBeforeDecrypt(ctx context.Context, path, trust string) error {
-	b, err := readBundle(path)
-	if err != nil {
-		return err
-	}
-	pol, err := custody.ReadPolicy(trust)
-	if err != nil {
-		return failErr(err)
-	}
-	rep, err := custody.Verify(ctx, b, pol)
-	if err != nil {
-		return failErr(err)
-	}
-	if !rep.Valid {
-		_ = rep.WriteText(a.stdout)
-		return invalidErr(fmt.Errorf("%s does not verify under %s; nothing was decrypted", path, trust))
-	}
-	events := "events"
-	if len(rep.Events) == 1 {
-		events = "event"
-	}
-	fmt.Fprintf(a.stdout, "%s verifies under %s (%d %s)\n", path, trust, len(rep.Events), events)
-	return nil
-}
-
-// payloadItem finds the item a payload belongs to: the one named, the only sealed
-// one, or the one whose sealed digest the payload has (one extra read).
-func (a *app) payloadItem(b *custody.Bundle, payload, item string) (custody.ItemStatus, error) {
-	items, err := b.Status()
-	if err != nil {
-		return custody.ItemStatus{}, failErr(err)
-	}
-	var sealed []custody.ItemStatus
-	for _, it := range items {
-		if it.ID == item && item != "" {
-			if it.Sealed == nil {
-				return it, failErr(fmt.Errorf("item %s has no sealed payload", it.ID))
-			}
-			return it, nil
-		}
-		if it.Sealed != nil {
-			sealed = append(sealed, it)
-		}
-	}
-	switch {
-	case item != "":
-		return custody.ItemStatus{}, failErr(fmt.Errorf("%w: %s", custody.ErrUnknownItem, item))
-	case len(sealed) == 0:
-		return custody.ItemStatus{}, failErr(errors.New("the bundle has no sealed payload"))
-	case len(sealed) == 1:
-		return sealed[0], nil
-	}
-	src, err := a.openSource("payload", payload)
-	if err != nil {
-		return custody.ItemStatus{}, err
-	}
-	defer src.Close()
-	got, _, err := seal.CiphertextDigest(src)
-	if err != nil {
-		return custody.ItemStatus{}, invalidErr(fmt.Errorf("%s: %w", payload, err))
-	}
-	for _, it := range sealed {
-		if it.Sealed.Digest["sha256"] == got.Hex() {
-			return it, nil
-		}
-	}
-	return custody.ItemStatus{}, invalidErr(fmt.Errorf("%s is not the sealed payload of any item of the bundle (found %s); nothing was written", payload, got),
-		"run 'evidctl verify' for the details")
 }

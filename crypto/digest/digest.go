@@ -34,11 +34,13 @@
 //
 // # Digest sets
 //
-// A [Set] holds several digests of the same content, SHA-256 first. It
-// converts to and from the in-toto DigestSet map ({"sha256": "HEX", ...}) with
-// [Set.Map] and [SetFromMap]. [Set.Match] compares two sets the way a verifier
-// should: SHA-256 must be present in both, and every algorithm present in both
-// must agree; a disagreement is a [*MismatchError] carrying both values.
+// A [Set] holds several digests of the same content, SHA-256 first. Its JSON
+// form is the in-toto DigestSet, {"md5": "HEX", "sha256": "HEX"}, with sorted
+// keys; decoding it is as strict as [Parse] and requires SHA-256. [Set.Map]
+// and [SetFromMap] convert to and from the map. [Set.Match] compares two sets
+// the way a verifier should: SHA-256 must be present in both, and every
+// algorithm present in both must agree; a disagreement is a [*MismatchError]
+// carrying both values. [Set.Equal] asks for the very same digests.
 package digest
 
 import (

@@ -1,6 +1,7 @@
 package digest
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -68,6 +69,43 @@ func FuzzParseAlgorithms(f *testing.F) {
 		}
 		if _, err := NewHasher(algs...); err != nil {
 			t.Fatalf("ParseAlgorithms(%q) accepted %v that NewHasher rejects: %v", csv, algs, err)
+		}
+	})
+}
+
+// FuzzSetJSON: a JSON digest set either fails to decode with an error or decodes to
+// a set that re-encodes to the bytes encoding/json writes for the same map (the
+// in-toto DigestSet), and that SetFromMap accepts from that map.
+func FuzzSetJSON(f *testing.F) {
+	f.Add(`{"sha256":"` + emptySHA256 + `"}`)
+	f.Add(`{"md5":"d41d8cd98f00b204e9800998ecf8427e","sha256":"` + emptySHA256 + `"}`)
+	f.Add(`{"sha256":"` + emptySHA256 + `","sha256":"` + emptySHA256 + `"}`)
+	f.Add(`{"sha256":null}`)
+	f.Add(`null`)
+	f.Add(`{"sha1":"da39a3ee5e6b4b0d3255bfef95601890afd80709"} x`)
+	f.Fuzz(func(t *testing.T, in string) {
+		var s Set
+		if err := s.UnmarshalJSON([]byte(in)); err != nil {
+			if s != nil {
+				t.Fatalf("UnmarshalJSON(%q) set a value with an error", in)
+			}
+			return
+		}
+		out, err := json.Marshal(s)
+		if err != nil {
+			t.Fatalf("a decoded set does not encode: %v", err)
+		}
+		var m map[string]string
+		if err := json.Unmarshal([]byte(in), &m); err != nil {
+			t.Fatalf("UnmarshalJSON accepted %q, which is not a JSON object of strings: %v", in, err)
+		}
+		want, _ := json.Marshal(m)
+		if string(out) != string(want) {
+			t.Fatalf("UnmarshalJSON(%q) re-encodes as %s, the map as %s", in, out, want)
+		}
+		back, err := SetFromMap(m)
+		if err != nil || !back.Equal(s) {
+			t.Fatalf("SetFromMap disagrees with UnmarshalJSON on %q: %v", in, err)
 		}
 	})
 }

@@ -20,7 +20,7 @@ const (
 )
 
 // ErrHasherClosed is returned by [Hasher.Write] after [Hasher.Sum].
-var ErrHasherClosed = errors.New("digest: write after Sum")
+var ErrHasherClosed = errors.New("write after Sum")
 
 // Hasher is an [io.Writer] that computes SHA-256 plus any extra algorithms in
 // one pass. With more than one algorithm each hash runs on its own goroutine
@@ -70,7 +70,7 @@ func NewHasher(extra ...Algorithm) (*Hasher, error) {
 	algs := []Algorithm{SHA256}
 	for _, a := range extra {
 		if a.Size() == 0 {
-			return nil, fmt.Errorf("digest: %w %s", ErrUnknownAlgorithm, quote(string(a)))
+			return nil, fmt.Errorf("%w %s", ErrUnknownAlgorithm, quote(string(a)))
 		}
 		if !slices.Contains(algs, a) {
 			algs = append(algs, a)
@@ -195,7 +195,7 @@ func Reader(r io.Reader, extra ...Algorithm) (Set, int64, error) {
 	n, err := io.CopyBuffer(h, r, buf)
 	set := h.Sum()
 	if err != nil {
-		return nil, n, fmt.Errorf("digest: reading content: %w", err)
+		return nil, n, fmt.Errorf("reading content: %w", err)
 	}
 	return set, n, nil
 }

@@ -1,9 +1,13 @@
 package digest
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
+	"strings"
 )
 
 // Set is several digests of the same content: SHA-256 first, then any extras
@@ -44,6 +48,103 @@ func (s Set) Map() map[string]string {
 		m[string(d.Algorithm)] = d.Hex()
 	}
 	return m
+}
+
+// Equal reports whether s and o hold the same algorithms with equal sums,
+// in any order. Two empty sets are not equal: they prove nothing.
+func (s Set) Equal(o Set) bool {
+	if len(s) == 0 || len(s) != len(o) {
+		return false
+	}
+	for _, d := range s {
+		od, ok := o.Get(d.Algorithm)
+		if !ok || !d.Equal(od) {
+			return false
+		}
+	}
+	return true
+}
+
+// String returns the digests of the set as "ALGORITHM:HEX" separated by
+// spaces, sorted by algorithm name as the JSON form is:
+// "md5:… sha256:…". An empty set formats as "".
+func (s Set) String() string {
+	parts := make([]string, len(s))
+	for i, d := range s {
+		parts[i] = d.String()
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, " ")
+}
+
+// MarshalJSON encodes the set as an in-toto DigestSet, {"md5":"HEX",
+// "sha256":"HEX"}, keys sorted: the bytes encoding/json writes for the
+// same map. A nil set encodes as null. A malformed digest or a repeated
+// algorithm is an error.
+func (s Set) MarshalJSON() ([]byte, error) {
+	if s == nil {
+		return []byte("null"), nil
+	}
+	for i, d := range s {
+		if err := d.validate(); err != nil {
+			return nil, fmt.Errorf("digest set: %w", err)
+		}
+		if slices.ContainsFunc(s[:i], func(o Digest) bool { return o.Algorithm == d.Algorithm }) {
+			return nil, fmt.Errorf("digest set: %s appears twice", d.Algorithm)
+		}
+	}
+	return json.Marshal(s.Map())
+}
+
+// UnmarshalJSON decodes an in-toto DigestSet with the rules of
+// [SetFromMap] (supported algorithms, strict lowercase hex of the right
+// length, sha256 present), and also refuses null, a value that is not a
+// string and a repeated key. The set is in canonical order: sha256, sha512,
+// sha1, md5.
+func (s *Set) UnmarshalJSON(data []byte) error {
+	m, err := decodeDigestObject(data)
+	if err != nil {
+		return fmt.Errorf("digest set: %w", err)
+	}
+	set, err := SetFromMap(m)
+	if err != nil {
+		return err
+	}
+	*s = set
+	return nil
+}
+
+// decodeDigestObject reads a JSON object whose values are all strings,
+// refusing repeated keys (which encoding/json would silently collapse).
+func decodeDigestObject(data []byte) (map[string]string, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, errors.New("not a JSON object of algorithm names and hex digests")
+	}
+	m := map[string]string{}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return nil, errors.New("malformed JSON object")
+		}
+		name := key.(string) // object keys are always strings
+		val, err := dec.Token()
+		hexSum, ok := val.(string)
+		if err != nil || !ok {
+			return nil, fmt.Errorf("the value of %s is not a string", quote(name))
+		}
+		if _, dup := m[name]; dup {
+			return nil, fmt.Errorf("%s appears twice", quote(name))
+		}
+		m[name] = hexSum
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, errors.New("malformed JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("data after the JSON object")
+	}
+	return m, nil
 }
 
 // SetFromMap parses an in-toto DigestSet. Every key must be a supported

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,15 +21,15 @@ var (
 	// ErrMalformedEnvelope means a DSSE envelope is not well formed: bad JSON, an
 	// unknown, duplicate or missing field, bad base64, no signatures, an empty
 	// signature. The error names what is wrong.
-	ErrMalformedEnvelope = errors.New("sign: malformed DSSE envelope")
-	// ErrBadSignature means a signature by a trusted key does not verify.
-	ErrBadSignature = errors.New("sign: signature does not verify")
+	ErrMalformedEnvelope = errors.New("malformed DSSE envelope")
+	// ErrInvalidSignature means a signature by a trusted key does not verify.
+	ErrInvalidSignature = errors.New("signature does not verify")
 	// ErrUnknownKey means a signature names a key id that no trusted verifier has.
 	// Such signatures are skipped, not fatal; they appear in [*ThresholdError].
-	ErrUnknownKey = errors.New("sign: signature by an untrusted key")
+	ErrUnknownKey = errors.New("signature by an untrusted key")
 	// ErrInvalidThreshold means [Envelope.Verify] was asked for a threshold below 1
 	// or above the number of distinct trusted keys.
-	ErrInvalidThreshold = errors.New("sign: invalid threshold")
+	ErrInvalidThreshold = errors.New("invalid threshold")
 )
 
 // Envelope is a DSSE envelope (https://github.com/secure-systems-lab/dsse,
@@ -202,7 +203,7 @@ func checkMembers(b []byte, allowed []string) error {
 		}
 		name, _ := t.(string)
 		switch {
-		case !containsString(allowed, name):
+		case !slices.Contains(allowed, name):
 			return fmt.Errorf("unknown field %q", truncate(name))
 		case seen[name]:
 			return fmt.Errorf("duplicate field %q", name)
@@ -222,15 +223,6 @@ func checkMembers(b []byte, allowed []string) error {
 	return nil
 }
 
-func containsString(list []string, s string) bool {
-	for _, l := range list {
-		if l == s {
-			return true
-		}
-	}
-	return false
-}
-
 // truncate keeps error messages short when a field name is long.
 func truncate(s string) string {
 	if len(s) > 40 {
@@ -244,15 +236,15 @@ func truncate(s string) string {
 // carries its signer's [KeyID].
 func SignEnvelope(ctx context.Context, payloadType string, payload []byte, signers ...*Signer) (*Envelope, error) {
 	if payloadType == "" {
-		return nil, errors.New("sign: empty payload type")
+		return nil, errors.New("signing envelope: empty payload type")
 	}
 	if len(signers) == 0 {
-		return nil, errors.New("sign: no signers")
+		return nil, errors.New("signing envelope: no signers")
 	}
 	adapters := make([]ssldsse.Signer, len(signers))
 	for i, s := range signers {
 		if s == nil {
-			return nil, fmt.Errorf("sign: signer %d is nil", i)
+			return nil, fmt.Errorf("signing envelope: signer %d is nil", i)
 		}
 		adapters[i] = s.adapter()
 	}
@@ -279,14 +271,14 @@ func SignEnvelope(ctx context.Context, payloadType string, payload []byte, signe
 // already signed e. The [Envelope.Commitment] does not change.
 func (e *Envelope) AddSignature(ctx context.Context, s *Signer) error {
 	if s == nil {
-		return errors.New("sign: nil signer")
+		return errors.New("adding a signature: nil signer")
 	}
 	if e.PayloadType == "" {
 		return fmt.Errorf("%w: missing payloadType", ErrMalformedEnvelope)
 	}
 	for _, sig := range e.Signatures {
 		if sig.KeyID == s.KeyID() {
-			return fmt.Errorf("sign: envelope already signed by key %s", s.KeyID())
+			return fmt.Errorf("adding a signature: the envelope is already signed by key %s", s.KeyID())
 		}
 	}
 	sig, err := s.adapter().Sign(ctx, PAE(e.PayloadType, e.Payload))

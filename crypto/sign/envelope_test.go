@@ -77,7 +77,7 @@ func TestParseEnvelope(t *testing.T) {
 		{"empty sig", env(`"payloadType":"t","payload":"","signatures":[{"keyid":"k","sig":""}]`), "signature 0: empty sig"},
 		{"missing sig", env(`"payloadType":"t","payload":"","signatures":[` + sig + `,{"keyid":"k"}]`), "signature 1: empty sig"},
 		{"sig bad base64", env(`"payloadType":"t","payload":"","signatures":[{"sig":"%%"}]`), "signature 0: sig: not standard base64"},
-		{"unknown signature field", env(`"payloadType":"t","payload":"","signatures":[{"sig":"AA==","cert":"x"}]`), `signature 0: sign: malformed DSSE envelope: unknown field "cert"`},
+		{"unknown signature field", env(`"payloadType":"t","payload":"","signatures":[{"sig":"AA==","cert":"x"}]`), `signature 0: malformed DSSE envelope: unknown field "cert"`},
 		{"duplicate keyid", env(`"payloadType":"t","payload":"","signatures":[{"keyid":"a","keyid":"b","sig":"AA=="}]`), `duplicate field "keyid"`},
 		{"signature not an object", env(`"payloadType":"t","payload":"","signatures":["AA=="]`), "not a JSON object"},
 		{"array", `[` + env(valid) + `]`, "not a JSON object"},

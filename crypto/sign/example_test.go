@@ -89,7 +89,7 @@ func ExampleParseEnvelope() {
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, sign.ErrMalformedEnvelope))
 	// Output:
-	// sign: malformed DSSE envelope: unknown field "note"
+	// malformed DSSE envelope: unknown field "note"
 	// true
 }
 

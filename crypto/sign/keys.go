@@ -49,16 +49,16 @@ var (
 	// ErrWrongPassword means an encrypted private key did not decrypt with the
 	// password given. The encryption is authenticated, so a key file whose
 	// ciphertext was altered gives the same error. It never contains the password.
-	ErrWrongPassword = errors.New("sign: wrong password for private key")
+	ErrWrongPassword = errors.New("wrong password for private key")
 	// ErrEmptyPassword means [GenerateKeyPair] was asked to protect a key with an
 	// empty password.
-	ErrEmptyPassword = errors.New("sign: empty password")
+	ErrEmptyPassword = errors.New("empty password")
 	// ErrMalformedKey means a key file or key is not what it claims to be: not PEM,
 	// an unexpected PEM block type, or corrupt content.
-	ErrMalformedKey = errors.New("sign: malformed key")
+	ErrMalformedKey = errors.New("malformed key")
 	// ErrUnsupportedKey means the key is well formed but of a type or size this
 	// package does not sign or verify with.
-	ErrUnsupportedKey = errors.New("sign: unsupported key")
+	ErrUnsupportedKey = errors.New("unsupported key")
 )
 
 // PassFunc returns the password of an encrypted private key. confirm is true when a
@@ -265,7 +265,7 @@ func parsePrivateKeyPEM(privPEM []byte, pass PassFunc) (crypto.Signer, error) {
 		return nil, err
 	}
 	if pass == nil {
-		return nil, errors.New("sign: opening an encrypted private key needs a PassFunc")
+		return nil, errors.New("opening an encrypted private key needs a PassFunc")
 	}
 	password, err := pass(false)
 	if err != nil {

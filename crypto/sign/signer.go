@@ -23,7 +23,7 @@ import (
 
 // ErrNoKMSProvider means no sigstore KMS provider is registered for the scheme of a
 // KMS key URI. The error text names the scheme.
-var ErrNoKMSProvider = errors.New("sign: no KMS provider registered")
+var ErrNoKMSProvider = errors.New("no KMS provider registered")
 
 // Signer signs DSSE envelopes with one key. It wraps a sigstore
 // signature.SignerVerifier (or any crypto.Signer, see [NewSigner]) and knows its
@@ -75,7 +75,7 @@ func LoadSignerFile(path string, pass PassFunc) (*Signer, error) {
 // before use.
 func NewSigner(s crypto.Signer) (*Signer, error) {
 	if s == nil {
-		return nil, errors.New("sign: nil crypto.Signer")
+		return nil, errors.New("making a signer: nil crypto.Signer")
 	}
 	pub := s.Public()
 	if err := checkPublicKey(pub); err != nil {
@@ -106,7 +106,7 @@ func NewSigner(s crypto.Signer) (*Signer, error) {
 func LoadKMSSigner(ctx context.Context, uri string) (*Signer, error) {
 	scheme, _, ok := strings.Cut(uri, "://")
 	if !ok || scheme == "" {
-		return nil, fmt.Errorf("sign: KMS key reference is not a URI of the form SCHEME://KEY")
+		return nil, errors.New("opening KMS key: the reference is not a URI of the form SCHEME://KEY")
 	}
 	sv, err := kms.Get(ctx, uri, crypto.SHA256)
 	if err != nil {

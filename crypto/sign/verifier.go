@@ -20,10 +20,10 @@ var (
 	// ErrUntrustedCertificate means a certificate does not chain to the given roots
 	// at the given time (expired, not yet valid, unknown issuer, wrong key usage).
 	// The x509 error that explains why is wrapped beside it.
-	ErrUntrustedCertificate = errors.New("sign: untrusted certificate")
-	// ErrNoIdentity means [VerifierFromCertificate] was given an [Identity] with no
-	// constraint set: any certificate from the roots would be accepted.
-	ErrNoIdentity = errors.New("sign: no identity constraint")
+	ErrUntrustedCertificate = errors.New("untrusted certificate")
+	// ErrNoIdentityConstraint means [VerifierFromCertificate] was given an [Identity]
+	// with no constraint set: any certificate from the roots would be accepted.
+	ErrNoIdentityConstraint = errors.New("no identity constraint")
 )
 
 // Verifier checks signatures made by one public key. It wraps a sigstore
@@ -93,7 +93,7 @@ func (e *IdentityMismatchError) Error() string {
 	if len(e.Found) > 0 {
 		found = fmt.Sprintf("%q", e.Found)
 	}
-	return fmt.Sprintf("sign: certificate %s: want %q, found %s", e.Field, e.Want, found)
+	return fmt.Sprintf("certificate %s: want %q, found %s", e.Field, e.Want, found)
 }
 
 // VerifierFromCertificate returns a verifier for the key of a certificate, after
@@ -109,11 +109,11 @@ func (e *IdentityMismatchError) Error() string {
 func VerifierFromCertificate(certPEM []byte, roots *x509.CertPool, intermediates *x509.CertPool, want Identity, at time.Time) (*Verifier, error) {
 	switch {
 	case roots == nil:
-		return nil, errors.New("sign: verifying a certificate needs a root pool")
+		return nil, errors.New("verifying a certificate needs a root pool")
 	case at.IsZero():
-		return nil, errors.New("sign: verifying a certificate needs the time of signing")
+		return nil, errors.New("verifying a certificate needs the time of signing")
 	case want == Identity{}:
-		return nil, ErrNoIdentity
+		return nil, ErrNoIdentityConstraint
 	}
 	leaf, chain, err := parseCertificates(certPEM)
 	if err != nil {

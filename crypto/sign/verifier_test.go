@@ -125,7 +125,7 @@ func TestVerifierFromCertificate(t *testing.T) {
 		{"wrong uri", certPEM(direct), pool(root.cert), nil, Identity{URI: "https://lab.example.org/x"}, signingTime, nil, "uri"},
 		{"wrong email", certPEM(direct), pool(root.cert), nil, Identity{Email: "ANA@lab.example.org"}, signingTime, nil, "email"},
 		{"wrong dns", certPEM(direct), pool(root.cert), nil, Identity{DNS: "evil.example.org"}, signingTime, nil, "dns"},
-		{"no identity", certPEM(direct), pool(root.cert), nil, Identity{}, signingTime, ErrNoIdentity, ""},
+		{"no identity", certPEM(direct), pool(root.cert), nil, Identity{}, signingTime, ErrNoIdentityConstraint, ""},
 		{"not PEM", []byte("nope"), pool(root.cert), nil, all, signingTime, ErrMalformedKey, ""},
 		{"not a certificate", testKeyPair(t, ECDSAP256).PublicPEM, pool(root.cert), nil, all, signingTime, ErrMalformedKey, ""},
 	}
@@ -160,7 +160,7 @@ func TestVerifierFromCertificateExplainsFailures(t *testing.T) {
 	leaf := newCert(t, leafTemplate(t), root, rawKey(t, ECDSAP256, "cert-leaf"))
 
 	_, err := VerifierFromCertificate(certPEM(leaf), pool(root.cert), nil, Identity{}, signingTime)
-	require.ErrorIs(t, err, ErrNoIdentity)
+	require.ErrorIs(t, err, ErrNoIdentityConstraint)
 	_, err = VerifierFromCertificate(certPEM(leaf), nil, nil, Identity{Subject: "Ana Examiner"}, signingTime)
 	require.ErrorContains(t, err, "root pool")
 	_, err = VerifierFromCertificate(certPEM(leaf), pool(root.cert), nil, Identity{Subject: "Ana Examiner"}, time.Time{})

@@ -7,7 +7,7 @@ import (
 )
 
 // SignatureError reports why one signature of an envelope was not accepted.
-// Err wraps [ErrUnknownKey] or [ErrBadSignature].
+// Err wraps [ErrUnknownKey] or [ErrInvalidSignature].
 type SignatureError struct {
 	Index int    // position in Envelope.Signatures
 	KeyID string // the keyid the signature carries ("" if none)
@@ -36,7 +36,7 @@ type ThresholdError struct {
 
 func (e *ThresholdError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "sign: %d of %d required trusted signatures verified", len(e.Accepted), e.Threshold)
+	fmt.Fprintf(&b, "%d of %d required trusted signatures verified", len(e.Accepted), e.Threshold)
 	for _, r := range e.Rejected {
 		b.WriteString("; ")
 		b.WriteString(r.Error())
@@ -111,7 +111,7 @@ func verifyOne(ctx context.Context, pae []byte, sig Signature, trusted []*Verifi
 				continue
 			}
 			if err := v.verifyPAE(ctx, pae, sig.Sig); err != nil {
-				return "", fmt.Errorf("%w: %w", ErrBadSignature, err)
+				return "", fmt.Errorf("%w: %w", ErrInvalidSignature, err)
 			}
 			return v.keyID, nil
 		}
@@ -134,7 +134,7 @@ func distinctKeys(verifiers []*Verifier) ([]*Verifier, error) {
 	var out []*Verifier
 	for i, v := range verifiers {
 		if v == nil {
-			return nil, fmt.Errorf("sign: verifier %d is nil", i)
+			return nil, fmt.Errorf("verifying envelope: verifier %d is nil", i)
 		}
 		if !seen[v.keyID] {
 			seen[v.keyID] = true

@@ -33,9 +33,9 @@ func TestVerify(t *testing.T) {
 		threshErr bool     // a *ThresholdError
 	}{
 		{"one of one", sign(a), 1, []*Verifier{va}, []string{a.KeyID()}, nil, false},
-		{"tampered payload", edit(sign(a), func(e *Envelope) { e.Payload[10] ^= 1 }), 1, []*Verifier{va}, nil, ErrBadSignature, true},
-		{"tampered payloadType", edit(sign(a), func(e *Envelope) { e.PayloadType = "application/json" }), 1, []*Verifier{va}, nil, ErrBadSignature, true},
-		{"tampered signature", edit(sign(b), func(e *Envelope) { e.Signatures[0].Sig[0] ^= 1 }), 1, []*Verifier{vb}, nil, ErrBadSignature, true},
+		{"tampered payload", edit(sign(a), func(e *Envelope) { e.Payload[10] ^= 1 }), 1, []*Verifier{va}, nil, ErrInvalidSignature, true},
+		{"tampered payloadType", edit(sign(a), func(e *Envelope) { e.PayloadType = "application/json" }), 1, []*Verifier{va}, nil, ErrInvalidSignature, true},
+		{"tampered signature", edit(sign(b), func(e *Envelope) { e.Signatures[0].Sig[0] ^= 1 }), 1, []*Verifier{vb}, nil, ErrInvalidSignature, true},
 		{"untrusted key only", sign(x), 1, []*Verifier{va}, nil, ErrUnknownKey, true},
 		{"untrusted key is skipped", sign(x, a), 1, []*Verifier{va}, []string{a.KeyID()}, nil, false},
 		{"2 of 3", sign(c, a), 2, []*Verifier{va, vb, vc}, []string{c.KeyID(), a.KeyID()}, nil, false},
@@ -47,8 +47,8 @@ func TestVerify(t *testing.T) {
 		}), 2, []*Verifier{va, vb}, nil, nil, true},
 		{"no keyid is tried against all keys", edit(sign(b), func(e *Envelope) { e.Signatures[0].KeyID = "" }), 1, []*Verifier{va, vb}, []string{b.KeyID()}, nil, false},
 		{"no keyid and no trusted key", edit(sign(x), func(e *Envelope) { e.Signatures[0].KeyID = "" }), 1, []*Verifier{va, vb}, nil, ErrUnknownKey, true},
-		{"keyid of another trusted key", edit(sign(b), func(e *Envelope) { e.Signatures[0].KeyID = a.KeyID() }), 1, []*Verifier{va, vb}, nil, ErrBadSignature, true},
-		{"empty sig", edit(sign(a), func(e *Envelope) { e.Signatures[0].Sig = nil }), 1, []*Verifier{va}, nil, ErrBadSignature, true},
+		{"keyid of another trusted key", edit(sign(b), func(e *Envelope) { e.Signatures[0].KeyID = a.KeyID() }), 1, []*Verifier{va, vb}, nil, ErrInvalidSignature, true},
+		{"empty sig", edit(sign(a), func(e *Envelope) { e.Signatures[0].Sig = nil }), 1, []*Verifier{va}, nil, ErrInvalidSignature, true},
 		{"threshold 0", sign(a), 0, []*Verifier{va}, nil, ErrInvalidThreshold, false},
 		{"threshold above keys", sign(a, b), 3, []*Verifier{va, vb}, nil, ErrInvalidThreshold, false},
 		{"duplicate verifiers count once", sign(a), 2, []*Verifier{va, va}, nil, ErrInvalidThreshold, false},

@@ -29,8 +29,7 @@ func longCase(tb testing.TB, n int) verified {
 	var cs []*custody.Custodian
 	for i, name := range []string{"lab", "authority"} {
 		p := testkit.NewParty(tb, name, []string{"FR", "DE"}[i])
-		require.NoError(tb, pol.AddSigner(custody.TrustedSigner{Name: p.Actor.Name, Organization: p.Actor.Organization, Role: p.Actor.Role,
-			Jurisdiction: p.Actor.Jurisdiction, PublicKey: string(p.PublicPEM)}))
+		require.NoError(tb, pol.AddSigner(p.TrustedSigner()))
 		c, err := custody.NewCustodian(p.Signer, p.Actor, log, custody.WithClock(tick))
 		require.NoError(tb, err)
 		cs = append(cs, c)

@@ -28,7 +28,7 @@ func party(t testing.TB, d *testkit.Deployment, l *testkit.Log, name, org, role,
 	c, err := custody.NewCustodian(p.Signer, p.Actor, l, custody.WithClock(d.Clock()))
 	require.NoError(t, err)
 	p.Custodian = c
-	require.NoError(t, d.Policy.AddSigner(custody.TrustedSigner{Name: name, Organization: org, Role: role, Jurisdiction: country, PublicKey: string(p.PublicPEM)}))
+	require.NoError(t, d.Policy.AddSigner(p.TrustedSigner()))
 	d.Parties[name] = p
 	return p
 }

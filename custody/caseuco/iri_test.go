@@ -23,8 +23,7 @@ func TestUUID5(t *testing.T) {
 	}
 }
 
-// TestHashesOf reads digests in each form custody's model gives them: the wire map,
-// a digest.Set, one digest.Digest. Malformed and unknown ones are left out.
+// TestHashesOf lists a set's digests sorted by algorithm name.
 func TestHashesOf(t *testing.T) {
 	sum := digest.SHA256Bytes([]byte("x"))
 	md5 := "9dd4e461268c8034f5c8564e155c67a6"
@@ -32,23 +31,11 @@ func TestHashesOf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, got := range map[string][]digest.Digest{
-		"map":    hashesOf(map[string]string{"sha256": sum.Hex(), "md5": md5, "sha3": "00", "sha1": "zz"}),
-		"set":    hashesOf(set),
-		"digest": append(hashesOf(sum), hashesOf(digest.Digest{})...),
-	} {
-		t.Run(name, func(t *testing.T) {
-			want := []string{"md5:" + md5, sum.String()}
-			if name == "digest" {
-				want = want[1:]
-			}
-			var s []string
-			for _, d := range got {
-				s = append(s, d.String())
-			}
-			if strings.Join(s, " ") != strings.Join(want, " ") {
-				t.Errorf("got %v, want %v", s, want)
-			}
-		})
+	var s []string
+	for _, d := range hashesOf(set) {
+		s = append(s, d.String())
+	}
+	if got, want := strings.Join(s, " "), "md5:"+md5+" "+sum.String(); got != want {
+		t.Errorf("got %v, want %v", got, want)
 	}
 }

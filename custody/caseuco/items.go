@@ -17,43 +17,11 @@ var hashMethods = map[digest.Algorithm]string{
 	digest.MD5:    "MD5",
 }
 
-// digestForm is every form a digest takes in custody's model: the in-toto DigestSet
-// map of the wire format, a [digest.Set], or one [digest.Digest]. hashesOf accepts all
-// three so that this package reads the model whichever form a field has.
-type digestForm interface {
-	map[string]string | digest.Set | digest.Digest
-}
-
-// hashesOf lists the well-formed digests of d, by algorithm name. A digest of an
-// unknown algorithm or with malformed hex is left out: the verifier reports it.
-func hashesOf[D digestForm](d D) []digest.Digest {
-	var out []digest.Digest
-	switch v := any(d).(type) {
-	case map[string]string:
-		for alg, hex := range v {
-			if dg, err := digest.Parse(alg + ":" + hex); err == nil {
-				out = append(out, dg)
-			}
-		}
-	case digest.Set:
-		out = append(out, v...)
-	case digest.Digest:
-		if !v.IsZero() {
-			out = append(out, v)
-		}
-	}
+// hashesOf lists the digests of d, sorted by algorithm name.
+func hashesOf(d digest.Set) []digest.Digest {
+	out := slices.Clone(d)
 	slices.SortFunc(out, func(a, b digest.Digest) int { return strings.Compare(string(a.Algorithm), string(b.Algorithm)) })
 	return out
-}
-
-// sha256Of is the SHA-256 hex of d, or "" when it has none.
-func sha256Of[D digestForm](d D) string {
-	for _, dg := range hashesOf(d) {
-		if dg.Algorithm == digest.SHA256 {
-			return dg.Hex()
-		}
-	}
-	return ""
 }
 
 // hash adds the uco-types:Hash node of one digest and returns its id. A hash is named
@@ -146,7 +114,7 @@ func (x *exporter) sealedPayload(ev *custody.Event, it *item) string {
 	if s == nil {
 		return ""
 	}
-	sum := sha256Of(s.Digest)
+	sum := s.Digest.SHA256().Hex()
 	if sum == "" {
 		return ""
 	}

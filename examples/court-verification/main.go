@@ -21,13 +21,13 @@ import (
 )
 
 func main() {
-	setup.Quiet()
 	if len(os.Args) >= 3 {
+		setup.Quiet()
 		os.Exit(verifyFiles(os.Args[1], os.Args[2], os.Args[3:]))
 	}
-	dir := setup.Workdir()
-	defer os.RemoveAll(dir)
-	bundle, trust, payload := buildCase(dir)
+	d := setup.Start()
+	defer d.Close()
+	bundle, trust, payload := buildCase(d)
 	if code := verifyFiles(bundle, trust, []string{payload}); code != 0 {
 		os.Exit(code)
 	}
@@ -76,25 +76,24 @@ func verifyFiles(bundlePath, trustPath string, payloads []string) int {
 	return 0
 }
 
-// buildCase writes case.custody.json, case.age and trust.json into dir.
-func buildCase(dir string) (bundle, trust, payload string) {
+// buildCase writes case.custody.json, case.age and trust.json into the deployment's
+// directory.
+func buildCase(d *setup.Deployment) (bundle, trust, payload string) {
 	ctx := context.Background()
-	pol := &custody.Policy{}
-	log := setup.NewLog(dir, "court.example/evidence-log", pol)
-	defer log.Close()
-	lab := setup.NewParty(log, pol, "A. Examiner", "National Forensic Lab", "examiner", "FR")
-	clerk := setup.NewParty(log, pol, "E. Greffier", "Tribunal judiciaire", "clerk", "FR")
+	log := d.Log("court.example/evidence-log")
+	lab := d.Party(log, "A. Examiner", "National Forensic Lab", "examiner", "FR")
+	clerk := d.Party(log, "E. Greffier", "Tribunal judiciaire", "clerk", "FR")
 	var sealed bytes.Buffer
-	b, err := lab.Acquire(ctx, custody.Evidence{ItemID: "exhibit-3", Description: "seized USB stick", Source: io.LimitReader(strings.NewReader(strings.Repeat("usb", 1<<18)), 1<<19), Sealed: &sealed},
-		custody.Sealing{Recipients: []string{lab.Recipient(), clerk.Recipient()}}, custody.Details{Case: "2026-17"})
+	b, err := lab.Custodian.Acquire(ctx, custody.Evidence{ItemID: "exhibit-3", Description: "seized USB stick", Source: io.LimitReader(strings.NewReader(strings.Repeat("usb", 1<<18)), 1<<19), Sealed: &sealed},
+		custody.Sealing{Recipients: []string{lab.Recipient, clerk.Recipient}}, custody.Details{Case: "2026-17"})
 	setup.Check(err)
-	_, err = lab.Transfer(ctx, b, "", clerk.Actor(), custody.Details{Purpose: "filing as exhibit 3"})
+	_, err = lab.Custodian.Transfer(ctx, b, "", clerk.Actor, custody.Details{Purpose: "filing as exhibit 3"})
 	setup.Check(err)
-	_, err = clerk.Receive(ctx, b, "", bytes.NewReader(sealed.Bytes()), custody.Details{})
+	_, err = clerk.Custodian.Receive(ctx, b, "", bytes.NewReader(sealed.Bytes()), custody.Details{})
 	setup.Check(err)
-	bundle, trust, payload = filepath.Join(dir, "case.custody.json"), filepath.Join(dir, "trust.json"), filepath.Join(dir, "case.age")
+	bundle, trust, payload = filepath.Join(d.Dir, "case.custody.json"), filepath.Join(d.Dir, "trust.json"), filepath.Join(d.Dir, "case.age")
 	setup.Check(b.WriteFile(bundle))
-	setup.Check(pol.WriteFile(trust))
+	setup.Check(d.Policy.WriteFile(trust))
 	setup.Check(os.WriteFile(payload, sealed.Bytes(), 0o644))
 	return bundle, trust, payload
 }

@@ -23,41 +23,37 @@ import (
 )
 
 func main() {
-	setup.Quiet()
 	ctx := context.Background()
-	dir := setup.Workdir()
-	defer os.RemoveAll(dir)
-	pol := &custody.Policy{}
-	frLog := setup.NewLog(dir, "justice.example.fr/custody", pol)
-	defer frLog.Close()
-	deLog := setup.NewLog(dir, "bfj.example.de/custody", pol)
-	defer deLog.Close()
-	lab := setup.NewParty(frLog, pol, "A. Examiner", "Lab IRCGN", "examiner", "FR")
-	authority := setup.NewParty(deLog, pol, "B. Officer", "Bundesamt für Justiz", "central-authority", "DE")
-	prosecutor := setup.NewParty(deLog, pol, "C. Promotora", "Ministério Público Federal", "prosecutor", "BR")
+	d := setup.Start()
+	defer d.Close()
+	frLog := d.Log("justice.example.fr/custody")
+	deLog := d.Log("bfj.example.de/custody")
+	lab := d.Party(frLog, "A. Examiner", "Lab IRCGN", "examiner", "FR")
+	authority := d.Party(deLog, "B. Officer", "Bundesamt für Justiz", "central-authority", "DE")
+	prosecutor := d.Party(deLog, "C. Promotora", "Ministério Público Federal", "prosecutor", "BR")
 
 	extraction := make([]byte, 2<<20)
 	_, _ = io.ReadFull(rand.Reader, extraction)
 	var sealed bytes.Buffer
-	b, err := lab.Acquire(ctx, custody.Evidence{ItemID: "mla-2026-44/phone", Description: "phone extraction", Source: bytes.NewReader(extraction), Sealed: &sealed},
-		custody.Sealing{Recipients: []string{lab.Recipient(), authority.Recipient()}}, custody.Details{Case: "MLA-2026-44"})
+	b, err := lab.Custodian.Acquire(ctx, custody.Evidence{ItemID: "mla-2026-44/phone", Description: "phone extraction", Source: bytes.NewReader(extraction), Sealed: &sealed},
+		custody.Sealing{Recipients: []string{lab.Recipient, authority.Recipient}}, custody.Details{Case: "MLA-2026-44"})
 	setup.Check(err)
 	mla := &custody.Legal{Kind: custody.MLA, Basis: "UNTOC art. 18", Reference: "MLA-2026-44", Requesting: "MPF (BR)", Requested: "BfJ (DE)"}
-	_, err = lab.Transfer(ctx, b, "", authority.Actor(), custody.Details{Purpose: "execution of MLA request", Legal: mla})
+	_, err = lab.Custodian.Transfer(ctx, b, "", authority.Actor, custody.Details{Purpose: "execution of MLA request", Legal: mla})
 	setup.Check(err)
-	_, err = authority.Receive(ctx, b, "", bytes.NewReader(sealed.Bytes()), custody.Details{Location: "Bonn"})
+	_, err = authority.Custodian.Receive(ctx, b, "", bytes.NewReader(sealed.Bytes()), custody.Details{Location: "Bonn"})
 	setup.Check(err)
 
 	var resealed bytes.Buffer
-	_, err = authority.Reseal(ctx, b, "", bytes.NewReader(sealed.Bytes()), []age.Identity{authority.Identity}, &resealed,
-		custody.Sealing{Recipients: []string{prosecutor.Recipient()}}, custody.Details{Purpose: "transmission to the requesting state", Legal: mla})
+	_, err = authority.Custodian.Reseal(ctx, b, "", bytes.NewReader(sealed.Bytes()), []age.Identity{authority.Identity}, &resealed,
+		custody.Sealing{Recipients: []string{prosecutor.Recipient}}, custody.Details{Purpose: "transmission to the requesting state", Legal: mla})
 	setup.Check(err)
-	_, err = authority.Transfer(ctx, b, "", prosecutor.Actor(), custody.Details{Purpose: "transmission to the requesting state", Legal: mla})
+	_, err = authority.Custodian.Transfer(ctx, b, "", prosecutor.Actor, custody.Details{Purpose: "transmission to the requesting state", Legal: mla})
 	setup.Check(err)
-	_, err = prosecutor.Receive(ctx, b, "", bytes.NewReader(resealed.Bytes()), custody.Details{Location: "Brasília"})
+	_, err = prosecutor.Custodian.Receive(ctx, b, "", bytes.NewReader(resealed.Bytes()), custody.Details{Location: "Brasília"})
 	setup.Check(err)
 
-	report, err := custody.Verify(ctx, b, pol, custody.WithPayload("phone.age", bytes.NewReader(resealed.Bytes())),
+	report, err := custody.Verify(ctx, b, d.Policy, custody.WithPayload("phone.age", bytes.NewReader(resealed.Bytes())),
 		custody.WithIdentities(prosecutor.Identity), custody.WithEvidence("phone.bin", bytes.NewReader(extraction)))
 	setup.Check(err)
 	setup.Check(report.WriteText(os.Stdout))

@@ -27,22 +27,19 @@ var records = map[string]string{
 var order = []string{"acct-42/subscriber", "acct-42/ip-log", "acct-42/mailbox"}
 
 func main() {
-	setup.Quiet()
 	ctx := context.Background()
-	dir := setup.Workdir()
-	defer os.RemoveAll(dir)
-	pol := &custody.Policy{}
-	log := setup.NewLog(dir, "provider.example/disclosures", pol)
-	defer log.Close()
-	provider := setup.NewParty(log, pol, "C. Compliance", "Mail Provider Ltd", "provider", "IE")
-	prosecutor := setup.NewParty(log, pol, "D. Prosecutor", "Parquet de Paris", "prosecutor", "FR")
+	d := setup.Start()
+	defer d.Close()
+	log := d.Log("provider.example/disclosures")
+	provider := d.Party(log, "C. Compliance", "Mail Provider Ltd", "provider", "IE")
+	prosecutor := d.Party(log, "D. Prosecutor", "Parquet de Paris", "prosecutor", "FR")
 
 	// 1. Preservation: digests only; the data stays with the provider.
 	var preserve []custody.Evidence
 	for _, id := range order {
 		preserve = append(preserve, custody.Evidence{ItemID: id, Description: id, Source: bytes.NewReader([]byte(records[id]))})
 	}
-	b, err := provider.Preserve(ctx, preserve, nil, custody.Details{Legal: &custody.Legal{Kind: custody.Preservation,
+	b, err := provider.Custodian.Preserve(ctx, preserve, nil, custody.Details{Legal: &custody.Legal{Kind: custody.Preservation,
 		Basis: "Budapest Convention art. 29", Reference: "24/7-FR-2026-311", Requesting: "OCLCTIC (FR)", Requested: "Mail Provider Ltd"}})
 	setup.Check(err)
 	fmt.Printf("preserved %d records\n", len(b.Events))
@@ -55,23 +52,23 @@ func main() {
 	for i, id := range order {
 		disclose = append(disclose, custody.Evidence{ItemID: id, Description: id, MediaType: "text/plain", Source: bytes.NewReader([]byte(records[id])), Sealed: &payloads[i]})
 	}
-	b, err = provider.Disclose(ctx, b, disclose, custody.Sealing{Recipients: []string{prosecutor.Recipient()}}, custody.Details{Legal: legal})
+	b, err = provider.Custodian.Disclose(ctx, b, disclose, custody.Sealing{Recipients: []string{prosecutor.Recipient}}, custody.Details{Legal: legal})
 	setup.Check(err)
 	for i, id := range order {
-		_, err = provider.Transfer(ctx, b, id, prosecutor.Actor(), custody.Details{Purpose: "production", Legal: legal})
+		_, err = provider.Custodian.Transfer(ctx, b, id, prosecutor.Actor, custody.Details{Purpose: "production", Legal: legal})
 		setup.Check(err)
-		_, err = prosecutor.Receive(ctx, b, id, bytes.NewReader(payloads[i].Bytes()), custody.Details{})
+		_, err = prosecutor.Custodian.Receive(ctx, b, id, bytes.NewReader(payloads[i].Bytes()), custody.Details{})
 		setup.Check(err)
 	}
-	setup.Check(b.WriteFile(filepath.Join(dir, "PO-2026-7"+custody.BundleSuffix)))
+	setup.Check(b.WriteFile(filepath.Join(d.Dir, "PO-2026-7"+custody.BundleSuffix)))
 
 	// A record altered after preservation is refused before anything is signed.
 	var sink bytes.Buffer
-	_, err = provider.Disclose(ctx, b.Clone(), []custody.Evidence{{ItemID: "acct-42/mailbox", Source: bytes.NewReader([]byte("edited")), Sealed: &sink}},
-		custody.Sealing{Recipients: []string{prosecutor.Recipient()}}, custody.Details{Legal: legal})
+	_, err = provider.Custodian.Disclose(ctx, b.Clone(), []custody.Evidence{{ItemID: "acct-42/mailbox", Source: bytes.NewReader([]byte("edited")), Sealed: &sink}},
+		custody.Sealing{Recipients: []string{prosecutor.Recipient}}, custody.Details{Legal: legal})
 	fmt.Println("altered record refused:", err != nil)
 
-	report, err := custody.Verify(ctx, b, pol, custody.WithPayload("acct-42/mailbox.age", bytes.NewReader(payloads[2].Bytes())),
+	report, err := custody.Verify(ctx, b, d.Policy, custody.WithPayload("acct-42/mailbox.age", bytes.NewReader(payloads[2].Bytes())),
 		custody.WithIdentities(prosecutor.Identity))
 	setup.Check(err)
 	setup.Check(report.WriteText(os.Stdout))

@@ -5,6 +5,9 @@
 //	d := testkit.New(t, "lab", "authority", "prosecutor")
 //	b, payload := d.Acquire(t, "lab", []byte("disk image"))
 //	report, err := custody.Verify(ctx, b, d.Policy)
+//
+// [MakeParty] and [NewLog] are the same set-up without a testing.TB: the example
+// programs and `evidctl demo` make their parties and logs with them.
 package testkit
 
 import (
@@ -23,24 +26,88 @@ import (
 
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/custody"
+	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/posixlog"
 )
 
-// Party is one participant: its signer, age identity and custodian.
+// Party is one participant: its signer, age identity and, once it appends to a log,
+// its custodian.
 type Party struct {
-	Name      string
+	Name      string // the name the deployment knows it by
 	Actor     custody.Actor
 	Signer    *sign.Signer
 	Identity  *age.X25519Identity
 	Recipient string // the age recipient of Identity
 	PublicPEM []byte
-	Custodian *custody.Custodian
+	Custodian *custody.Custodian // nil until the party appends to a log
+}
+
+// MakeParty makes a party acting as who, with a fresh ECDSA P-256 signing key and an
+// X25519 age identity. When l is not nil the party gets a custodian appending to l
+// (configured by opts); when pol is not nil, pol trusts its key for who.
+func MakeParty(who custody.Party, l ledger.Ledger, pol *custody.Policy, opts ...custody.Option) (*Party, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	s, err := sign.NewSigner(key)
+	if err != nil {
+		return nil, fmt.Errorf("signer of %s: %w", who.Name, err)
+	}
+	pub, err := s.PublicKeyPEM()
+	if err != nil {
+		return nil, err
+	}
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		return nil, err
+	}
+	p := &Party{Name: who.Name, Signer: s, Identity: id, Recipient: id.Recipient().String(), PublicPEM: pub,
+		Actor: custody.Actor{Party: who, KeyID: s.KeyID()}}
+	if l != nil {
+		if p.Custodian, err = custody.NewCustodian(s, p.Actor, l, opts...); err != nil {
+			return nil, fmt.Errorf("custodian %s: %w", who.Name, err)
+		}
+	}
+	if pol != nil {
+		if err := pol.AddSigner(p.TrustedSigner()); err != nil {
+			return nil, fmt.Errorf("trusting %s: %w", who.Name, err)
+		}
+	}
+	return p, nil
+}
+
+// TrustedSigner is the policy entry that trusts the party's key for who it is.
+func (p *Party) TrustedSigner() custody.TrustedSigner {
+	return custody.TrustedSigner{Party: p.Actor.Party, PublicKey: string(p.PublicPEM)}
 }
 
 // Log is one embedded log of the deployment.
 type Log struct {
 	*posixlog.Log
 	Dir, KeyFile string
+}
+
+// NewLog initialises an embedded log for origin in the new directory dir (its note
+// key in dir + ".key"), opens it and, when pol is not nil, has pol trust it. Close it
+// when done.
+func NewLog(ctx context.Context, dir, origin string, pol *custody.Policy) (*Log, error) {
+	keyFile := dir + ".key"
+	vkey, err := posixlog.Init(dir, keyFile, origin)
+	if err != nil {
+		return nil, fmt.Errorf("initialising log %s: %w", origin, err)
+	}
+	pl, err := posixlog.Open(ctx, dir, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("opening log %s: %w", origin, err)
+	}
+	if pol != nil {
+		if err := pol.AddLog(custody.TrustedLog{Origin: origin, Key: vkey}); err != nil {
+			_ = pl.Close()
+			return nil, fmt.Errorf("trusting log %s: %w", origin, err)
+		}
+	}
+	return &Log{Log: pl, Dir: dir, KeyFile: keyFile}, nil
 }
 
 // Deployment is a fake deployment: logs, parties, and a policy trusting all of them.
@@ -71,38 +138,26 @@ func New(t testing.TB, names ...string) *Deployment {
 // AddLog creates another embedded log, trusted by the policy.
 func (d *Deployment) AddLog(t testing.TB, origin string) *Log {
 	t.Helper()
-	n := len(d.Logs) + 1
-	dir := filepath.Join(d.Dir, fmt.Sprintf("log-%d", n))
-	keyFile := filepath.Join(d.Dir, fmt.Sprintf("log-%d.key", n))
-	vkey, err := posixlog.Init(dir, keyFile, origin)
+	l, err := NewLog(context.Background(), filepath.Join(d.Dir, fmt.Sprintf("log-%d", len(d.Logs)+1)), origin, d.Policy)
 	if err != nil {
-		t.Fatalf("testkit: init log: %v", err)
+		t.Fatalf("testkit: %v", err)
 	}
-	pl, err := posixlog.Open(context.Background(), dir, keyFile)
-	if err != nil {
-		t.Fatalf("testkit: open log: %v", err)
-	}
-	t.Cleanup(func() { _ = pl.Close() })
-	if err := d.Policy.AddLog(custody.TrustedLog{Origin: origin, Key: vkey}); err != nil {
-		t.Fatalf("testkit: trust log: %v", err)
-	}
-	l := &Log{Log: pl, Dir: dir, KeyFile: keyFile}
+	t.Cleanup(func() { _ = l.Close() })
 	d.Logs = append(d.Logs, l)
 	return l
+}
+
+// who is the identity a test party named name claims.
+func who(name, jurisdiction string) custody.Party {
+	return custody.Party{Name: name, Organization: name + " org", Role: "examiner", Jurisdiction: jurisdiction}
 }
 
 // AddParty creates a party appending to l and trusted by the policy.
 func (d *Deployment) AddParty(t testing.TB, name, jurisdiction string, l *Log) *Party {
 	t.Helper()
-	p := NewParty(t, name, jurisdiction)
-	c, err := custody.NewCustodian(p.Signer, p.Actor, l, custody.WithClock(d.tick))
+	p, err := MakeParty(who(name, jurisdiction), l, d.Policy, custody.WithClock(d.tick))
 	if err != nil {
-		t.Fatalf("testkit: custodian %s: %v", name, err)
-	}
-	p.Custodian = c
-	if err := d.Policy.AddSigner(custody.TrustedSigner{Name: p.Actor.Name, Organization: p.Actor.Organization,
-		Role: p.Actor.Role, Jurisdiction: jurisdiction, PublicKey: string(p.PublicPEM)}); err != nil {
-		t.Fatalf("testkit: trust %s: %v", name, err)
+		t.Fatalf("testkit: %v", err)
 	}
 	d.Parties[name] = p
 	return p
@@ -111,24 +166,11 @@ func (d *Deployment) AddParty(t testing.TB, name, jurisdiction string, l *Log) *
 // NewParty makes a party's keys without adding it to any policy (an outsider).
 func NewParty(t testing.TB, name, jurisdiction string) *Party {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p, err := MakeParty(who(name, jurisdiction), nil, nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("testkit: %v", err)
 	}
-	s, err := sign.NewSigner(key)
-	if err != nil {
-		t.Fatalf("testkit: signer: %v", err)
-	}
-	pub, err := s.PublicKeyPEM()
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &Party{Name: name, Signer: s, Identity: id, Recipient: id.Recipient().String(), PublicPEM: pub,
-		Actor: custody.Actor{Name: name, Organization: name + " org", Role: "examiner", Jurisdiction: jurisdiction, KeyID: s.KeyID()}}
+	return p
 }
 
 // Custodian returns an outsider's custodian on the deployment's first log (its

@@ -1,5 +1,5 @@
 // Package ledgerurl opens a [ledger.Ledger] named by one string, as the --ledger flag of
-// every evidctl command gives it:
+// every evidctl command gives it (it is the only way the CLI opens a ledger):
 //
 //	/var/lib/evidctl                an evidctl home: its embedded log (ledger/posixlog),
 //	                                HOME/log signed with HOME/log.key, as `evidctl init` makes
@@ -14,8 +14,8 @@
 //	...
 //	defer l.Close()
 //
-// A ledger from an http(s) URL also implements [ledger.EnvelopeAppender]: the server
-// appends only signed envelopes.
+// [Check] says what a spec names without any I/O. A ledger from an http(s) URL also
+// implements [ledger.EnvelopeAppender]: the server appends only signed envelopes.
 package ledgerurl
 
 import (
@@ -39,12 +39,33 @@ const (
 	HomeLogDir = "log"
 	// HomeLogKey is the log's note signing key file inside a home.
 	HomeLogKey = "log.key"
+	// HomeLogVerifierKey is the file inside a home holding the log's note verifier key,
+	// for trust policies.
+	HomeLogVerifierKey = "log.pub"
 )
 
-// ErrUnknownScheme: the spec is a URL of a scheme no backend serves.
-var ErrUnknownScheme = errors.New("unknown ledger URL scheme")
+// Errors Check and Open return; test them with errors.Is.
+var (
+	// ErrUnknownScheme: the spec is a URL of a scheme no backend serves.
+	ErrUnknownScheme = errors.New("unknown scheme")
+	// ErrNoKeyFile: a trillian:// spec without [WithKeyFile].
+	ErrNoKeyFile = errors.New("a Trillian ledger needs the note key file that signs its checkpoints")
+	// ErrNoEmbeddedLog: the home directory has no embedded log (no HomeLogDir or no
+	// note key).
+	ErrNoEmbeddedLog = errors.New("no embedded log")
+)
 
-// Option configures Open.
+// Kind is the kind of ledger a spec names.
+type Kind int
+
+// The kinds of ledger.
+const (
+	Home     Kind = iota + 1 // an evidctl home directory: its embedded log (ledger/posixlog)
+	Server                   // an http:// or https:// ledger server (ledger/httplog)
+	Trillian                 // a trillian:// log tree (ledger/trillianlog)
+)
+
+// Option configures Check and Open.
 type Option func(*config)
 
 type config struct {
@@ -60,45 +81,71 @@ func WithKeyFile(path string) Option { return func(c *config) { c.keyFile = path
 // WithHTTPClient sets the HTTP client of an http(s) ledger (TLS roots, proxies).
 func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpClient = hc } }
 
-// Open opens the ledger spec names: an evidctl home directory, an http:// or https://
-// ledger server, or trillian://HOST:PORT/TREE_ID. Close the ledger when done.
-func Open(ctx context.Context, spec string, opts ...Option) (ledger.Ledger, error) {
+func newConfig(opts []Option) config {
 	var cfg config
 	for _, o := range opts {
 		o(&cfg)
 	}
+	return cfg
+}
+
+// Check says which kind of ledger spec names, without any I/O, so that a command can
+// refuse a bad --ledger before it does anything: an empty spec, an unknown scheme
+// ([ErrUnknownScheme]) or a trillian:// spec without [WithKeyFile] ([ErrNoKeyFile]) is
+// an error, as it would be from [Open].
+func Check(spec string, opts ...Option) (Kind, error) {
+	cfg := newConfig(opts)
 	scheme, _, isURL := strings.Cut(spec, "://")
-	if !isURL {
-		return openHome(ctx, spec, cfg)
+	switch {
+	case spec == "":
+		return 0, errors.New("empty ledger spec")
+	case !isURL:
+		return Home, nil
 	}
 	switch strings.ToLower(scheme) {
 	case "http", "https":
+		return Server, nil
+	case trillianlog.Scheme:
+		if cfg.keyFile == "" {
+			return 0, ErrNoKeyFile
+		}
+		return Trillian, nil
+	}
+	return 0, fmt.Errorf("%w %q", ErrUnknownScheme, scheme)
+}
+
+// Open opens the ledger spec names: an evidctl home directory, an http:// or https://
+// ledger server, or trillian://HOST:PORT/TREE_ID. Close the ledger when done.
+func Open(ctx context.Context, spec string, opts ...Option) (ledger.Ledger, error) {
+	cfg := newConfig(opts)
+	kind, err := Check(spec, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("opening ledger %q: %w", spec, err)
+	}
+	switch kind {
+	case Server:
 		var hopts []httplog.Option
 		if cfg.httpClient != nil {
 			hopts = append(hopts, httplog.WithHTTPClient(cfg.httpClient))
 		}
 		return httplog.Open(ctx, spec, hopts...)
-	case trillianlog.Scheme:
-		if cfg.keyFile == "" {
-			return nil, fmt.Errorf("opening %s: a Trillian ledger needs the personality's note key file (WithKeyFile)", spec)
-		}
+	case Trillian:
 		return trillianlog.Open(ctx, spec, cfg.keyFile)
 	}
-	return nil, fmt.Errorf("opening ledger %q: %w %q (want a home directory, http://, https:// or trillian://)", spec, ErrUnknownScheme, scheme)
+	return openHome(ctx, spec, cfg)
 }
 
 // openHome opens the embedded log of the evidctl home dir.
 func openHome(ctx context.Context, dir string, cfg config) (ledger.Ledger, error) {
-	if dir == "" {
-		return nil, errors.New("opening ledger: empty ledger spec")
-	}
 	logDir := filepath.Join(dir, HomeLogDir)
 	key := cfg.keyFile
 	if key == "" {
 		key = filepath.Join(dir, HomeLogKey)
 	}
-	if _, err := os.Stat(logDir); err != nil {
-		return nil, fmt.Errorf("opening ledger: %s is not an evidctl home with an embedded log (no %s): %w", dir, HomeLogDir, err)
+	for _, p := range []string{key, logDir} {
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("%w in %s (missing %s)", ErrNoEmbeddedLog, dir, p)
+		}
 	}
 	return posixlog.Open(ctx, logDir, key)
 }

@@ -1,74 +1,67 @@
 // Package setup gives the example programs what a real deployment already has: an
-// embedded log, parties with signing keys and age identities, and a trust policy.
-// The custody calls themselves are in each example.
+// embedded log, parties with signing keys and age identities, and a trust policy that
+// trusts them. It is internal/testkit's set-up (the one the tests and `evidctl demo`
+// use) with the examples' error handling; the custody calls themselves are in each
+// example.
 package setup
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"filippo.io/age"
 	"k8s.io/klog/v2"
 
-	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/custody"
-	"github.com/evidctl/evidctl/ledger/posixlog"
+	"github.com/evidctl/evidctl/internal/testkit"
+	"github.com/evidctl/evidctl/ledger"
 )
 
-// Party is a participant: its custodian (signer, identity, log) and age identity.
-type Party struct {
-	*custody.Custodian
-	Identity  *age.X25519Identity
-	PublicPEM []byte
+// Deployment is what an example runs in: a temporary directory, the embedded logs
+// opened there, and a trust policy that trusts them and the parties.
+type Deployment struct {
+	Dir    string
+	Policy *custody.Policy
+	logs   []*testkit.Log
 }
-
-// Recipient is the party's age recipient.
-func (p *Party) Recipient() string { return p.Identity.Recipient().String() }
 
 // Quiet silences the log engine's own logging so the examples print only their story.
 func Quiet() { klog.SetOutput(io.Discard); klog.LogToStderr(false) }
 
-// Workdir is a fresh temporary directory; remove it when done.
-func Workdir() string {
+// Start makes a deployment in a fresh temporary directory, quietly. Close it when done.
+func Start() *Deployment {
+	Quiet()
 	dir, err := os.MkdirTemp("", "evidctl-example-")
 	Check(err)
-	return dir
+	return &Deployment{Dir: dir, Policy: &custody.Policy{}}
 }
 
-// NewLog initialises and opens an embedded log under dir, and adds it to pol.
-func NewLog(dir, origin string, pol *custody.Policy) *posixlog.Log {
-	name := strings.NewReplacer("/", "_", ".", "_").Replace(origin)
-	vkey, err := posixlog.Init(filepath.Join(dir, name), filepath.Join(dir, name+".key"), origin)
+// Log initialises and opens an embedded log for origin, trusted by the policy.
+func (d *Deployment) Log(origin string) *testkit.Log {
+	dir := filepath.Join(d.Dir, strings.NewReplacer("/", "_", ".", "_").Replace(origin))
+	l, err := testkit.NewLog(context.Background(), dir, origin, d.Policy)
 	Check(err)
-	l, err := posixlog.Open(context.Background(), filepath.Join(dir, name), filepath.Join(dir, name+".key"))
-	Check(err)
-	Check(pol.AddLog(custody.TrustedLog{Origin: origin, Key: vkey}))
+	d.logs = append(d.logs, l)
 	return l
 }
 
-// NewParty makes a party appending to l, trusted by pol (nil: by nobody).
-func NewParty(l *posixlog.Log, pol *custody.Policy, name, org, role, country string) *Party {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+// Party makes a party appending to l — a signing key, an age identity, a custodian —
+// trusted by the policy.
+func (d *Deployment) Party(l ledger.Ledger, name, org, role, country string) *testkit.Party {
+	p, err := testkit.MakeParty(custody.Party{Name: name, Organization: org, Role: role, Jurisdiction: country}, l, d.Policy)
 	Check(err)
-	signer, err := sign.NewSigner(key)
-	Check(err)
-	pub, err := signer.PublicKeyPEM()
-	Check(err)
-	id, err := age.GenerateX25519Identity()
-	Check(err)
-	c, err := custody.NewCustodian(signer, custody.Actor{Name: name, Organization: org, Role: role, Jurisdiction: country}, l)
-	Check(err)
-	if pol != nil {
-		Check(pol.AddSigner(custody.TrustedSigner{Name: name, Organization: org, Role: role, Jurisdiction: country, PublicKey: string(pub)}))
+	return p
+}
+
+// Close closes the logs and removes the directory.
+func (d *Deployment) Close() {
+	for _, l := range d.logs {
+		_ = l.Close()
 	}
-	return &Party{Custodian: c, Identity: id, PublicPEM: pub}
+	_ = os.RemoveAll(d.Dir)
 }
 
 // Check ends the example on an error.
