@@ -35,6 +35,11 @@ func Run(t *testing.T, newLedger Factory) {
 		{"ProofArgumentsChecked", testProofArguments},
 		{"CancelledContext", testCancelled},
 		{"Close", testClose},
+		{"EntryReturnsVerifiableReceipt", testEntry},
+		{"SecondSuccessorRefused", testSecondSuccessor},
+		{"IdenticalEntryIdempotent", testIdenticalEntry},
+		{"ConcurrentSuccessors", testConcurrentSuccessors},
+		{"BatchWithTwoSuccessors", testBatchSuccessors},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
