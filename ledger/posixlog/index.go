@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/internal/notekey"
 )
 
 // The tag index lives in DIR/.tags, beside the log it indexes:
@@ -111,7 +112,7 @@ func openIndex(logDir string) (*tagIndex, error) {
 		if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("tag index: %w", err)
 		} else if err == nil {
-			if err := syncDir(filepath.Dir(d)); err != nil {
+			if err := notekey.SyncDir(filepath.Dir(d)); err != nil {
 				return nil, fmt.Errorf("tag index: %w", err)
 			}
 		}
@@ -195,6 +196,9 @@ func (ix *tagIndex) close() error {
 	return err
 }
 
+// fmtShard names shard n: three hex digits.
+func fmtShard(n int) string { return fmt.Sprintf("%03x", n) }
+
 // shard is one shard file, locked, as read.
 type shard struct {
 	f       *os.File
@@ -210,7 +214,7 @@ func (ix *tagIndex) withShard(key [keySize]byte, read bool, fn func(*shard) (boo
 	n := int(binary.BigEndian.Uint16(key[:2]) >> 4)
 	ix.locks[n].Lock()
 	defer ix.locks[n].Unlock()
-	sh := &shard{path: filepath.Join(ix.dir, shardsDir, fmt.Sprintf("%03x", n))}
+	sh := &shard{path: filepath.Join(ix.dir, shardsDir, fmtShard(n))}
 	f, err := os.OpenFile(sh.path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, fs.ErrExist) {
 		f, err = os.OpenFile(sh.path, os.O_RDWR, 0)
@@ -301,18 +305,9 @@ func (sh *shard) sync() error {
 		return err
 	}
 	if sh.created {
-		return syncDir(filepath.Dir(sh.path))
+		return notekey.SyncDir(filepath.Dir(sh.path))
 	}
 	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // sleep waits d or until ctx ends.
