@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -76,15 +77,18 @@ func (e Entry) Tag() [TagSize]byte { return [TagSize]byte(e[:TagSize]) }
 // Commitment returns the entry's last 32 bytes: SHA-256 of the envelope's DSSE PAE.
 func (e Entry) Commitment() [LeafSize]byte { return [LeafSize]byte(e[TagSize:]) }
 
-// Successor decides an append of entry to a log that already holds logged, with the same
-// tag, at index: nil when the two are the same entry (the append is idempotent and
-// returns the receipt of index), a [*ConflictError] otherwise. Backends call it so that
-// they all decide alike.
-func Successor(entry, logged Entry, index uint64) error {
-	if entry == logged {
+// Successor decides an append of leaf to a log that already holds logged, under the same
+// key (an entry's tag; a legacy leaf's own bytes), at index: nil when the two are the
+// same (the append is idempotent and returns the receipt of index), a [*ConflictError]
+// naming logged otherwise. Backends call it so that they all decide alike. logged must
+// be at least LeafSize bytes.
+func Successor(leaf, logged []byte, index uint64) error {
+	if bytes.Equal(leaf, logged) {
 		return nil
 	}
-	return &ConflictError{Tag: logged.Tag(), Index: index, Commitment: logged.Commitment()}
+	ce := &ConflictError{Tag: [TagSize]byte(logged[:TagSize]), Index: index}
+	copy(ce.Commitment[:], logged[len(logged)-LeafSize:])
+	return ce
 }
 
 // EntrySigner signs log entries with a custodian's key. *sign.Signer (crypto/sign) is

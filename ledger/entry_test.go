@@ -30,8 +30,9 @@ func TestEntrySplitJoin(t *testing.T) {
 func TestSuccessor(t *testing.T) {
 	tag := [32]byte{9}
 	first := ledger.NewEntry(tag, [32]byte{1})
-	require.NoError(t, ledger.Successor(first, first, 7), "the same entry is idempotent")
-	err := ledger.Successor(ledger.NewEntry(tag, [32]byte{2}), first, 7)
+	second := ledger.NewEntry(tag, [32]byte{2})
+	require.NoError(t, ledger.Successor(first[:], first[:], 7), "the same entry is idempotent")
+	err := ledger.Successor(second[:], first[:], 7)
 	require.ErrorIs(t, err, ledger.ErrConflict)
 	var ce *ledger.ConflictError
 	require.ErrorAs(t, err, &ce)

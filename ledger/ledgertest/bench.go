@@ -25,6 +25,13 @@ func UniqueLeaf(seq int) []byte {
 	return leaf
 }
 
+// UniqueEntry returns a 64-byte entry whose tag (and commitment) is distinct for every
+// seq in this process and, by a random prefix, from other processes' entries.
+func UniqueEntry(seq int) []byte {
+	leaf := UniqueLeaf(seq)
+	return append(leaf, leaf...)
+}
+
 var closedLoopSeq atomic.Int64 // distinct across sub-benchmarks and b.N rounds
 
 // ClosedLoop runs b.N appends over the given number of clients, each waiting for its

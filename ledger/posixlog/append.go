@@ -79,7 +79,7 @@ func (b *backend) await(ctx context.Context, future tessera.IndexFuture) (*ledge
 // logged answers an append whose key is logged already: the existing receipt for the
 // same leaf, a conflict for another.
 func (b *backend) logged(ctx context.Context, leaf []byte, c claim) (*ledger.Receipt, error) {
-	if err := decide(leaf, c.logged, c.index); err != nil {
+	if err := ledger.Successor(leaf, c.logged, c.index); err != nil {
 		return nil, err
 	}
 	return b.receiptAt(ctx, c.index)
@@ -194,16 +194,3 @@ func (b *backend) receiptAt(ctx context.Context, index uint64) (*ledger.Receipt,
 	return b.proofs.receipt(ctx, index, cp)
 }
 
-// decide applies the single-successor rule to leaf and the leaf logged at index with
-// the same key: nil when they are the same, a *ledger.ConflictError otherwise.
-func decide(leaf, logged []byte, index uint64) error {
-	if len(leaf) == ledger.EntrySize && len(logged) == ledger.EntrySize {
-		return ledger.Successor(ledger.Entry(leaf), ledger.Entry(logged), index)
-	}
-	if bytes.Equal(leaf, logged) {
-		return nil
-	}
-	ce := &ledger.ConflictError{Tag: keyOf(logged), Index: index}
-	copy(ce.Commitment[:], logged[len(logged)-ledger.LeafSize:])
-	return ce
-}
