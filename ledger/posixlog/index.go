@@ -102,6 +102,7 @@ type tagIndex struct {
 	me    owner
 	lease *os.File
 	locks [shardCount]sync.Mutex // one goroutine of this process in a shard's flock at a time
+	group *groupSync
 }
 
 // openIndex creates the index directories if needed, removes the leases of Logs that are
@@ -121,6 +122,7 @@ func openIndex(logDir string) (*tagIndex, error) {
 	if err := ix.takeLease(); err != nil {
 		return nil, fmt.Errorf("tag index: %w", err)
 	}
+	ix.group = newGroupSync(filepath.Join(ix.dir, shardsDir))
 	return ix, nil
 }
 
@@ -208,8 +210,9 @@ type shard struct {
 	created bool
 }
 
-// withShard runs fn on the locked shard of key. fn may call put; with sync set, what
-// it put is fsynced (and the directory, for a new shard) before the lock is released.
+// withShard runs fn on the locked shard of key. fn may call put; when fn returns true,
+// what it put is made durable (with the directory entry of a new shard) before the lock
+// is released.
 func (ix *tagIndex) withShard(key [keySize]byte, read bool, fn func(*shard) (bool, error)) error {
 	n := int(binary.BigEndian.Uint16(key[:2]) >> 4)
 	ix.locks[n].Lock()
@@ -232,12 +235,24 @@ func (ix *tagIndex) withShard(key [keySize]byte, read bool, fn func(*shard) (boo
 	if err := sh.load(read); err != nil {
 		return fmt.Errorf("tag index: %s: %w", sh.path, err)
 	}
-	sync, err := fn(sh)
-	if err == nil && sync {
-		err = sh.sync()
+	durable, err := fn(sh)
+	if err == nil && durable {
+		err = ix.sync(sh)
 	}
 	return err
 }
+
+// sync makes what sh was given durable, in a round shared with the other appends of
+// this process (groupSync).
+func (ix *tagIndex) sync(sh *shard) error {
+	if ix.group == nil {
+		return sh.sync()
+	}
+	return ix.group.sync(sh.f, sh.created)
+}
+
+// notekeySyncDir syncs a directory.
+var notekeySyncDir = notekey.SyncDir
 
 // load reads the shard's records (only its size unless read is set), dropping a record
 // torn by a crash at its end.
