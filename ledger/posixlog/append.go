@@ -193,4 +193,3 @@ func (b *backend) receiptAt(ctx context.Context, index uint64) (*ledger.Receipt,
 	}
 	return b.proofs.receipt(ctx, index, cp)
 }
-

@@ -15,7 +15,6 @@ import (
 	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
-
 )
 
 // errForked reports a Trillian log root that contradicts one this personality has signed.
