@@ -15,10 +15,14 @@ import (
 )
 
 var (
-	_ ledger.Ledger           = (*Log)(nil)
-	_ ledger.EnvelopeAppender = (*Log)(nil)
-	_ ledger.Backend          = (*client)(nil)
-	_ ledger.EnvelopeAppender = (*client)(nil)
+	_ ledger.Ledger                = (*Log)(nil)
+	_ ledger.AuthenticatedAppender = (*Log)(nil)
+	_ ledger.EnvelopeAppender      = (*Log)(nil)
+	_ ledger.LeafReader            = (*Log)(nil)
+	_ ledger.Backend               = (*client)(nil)
+	_ ledger.AuthenticatedAppender = (*client)(nil)
+	_ ledger.EnvelopeAppender      = (*client)(nil)
+	_ ledger.EntrySigner           = (*sign.Signer)(nil)
 )
 
 // ErrEnvelopeRequired: the server appends only signed DSSE envelopes, so a bare leaf
@@ -35,7 +39,8 @@ const maxBatchRequests = 16
 // ErrEnvelopeRequired).
 type Log struct {
 	ledger.Ledger
-	envelopes ledger.EnvelopeAppender // the same Ledger
+	signed    ledger.AuthenticatedAppender // the same Ledger
+	envelopes ledger.EnvelopeAppender      // the same Ledger
 	c         *client
 }
 
@@ -69,11 +74,22 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Log, error) {
 	}
 	c.origin = head.Origin
 	l := ledger.New(c)
-	return &Log{Ledger: l, envelopes: l.(ledger.EnvelopeAppender), c: c}, nil
+	out := &Log{Ledger: l, signed: l.(ledger.AuthenticatedAppender), c: c}
+	out.envelopes, _ = l.(ledger.EnvelopeAppender) // gone with ledger.LegacyLeaves
+	return out, nil
 }
 
 // URL returns the server's URL.
 func (l *Log) URL() string { return l.c.base }
+
+// AppendSigned implements [ledger.AuthenticatedAppender]: it signs the 64-byte entry
+// with s, posts entry, key id and signature (never the statement), and returns the
+// receipt, after checking that its inclusion path leads from the entry to the root of
+// the checkpoint it carries. A conflict (409) is returned as a *ledger.ConflictError
+// naming the entry logged first; the same entry again returns its existing receipt.
+func (l *Log) AppendSigned(ctx context.Context, entry []byte, s ledger.EntrySigner) (*ledger.Receipt, error) {
+	return l.signed.AppendSigned(ctx, entry, s)
+}
 
 // AppendEnvelope implements [ledger.EnvelopeAppender]: it posts the signed DSSE envelope
 // and returns the receipt of its commitment, after checking that the receipt's inclusion
@@ -85,6 +101,16 @@ func (l *Log) AppendEnvelope(ctx context.Context, envelope []byte) (*ledger.Rece
 
 // Origin implements [ledger.Backend]: the origin of the server's checkpoint when opened.
 func (c *client) Origin() string { return c.origin }
+
+// AppendSigned implements [ledger.AuthenticatedAppender] for ledger.New.
+func (c *client) AppendSigned(ctx context.Context, entry []byte, s ledger.EntrySigner) (*ledger.Receipt, error) {
+	sig, err := s.SignEntry(ctx, entry)
+	if err != nil {
+		return nil, fmt.Errorf("signing entry: %w", err)
+	}
+	body := httpapi.SignedEntry{Entry: entry, KeyID: s.KeyID(), Sig: sig}.Marshal()
+	return c.post(ctx, httpapi.SignedEntryType, body, entry)
+}
 
 // AppendEnvelope implements [ledger.EnvelopeAppender] for ledger.New.
 func (c *client) AppendEnvelope(ctx context.Context, envelope []byte) (*ledger.Receipt, error) {
