@@ -23,8 +23,8 @@ type Handler struct {
 	allowed map[string]*sign.Verifier // by key id
 	limiter *rateLimiter
 	cfg     config
-	slots chan struct{} // one per append in flight
-	mux   *http.ServeMux
+	slots   chan struct{} // one per append in flight
+	mux     *http.ServeMux
 }
 
 var _ http.Handler = (*Handler)(nil)
