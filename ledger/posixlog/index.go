@@ -3,6 +3,7 @@ package posixlog
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -23,7 +24,10 @@ import (
 
 // The tag index lives in DIR/.tags, beside the log it indexes:
 //
-//	.tags/shards/XYZ   records of the tags whose first 12 bits are XYZ (hex)
+//	.tags/salt         32 random bytes, made once: a key's shard is the first 12 bits of
+//	                   SHA-256(salt || key), so that nobody who appends can pile keys
+//	                   into one shard
+//	.tags/shards/XYZ   records of the keys of shard XYZ (hex)
 //	.tags/owners/ID    one lease file per open Log, flock'ed while it lives
 //
 // A shard file is a sequence of fixed-size records, appended under an exclusive flock of
@@ -35,6 +39,8 @@ const (
 	indexDir   = ".tags"
 	shardsDir  = "shards"
 	ownersDir  = "owners"
+	saltFile   = "salt"
+	saltSize   = 32
 	shardCount = 1 << 12
 	recordSize = 96
 	keySize    = 32
@@ -103,6 +109,7 @@ type tagIndex struct {
 	lease *os.File
 	locks [shardCount]sync.Mutex // one goroutine of this process in a shard's flock at a time
 	group *groupSync
+	salt  []byte
 }
 
 // openIndex creates the index directories if needed, removes the leases of Logs that are
@@ -118,12 +125,66 @@ func openIndex(logDir string) (*tagIndex, error) {
 			}
 		}
 	}
+	salt, err := readOrMakeSalt(filepath.Join(ix.dir, saltFile))
+	if err != nil {
+		return nil, fmt.Errorf("tag index: %w", err)
+	}
+	ix.salt = salt
 	ix.removeDeadLeases()
 	if err := ix.takeLease(); err != nil {
 		return nil, fmt.Errorf("tag index: %w", err)
 	}
 	ix.group = newGroupSync(filepath.Join(ix.dir, shardsDir))
 	return ix, nil
+}
+
+// readOrMakeSalt reads the index's salt, or makes it: written and synced under a
+// temporary name, then linked into place, which fails if another process was first (its
+// salt is then read).
+func readOrMakeSalt(path string) ([]byte, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		if len(b) != saltSize {
+			return nil, fmt.Errorf("%s is %d bytes, want %d", path, len(b), saltSize)
+		}
+		return b, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	salt := make([]byte, saltSize)
+	if _, err := rand.Read(salt); err != nil {
+		return nil, err
+	}
+	tmp := fmt.Sprintf("%s.%x.new", path, salt[:8])
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp)
+	_, err = f.Write(salt)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
+		return readOrMakeSalt(path)
+	} else if err != nil {
+		return nil, err
+	}
+	return salt, notekey.SyncDir(filepath.Dir(path))
+}
+
+// shardOf returns the shard of key.
+func (ix *tagIndex) shardOf(key [keySize]byte) int {
+	h := sha256.New()
+	h.Write(ix.salt)
+	h.Write(key[:])
+	var sum [sha256.Size]byte
+	return int(binary.BigEndian.Uint16(h.Sum(sum[:0])[:2]) >> 4)
 }
 
 // takeLease creates this Log's lease under a temporary name, locks it, and only then
@@ -214,7 +275,7 @@ type shard struct {
 // what it put is made durable (with the directory entry of a new shard) before the lock
 // is released.
 func (ix *tagIndex) withShard(key [keySize]byte, read bool, fn func(*shard) (bool, error)) error {
-	n := int(binary.BigEndian.Uint16(key[:2]) >> 4)
+	n := ix.shardOf(key)
 	ix.locks[n].Lock()
 	defer ix.locks[n].Unlock()
 	sh := &shard{path: filepath.Join(ix.dir, shardsDir, fmtShard(n))}

@@ -31,10 +31,19 @@ func openTestLog(t *testing.T) *Log {
 	return l
 }
 
+// indexOf returns a view of the index of the log in dir, as another process has one.
+func indexOf(t *testing.T, dir string) *tagIndex {
+	ix := &tagIndex{dir: filepath.Join(dir, indexDir)}
+	salt, err := os.ReadFile(filepath.Join(ix.dir, saltFile))
+	require.NoError(t, err)
+	ix.salt = salt
+	return ix
+}
+
 // put writes a record into the index of l's directory, as another process would.
 func put(t *testing.T, dir string, r record) {
 	t.Helper()
-	ix := &tagIndex{dir: filepath.Join(dir, indexDir)}
+	ix := indexOf(t, dir)
 	require.NoError(t, ix.withShard(keyOf(r.leaf), false, func(sh *shard) (bool, error) { return true, sh.put(r) }))
 }
 
@@ -111,8 +120,7 @@ func TestTornRecordIsTrimmed(t *testing.T) {
 	l := openTestLog(t)
 	e := testEntry("t", "torn")
 	put(t, l.Dir(), record{kind: kindLogged, leaf: testEntry("t", "torn"), n: 99})
-	n := int(keyOf(e)[0])<<4 | int(keyOf(e)[1])>>4
-	path := filepath.Join(l.Dir(), indexDir, shardsDir, fmtShard(n))
+	path := filepath.Join(l.Dir(), indexDir, shardsDir, fmtShard(indexOf(t, l.Dir()).shardOf(keyOf(e))))
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	require.NoError(t, err)
 	_, err = f.Write(record{kind: kindReserved, leaf: e}.marshal()[:40])
@@ -135,8 +143,7 @@ func TestCorruptRecordIsRefused(t *testing.T) {
 	e := testEntry("t", "x")
 	put(t, l.Dir(), record{kind: kindLogged, leaf: testEntry("t", "y"), n: 1})
 	put(t, l.Dir(), record{kind: kindLogged, leaf: testEntry("t", "z"), n: 2})
-	n := int(keyOf(e)[0])<<4 | int(keyOf(e)[1])>>4
-	path := filepath.Join(l.Dir(), indexDir, shardsDir, fmtShard(n))
+	path := filepath.Join(l.Dir(), indexDir, shardsDir, fmtShard(indexOf(t, l.Dir()).shardOf(keyOf(e))))
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	b[10] ^= 1
