@@ -25,9 +25,10 @@ var (
 	_ ledger.EntrySigner           = (*sign.Signer)(nil)
 )
 
-// ErrEnvelopeRequired: the server appends only signed DSSE envelopes, so a bare leaf
-// cannot be appended; use [Log.AppendEnvelope] with the envelope whose commitment it is.
-var ErrEnvelopeRequired = errors.New("the ledger server appends only signed DSSE envelopes, not bare leaves; append the envelope (AppendEnvelope)")
+// ErrEnvelopeRequired: the server appends only signed appends, so a bare leaf cannot be
+// appended; use [Log.AppendSigned] with the entry and its signer (or, during the
+// transition, [Log.AppendEnvelope] with the envelope whose commitment it is).
+var ErrEnvelopeRequired = errors.New("the ledger server appends only signed entries (AppendSigned) or, during the transition, signed DSSE envelopes (AppendEnvelope), not bare leaves")
 
 // maxBatchRequests bounds the requests one AppendBatch has in flight.
 const maxBatchRequests = 16
@@ -96,6 +97,9 @@ func (l *Log) AppendSigned(ctx context.Context, entry []byte, s ledger.EntrySign
 // path leads from that commitment to the root of the checkpoint it carries (verify the
 // checkpoint's signature with a [ledger.Trust]).
 func (l *Log) AppendEnvelope(ctx context.Context, envelope []byte) (*ledger.Receipt, error) {
+	if l.envelopes == nil {
+		return nil, fmt.Errorf("appending to %s: envelopes are no longer appended (ledger.LegacyLeaves is off); use AppendSigned: %w", l.Origin(), ErrEnvelopeRequired)
+	}
 	return l.envelopes.AppendEnvelope(ctx, envelope)
 }
 
