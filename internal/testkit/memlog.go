@@ -2,8 +2,8 @@ package testkit
 
 import (
 	"context"
-	"errors"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"sync"
 

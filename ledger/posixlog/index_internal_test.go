@@ -3,7 +3,6 @@ package posixlog
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,12 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/ledgertest"
 )
-
-func testEntry(tag, commitment string) []byte {
-	e := ledger.NewEntry(sha256.Sum256([]byte(tag)), sha256.Sum256([]byte(commitment)))
-	return e[:]
-}
 
 func openTestLog(t *testing.T) *Log {
 	t.Helper()
@@ -58,7 +53,7 @@ func deadOwner(t *testing.T) owner {
 // entry never reached the log does not block the tag.
 func TestReservationOfDeadAppenderNeverLogged(t *testing.T) {
 	l := openTestLog(t)
-	lost, next := testEntry("t", "lost"), testEntry("t", "next")
+	lost, next := ledgertest.Entry("t", "lost"), ledgertest.Entry("t", "next")
 	put(t, l.Dir(), record{kind: kindReserved, leaf: lost, owner: deadOwner(t)})
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
@@ -75,8 +70,8 @@ func TestReservationOfDeadAppenderNeverLogged(t *testing.T) {
 // entry keeps the tag.
 func TestReservationOfDeadAppenderLogged(t *testing.T) {
 	l := openTestLog(t)
-	first, second := testEntry("t", "first"), testEntry("t", "second")
-	_, err := l.Append(t.Context(), testEntry("other", "x"))
+	first, second := ledgertest.Entry("t", "first"), ledgertest.Entry("t", "second")
+	_, err := l.Append(t.Context(), ledgertest.Entry("other", "x"))
 	require.NoError(t, err)
 	r, err := l.Append(t.Context(), first)
 	require.NoError(t, err)
@@ -98,7 +93,7 @@ func TestReservationOfLiveAppenderWaits(t *testing.T) {
 	other, err := openIndex(l.Dir())
 	require.NoError(t, err)
 	defer other.close()
-	held, mine := testEntry("t", "held"), testEntry("t", "mine")
+	held, mine := ledgertest.Entry("t", "held"), ledgertest.Entry("t", "mine")
 	put(t, l.Dir(), record{kind: kindReserved, leaf: held, owner: other.me})
 
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
@@ -118,8 +113,8 @@ func TestReservationOfLiveAppenderWaits(t *testing.T) {
 // dropped, and appends go on.
 func TestTornRecordIsTrimmed(t *testing.T) {
 	l := openTestLog(t)
-	e := testEntry("t", "torn")
-	put(t, l.Dir(), record{kind: kindLogged, leaf: testEntry("t", "torn"), n: 99})
+	e := ledgertest.Entry("t", "torn")
+	put(t, l.Dir(), record{kind: kindLogged, leaf: ledgertest.Entry("t", "torn"), n: 99})
 	path := filepath.Join(l.Dir(), indexDir, shardsDir, fmtShard(indexOf(t, l.Dir()).shardOf(keyOf(e))))
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	require.NoError(t, err)
@@ -127,7 +122,7 @@ func TestTornRecordIsTrimmed(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 	// The logged record (a lie at index 99) is read back; the torn one is trimmed.
-	_, err = l.Append(t.Context(), testEntry("t", "other"))
+	_, err = l.Append(t.Context(), ledgertest.Entry("t", "other"))
 	var ce *ledger.ConflictError
 	require.ErrorAs(t, err, &ce)
 	require.Equal(t, uint64(99), ce.Index)
@@ -140,9 +135,9 @@ func TestTornRecordIsTrimmed(t *testing.T) {
 // shard is corruption, not a crash: the append fails rather than guess.
 func TestCorruptRecordIsRefused(t *testing.T) {
 	l := openTestLog(t)
-	e := testEntry("t", "x")
-	put(t, l.Dir(), record{kind: kindLogged, leaf: testEntry("t", "y"), n: 1})
-	put(t, l.Dir(), record{kind: kindLogged, leaf: testEntry("t", "z"), n: 2})
+	e := ledgertest.Entry("t", "x")
+	put(t, l.Dir(), record{kind: kindLogged, leaf: ledgertest.Entry("t", "y"), n: 1})
+	put(t, l.Dir(), record{kind: kindLogged, leaf: ledgertest.Entry("t", "z"), n: 2})
 	path := filepath.Join(l.Dir(), indexDir, shardsDir, fmtShard(indexOf(t, l.Dir()).shardOf(keyOf(e))))
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
