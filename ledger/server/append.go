@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 
@@ -28,16 +27,11 @@ func (h *Handler) append(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusServiceUnavailable, "too many appends in flight; retry later")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.maxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			refuse(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body exceeds %d bytes", h.cfg.maxBody))
-			return
-		}
-		refuse(w, http.StatusBadRequest, "reading body: "+err.Error())
+	body, release, ok := h.readBody(w, r)
+	if !ok {
 		return
 	}
+	defer release()
 	leaf, code, msg := h.leaf(r, body)
 	if code != 0 {
 		refuse(w, code, msg)

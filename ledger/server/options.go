@@ -20,13 +20,15 @@ type config struct {
 	listening     func(net.Addr)
 	certFile      string
 	keyFile       string
+	limits        limits // limits.go
 }
 
 // Defaults.
 const (
-	// DefaultMaxBodySize bounds the body of an append: a DSSE envelope of a custody event
-	// is a few KiB.
-	DefaultMaxBodySize = 1 << 20
+	// DefaultMaxBodySize bounds the body of an append: the DSSE envelope of a custody
+	// event is about 2 KiB; one with ten post-quantum recipients and 4 KiB descriptions
+	// and notes is 46 KiB.
+	DefaultMaxBodySize = 256 << 10
 	// DefaultMaxInflight bounds the appends the server handles at once; more are refused
 	// with 503 and Retry-After.
 	DefaultMaxInflight = 4096
@@ -42,6 +44,7 @@ func defaults() config {
 		maxInflight:   DefaultMaxInflight,
 		appendTimeout: DefaultAppendTimeout,
 		logger:        slog.Default(),
+		limits:        defaultLimits(),
 	}
 }
 
@@ -61,10 +64,10 @@ func (c *config) apply(opts []Option) error {
 	case (c.certFile == "") != (c.keyFile == ""):
 		return fmt.Errorf("TLS needs both a certificate file and a key file")
 	}
-	return nil
+	return c.limits.check(c.maxBody)
 }
 
-// WithMaxBodySize sets the largest append body accepted (default 1 MiB); larger ones get
+// WithMaxBodySize sets the largest append body accepted (default 256 KiB); larger ones get
 // 413.
 func WithMaxBodySize(n int64) Option { return func(c *config) { c.maxBody = n } }
 

@@ -23,6 +23,9 @@ type Handler struct {
 	cfg   config
 	slots chan struct{} // one per append in flight
 	mux   *http.ServeMux
+
+	// budget holds the bytes of append bodies being read or held (limits.go).
+	budget *byteBudget
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -46,7 +49,8 @@ func New(l ledger.Ledger, allow []*sign.Verifier, opts ...Option) (*Handler, err
 	if d, ok := l.(tileDirer); ok && cfg.tilesDir == "" {
 		cfg.tilesDir = d.Dir()
 	}
-	h := &Handler{l: l, allow: allow, cfg: cfg, slots: make(chan struct{}, cfg.maxInflight), mux: http.NewServeMux()}
+	h := &Handler{l: l, allow: allow, cfg: cfg, slots: make(chan struct{}, cfg.maxInflight), mux: http.NewServeMux(),
+		budget: newByteBudget(cfg.limits.maxBuffered, cfg.maxBody)}
 	h.mux.HandleFunc("POST "+httpapi.AppendPath, h.append)
 	h.mux.HandleFunc("GET "+httpapi.CheckpointPath, h.checkpoint)
 	h.mux.HandleFunc("GET "+httpapi.InclusionPath, h.proof(inclusionRoute))
