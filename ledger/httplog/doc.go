@@ -4,7 +4,7 @@
 //
 // # Use
 //
-//	l, err := httplog.Open(ctx, "https://ledger.example.org")
+//	l, err := httplog.Open(ctx, "https://ledger.example.org", httplog.WithTrust(trust))
 //	defer l.Close()
 //	rcpt, err := l.AppendEnvelope(ctx, envelopeJSON) // a DSSE envelope signed by an allowed key
 //
@@ -15,10 +15,20 @@
 // [ErrEnvelopeRequired]; it works only against a server started with
 // server.WithLeafAppendsUnsafe, as in tests.
 //
-// Every receipt is checked on arrival: it must be for this log's origin and its
-// inclusion path must lead from the appended leaf to the root of the checkpoint it
-// carries. The checkpoint's signature is for the verifier to check, with a [ledger.Trust]
-// naming the log's key: the client trusts the server for nothing that matters.
+// # Verification
+//
+// The client trusts neither the server nor the network for anything that matters. Open
+// takes the [ledger.Trust] (the trust policy's logs, such as custody's
+// Policy.LedgerTrust) with [WithTrust], and every checkpoint the server gives — in a
+// receipt or from Checkpoint — must verify under it (the log's key, and the witness
+// quorum the policy asks for) and be consistent with every checkpoint the client verified
+// before, which it proves with a consistency proof fetched from the server; a receipt's
+// inclusion path must lead from the appended leaf to the checkpoint's root. Only then is
+// anything returned. A man-in-the-middle answering with a checkpoint of its own key fails
+// with an error wrapping ledger.ErrUnknownLog; a server showing another history of the
+// log (a fork), with ledger.ErrInconsistent. [WithKnownCheckpoint] adds a checkpoint
+// verified earlier (a bundle's latest of this log) to be consistent with. Without a trust
+// policy Open fails ([ErrNoTrust]), unless told [WithoutCheckpointVerificationUnsafe].
 //
 // # Retries
 //

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/evidctl/evidctl/ledger"
 )
 
 // Option configures Open.
@@ -13,6 +15,12 @@ type config struct {
 	client      *http.Client
 	maxAttempts int
 	maxWait     time.Duration
+
+	// Checkpoint verification (verify.go).
+	trust      *ledger.Trust
+	trustSet   bool
+	known      []byte
+	unverified bool
 }
 
 // Defaults.
@@ -37,6 +45,9 @@ func (c *config) apply(opts []Option) error {
 		return fmt.Errorf("max attempts %d is below 1", c.maxAttempts)
 	case c.maxWait <= 0:
 		return fmt.Errorf("max retry wait %v is not positive", c.maxWait)
+	}
+	if err := c.checkTrust(); err != nil {
+		return err
 	}
 	if c.client == nil {
 		c.client = &http.Client{Transport: &http.Transport{

@@ -10,12 +10,16 @@
 //
 // Use:
 //
-//	l, err := ledgerurl.Open(ctx, flagLedger, ledgerurl.WithKeyFile(flagLogKey))
+//	l, err := ledgerurl.Open(ctx, flagLedger, ledgerurl.WithKeyFile(flagLogKey), ledgerurl.WithTrust(trust))
 //	...
 //	defer l.Close()
 //
 // A ledger from an http(s) URL also implements [ledger.EnvelopeAppender]: the server
-// appends only signed envelopes.
+// appends only signed envelopes. It verifies every checkpoint the server gives against
+// the trust policy given with [WithTrust], and Open refuses to make one without it (or
+// the explicit [WithoutCheckpointVerificationUnsafe]):
+//
+//	l, err := ledgerurl.Open(ctx, "https://ledger.example.org", ledgerurl.WithTrust(policy.LedgerTrust()))
 package ledgerurl
 
 import (
@@ -50,6 +54,7 @@ type Option func(*config)
 type config struct {
 	keyFile    string
 	httpClient *http.Client
+	httpOpts   []httplog.Option // the httplog options of the other With functions
 }
 
 // WithKeyFile names the note signing key file: required for a trillian:// ledger; for a
@@ -59,6 +64,32 @@ func WithKeyFile(path string) Option { return func(c *config) { c.keyFile = path
 
 // WithHTTPClient sets the HTTP client of an http(s) ledger (TLS roots, proxies).
 func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpClient = hc } }
+
+// WithTrust gives an http(s) ledger the trust policy that every checkpoint the server
+// returns must verify under, and be consistent with those before it
+// ([httplog.WithTrust]); the others ignore it (they hold the log's key themselves). An
+// http(s) ledger needs it, or [WithoutCheckpointVerificationUnsafe]: Open fails with an
+// error wrapping httplog.ErrNoTrust otherwise.
+func WithTrust(trust *ledger.Trust) Option {
+	return func(c *config) { c.httpOpts = append(c.httpOpts, httplog.WithTrust(trust)) }
+}
+
+// WithKnownCheckpoint gives an http(s) ledger a checkpoint of its log verified before
+// (the latest one a bundle holds) that the server's must be consistent with
+// ([httplog.WithKnownCheckpoint]). It needs WithTrust; the others ignore it.
+func WithKnownCheckpoint(note []byte) Option {
+	return func(c *config) { c.httpOpts = append(c.httpOpts, httplog.WithKnownCheckpoint(note)) }
+}
+
+// WithoutCheckpointVerificationUnsafe has an http(s) ledger return the server's
+// checkpoints and receipts without verifying them
+// ([httplog.WithoutCheckpointVerificationUnsafe]): whoever answers can make an append
+// look logged. For tests only.
+func WithoutCheckpointVerificationUnsafe() Option {
+	return func(c *config) {
+		c.httpOpts = append(c.httpOpts, httplog.WithoutCheckpointVerificationUnsafe())
+	}
+}
 
 // Open opens the ledger spec names: an evidctl home directory, an http:// or https://
 // ledger server, or trillian://HOST:PORT/TREE_ID. Close the ledger when done.
@@ -73,7 +104,7 @@ func Open(ctx context.Context, spec string, opts ...Option) (ledger.Ledger, erro
 	}
 	switch strings.ToLower(scheme) {
 	case "http", "https":
-		var hopts []httplog.Option
+		hopts := cfg.httpOpts
 		if cfg.httpClient != nil {
 			hopts = append(hopts, httplog.WithHTTPClient(cfg.httpClient))
 		}

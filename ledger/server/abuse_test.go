@@ -153,7 +153,7 @@ func TestJunkFlood(t *testing.T) {
 	}
 
 	sleepCtx(ctx, time.Second)
-	l, err := httplog.Open(t.Context(), "http://"+addr)
+	l, err := httplog.Open(t.Context(), "http://"+addr, httplog.WithTrust(&ledger.Trust{Logs: []ledger.Log{entry}}))
 	require.NoError(t, err)
 	defer l.Close()
 	env, commit := ledgertest.Envelope(t, `{"legitimate":true}`, s)
@@ -212,7 +212,7 @@ func TestBufferedBytes(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond)
 
-	l, err := httplog.Open(t.Context(), "http://"+addr)
+	l, err := httplog.Open(t.Context(), "http://"+addr, httplog.WithTrust(&ledger.Trust{Logs: []ledger.Log{entry}}))
 	require.NoError(t, err)
 	defer l.Close()
 	env, commit := ledgertest.Envelope(t, `{"waited":true}`, s)
