@@ -35,11 +35,16 @@
 // When the server pushes back (429, or 503 with Retry-After: too busy, its backend
 // unreachable, or the leaf not yet integrated in time) or cannot be reached, requests are
 // retried after the server's Retry-After, or an exponential backoff from 100 ms, at most
-// [WithMaxAttempts] times (default 10) and never past ctx. Re-posting an envelope is safe:
-// on Trillian the server returns the existing entry's receipt; on a posixlog the leaf is
-// logged again and the new receipt proves it just as well. Other refusals are returned at
-// once as a [*StatusError] carrying the server's reason (400 malformed, 403 not signed by
-// an allowed key, 413 too large).
+// [WithMaxAttempts] times (default 10), for at most [WithRetryTimeout] in all (default 1
+// minute), and never past ctx; a request that runs out of either fails with a
+// [*RetryError] naming the URL, the attempts, the time and the last error. A request that
+// takes longer than 2 s is reported to [WithProgress] — which URL, which attempt of how
+// many, the last error — and again every 5 s, so that a person is never left waiting in
+// silence. Re-posting an envelope is safe: on Trillian the server returns the existing
+// entry's receipt; on a posixlog the leaf is logged again and the new receipt proves it
+// just as well. Other refusals are returned at once as a [*StatusError] carrying the
+// server's reason (400 malformed, 403 not signed by an allowed key, 413 too large).
+// No message quotes the password of a URL.
 //
 // The API is documented in docs/HTTP-API.md.
 package httplog

@@ -56,7 +56,11 @@ type client struct {
 // [WithoutCheckpointVerificationUnsafe]; else it fails with ErrNoTrust.
 func Open(ctx context.Context, rawURL string, opts ...Option) (*Log, error) {
 	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	if err != nil {
+		return nil, errors.New("ledger server URL: not a URL: want http(s)://HOST[:PORT][/PATH]")
+	}
+	rawURL = u.Redacted() // for messages: no password
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("ledger server URL %q: want http(s)://HOST[:PORT][/PATH]", rawURL)
 	}
 	cfg := defaults()

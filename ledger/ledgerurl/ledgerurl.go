@@ -30,6 +30,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/httplog"
@@ -79,6 +80,18 @@ func WithTrust(trust *ledger.Trust) Option {
 // ([httplog.WithKnownCheckpoint]). It needs WithTrust; the others ignore it.
 func WithKnownCheckpoint(note []byte) Option {
 	return func(c *config) { c.httpOpts = append(c.httpOpts, httplog.WithKnownCheckpoint(note)) }
+}
+
+// WithRetryTimeout bounds the time one request to an http(s) ledger may take in all, its
+// retries included ([httplog.WithRetryTimeout], default 1 minute); the others ignore it.
+func WithRetryTimeout(d time.Duration) Option {
+	return func(c *config) { c.httpOpts = append(c.httpOpts, httplog.WithRetryTimeout(d)) }
+}
+
+// WithProgress has an http(s) ledger tell f what a request is waiting for once it has
+// taken 2 s, and every 5 s after ([httplog.WithProgress]); the others ignore it.
+func WithProgress(f func(httplog.Progress)) Option {
+	return func(c *config) { c.httpOpts = append(c.httpOpts, httplog.WithProgress(f)) }
 }
 
 // WithoutCheckpointVerificationUnsafe has an http(s) ledger return the server's
