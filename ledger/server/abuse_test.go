@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -311,3 +312,35 @@ func TestLimitOptionsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestHTTP2Append: over HTTP/2 (Serve with TLS) an append goes through the body limits
+// and deadlines as over HTTP/1.1.
+func TestHTTP2Append(t *testing.T) {
+	backend, entry := posixlogtest.NewLog(t)
+	s := ledgertest.NewSigner(t)
+	certFile, keyFile, roots := selfSigned(t)
+	addr := startServe(t, backend, []*sign.Verifier{s.Verifier()}, server.WithTLS(certFile, keyFile))
+	var protos sync.Map
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, ForceAttemptHTTP2: true}
+	client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		resp, err := tr.RoundTrip(r)
+		if err == nil {
+			protos.Store(resp.Proto, true)
+		}
+		return resp, err
+	})}
+	l, err := httplog.Open(t.Context(), "https://"+addr, httplog.WithHTTPClient(client), httplog.WithTrust(&ledger.Trust{Logs: []ledger.Log{entry}}))
+	require.NoError(t, err)
+	defer l.Close()
+	env, commit := ledgertest.Envelope(t, `{"h2":true}`, s)
+	r, err := l.AppendEnvelope(t.Context(), env)
+	require.NoError(t, err)
+	_, err = (&ledger.Trust{Logs: []ledger.Log{entry}}).VerifyReceipt(r, commit[:])
+	require.NoError(t, err)
+	_, h2 := protos.Load("HTTP/2.0")
+	require.True(t, h2, "not spoken over HTTP/2")
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
