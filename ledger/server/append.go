@@ -27,7 +27,7 @@ func (h *Handler) append(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusServiceUnavailable, "too many appends in flight; retry later")
 		return
 	}
-	body, release, ok := h.readBody(w, r)
+	body, release, ok := h.readBody(w, r, h.cfg.maxBody)
 	if !ok {
 		return
 	}

@@ -92,12 +92,12 @@ func WithMaxConnsPerAddress(n int) Option { return func(c *config) { c.limits.ma
 // ones are closed as soon as they are accepted.
 func WithMaxConns(n int) Option { return func(c *config) { c.limits.maxConns = n } }
 
-// readBody reads the body of an append within the limits: the body size, a reservation
-// in the buffered-bytes budget and the body read deadline. It returns the body and the
-// function releasing its reservation (to call once the request is done with), or false
-// when it has answered the request with a refusal.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, func(), bool) {
-	maxBody, timeout := h.cfg.maxBody, h.cfg.limits.bodyTimeout
+// readBody reads the body of an append within the limits: maxBody (at most the max body
+// size), a reservation in the buffered-bytes budget and the body read deadline. It
+// returns the body and the function releasing its reservation (to call once the request
+// is done with), or false when it has answered the request with a refusal.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, maxBody int64) ([]byte, func(), bool) {
+	maxBody, timeout := min(maxBody, h.cfg.maxBody), h.cfg.limits.bodyTimeout
 	// The deadline also bounds what net/http reads of a refused body after the handler
 	// returns. A server that cannot set deadlines (ErrNotSupported: a ResponseWriter of
 	// the caller's) reads without one; Serve's can.
