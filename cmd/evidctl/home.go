@@ -44,7 +44,6 @@ type homeFlags struct {
 // ledger, so that a custodian verifies every checkpoint the server hands back.
 const homeTrustFile = "trust.json"
 
-
 func (h *homeFlags) register(cmd *cobra.Command, withLedger bool) {
 	cmd.Flags().StringVar(&h.home, "home", "", "evidctl home directory (default $EVIDCTL_HOME, else ~/.evidctl)")
 	if withLedger {
