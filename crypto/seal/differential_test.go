@@ -116,7 +116,7 @@ func FuzzOpenAgreesWithAge(f *testing.F) {
 func decryptSplit(t *testing.T, input []byte, ids []age.Identity, split func(i int) int) ([]byte, error) {
 	g := newGroup(t.Context())
 	sealed, plain := newRing(g.ctx), newRing(g.ctx)
-	d := &decrypter{sealed: sealed, plain: plain, ids: ids}
+	d := &decrypter{sealed: sealed, plain: plain, ids: ids, observe: io.Discard}
 	g.run(func() error {
 		for i, rest := 0, input; len(rest) > 0; i++ {
 			b, err := sealed.get()

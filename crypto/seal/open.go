@@ -49,16 +49,21 @@ func openPayload(ctx context.Context, op string, dst io.Writer, src io.Reader, i
 		return Result{}, fmt.Errorf("%s: %w", op, err)
 	}
 	ct, _ := digest.NewHasher()
+	// Where the plaintext is hashed balances the stages: with nothing to
+	// write, in the last stage (each stage then does one of the three
+	// passes); with a destination, as each chunk is decrypted, while it is
+	// in cache, leaving the last stage to the writes.
+	var decHash, drainHash io.Writer = pt, io.Discard
 	if dst == nil {
-		dst = io.Discard
+		dst, decHash, drainHash = io.Discard, io.Discard, pt
 	}
 
 	g := newGroup(ctx)
 	sealed, plain := newRing(g.ctx), newRing(g.ctx)
-	d := &decrypter{sealed: sealed, plain: plain, ids: identities}
+	d := &decrypter{sealed: sealed, plain: plain, ids: identities, observe: decHash}
 	g.run(func() error { return wrap("reading sealed payload", sealed.fill(src, ct)) })
 	g.run(d.run)
-	g.run(func() error { return wrap("writing plaintext", plain.drain(dst, pt)) })
+	g.run(func() error { return wrap("writing plaintext", plain.drain(dst, drainHash)) })
 	err = g.wait()
 	ptSet := pt.Sum()
 	if err != nil {
@@ -94,6 +99,7 @@ func (c *config) check(op string, res Result) error {
 type decrypter struct {
 	sealed, plain *ring
 	ids           []age.Identity
+	observe       io.Writer // sees the plaintext of each chunk (a hash)
 
 	fault error // why the payload does not open; read after the group ends
 
@@ -289,7 +295,8 @@ func (d *decrypter) open(c []byte, atEnd bool) error {
 		return nil
 	}
 	d.out = d.out[:len(d.out)+len(pt)]
-	return nil
+	_, err = d.observe.Write(pt)
+	return err
 }
 
 // finish handles the end of the file.

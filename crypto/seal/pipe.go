@@ -136,11 +136,15 @@ func (e *writeError) Unwrap() error { return e.err }
 // into ring buffers and sends each buffer when it is full. Close sends the
 // last partial buffer and closes the ring.
 type ringWriter struct {
-	r   *ring
-	cur []byte // current buffer, filled up to len(cur)
+	r       *ring
+	observe io.Writer // sees every byte written (a hash)
+	cur     []byte    // current buffer, filled up to len(cur)
 }
 
 func (w *ringWriter) Write(p []byte) (int, error) {
+	if _, err := w.observe.Write(p); err != nil {
+		return 0, err
+	}
 	n := len(p)
 	for len(p) > 0 {
 		if w.cur == nil {

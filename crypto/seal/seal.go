@@ -115,8 +115,8 @@ func newConfig(opts []Option) (*config, error) {
 // Seal encrypts src to recipients as an age file written to dst, reading src
 // exactly once. It returns the plaintext digests and the SHA-256 of the age
 // file as written, computed in the same pass. Reading and plaintext hashing,
-// encryption, and ciphertext hashing and writing run concurrently on a
-// bounded ring of buffers, so memory use is constant.
+// encryption and ciphertext hashing, and writing run concurrently on
+// bounded rings of buffers, so memory use is constant.
 //
 // With [WithExpectedPlaintext], Seal also checks what it read: a mismatch
 // returns the Result and an error wrapping [ErrPlaintextMismatch] (dst then
@@ -141,8 +141,8 @@ func Seal(ctx context.Context, dst io.Writer, src io.Reader, recipients []age.Re
 	g := newGroup(ctx)
 	plain, sealed := newRing(g.ctx), newRing(g.ctx)
 	g.run(func() error { return wrap("reading plaintext", plain.fill(src, pt)) })
-	g.run(func() error { return encryptStage(plain, sealed, recipients) })
-	g.run(func() error { return wrap("writing sealed payload", sealed.drain(dst, ct)) })
+	g.run(func() error { return encryptStage(plain, sealed, recipients, ct) })
+	g.run(func() error { return wrap("writing sealed payload", sealed.drain(dst, io.Discard)) })
 	err = g.wait()
 	res := Result{Plaintext: pt.Sum(), Ciphertext: ct.Sum().SHA256(), PlaintextSize: pt.Size(), CiphertextSize: ct.Size()}
 	if err != nil {
@@ -156,9 +156,12 @@ func Seal(ctx context.Context, dst io.Writer, src io.Reader, recipients []age.Re
 	return res, nil
 }
 
-// encryptStage moves plaintext chunks through age into the sealed ring.
-func encryptStage(plain, sealed *ring, recipients []age.Recipient) error {
-	out := &ringWriter{r: sealed}
+// encryptStage moves plaintext chunks through age into the sealed ring,
+// hashing the ciphertext (ct) as age writes it: each chunk is hashed while it
+// is still in this core's cache, and the last stage is left with nothing but
+// the writes, which are costly on their own (the kernel's page-cache copy).
+func encryptStage(plain, sealed *ring, recipients []age.Recipient, ct io.Writer) error {
+	out := &ringWriter{r: sealed, observe: ct}
 	w, err := age.Encrypt(out, recipients...)
 	if err != nil {
 		return fmt.Errorf("encrypting: %w", err)
