@@ -9,7 +9,9 @@
 // Every subcommand takes -cpuprofile FILE (a pprof CPU profile of the run).
 //
 // seal writes OUT.age directly, like "age -o" (no temporary file); with
-// -sync it fsyncs it before exiting, like "age … && sync OUT.age". verify is
+// -sync it writes it as evidctl acquire does, through internal/atomicfile
+// (temporary file, writeback started as it goes, fsync, rename): the
+// durable write to compare with "age … && sync OUT.age". verify is
 // [seal.Verify]: one pass, no plaintext written. open is [seal.OpenFile]:
 // the plaintext goes to a temporary file renamed to OUT once every chunk
 // authenticated (fsynced, as OpenFile always does). Each prints the digests
@@ -30,6 +32,7 @@ import (
 
 	"github.com/evidctl/evidctl/crypto/digest"
 	"github.com/evidctl/evidctl/crypto/seal"
+	"github.com/evidctl/evidctl/internal/atomicfile"
 )
 
 func main() {
@@ -59,7 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.out, "o", "", "output file (seal, open)")
 	fs.StringVar(&o.digests, "digests", "", "extra plaintext digests, e.g. sha512,md5")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile to this file")
-	fs.BoolVar(&o.sync, "sync", false, "fsync the output before exiting (seal)")
+	fs.BoolVar(&o.sync, "sync", false, "write the output durably, as evidctl acquire does (seal)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -143,20 +146,27 @@ func (o *options) do(ctx context.Context, op, in string, stdout io.Writer) error
 }
 
 // seal writes the output directly, like "age -o", so that both are timed
-// doing the same I/O; it removes it on failure.
+// doing the same I/O, or durably as acquire does (-sync); it leaves nothing
+// on failure.
 func (o *options) seal(ctx context.Context, src io.Reader, extra []digest.Algorithm) (seal.Result, error) {
 	rs, err := seal.ReadRecipients(o.recipient)
 	if err != nil {
 		return seal.Result{}, err
 	}
+	var res seal.Result
+	fill := func(w io.Writer) (err error) {
+		res, err = seal.Seal(ctx, w, src, rs, seal.WithDigests(extra...))
+		return err
+	}
+	if o.sync {
+		err := atomicfile.Write(o.out, 0o644, fill)
+		return res, err
+	}
 	dst, err := os.Create(o.out)
 	if err != nil {
 		return seal.Result{}, err
 	}
-	res, err := seal.Seal(ctx, dst, src, rs, seal.WithDigests(extra...))
-	if err == nil && o.sync {
-		err = dst.Sync()
-	}
+	err = fill(dst)
 	if cerr := dst.Close(); err == nil {
 		err = cerr
 	}
