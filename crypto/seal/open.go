@@ -65,6 +65,8 @@ func openPayload(ctx context.Context, op string, dst io.Writer, src io.Reader, i
 	g.run(d.run)
 	g.run(func() error { return wrap("writing plaintext", plain.drain(dst, drainHash)) })
 	err = g.wait()
+	sealed.release()
+	plain.release()
 	ptSet := pt.Sum()
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: %w", op, err)

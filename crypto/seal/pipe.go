@@ -21,30 +21,71 @@ const (
 // consumer receives with next and gives buffers back with recycle. A producer
 // that fails does not close the ring: it returns its error to the group,
 // which cancels ctx, and every blocked operation then returns the cause.
+//
+// Buffers are made on demand, up to ringSlots, and come from a pool shared
+// by all rings: sealing a small file takes one buffer per ring, and many
+// files in a row (a bulk disclosure) allocate nothing after the first.
 type ring struct {
 	ctx  context.Context
 	free chan []byte
 	full chan []byte
+	made int // buffers taken from the pool; only the producer touches it
 }
 
 func newRing(ctx context.Context) *ring {
-	r := &ring{
+	return &ring{
 		ctx:  ctx,
 		free: make(chan []byte, ringSlots),
 		full: make(chan []byte, ringSlots),
 	}
-	for range ringSlots {
-		r.free <- make([]byte, chunkSize)
-	}
-	return r
 }
+
+// bufPool holds chunkSize buffers between pipelines, cleared.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
 
 func (r *ring) get() ([]byte, error) {
 	select {
 	case b := <-r.free:
 		return b[:cap(b)], nil
+	default:
+	}
+	if r.made < ringSlots {
+		r.made++
+		return *bufPool.Get().(*[]byte), nil
+	}
+	select {
+	case b := <-r.free:
+		return b[:cap(b)], nil
 	case <-r.ctx.Done():
 		return nil, context.Cause(r.ctx)
+	}
+}
+
+// release gives the ring's buffers back to the pool, cleared (they held
+// plaintext or ciphertext). Call it once every stage has returned; buffers
+// still held by a stage that failed are left to the garbage collector.
+func (r *ring) release() {
+	put := func(b []byte) {
+		b = b[:cap(b)]
+		clear(b)
+		bufPool.Put(&b)
+	}
+	for {
+		select {
+		case b := <-r.free:
+			put(b)
+			continue
+		default:
+		}
+		select {
+		case b, ok := <-r.full:
+			if !ok {
+				return
+			}
+			put(b)
+		default:
+			return
+		}
 	}
 }
 

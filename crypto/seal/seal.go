@@ -144,6 +144,8 @@ func Seal(ctx context.Context, dst io.Writer, src io.Reader, recipients []age.Re
 	g.run(func() error { return encryptStage(plain, sealed, recipients, ct) })
 	g.run(func() error { return wrap("writing sealed payload", sealed.drain(dst, io.Discard)) })
 	err = g.wait()
+	plain.release()
+	sealed.release()
 	res := Result{Plaintext: pt.Sum(), Ciphertext: ct.Sum().SHA256(), PlaintextSize: pt.Size(), CiphertextSize: ct.Size()}
 	if err != nil {
 		return Result{}, fmt.Errorf("seal: %w", err)

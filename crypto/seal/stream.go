@@ -56,6 +56,7 @@ type payloadOpener struct {
 	aead  cipher.AEAD
 	chunk uint64 // index of the next chunk
 	done  bool   // the final chunk was opened
+	n     [chacha20poly1305.NonceSize]byte
 }
 
 func newPayloadOpener(fileKey, nonce []byte) (*payloadOpener, error) {
@@ -71,13 +72,15 @@ func newPayloadOpener(fileKey, nonce []byte) (*payloadOpener, error) {
 	return &payloadOpener{aead: aead}, nil
 }
 
+// nonce returns the AEAD nonce of the next chunk (in p, so that no chunk
+// allocates).
 func (p *payloadOpener) nonce(last bool) []byte {
-	var n [chacha20poly1305.NonceSize]byte
-	binary.BigEndian.PutUint64(n[3:11], p.chunk)
+	binary.BigEndian.PutUint64(p.n[3:11], p.chunk)
+	p.n[11] = 0
 	if last {
-		n[11] = 1
+		p.n[11] = 1
 	}
-	return n[:]
+	return p.n[:]
 }
 
 // open authenticates and decrypts the sealed chunk c, appending the
