@@ -219,35 +219,6 @@ func (w *ringWriter) Close() error {
 	return nil
 }
 
-// ringReader is the consumer side of a ring as an io.Reader.
-type ringReader struct {
-	r    *ring
-	buf  []byte // buffer being read, to recycle when done
-	rest []byte // unread part of buf
-	err  error
-}
-
-func (rr *ringReader) Read(p []byte) (int, error) {
-	for len(rr.rest) == 0 {
-		if rr.err != nil {
-			return 0, rr.err
-		}
-		if rr.buf != nil {
-			rr.r.recycle(rr.buf)
-			rr.buf = nil
-		}
-		b, err := rr.r.next()
-		if err != nil {
-			rr.err = err
-			return 0, err
-		}
-		rr.buf, rr.rest = b, b
-	}
-	n := copy(p, rr.rest)
-	rr.rest = rr.rest[n:]
-	return n, nil
-}
-
 // group runs pipeline stages on goroutines. The first stage to fail cancels
 // the shared context with its error, which unblocks every other stage.
 type group struct {
