@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"filippo.io/age"
 
@@ -96,8 +95,8 @@ func (c *config) check(op string, res Result) error {
 // decrypter is the middle stage of openPayload: it takes the age file from
 // the sealed ring, opens the header with age, and decrypts the payload
 // chunks into the plain ring. When the payload does not open it records
-// why in fault, closes the plain ring and keeps draining the sealed ring,
-// so that the first stage still hashes the whole file.
+// why in fault, passes no more plaintext on and keeps draining the sealed
+// ring, so that the first stage still hashes the whole file.
 type decrypter struct {
 	sealed, plain *ring
 	ids           []age.Identity
@@ -197,7 +196,7 @@ func (d *decrypter) header(b []byte) int {
 	end := headerEnd(d.hdr)
 	if end < 0 {
 		switch {
-		case !strings.HasPrefix(string(d.hdr), ageIntro) && !strings.HasPrefix(ageIntro, string(d.hdr)):
+		case !bytes.HasPrefix(d.hdr, []byte(ageIntro)) && !bytes.HasPrefix([]byte(ageIntro), d.hdr):
 			d.headerFault(ErrBadHeader, 0)
 		case len(d.hdr) >= maxHeaderSize:
 			d.fail(&CorruptError{Kind: ErrBadHeader, Chunk: -1, Detail: "no end of header in the first 2 MiB (age's limit)"}, 0)
