@@ -75,36 +75,11 @@ func openPayload(ctx context.Context, op string, dst io.Writer, src io.Reader, i
 		return res, fmt.Errorf("%s: %w", op, d.fault)
 	}
 	res.Plaintext, res.PlaintextSize = ptSet, pt.Size()
-	if err := c.checkDigests(op, res); err != nil {
-		return res, err
-	}
-	if c.accept != nil {
-		if err := c.accept(res); err != nil {
-			return res, fmt.Errorf("%s: %w", op, err)
-		}
-	}
-	return res, nil
+	return res, c.check(op, res)
 }
 
-// WithCheck gives [Verify], [Open] and [OpenFile] one more check to make
-// once the pass is over and every chunk authenticated, after the expected
-// digests (if any) matched: check sees the Result, and an error from it
-// fails the call, wrapped as it is; OpenFile then renames nothing. It lets
-// a caller that does not know in advance which recorded payload this is
-// find it by the ciphertext digest and compare the plaintext digests in the
-// same single pass, rather than reading the file twice.
-func WithCheck(check func(Result) error) Option {
-	return func(c *config) {
-		if check == nil {
-			c.invalid("WithCheck: nil check")
-			return
-		}
-		c.accept = check
-	}
-}
-
-// checkDigests compares res with the expected digests of the options.
-func (c *config) checkDigests(op string, res Result) error {
+// check compares res with the expected digests of the options.
+func (c *config) check(op string, res Result) error {
 	if !c.wantCT.IsZero() && !res.Ciphertext.Equal(c.wantCT) {
 		me := &digest.MismatchError{Algorithm: digest.SHA256, Want: c.wantCT, Got: res.Ciphertext}
 		return fmt.Errorf("%s: %w: %w", op, ErrCiphertextMismatch, me)

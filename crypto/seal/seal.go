@@ -48,8 +48,7 @@ type config struct {
 	extra  []digest.Algorithm
 	wantPT digest.Set
 	wantCT digest.Digest
-	accept func(Result) error // WithCheck
-	err    error              // first invalid option
+	err    error // first invalid option
 }
 
 func (c *config) invalid(format string, args ...any) {
@@ -129,9 +128,6 @@ func Seal(ctx context.Context, dst io.Writer, src io.Reader, recipients []age.Re
 	}
 	if !c.wantCT.IsZero() {
 		return Result{}, errors.New("seal: WithExpectedCiphertext applies to Open only")
-	}
-	if c.accept != nil {
-		return Result{}, errors.New("seal: WithCheck applies to Open only")
 	}
 	if len(recipients) == 0 {
 		return Result{}, errors.New("seal: no recipients")

@@ -3,7 +3,6 @@ package seal
 import (
 	"bytes"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -218,35 +217,4 @@ func TestOpenNilDestination(t *testing.T) {
 	_, ids := testKeys(t)["x25519"].parse(t)
 	_, err := Open(t.Context(), nil, bytes.NewReader(nil), ids)
 	require.ErrorContains(t, err, "use Verify")
-}
-
-// TestWithCheck: the check runs once everything authenticated and matched,
-// sees the Result, and its refusal leaves no file.
-func TestWithCheck(t *testing.T) {
-	pt, res, cases := verifyCases(t)
-	good := cases[0]
-	refuse := errors.New("not the payload of item 2")
-	var seen Result
-	path := filepath.Join(t.TempDir(), "out")
-	got, err := OpenFile(t.Context(), path, bytes.NewReader(good.input), good.ids,
-		WithCheck(func(r Result) error { seen = r; return refuse }))
-	require.ErrorIs(t, err, refuse)
-	require.Equal(t, res.Ciphertext, seen.Ciphertext)
-	require.Equal(t, sha256Hex(pt), seen.Plaintext.SHA256().Hex())
-	require.Equal(t, seen, got)
-	require.NoFileExists(t, path)
-
-	_, err = Verify(t.Context(), bytes.NewReader(good.input), good.ids, WithCheck(func(Result) error { return nil }))
-	require.NoError(t, err)
-	for _, tt := range cases[1:] {
-		called := false
-		_, err := Verify(t.Context(), bytes.NewReader(tt.input), tt.ids, append(tt.opts, WithCheck(func(Result) error { called = true; return nil }))...)
-		require.Error(t, err, tt.name)
-		require.False(t, called, "%s: check called on a payload that failed", tt.name)
-	}
-	_, err = Verify(t.Context(), bytes.NewReader(good.input), good.ids, WithCheck(nil))
-	require.ErrorContains(t, err, "nil check")
-	r, _ := testKeys(t)["x25519"].parse(t)
-	_, err = Seal(t.Context(), io.Discard, bytes.NewReader(nil), []age.Recipient{r}, WithCheck(func(Result) error { return nil }))
-	require.ErrorContains(t, err, "WithCheck applies to Open only")
 }
