@@ -95,7 +95,11 @@ func (b *Bundle) MatchPayload(ctx context.Context, payload io.Reader, opts ...Pa
 	case len(sealed) == 0:
 		return nil, errors.New("the bundle has no sealed payload")
 	}
-	pr, err := readPayload(ctx, payload, cfg.dst, cfg.ids)
+	candidates := sealed
+	if want != nil {
+		candidates = []*itemState{want}
+	}
+	pr, err := readPayload(ctx, payload, cfg.dst, cfg.ids, recordedAlgorithms(candidates...))
 	if err != nil {
 		return nil, err
 	}
@@ -124,54 +128,61 @@ type payloadRead struct {
 	size       int64
 	decrypted  bool       // it was decrypted: identities were given and one of them opens it
 	plaintext  digest.Set // when it decrypted and authenticated
-	openErr    error      // when it did not
+	openErr    error      // when it did not (wraps seal.ErrCorrupt, as a *seal.CorruptError)
 	noIdentity error      // none of the identities given opens it (wraps seal.ErrNoIdentity)
 }
 
-// plaintextAlgorithms are computed when a payload is decrypted: every algorithm an
-// item may record, so that each is checked.
-var plaintextAlgorithms = []digest.Algorithm{digest.SHA512, digest.SHA1, digest.MD5}
+// recordedAlgorithms are the plaintext digest algorithms beyond SHA-256 that any of
+// items records, in a fixed order: what a decrypted payload must be hashed with so that
+// whichever of them it turns out to be, every digest that item records is checked.
+// Nothing more is computed (SHA-512 or MD5 alone costs more than the decryption).
+func recordedAlgorithms(items ...*itemState) []digest.Algorithm {
+	var out []digest.Algorithm
+	for _, a := range []digest.Algorithm{digest.SHA512, digest.SHA1, digest.MD5} {
+		if slices.ContainsFunc(items, func(st *itemState) bool { _, ok := st.digest.Get(a); return ok }) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
 
-// readPayload reads src to its end, once: it hashes the ciphertext and, given
-// identities, decrypts it to dst (nil: discarded) as it goes, hashing the plaintext.
-// It is the one place custody reads a sealed payload, so that a decrypt-and-hash
-// primitive of crypto/seal that also returns the ciphertext digest when decryption
-// fails can replace its body. A payload that no identity opens is noIdentity, one that
-// does not decrypt and authenticate is openErr; an error means src could not be read,
-// dst could not be written, or the context ended.
-func readPayload(ctx context.Context, src io.Reader, dst io.Writer, ids []age.Identity) (payloadRead, error) {
-	h, err := digest.NewHasher()
-	if err != nil {
-		return payloadRead{}, err
-	}
-	tee := io.TeeReader(src, h)
-	pr := payloadRead{decrypted: len(ids) > 0}
-	if pr.decrypted {
-		if dst == nil {
-			dst = io.Discard
-		}
-		res, err := seal.Open(ctx, dst, tee, ids, seal.WithDigests(plaintextAlgorithms...))
-		var nomatch *age.NoIdentityMatchError
-		switch {
-		case errors.As(err, &nomatch):
-			pr.decrypted, pr.noIdentity = false, fmt.Errorf("%w: %w", seal.ErrNoIdentity, nomatch)
-		case errors.Is(err, seal.ErrNoIdentity):
-			pr.decrypted, pr.noIdentity = false, seal.ErrNoIdentity
-		case errors.Is(err, seal.ErrCorrupt):
-			pr.openErr = err
-		case err != nil:
-			h.Sum()
+// readPayload reads src to its end, once. Without identities it hashes the
+// ciphertext. With identities it is crypto/seal's single pass ([seal.Verify], or
+// [seal.Open] to dst when dst is not nil): the ciphertext is hashed once, decrypted
+// as it is read and the plaintext hashed with SHA-256 and algs. The ciphertext
+// digest is known whether or not the payload opens. A payload that no identity opens
+// is noIdentity, one that does not decrypt and authenticate is openErr (a
+// *seal.CorruptError naming the chunk and offset); an error means src could not be
+// read, dst could not be written, or the context ended.
+func readPayload(ctx context.Context, src io.Reader, dst io.Writer, ids []age.Identity, algs []digest.Algorithm) (payloadRead, error) {
+	if len(ids) == 0 {
+		h, err := digest.NewHasher()
+		if err != nil {
 			return payloadRead{}, err
-		default:
-			pr.plaintext = res.Plaintext
 		}
+		n, err := io.Copy(h, src)
+		sum := h.Sum()
+		if err != nil {
+			return payloadRead{}, fmt.Errorf("reading the payload: %w", err)
+		}
+		return payloadRead{ciphertext: sum.SHA256(), size: n}, nil
 	}
-	// Open stops at the first bad chunk: the digest covers the whole file all the same.
-	if _, err := io.Copy(io.Discard, tee); err != nil {
-		h.Sum()
-		return payloadRead{}, fmt.Errorf("reading the payload: %w", err)
+	var res seal.Result
+	var err error
+	if dst == nil {
+		res, err = seal.Verify(ctx, src, ids, seal.WithDigests(algs...))
+	} else {
+		res, err = seal.Open(ctx, dst, src, ids, seal.WithDigests(algs...))
 	}
-	pr.ciphertext, pr.size = h.Sum().SHA256(), h.Size()
+	pr := payloadRead{ciphertext: res.Ciphertext, size: res.CiphertextSize, decrypted: true, plaintext: res.Plaintext}
+	switch {
+	case errors.Is(err, seal.ErrNoIdentity):
+		pr.decrypted, pr.noIdentity = false, err
+	case errors.Is(err, seal.ErrCorrupt):
+		pr.openErr = err
+	case err != nil:
+		return payloadRead{}, err // seal names what failed: reading, writing, the context
+	}
 	return pr, nil
 }
 
@@ -206,13 +217,23 @@ func matchPayload(sealed []*itemState, want *itemState, pr payloadRead) payloadR
 	}
 	if pr.decrypted && res.item != nil {
 		if pr.openErr != nil {
-			res.plaintext = &Violation{Rule: RulePlaintext, Found: "decryption failed: " + pr.openErr.Error(),
+			res.plaintext = &Violation{Rule: RulePlaintext, Found: "decryption failed: " + corruption(pr.openErr),
 				Detail: "the payload does not decrypt and authenticate"}
 		} else {
 			res.plaintext = plaintextViolation(res.item, pr.plaintext)
 		}
 	}
 	return res
+}
+
+// corruption says what is wrong with a payload that does not open, and where: the
+// *seal.CorruptError's kind with its chunk and byte offset.
+func corruption(err error) string {
+	var ce *seal.CorruptError
+	if errors.As(err, &ce) {
+		return ce.Error()
+	}
+	return err.Error()
 }
 
 // checks are the payload's checks for a report: passed, or failed as the violations say.
@@ -253,7 +274,7 @@ func checkArrival(ctx context.Context, payload io.Reader, st *itemState) *Violat
 	if st.sealed == nil {
 		return &Violation{Rule: RulePayload, Detail: "the item has no sealed payload"}
 	}
-	pr, err := readPayload(ctx, payload, nil, nil)
+	pr, err := readPayload(ctx, payload, nil, nil, nil)
 	if err != nil {
 		return &Violation{Rule: RulePayload, Detail: err.Error()}
 	}

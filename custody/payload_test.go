@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/evidctl/evidctl/crypto/digest"
 	"github.com/evidctl/evidctl/crypto/seal"
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/testkit"
@@ -96,3 +100,128 @@ func TestMatchPayloadCannotRun(t *testing.T) {
 type iotestErrReader struct{}
 
 func (iotestErrReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }
+
+// acquireWith has the deployment's lab acquire data sealed to itself, recording the
+// extra digests algs; it returns the bundle and the sealed payload.
+func acquireWith(t *testing.T, d *testkit.Deployment, data []byte, algs ...digest.Algorithm) (*custody.Bundle, []byte) {
+	t.Helper()
+	lab := d.Parties["lab"]
+	var sealed bytes.Buffer
+	b, err := lab.Custodian.Acquire(context.Background(), custody.Evidence{Description: "image.dd", Source: bytes.NewReader(data), Sealed: &sealed},
+		custody.Sealing{Recipients: []string{lab.Recipient}, Digests: algs}, custody.Details{})
+	require.NoError(t, err)
+	return b, sealed.Bytes()
+}
+
+func algorithms(s digest.Set) []digest.Algorithm {
+	var out []digest.Algorithm
+	for _, d := range s {
+		out = append(out, d.Algorithm)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// A decrypted payload is hashed with the algorithms its item records, and no others.
+func TestMatchPayloadHashesRecordedAlgorithms(t *testing.T) {
+	tests := []struct {
+		name string
+		algs []digest.Algorithm
+	}{
+		{"sha256 only", nil},
+		{"sha256 and md5", []digest.Algorithm{digest.MD5}},
+		{"every algorithm", []digest.Algorithm{digest.SHA512, digest.SHA1, digest.MD5}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := testkit.New(t, "lab")
+			b, payload := acquireWith(t, d, evidenceBytes, tt.algs...)
+			m, err := b.MatchPayload(context.Background(), bytes.NewReader(payload), custody.DecryptTo(io.Discard, d.Parties["lab"].Identity))
+			require.NoError(t, err)
+			require.Empty(t, m.Violations)
+			require.Equal(t, algorithms(m.Item.Digest), algorithms(m.Plaintext))
+			require.True(t, m.Plaintext.Equal(m.Item.Digest))
+		})
+	}
+}
+
+// A payload that does not authenticate is named by its chunk and byte offset, and its
+// ciphertext digest is still reported.
+func TestMatchPayloadNamesTheCorruptChunk(t *testing.T) {
+	d := testkit.New(t, "lab")
+	b, payload := acquireWith(t, d, bytes.Repeat([]byte("sector "), 40000), digest.SHA1) // 280,000 bytes: 5 chunks
+	hdr := bytes.Index(payload, []byte("\n--- ")) + 1
+	hdr += bytes.IndexByte(payload[hdr:], '\n') + 1
+	chunk1 := hdr + 16 + 65536 + 16 // header, nonce, chunk 0 with its tag
+	bad := bytes.Clone(payload)
+	bad[chunk1+100] ^= 0x01
+	m, err := b.MatchPayload(context.Background(), bytes.NewReader(bad), custody.DecryptTo(io.Discard, d.Parties["lab"].Identity))
+	require.NoError(t, err)
+	require.Equal(t, int64(len(bad)), m.Size)
+	require.Equal(t, digest.SHA256Bytes(bad), m.Ciphertext)
+	require.Len(t, m.Violations, 2, "%+v", m.Violations)
+	require.Equal(t, custody.RulePayload, m.Violations[0].Rule)
+	require.Equal(t, custody.RulePlaintext, m.Violations[1].Rule)
+	require.Contains(t, m.Violations[1].Found, fmt.Sprintf("chunk 1 at offset %d", chunk1))
+	require.Contains(t, m.Violations[1].Found, "fails to authenticate")
+
+	rep, err := custody.Verify(context.Background(), b, d.Policy, custody.WithPayload("case.age", bytes.NewReader(bad)),
+		custody.WithIdentities(d.Parties["lab"].Identity))
+	require.NoError(t, err)
+	require.True(t, rep.Failed(custody.RulePayload, 0))
+	require.True(t, rep.Failed(custody.RulePlaintext, 0))
+	i := slices.IndexFunc(rep.Failures, func(f custody.Failure) bool { return f.Rule == custody.RulePlaintext })
+	require.Contains(t, rep.Failures[i].Found, fmt.Sprintf("chunk 1 at offset %d", chunk1))
+	require.Contains(t, rep.Failures[slices.IndexFunc(rep.Failures, func(f custody.Failure) bool { return f.Rule == custody.RulePayload })].Found,
+		digest.SHA256Bytes(bad).String())
+}
+
+// With an identity that opens nothing, a payload that is not the recorded one still
+// fails the payload check (the ciphertext is hashed in the same pass); the recorded
+// payload makes verification unable to run.
+func TestVerifyWithWrongIdentityStillChecksThePayload(t *testing.T) {
+	d := testkit.New(t, "lab")
+	b, payload := acquireWith(t, d, evidenceBytes)
+	stranger := testkit.NewParty(t, "stranger", "NL")
+	bad := bytes.Clone(payload)
+	bad[len(bad)-1] ^= 1
+	rep, err := custody.Verify(context.Background(), b, d.Policy, custody.WithPayload("case.age", bytes.NewReader(bad)),
+		custody.WithIdentities(stranger.Identity))
+	require.NoError(t, err)
+	require.False(t, rep.Valid)
+	require.True(t, rep.Failed(custody.RulePayload, 0))
+	require.False(t, rep.Failed(custody.RulePlaintext, 0))
+
+	_, err = custody.Verify(context.Background(), b, d.Policy, custody.WithPayload("case.age", bytes.NewReader(payload)),
+		custody.WithIdentities(stranger.Identity))
+	require.ErrorIs(t, err, seal.ErrNoIdentity)
+}
+
+// Every algorithm an item records is computed and checked, for a decrypted payload and
+// for evidence: an acquisition that records a wrong MD5 (and the right SHA-256) fails.
+func TestVerifyChecksEveryRecordedAlgorithm(t *testing.T) {
+	d := testkit.New(t, "lab")
+	good, payload := acquireWith(t, d, evidenceBytes, digest.MD5)
+	st, err := good.Events[0].Statement()
+	require.NoError(t, err)
+	ev := st.Predicate
+	ev.Item.Digest = digest.Set{ev.Item.Digest.SHA256(), md5Of("other data")}
+	lab := d.Parties["lab"]
+	b := &custody.Bundle{}
+	_, err = lab.Custodian.RecordUnchecked(context.Background(), b, &ev)
+	require.NoError(t, err)
+
+	for name, opts := range map[string][]custody.VerifyOption{
+		"decrypted payload": {custody.WithPayload("case.age", bytes.NewReader(payload)), custody.WithIdentities(lab.Identity)},
+		"evidence":          {custody.WithEvidence("image.dd", bytes.NewReader(evidenceBytes))},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rep, err := custody.Verify(context.Background(), b, d.Policy, opts...)
+			require.NoError(t, err)
+			require.True(t, rep.Failed(custody.RulePlaintext, 0), "%+v", rep.Failures)
+			require.False(t, rep.Failed(custody.RulePayload, 0))
+			i := slices.IndexFunc(rep.Failures, func(f custody.Failure) bool { return f.Rule == custody.RulePlaintext })
+			require.Contains(t, rep.Failures[i].Found, md5Of(string(evidenceBytes)).String())
+		})
+	}
+}

@@ -51,7 +51,11 @@ func WithEvidence(name string, r io.Reader) VerifyOption {
 // field is the verdict and which names, for each event, every rule checked. An error
 // means the verification could not run (an unreadable payload, no matching identity);
 // a bundle that fails a rule is not an error. When identities were given and none of
-// them opens a payload, the error wraps [seal.ErrNoIdentity].
+// them opens a payload that the chain records, the error wraps [seal.ErrNoIdentity]
+// (a payload that is not the recorded one fails [RulePayload] whatever the keys).
+//
+// Each payload is read once: its ciphertext is hashed, decrypted and its plaintext
+// hashed in one pass, with SHA-256 and only the other algorithms the items record.
 func Verify(ctx context.Context, b *Bundle, p *Policy, opts ...VerifyOption) (*Report, error) {
 	if b == nil || p == nil {
 		return nil, argError("verify", "b", "a bundle and a policy are required")
@@ -221,7 +225,7 @@ func (v *verifier) payloads(ctx context.Context, cfg verifyConfig) ([]Check, err
 		checks = append(checks, cs...)
 	}
 	for _, e := range cfg.evidence {
-		set, _, err := digest.Reader(e.r, digest.SHA512, digest.SHA1, digest.MD5)
+		set, _, err := digest.Reader(e.r, v.recordedAlgorithms()...)
 		if err != nil {
 			return nil, fmt.Errorf("reading evidence %s: %w", e.name, err)
 		}
@@ -232,14 +236,28 @@ func (v *verifier) payloads(ctx context.Context, cfg verifyConfig) ([]Check, err
 
 // payload matches one sealed payload to the chain, decrypting it when ids are given.
 func (v *verifier) payload(ctx context.Context, p namedReader, ids []age.Identity) ([]Check, error) {
-	pr, err := readPayload(ctx, p.r, nil, ids)
-	if err == nil {
-		err = pr.noIdentity
-	}
+	sealed := v.chain.sealedItems()
+	pr, err := readPayload(ctx, p.r, nil, ids, recordedAlgorithms(sealed...))
 	if err != nil {
 		return nil, fmt.Errorf("payload %s: %w", p.name, err)
 	}
-	return matchPayload(v.chain.sealedItems(), nil, pr).checks(p.name, pr.decrypted), nil
+	res := matchPayload(sealed, nil, pr)
+	if pr.noIdentity != nil && res.payload == nil {
+		// The payload the chain records, but no identity opens it: the plaintext
+		// check cannot run. (Another file is a failed payload check whatever the keys.)
+		return nil, fmt.Errorf("payload %s: %w", p.name, pr.noIdentity)
+	}
+	return res.checks(p.name, pr.decrypted), nil
+}
+
+// recordedAlgorithms are the digest algorithms beyond SHA-256 that the bundle's items
+// record: evidence is hashed with these and no others.
+func (v *verifier) recordedAlgorithms() []digest.Algorithm {
+	items := make([]*itemState, 0, len(v.chain.order))
+	for _, id := range v.chain.order {
+		items = append(items, v.chain.items[id])
+	}
+	return recordedAlgorithms(items...)
 }
 
 func (v *verifier) matchPlaintext(name string, set digest.Set) Check {
