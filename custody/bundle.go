@@ -1,6 +1,7 @@
 package custody
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -130,16 +131,25 @@ func ParseBundle(data []byte) (*Bundle, error) {
 	if len(w.Events) == 0 {
 		return nil, fmt.Errorf("bundle: no events")
 	}
-	b := &Bundle{Consistency: w.Consistency}
-	for i, wr := range w.Events {
-		env, err := sign.ParseEnvelope(wr.Envelope)
+	// Envelopes are decoded and their commitments hashed on every core; the first
+	// event in bundle order at fault is the one reported.
+	b := &Bundle{Consistency: w.Consistency, Events: make([]*Record, len(w.Events))}
+	errs := make([]error, len(w.Events))
+	inParallel(context.Background(), len(w.Events), func(i int) {
+		env, err := sign.ParseEnvelope(w.Events[i].Envelope)
 		if err != nil {
-			return nil, fmt.Errorf("bundle: event %d: %w", i+1, err)
+			errs[i] = err
+			return
+		}
+		b.Events[i] = NewRecord(env, w.Events[i].Proof)
+	})
+	for i, wr := range w.Events {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("bundle: event %d: %w", i+1, errs[i])
 		}
 		if wr.Proof == "" {
 			return nil, fmt.Errorf("bundle: event %d: no proof", i+1)
 		}
-		b.Events = append(b.Events, NewRecord(env, wr.Proof))
 	}
 	return b, nil
 }

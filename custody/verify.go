@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"filippo.io/age"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evidctl/evidctl/crypto/digest"
 	"github.com/evidctl/evidctl/ledger"
@@ -65,6 +66,8 @@ func Verify(ctx context.Context, b *Bundle, p *Policy, opts ...VerifyOption) (*R
 		o(&cfg)
 	}
 	v := &verifier{policy: p, trust: p.LedgerTrust(), checkpoints: map[string][]*ledger.Checkpoint{}, lastIndex: map[string]uint64{}}
+	v.cache = newVerifyCache(p, b.Events)
+	v.precheck(ctx, b.Events)
 	all := map[string]bool{}
 	for _, r := range b.Events {
 		all[r.CommitmentString()] = true
@@ -94,6 +97,7 @@ type verifier struct {
 	chain       *chainState
 	checkpoints map[string][]*ledger.Checkpoint
 	lastIndex   map[string]uint64
+	cache       *verifyCache // what precheck computed (precheck.go)
 }
 
 func (v *verifier) event(ctx context.Context, i int, rec *Record) EventReport {
@@ -124,12 +128,12 @@ func (v *verifier) event(ctx context.Context, i int, rec *Record) EventReport {
 }
 
 func (v *verifier) signature(ctx context.Context, rec *Record, ev *Event) []Check {
-	signer, ver, err := v.policy.verifierFor(&ev.Actor, ev.Time)
+	signer, ver, err := v.verifierFor(rec, ev)
 	if err != nil {
 		return []Check{{Rule: RuleSignature, Expected: "a signature by a key the policy trusts", Found: err.Error(),
 			Detail: "the signing key is not trusted for " + ev.Actor.String()}}
 	}
-	accepted, err := rec.Envelope.Verify(ctx, 1, ver)
+	accepted, err := v.verifyEnvelope(ctx, rec, ver)
 	if err != nil || !slices.Contains(accepted, ev.Actor.KeyID) {
 		found := "no valid signature by key " + shortKey(ev.Actor.KeyID)
 		if err != nil {
@@ -152,7 +156,7 @@ func (v *verifier) inclusion(rec *Record, er *EventReport) []Check {
 		return []Check{{Rule: RuleInclusion, Expected: "a c2sp.org/tlog-proof@v1 receipt", Found: err.Error(), Detail: "the receipt cannot be read"}}
 	}
 	commit := rec.Commitment()
-	cp, err := v.trust.VerifyReceipt(rc, commit[:])
+	cp, err := v.verifyReceipt(rc, commit[:])
 	if err != nil {
 		rule := RuleCheckpoint
 		if errors.Is(err, ledger.ErrLeafMismatch) || errors.Is(err, ledger.ErrMalformed) {
@@ -175,7 +179,14 @@ func (v *verifier) inclusion(rec *Record, er *EventReport) []Check {
 
 // consistency checks that, per log, every checkpoint the receipts cite extends the
 // previous one, using the bundle's consistency proofs.
-func (v *verifier) consistency(proofs []Consistency) []Check {
+func (v *verifier) consistency(list []Consistency) []Check {
+	proofs := make(map[consistencyKey][]tlog.Hash, len(list))
+	for _, k := range list {
+		key := consistencyKey{k.Origin, k.OldSize, k.NewSize}
+		if _, dup := proofs[key]; !dup {
+			proofs[key] = k.Proof
+		}
+	}
 	var checks []Check
 	for _, origin := range slices.Sorted(maps.Keys(v.checkpoints)) {
 		cps := slices.Clone(v.checkpoints[origin])
@@ -193,7 +204,13 @@ func (v *verifier) consistency(proofs []Consistency) []Check {
 	return checks
 }
 
-func checkPair(origin string, older, newer *ledger.Checkpoint, proofs []Consistency) *Check {
+// consistencyKey finds a bundle's consistency proof: the first for a log and sizes.
+type consistencyKey struct {
+	origin           string
+	oldSize, newSize uint64
+}
+
+func checkPair(origin string, older, newer *ledger.Checkpoint, proofs map[consistencyKey][]tlog.Hash) *Check {
 	if older.Size == newer.Size {
 		if older.Hash != newer.Hash {
 			return &Check{Rule: RuleConsistency, Expected: older.Hash.String(), Found: newer.Hash.String(),
@@ -201,18 +218,16 @@ func checkPair(origin string, older, newer *ledger.Checkpoint, proofs []Consiste
 		}
 		return nil
 	}
-	for _, k := range proofs {
-		if k.Origin != origin || k.OldSize != older.Size || k.NewSize != newer.Size {
-			continue
-		}
-		if err := ledger.VerifyConsistency(older, newer, k.Proof); err != nil {
-			return &Check{Rule: RuleConsistency, Found: err.Error(),
-				Detail: fmt.Sprintf("log %s: checkpoint %d is not consistent with checkpoint %d", origin, newer.Size, older.Size)}
-		}
-		return nil
+	proof, ok := proofs[consistencyKey{origin, older.Size, newer.Size}]
+	if !ok {
+		return &Check{Rule: RuleConsistency, Expected: fmt.Sprintf("a consistency proof from size %d to %d", older.Size, newer.Size),
+			Found: "none in the bundle", Detail: fmt.Sprintf("log %s: checkpoints cannot be shown consistent", origin)}
 	}
-	return &Check{Rule: RuleConsistency, Expected: fmt.Sprintf("a consistency proof from size %d to %d", older.Size, newer.Size),
-		Found: "none in the bundle", Detail: fmt.Sprintf("log %s: checkpoints cannot be shown consistent", origin)}
+	if err := ledger.VerifyConsistency(older, newer, proof); err != nil {
+		return &Check{Rule: RuleConsistency, Found: err.Error(),
+			Detail: fmt.Sprintf("log %s: checkpoint %d is not consistent with checkpoint %d", origin, newer.Size, older.Size)}
+	}
+	return nil
 }
 
 func (v *verifier) payloads(ctx context.Context, cfg verifyConfig) ([]Check, error) {
