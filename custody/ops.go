@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"filippo.io/age"
 
@@ -106,13 +107,50 @@ func describe(e Evidence) string {
 
 // Acquire takes evidence into custody: it reads the source once, computing its
 // digests while sealing it to the recipients, and starts a new bundle with the signed,
-// logged acquire event.
+// logged acquire event. It is [SealEvidence] then [Custodian.AcquireSealed].
 func (c *Custodian) Acquire(ctx context.Context, e Evidence, s Sealing, d Details) (*Bundle, error) {
+	se, err := SealEvidence(ctx, e, s)
+	if err != nil {
+		return nil, err
+	}
+	return c.AcquireSealed(ctx, se, d)
+}
+
+// SealedEvidence is evidence that [SealEvidence] read, hashed and sealed, waiting to
+// be acquired by [Custodian.AcquireSealed]. Its digests are those SealEvidence
+// computed; nothing else can make one.
+type SealedEvidence struct {
+	item     Item
+	acquired atomic.Bool
+}
+
+// Item is the item the evidence becomes: its id, description, size, digests and
+// sealed payload.
+func (se *SealedEvidence) Item() Item { return se.item }
+
+// SealEvidence is the first half of [Custodian.Acquire], which needs no custodian:
+// it reads e.Source once, computing its digests while sealing it to s's recipients
+// into e.Sealed. It lets a caller do what must happen between sealing and logging
+// (make the sealed payload durable under its name, so that no event is ever logged
+// for a payload that is not on disk) and overlap the sealing with what it needs to
+// sign (opening the signing key, the ledger).
+func SealEvidence(ctx context.Context, e Evidence, s Sealing) (*SealedEvidence, error) {
 	it, err := sealItem(ctx, Acquire, e, s)
 	if err != nil {
 		return nil, err
 	}
-	ev := &Event{Type: Acquire, Item: it}
+	return &SealedEvidence{item: it}, nil
+}
+
+// AcquireSealed is the second half of [Custodian.Acquire]: it starts a new bundle
+// with the signed, logged acquire event of evidence sealed by [SealEvidence]. Sealed
+// evidence is acquired once: a second call, even after a first that failed, is an
+// [ArgumentError] (the first may have reached the log).
+func (c *Custodian) AcquireSealed(ctx context.Context, se *SealedEvidence, d Details) (*Bundle, error) {
+	if se == nil || !se.acquired.CompareAndSwap(false, true) {
+		return nil, argError("acquire", "se", "sealed evidence from SealEvidence, not acquired before, is required")
+	}
+	ev := &Event{Type: Acquire, Item: se.item}
 	d.apply(ev)
 	b := &Bundle{}
 	if _, err := c.record(ctx, b, ev); err != nil {

@@ -175,9 +175,12 @@ func readPayload(ctx context.Context, src io.Reader, dst io.Writer, ids []age.Id
 		res, err = seal.Open(ctx, dst, src, ids, seal.WithDigests(algs...))
 	}
 	pr := payloadRead{ciphertext: res.Ciphertext, size: res.CiphertextSize, decrypted: true, plaintext: res.Plaintext}
+	var nomatch *age.NoIdentityMatchError
 	switch {
+	case errors.As(err, &nomatch):
+		pr.decrypted, pr.noIdentity = false, fmt.Errorf("%w: %w", seal.ErrNoIdentity, nomatch)
 	case errors.Is(err, seal.ErrNoIdentity):
-		pr.decrypted, pr.noIdentity = false, err
+		pr.decrypted, pr.noIdentity = false, seal.ErrNoIdentity
 	case errors.Is(err, seal.ErrCorrupt):
 		pr.openErr = err
 	case err != nil:

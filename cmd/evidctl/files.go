@@ -82,10 +82,12 @@ func writeExclusive(f newFile) error {
 // app.write writes the bundle, renames the payloads into place and reports; until
 // then nothing looks complete, and abort removes what was begun.
 type outputs struct {
-	bundle   string // the bundle's path
-	inPlace  bool   // the bundle replaces the one the command read
-	payloads []string
-	files    []*atomicfile.File // the payloads' temporary files, as created
+	bundle    string // the bundle's path
+	inPlace   bool   // the bundle replaces the one the command read
+	payloads  []string
+	files     []*atomicfile.File // the payloads' temporary files, as created
+	placed    int                // how many of files are renamed into place
+	committed bool               // all of them are, by commitPayloads
 }
 
 // newOutputs names a command's outputs, refusing (exit 2) any that exists already;
@@ -132,8 +134,8 @@ func (o *outputs) abort() {
 
 // write is the last step of every command that logs events: it writes the bundle
 // (refusing a new one that appeared meanwhile), renames the payloads into place
-// (removing a new bundle if that fails), and reports the last n events of b and the
-// files written.
+// unless commitPayloads did (removing a new bundle if that fails), and reports the
+// last n events of b and the files written.
 func (a *app) write(o *outputs, b *custody.Bundle, n int) error {
 	if !o.inPlace {
 		if err := refuseExisting(o.bundle); err != nil {
@@ -141,6 +143,10 @@ func (a *app) write(o *outputs, b *custody.Bundle, n int) error {
 		}
 	}
 	if err := b.WriteFile(o.bundle); err != nil {
+		if o.committed {
+			return failErr(err, fmt.Sprintf("the event was logged and its sealed payload kept in %s, but without the bundle it cannot be verified; acquire again under another --out",
+				strings.Join(o.payloads, ", ")))
+		}
 		return failErr(err)
 	}
 	if err := o.commit(); err != nil {
@@ -152,9 +158,12 @@ func (a *app) write(o *outputs, b *custody.Bundle, n int) error {
 	return a.printEvents(b, n, append([]string{o.bundle}, o.payloads...)...)
 }
 
-// commit renames every payload into place, refusing to replace one that appeared
-// meanwhile.
+// commit renames every payload into place (unless commitPayloads did), refusing to
+// replace one that appeared meanwhile.
 func (o *outputs) commit() error {
+	if o.committed {
+		return nil
+	}
 	if err := refuseExisting(o.payloads...); err != nil {
 		return err
 	}
@@ -162,8 +171,31 @@ func (o *outputs) commit() error {
 		if err := f.Commit(); err != nil {
 			return failErr(fmt.Errorf("writing %s: %w", o.payloads[i], err))
 		}
+		o.placed++
 	}
 	return nil
+}
+
+// commitPayloads makes the payloads durable under their names (fsynced, renamed,
+// directory fsynced) before the events that record them are logged, so that a crash
+// after the log append never leaves a logged event without its payload. If logging
+// then fails, removePayloads takes them away again; write no longer renames them.
+func (o *outputs) commitPayloads() error {
+	if err := o.commit(); err != nil {
+		o.removePayloads()
+		return err
+	}
+	o.committed = true
+	return nil
+}
+
+// removePayloads removes the payloads commitPayloads put in place (nothing was logged
+// for them after all).
+func (o *outputs) removePayloads() {
+	for _, p := range o.payloads[:o.placed] {
+		_ = os.Remove(p)
+	}
+	o.placed, o.committed = 0, false
 }
 
 // printEvents reports the last n events of b and the files written.

@@ -58,6 +58,23 @@ func (s *session) close() { _ = s.ledger.Close() }
 // open loads the signing key (asking for its password), opens the ledger and returns
 // the custodian.
 func (a *app) open(ctx context.Context, f *signFlags, known *custody.Bundle) (*session, error) {
+	k, err := a.prepareKey(f)
+	if err != nil {
+		return nil, err
+	}
+	return a.openSession(ctx, f, k, known)
+}
+
+// keyToOpen is a signing key whose password has been read, not yet opened.
+type keyToOpen struct {
+	path     string
+	who      custody.Party
+	password []byte
+}
+
+// prepareKey does the quick part of opening a session, which may ask on the terminal:
+// it checks that the key exists, reads the signer's profile and the key's password.
+func (a *app) prepareKey(f *signFlags) (*keyToOpen, error) {
 	if _, err := os.Stat(f.key); err != nil {
 		return nil, fileErr("signing key", f.key, err)
 	}
@@ -65,8 +82,20 @@ func (a *app) open(ctx context.Context, f *signFlags, known *custody.Bundle) (*s
 	if err != nil {
 		return nil, err
 	}
-	actor := custody.Actor{Party: who}
-	signer, err := a.loadSigner(f.key)
+	pw, err := a.passFunc()(false)
+	if err != nil {
+		return nil, err
+	}
+	return &keyToOpen{path: f.key, who: who, password: pw}, nil
+}
+
+// openSession does the slow part: it decrypts the key (scrypt: a few hundred
+// milliseconds and 64 MiB), reads its certificate, opens the ledger and returns the
+// custodian. It asks nothing on the terminal, so it may run beside other work.
+func (a *app) openSession(ctx context.Context, f *signFlags, k *keyToOpen, known *custody.Bundle) (*session, error) {
+	actor := custody.Actor{Party: k.who}
+	signer, err := a.loadSigner(k.path, func(bool) ([]byte, error) { return k.password, nil })
+	clear(k.password)
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +120,32 @@ func (a *app) open(ctx context.Context, f *signFlags, known *custody.Bundle) (*s
 		return nil, usageErr(err.Error(), "check --actor and --jurisdiction, or the key's .id.json profile")
 	}
 	return &session{custodian: c, ledger: l}, nil
+}
+
+// pendingSession is a session being opened on another goroutine (openSessionLater).
+type pendingSession struct {
+	done chan struct{}
+	s    *session
+	err  error
+}
+
+// openSessionLater starts openSession on another goroutine and returns at once; when
+// it fails it calls stop, so that work begun meanwhile ends early.
+func (a *app) openSessionLater(ctx context.Context, f *signFlags, k *keyToOpen, stop func()) *pendingSession {
+	p := &pendingSession{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		if p.s, p.err = a.openSession(ctx, f, k, nil); p.err != nil {
+			stop()
+		}
+	}()
+	return p
+}
+
+// wait returns the session once it is open, or why it could not be.
+func (p *pendingSession) wait() (*session, error) {
+	<-p.done
+	return p.s, p.err
 }
 
 // actorFlags say who signs; the key's profile fills what they leave out.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -100,6 +101,16 @@ func (a *app) acquireCommand() *cobra.Command {
 	})
 }
 
+// acquire seals the evidence while the signing key is opened, then logs the event:
+//
+//  1. the key's password is read first (it may prompt on the terminal);
+//  2. the key is decrypted (scrypt) and the ledger opened on another goroutine while
+//     the evidence is sealed and hashed in one pass; a failure on either side stops
+//     the other;
+//  3. the sealed payload is made durable under its name (NAME.age) before the event
+//     is signed and logged, so a crash after the log append never leaves a logged
+//     event without its payload; if logging fails it is removed again;
+//  4. the bundle is written last.
 func (a *app) acquire(ctx context.Context, file string, f *intakeFlags) error {
 	recipients, out, err := sealedOutputs(f.recipients, f.out+custody.BundleSuffix, false, f.out+custody.PayloadSuffix)
 	if err != nil {
@@ -111,19 +122,39 @@ func (a *app) acquire(ctx context.Context, file string, f *intakeFlags) error {
 		return err
 	}
 	defer src.Close()
-	s, err := a.open(ctx, &f.sign, nil)
+	key, err := a.prepareKey(&f.sign)
 	if err != nil {
 		return err
 	}
-	defer s.close()
 	sealed, err := out.payload()
 	if err != nil {
 		return err
 	}
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	pending := a.openSessionLater(sctx, &f.sign, key, stop)
 	desc, mt := describeFile(file, f.description)
-	b, err := s.custodian.Acquire(ctx, custody.Evidence{Description: desc, MediaType: mt, Source: src, Sealed: sealed},
-		custody.Sealing{Recipients: recipients, Digests: f.algs}, f.detail.details())
+	se, sealErr := custody.SealEvidence(sctx, custody.Evidence{Description: desc, MediaType: mt, Source: src, Sealed: sealed},
+		custody.Sealing{Recipients: recipients, Digests: f.algs})
+	if sealErr != nil {
+		stop()
+	}
+	s, openErr := pending.wait()
+	if s != nil {
+		defer s.close()
+	}
+	switch {
+	case openErr != nil && (sealErr == nil || !errors.Is(openErr, context.Canceled)):
+		return openErr // it stopped the sealing
+	case sealErr != nil:
+		return failErr(sealErr)
+	}
+	if err := out.commitPayloads(); err != nil {
+		return err
+	}
+	b, err := s.custodian.AcquireSealed(ctx, se, f.detail.details())
 	if err != nil {
+		out.removePayloads()
 		return failErr(err)
 	}
 	return a.write(out, b, 1)

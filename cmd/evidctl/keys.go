@@ -93,12 +93,12 @@ func (a *app) prompt(f *os.File, text string) ([]byte, error) {
 	return pw, nil
 }
 
-// loadSigner opens an encrypted signing key.
-func (a *app) loadSigner(path string) (*sign.Signer, error) {
+// loadSigner opens an encrypted signing key with the password pass gives.
+func (a *app) loadSigner(path string, pass sign.PassFunc) (*sign.Signer, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fileErr("signing key", path, err)
 	}
-	s, err := sign.LoadSignerFile(path, a.passFunc())
+	s, err := sign.LoadSignerFile(path, pass)
 	if err != nil {
 		var ee *exitError
 		if errors.As(err, &ee) {
