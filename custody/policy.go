@@ -1,10 +1,12 @@
 package custody
 
 import (
+	"bytes"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"time"
@@ -63,7 +65,7 @@ type wirePolicy struct {
 // have an origin, quorums must be reachable.
 func ParsePolicy(data []byte) (*Policy, error) {
 	var w wirePolicy
-	if err := decodeFile(data, &w, &w.MediaType, PolicyMediaType); err != nil {
+	if err := decodeFile(bytes.NewReader(data), &w, &w.MediaType, PolicyMediaType, DefaultLimits()); err != nil {
 		return nil, fmt.Errorf("trust policy: %w", err)
 	}
 	p := &Policy{}
@@ -80,11 +82,17 @@ func ParsePolicy(data []byte) (*Policy, error) {
 	return p, nil
 }
 
-// ReadPolicy reads and parses a trust policy file.
-func ReadPolicy(path string) (*Policy, error) {
-	data, err := os.ReadFile(path)
+// ReadPolicy reads and parses a trust policy file of at most the limits' PolicySize.
+func ReadPolicy(path string, opts ...ReadOption) (*Policy, error) {
+	l := limitsOf(opts)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading trust policy: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(&cappedReader{r: f, left: l.PolicySize, limit: l.PolicySize})
+	if err != nil {
+		return nil, fmt.Errorf("reading trust policy %s: %w", path, err)
 	}
 	p, err := ParsePolicy(data)
 	if err != nil {
