@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"filippo.io/age"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evidctl/evidctl/crypto/digest"
 	"github.com/evidctl/evidctl/ledger"
@@ -171,7 +172,14 @@ func (v *verifier) inclusion(rec *Record, er *EventReport) []Check {
 
 // consistency checks that, per log, every checkpoint the receipts cite extends the
 // previous one, using the bundle's consistency proofs.
-func (v *verifier) consistency(proofs []Consistency) []Check {
+func (v *verifier) consistency(list []Consistency) []Check {
+	proofs := make(map[consistencyKey][]tlog.Hash, len(list))
+	for _, k := range list {
+		key := consistencyKey{k.Origin, k.OldSize, k.NewSize}
+		if _, dup := proofs[key]; !dup {
+			proofs[key] = k.Proof
+		}
+	}
 	var checks []Check
 	for _, origin := range slices.Sorted(maps.Keys(v.checkpoints)) {
 		cps := slices.Clone(v.checkpoints[origin])
@@ -189,7 +197,13 @@ func (v *verifier) consistency(proofs []Consistency) []Check {
 	return checks
 }
 
-func checkPair(origin string, older, newer *ledger.Checkpoint, proofs []Consistency) *Check {
+// consistencyKey finds a bundle's consistency proof: the first for a log and sizes.
+type consistencyKey struct {
+	origin           string
+	oldSize, newSize uint64
+}
+
+func checkPair(origin string, older, newer *ledger.Checkpoint, proofs map[consistencyKey][]tlog.Hash) *Check {
 	if older.Size == newer.Size {
 		if older.Hash != newer.Hash {
 			return &Check{Rule: RuleConsistency, Expected: older.Hash.String(), Found: newer.Hash.String(),
@@ -197,18 +211,16 @@ func checkPair(origin string, older, newer *ledger.Checkpoint, proofs []Consiste
 		}
 		return nil
 	}
-	for _, k := range proofs {
-		if k.Origin != origin || k.OldSize != older.Size || k.NewSize != newer.Size {
-			continue
-		}
-		if err := ledger.VerifyConsistency(older, newer, k.Proof); err != nil {
-			return &Check{Rule: RuleConsistency, Found: err.Error(),
-				Detail: fmt.Sprintf("log %s: checkpoint %d is not consistent with checkpoint %d", origin, newer.Size, older.Size)}
-		}
-		return nil
+	proof, ok := proofs[consistencyKey{origin, older.Size, newer.Size}]
+	if !ok {
+		return &Check{Rule: RuleConsistency, Expected: fmt.Sprintf("a consistency proof from size %d to %d", older.Size, newer.Size),
+			Found: "none in the bundle", Detail: fmt.Sprintf("log %s: checkpoints cannot be shown consistent", origin)}
 	}
-	return &Check{Rule: RuleConsistency, Expected: fmt.Sprintf("a consistency proof from size %d to %d", older.Size, newer.Size),
-		Found: "none in the bundle", Detail: fmt.Sprintf("log %s: checkpoints cannot be shown consistent", origin)}
+	if err := ledger.VerifyConsistency(older, newer, proof); err != nil {
+		return &Check{Rule: RuleConsistency, Found: err.Error(),
+			Detail: fmt.Sprintf("log %s: checkpoint %d is not consistent with checkpoint %d", origin, newer.Size, older.Size)}
+	}
+	return nil
 }
 
 func (v *verifier) payloads(ctx context.Context, cfg verifyConfig) ([]Check, error) {
