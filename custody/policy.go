@@ -24,6 +24,18 @@ const PolicyMediaType = "application/vnd.evidctl.trust.v1+json"
 type Policy struct {
 	Logs    []TrustedLog    `json:"logs"`
 	Signers []TrustedSigner `json:"signers"`
+	Scope   Scope           `json:"scope,omitzero"`
+}
+
+// Scope says what one bundle may span. By default a bundle may hold events of several
+// cases and the same evidence under several item ids, and a report warns of both; a
+// policy that forbids them makes each a failed check (RuleCase, RuleEvidence).
+type Scope struct {
+	// SingleCase: every event that names a case names the same one.
+	SingleCase bool `json:"singleCase,omitempty"`
+	// UniqueEvidence: no two items have the same SHA-256 (the same evidence acquired
+	// twice under two item ids).
+	UniqueEvidence bool `json:"uniqueEvidence,omitempty"`
 }
 
 // TrustedLog is a log whose checkpoints the policy accepts.
@@ -59,6 +71,7 @@ type wirePolicy struct {
 	MediaType string          `json:"mediaType"`
 	Logs      []TrustedLog    `json:"logs"`
 	Signers   []TrustedSigner `json:"signers"`
+	Scope     Scope           `json:"scope,omitzero"`
 }
 
 // ParsePolicy decodes and checks a trust policy: every key must parse, every log must
@@ -68,7 +81,7 @@ func ParsePolicy(data []byte) (*Policy, error) {
 	if err := decodeFile(bytes.NewReader(data), &w, &w.MediaType, PolicyMediaType, DefaultLimits()); err != nil {
 		return nil, fmt.Errorf("trust policy: %w", err)
 	}
-	p := &Policy{}
+	p := &Policy{Scope: w.Scope}
 	for _, l := range w.Logs {
 		if err := p.AddLog(l); err != nil {
 			return nil, fmt.Errorf("trust policy: %w", err)
@@ -103,7 +116,7 @@ func ReadPolicy(path string, opts ...ReadOption) (*Policy, error) {
 
 // MarshalJSON encodes the policy in its file format.
 func (p *Policy) MarshalJSON() ([]byte, error) {
-	w := wirePolicy{MediaType: PolicyMediaType, Logs: p.Logs, Signers: p.Signers}
+	w := wirePolicy{MediaType: PolicyMediaType, Logs: p.Logs, Signers: p.Signers, Scope: p.Scope}
 	if w.Logs == nil {
 		w.Logs = []TrustedLog{}
 	}
@@ -213,11 +226,8 @@ func (p *Policy) LedgerTrust() *ledger.Trust {
 // signer trusted by key matches on key id; a certified signer matches when the actor's
 // certificate chains to its roots at time at and meets its identity constraints.
 func (p *Policy) verifierFor(a *Actor, at time.Time) (*TrustedSigner, *sign.Verifier, error) {
-	for i := range p.Signers {
-		s := &p.Signers[i]
-		if s.verifier != nil && s.verifier.KeyID() == a.KeyID {
-			return s, s.verifier, nil
-		}
+	if s := p.signerForKey(a.KeyID); s != nil {
+		return s, s.verifier, nil
 	}
 	if a.Certificate != "" {
 		var lastErr error
@@ -242,8 +252,20 @@ func (p *Policy) verifierFor(a *Actor, at time.Time) (*TrustedSigner, *sign.Veri
 	return nil, nil, fmt.Errorf("key %s is not trusted by the policy", shortKey(a.KeyID))
 }
 
-// matches reports how the actor named in an event differs from the trusted signer.
-func (s *TrustedSigner) matches(a *Actor) error {
+// signerForKey is the policy's entry for the key with id keyID, or nil.
+func (p *Policy) signerForKey(keyID string) *TrustedSigner {
+	for i := range p.Signers {
+		if s := &p.Signers[i]; s.verifier != nil && s.verifier.KeyID() == keyID {
+			return s
+		}
+	}
+	return nil
+}
+
+// matches reports how a party named in an event (its actor or counterparty) differs
+// from the trusted signer. Names and organisations compare in Unicode normalisation
+// form C; a field the policy leaves empty is not compared (a report warns of it).
+func (s *TrustedSigner) matches(a *Party) error {
 	type field struct{ name, want, got string }
 	for _, f := range []field{
 		{"name", s.Name, a.Name},
@@ -251,7 +273,7 @@ func (s *TrustedSigner) matches(a *Actor) error {
 		{"role", s.Role, a.Role},
 		{"jurisdiction", s.Jurisdiction, a.Jurisdiction},
 	} {
-		if f.want != "" && f.want != f.got {
+		if f.want != "" && !sameName(f.want, f.got) {
 			return fmt.Errorf("%s is %q, but the policy trusts this key for %q", f.name, f.got, f.want)
 		}
 	}
