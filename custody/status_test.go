@@ -21,7 +21,7 @@ func TestUncheckedIsNotPresentedAsChecked(t *testing.T) {
 		opts    []custody.VerifyOption
 		verdict string
 	}{
-		{"no payload", nil, "VALID (payload and plaintext not checked: no payload given)"},
+		{"no payload", nil, "VALID (payload, header and plaintext not checked: no payload given)"},
 		{"payload without identity", []custody.VerifyOption{custody.WithPayload("case.age", bytes.NewReader(c.payload))},
 			"VALID (plaintext not checked: no identity given to decrypt the payload)"},
 		{"payload decrypted", []custody.VerifyOption{custody.WithPayload("case.age", bytes.NewReader(c.payload)),

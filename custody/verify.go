@@ -328,9 +328,11 @@ func (v *verifier) uncovered(cfg verifyConfig) []Check {
 			if len(cfg.payloads) > 0 {
 				why = "no payload given for this item"
 			}
-			c := notChecked(RulePayload, why)
-			c.Subject = id
-			out = append(out, c)
+			for _, r := range []Rule{RulePayload, RuleHeader} {
+				c := notChecked(r, why)
+				c.Subject = id
+				out = append(out, c)
+			}
 		}
 		if v.plaintextChecked[id] {
 			continue
