@@ -49,4 +49,3 @@ func ReadHeader(r io.Reader) ([]Stanza, error) {
 	}
 	return out, nil
 }
-
