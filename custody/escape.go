@@ -131,3 +131,46 @@ func scriptOf(r rune) *unicode.RangeTable {
 	}
 	return nil
 }
+
+// checkText refuses a party whose name, organisation or role holds unsafe text.
+func (p Party) checkText() error {
+	for _, f := range []struct{ name, text string }{{"name", p.Name}, {"organization", p.Organization}, {"role", p.Role}, {"jurisdiction", p.Jurisdiction}} {
+		if err := CheckText(f.name, f.text); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkText refuses an event being made whose text fields hold characters that could
+// disguise what is printed (see [CheckText]); a note's text may span lines.
+func (e *Event) checkText() error {
+	fields := []struct{ name, text string }{
+		{"item id", e.Item.ID}, {"description", e.Item.Description}, {"media type", e.Item.MediaType},
+		{"case", e.Case}, {"location", e.Location}, {"purpose", e.Purpose},
+	}
+	if e.Legal != nil {
+		fields = append(fields, []struct{ name, text string }{{"legal basis", e.Legal.Basis}, {"legal reference", e.Legal.Reference},
+			{"requesting authority", e.Legal.Requesting}, {"requested authority", e.Legal.Requested}}...)
+	}
+	if e.Tool != nil {
+		fields = append(fields, []struct{ name, text string }{{"tool", e.Tool.Name}, {"tool version", e.Tool.Version}}...)
+	}
+	for _, f := range fields {
+		if err := CheckText(f.name, f.text); err != nil {
+			return err
+		}
+	}
+	if err := checkText("note", e.Note, true); err != nil {
+		return err
+	}
+	if err := e.Actor.Party.checkText(); err != nil {
+		return fmt.Errorf("actor: %w", err)
+	}
+	if e.Counterparty != nil {
+		if err := e.Counterparty.Party.checkText(); err != nil {
+			return fmt.Errorf("counterparty: %w", err)
+		}
+	}
+	return nil
+}
