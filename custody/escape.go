@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -52,6 +53,32 @@ func needsEscape(s string) bool {
 		}
 	}
 	return false
+}
+
+// EscapeJSON rewrites JSON text so that no character Escape would escape appears
+// raw: each is written as a \uXXXX escape (a surrogate pair above U+FFFF). The JSON
+// means the same; printed on a terminal it cannot rewrite the screen. encoding/json
+// already escapes C0 controls and U+2028/U+2029, but not C1 controls or format
+// (bidi) characters.
+func EscapeJSON(js []byte) []byte {
+	if !needsEscape(string(js)) {
+		return js
+	}
+	out := make([]byte, 0, len(js)+32)
+	for i := 0; i < len(js); {
+		r, size := utf8.DecodeRune(js[i:])
+		switch {
+		case r >= 0x80 && unsafeRune(r) && r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+		case r >= 0x80 && unsafeRune(r):
+			out = fmt.Appendf(out, `\u%04x`, r)
+		default:
+			out = append(out, js[i:i+size]...)
+		}
+		i += size
+	}
+	return out
 }
 
 // unsafeRune reports whether r must not reach a terminal or document as it is:

@@ -3,6 +3,7 @@ package custody
 import (
 	"bytes"
 	"crypto/x509"
+	"errors"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -265,22 +266,41 @@ func (p *Policy) signerForKey(keyID string) *TrustedSigner {
 	return nil
 }
 
+// Signer is the policy's entry for the key with id keyID (a signer trusted by key; a
+// certified signer is found only through its certificate).
+func (p *Policy) Signer(keyID string) (TrustedSigner, bool) {
+	if s := p.signerForKey(keyID); s != nil {
+		return *s, true
+	}
+	return TrustedSigner{}, false
+}
+
 // matches reports how a party named in an event (its actor or counterparty) differs
-// from the trusted signer. Names and organisations compare in Unicode normalisation
-// form C; a field the policy leaves empty is not compared (a report warns of it).
+// from the trusted signer.
 func (s *TrustedSigner) matches(a *Party) error {
-	type field struct{ name, want, got string }
-	for _, f := range []field{
-		{"name", s.Name, a.Name},
-		{"organization", s.Organization, a.Organization},
-		{"role", s.Role, a.Role},
-		{"jurisdiction", s.Jurisdiction, a.Jurisdiction},
-	} {
-		if f.want != "" && !sameName(f.want, f.got) {
-			return fmt.Errorf("%s is %q, but the policy trusts this key for %q", f.name, f.got, f.want)
-		}
+	if m := s.Party.Mismatch(*a); m != "" {
+		return errors.New(m + " (the policy's entry)")
 	}
 	return nil
+}
+
+// Mismatch says how claim differs from p, in the fields p sets: `name "X" where "Y" is
+// known for this key`, or "" when it does not. Names and
+// organisations compare in Unicode normalisation form C; a field p leaves empty is not
+// compared.
+func (p Party) Mismatch(claim Party) string {
+	type field struct{ name, want, got string }
+	for _, f := range []field{
+		{"name", p.Name, claim.Name},
+		{"organization", p.Organization, claim.Organization},
+		{"role", p.Role, claim.Role},
+		{"jurisdiction", p.Jurisdiction, claim.Jurisdiction},
+	} {
+		if f.want != "" && !sameName(f.want, f.got) {
+			return fmt.Sprintf("%s %q where %q is known for this key", f.name, f.got, f.want)
+		}
+	}
+	return ""
 }
 
 func shortKey(id string) string {

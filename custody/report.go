@@ -252,10 +252,14 @@ func (r *Report) Unchecked(rule Rule, event int) bool {
 }
 
 // WriteJSON writes the report as indented JSON (docs/schema/report.schema.json).
+// Characters that could rewrite a terminal are \u escapes (EscapeJSON).
 func (r *Report) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r.settled())
+	js, err := json.MarshalIndent(r.settled(), "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(EscapeJSON(js), '\n'))
+	return err
 }
 
 // settled is a copy of the report with every check's status settled and the lists

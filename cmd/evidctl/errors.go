@@ -62,15 +62,15 @@ func (a *app) report(err error) int {
 		code = ee.code
 		hints = append(ee.hints, hints...)
 	}
-	fmt.Fprintf(a.stderr, "evidctl: error: %v\n", err)
+	fmt.Fprintf(a.stderr, "evidctl: error: %s\n", custody.Escape(err.Error()))
 	for _, line := range refusalLines(err) {
-		fmt.Fprintf(a.stderr, "  %s\n", line)
+		fmt.Fprintf(a.stderr, "  %s\n", custody.Escape(line))
 	}
 	var shown []string
 	for _, h := range hints {
 		if !slices.Contains(shown, h) {
 			shown = append(shown, h)
-			fmt.Fprintf(a.stderr, "hint: %s\n", h)
+			fmt.Fprintf(a.stderr, "hint: %s\n", custody.Escape(h))
 		}
 	}
 	return code
