@@ -3,9 +3,9 @@ package custody
 import (
 	"bytes"
 	"crypto/x509"
-	"errors"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"os"
