@@ -66,10 +66,10 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // decodeCounting decodes data as a bundle and returns the error and how many bytes
 // were read.
-func decodeCounting(data []byte, opts ...custody.ReadOption) (error, int) {
+func decodeCounting(data []byte, opts ...custody.ReadOption) (int, error) {
 	r := &countingReader{r: bytes.NewReader(data)}
 	_, err := custody.DecodeBundle(r, opts...)
-	return err, r.n
+	return r.n, err
 }
 
 // TestLimitsStopReadingEarly: a bundle over a limit is refused as soon as the limit is
@@ -77,7 +77,7 @@ func decodeCounting(data []byte, opts ...custody.ReadOption) (error, int) {
 func TestLimitsStopReadingEarly(t *testing.T) {
 	t.Run("signatures", func(t *testing.T) {
 		data := junkSignatures(t, 50000, true)
-		err, n := decodeCounting(data)
+		n, err := decodeCounting(data)
 		var le *custody.LimitError
 		require.ErrorAs(t, err, &le)
 		require.ErrorIs(t, err, custody.ErrLimit)
@@ -88,7 +88,7 @@ func TestLimitsStopReadingEarly(t *testing.T) {
 	})
 	t.Run("events", func(t *testing.T) {
 		data := manyEvents(t, 20000)
-		err, n := decodeCounting(data, custody.WithLimits(custody.Limits{Events: 100}))
+		n, err := decodeCounting(data, custody.WithLimits(custody.Limits{Events: 100}))
 		var le *custody.LimitError
 		require.ErrorAs(t, err, &le)
 		require.Equal(t, "events", le.What)
@@ -98,7 +98,7 @@ func TestLimitsStopReadingEarly(t *testing.T) {
 	})
 	t.Run("bytes", func(t *testing.T) {
 		data := manyEvents(t, 20000)
-		err, n := decodeCounting(data, custody.WithLimits(custody.Limits{BundleSize: 100 << 10}))
+		n, err := decodeCounting(data, custody.WithLimits(custody.Limits{BundleSize: 100 << 10}))
 		var le *custody.LimitError
 		require.ErrorAs(t, err, &le)
 		require.Equal(t, "bytes", le.What)

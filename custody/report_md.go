@@ -149,13 +149,10 @@ func (r *Report) mdWarnings(b *strings.Builder) {
 }
 
 func mdStatus(s Status) string {
-	switch s {
-	case StatusOK:
-		return "ok"
-	case StatusNotChecked:
-		return "not checked"
+	if s == StatusFailed {
+		return "**FAILED**"
 	}
-	return "**FAILED**"
+	return statusWord(s)
 }
 
 // mdCell makes text safe inside a Markdown table cell.
