@@ -153,7 +153,7 @@ func (e *FormatError) Unwrap() error { return e.Err }
 // decodeEnvelope reads a DSSE envelope in place, with crypto/sign's rules and at most
 // l.Signatures signatures.
 func (l Limits) decodeEnvelope(dec *jsontext.Decoder, e *sign.Envelope) error {
-	env, err := sign.DecodeEnvelope(dec, sign.WithMaxSignatures(l.Signatures))
+	env, err := sign.DecodeEnvelope(dec, sign.WithMaxSignatures(l.Signatures), sign.WithUniqueKeyIDs())
 	if errors.Is(err, sign.ErrTooManySignatures) {
 		return &LimitError{What: "signatures in one envelope", Limit: int64(l.Signatures)}
 	}

@@ -58,7 +58,7 @@
 // cover [PAE](payloadType, payload), never the JSON. [ParseEnvelope] is strict, with
 // the semantics of encoding/json/v2: it rejects unknown, duplicate or differently
 // cased fields, invalid UTF-8, base64 that is not canonical, a missing payloadType,
-// envelopes without signatures, two signatures by one key id, and more than
+// envelopes without signatures, two signatures by one key id ([WithUniqueKeyIDs]), and more than
 // [DefaultMaxSignatures] signatures ([ErrTooManySignatures], refused as soon as it is
 // seen). [DecodeEnvelope] reads an envelope embedded in a larger JSON document the
 // same way, in place.

@@ -83,8 +83,6 @@ func TestParseEnvelope(t *testing.T) {
 		{"unknown signature field", env(`"payloadType":"t","payload":"","signatures":[{"sig":"AA==","cert":"x"}]`), `malformed DSSE envelope: signature 0: unknown field "cert"`},
 		{"signature field in other case", env(`"payloadType":"t","payload":"","signatures":[{"sig":"AA==","KeyID":"x"}]`), `signature 0: unknown field "KeyID"`},
 		{"payload with non-zero padding bits", env(`"payloadType":"t","payload":"aGVsbG9=","signatures":[` + sig + `]`), "payload: not standard base64"},
-		{"two signatures by one key", env(`"payloadType":"t","payload":"","signatures":[{"keyid":"k","sig":"AA=="},{"keyid":"k","sig":"AQ=="}]`), `signature 1: a second signature by key "k"`},
-		{"two signatures without keyid", env(`"payloadType":"t","payload":"","signatures":[{"sig":"AA=="},{"sig":"AQ=="}]`), `signature 1: a second signature by key ""`},
 		{"invalid UTF-8 in keyid", env(`"payloadType":"t","payload":"","signatures":[{"keyid":"` + "\xff" + `","sig":"AA=="}]`), "invalid JSON"},
 		{"duplicate keyid", env(`"payloadType":"t","payload":"","signatures":[{"keyid":"a","keyid":"b","sig":"AA=="}]`), `duplicate field "keyid"`},
 		{"signature not an object", env(`"payloadType":"t","payload":"","signatures":["AA=="]`), "not a JSON object"},
@@ -106,6 +104,21 @@ func TestParseEnvelope(t *testing.T) {
 			require.ErrorIs(t, err, ErrMalformedEnvelope)
 			require.ErrorContains(t, err, tt.wantErr)
 			require.Nil(t, e)
+		})
+	}
+}
+
+func TestParseEnvelopeUniqueKeyIDs(t *testing.T) {
+	for name, in := range map[string]string{
+		"two signatures by one key":    `{"payloadType":"t","payload":"","signatures":[{"keyid":"k","sig":"AA=="},{"keyid":"k","sig":"AQ=="}]}`,
+		"two signatures without keyid": `{"payloadType":"t","payload":"","signatures":[{"sig":"AA=="},{"sig":"AQ=="}]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ParseEnvelope([]byte(in))
+			require.NoError(t, err, "allowed by default")
+			_, err = ParseEnvelope([]byte(in), WithUniqueKeyIDs())
+			require.ErrorIs(t, err, ErrMalformedEnvelope)
+			require.ErrorContains(t, err, "signature 1: a second signature by key")
 		})
 	}
 }

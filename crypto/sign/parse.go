@@ -26,7 +26,10 @@ const DefaultMaxSignatures = 16
 // ParseOption changes a limit of [ParseEnvelope] and [DecodeEnvelope].
 type ParseOption func(*parseConfig)
 
-type parseConfig struct{ maxSignatures int }
+type parseConfig struct {
+	maxSignatures int
+	uniqueKeys    bool
+}
 
 // WithMaxSignatures sets how many signatures an envelope may carry (n ≥ 1); more is
 // [ErrTooManySignatures].
@@ -38,6 +41,13 @@ func WithMaxSignatures(n int) ParseOption {
 	}
 }
 
+// WithUniqueKeyIDs refuses an envelope in which two signatures carry the same key id
+// (or none): each key signs once, so a verifier never spends more than one signature
+// check on one key, however many junk signatures claim it.
+func WithUniqueKeyIDs() ParseOption {
+	return func(c *parseConfig) { c.uniqueKeys = true }
+}
+
 // strictText are the syntactic rules of every envelope read.
 var strictText = json.JoinOptions(jsontext.AllowDuplicateNames(false), jsontext.AllowInvalidUTF8(false))
 
@@ -46,8 +56,8 @@ var strictText = json.JoinOptions(jsontext.AllowDuplicateNames(false), jsontext.
 // payloadType; a missing payload; base64 that is not canonical standard padded
 // base64 (URL-safe, unpadded, with line breaks or with non-zero padding bits); an
 // envelope without signatures or with more than [DefaultMaxSignatures]
-// ([ErrTooManySignatures]; see [WithMaxSignatures]); two signatures with the same
-// keyid (a key signs once); a signature with a missing or empty sig. A missing keyid
+// ([ErrTooManySignatures]; see [WithMaxSignatures]); with [WithUniqueKeyIDs], two
+// signatures with the same keyid; a signature with a missing or empty sig. A missing keyid
 // is read as "". Errors wrap [ErrMalformedEnvelope] and never quote the payload.
 func ParseEnvelope(b []byte, opts ...ParseOption) (*Envelope, error) {
 	dec := jsontext.NewDecoder(bytes.NewReader(b), strictText)
@@ -119,7 +129,7 @@ func (c parseConfig) decodeSignatures(dec *jsontext.Decoder, sigs *[]Signature) 
 		if err != nil {
 			return fmt.Errorf("signature %d: %w", i, err)
 		}
-		if keys[s.KeyID] {
+		if c.uniqueKeys && keys[s.KeyID] {
 			return fmt.Errorf("signature %d: a second signature by key %q (a key signs once)", i, truncate(s.KeyID))
 		}
 		keys[s.KeyID] = true
@@ -172,6 +182,8 @@ func jsonError(err error) error {
 		return fmt.Errorf("unknown field %q", truncate(lastName(sem.JSONPointer)))
 	case errors.As(err, &sem) && sem.Err != nil:
 		return jsonError(sem.Err)
+	case errors.As(err, &sem):
+		return fmt.Errorf("cannot unmarshal JSON %s into Go %v at %q", sem.JSONKind, sem.GoType, sem.JSONPointer)
 	}
 	return err
 }
