@@ -251,7 +251,8 @@ func (res payloadResult) checks(subject string, decrypted bool) []Check {
 	var out []Check
 	switch {
 	case res.payload != nil:
-		out = append(out, res.payload.check(subject))
+		out = append(out, res.payload.check(subject), Check{Rule: RuleHeader, Status: StatusNotChecked, Subject: subject,
+			Detail: "the payload is not the one the chain records"})
 	case res.header != nil:
 		out = append(out, Check{Rule: RulePayload, OK: true, Subject: subject, Detail: "matches the sealed payload of item " + res.item.id},
 			res.header.check(subject))

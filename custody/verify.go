@@ -365,7 +365,7 @@ func (v *verifier) payload(ctx context.Context, p namedReader, ids []age.Identit
 		return nil, fmt.Errorf("payload %s: %w", p.name, err)
 	}
 	res := matchPayload(v.chain.sealedItems(), nil, pr)
-	if res.item != nil && res.payload == nil {
+	if res.item != nil {
 		v.payloadChecked[res.item.id] = true
 	}
 	if res.item != nil && pr.decrypted {
