@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"filippo.io/age"
@@ -140,7 +142,14 @@ func (a *app) write(o *outputs, b *custody.Bundle, n int) error {
 			return err
 		}
 	}
-	if err := b.WriteFile(o.bundle); err != nil {
+	target := o.bundle
+	if o.inPlace {
+		var err error
+		if target, err = inPlace(o.bundle); err != nil {
+			return err
+		}
+	}
+	if err := b.WriteFile(target); err != nil {
 		return failErr(err)
 	}
 	if err := o.commit(); err != nil {
@@ -149,7 +158,7 @@ func (a *app) write(o *outputs, b *custody.Bundle, n int) error {
 		}
 		return err
 	}
-	return a.printEvents(b, n, append([]string{o.bundle}, o.payloads...)...)
+	return a.printEvents(b, n, append([]string{shownAs(o.bundle, target)}, o.payloads...)...)
 }
 
 // commit renames every payload into place, refusing to replace one that appeared
@@ -286,4 +295,61 @@ func readRecipientsFile(path string) ([]string, error) {
 		return nil, usageErr(fmt.Sprintf("recipients file %s holds no recipient", path))
 	}
 	return out, nil
+}
+
+// refuseLink fails (exit 2) when the file a flag names is a symbolic link: evidctl
+// never writes through one. An empty path is no file.
+func refuseLink(flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	if fi, err := os.Lstat(path); err == nil && fi.Mode().Type() == fs.ModeSymlink {
+		return usageErr(fmt.Sprintf("%s %s is a symbolic link", flag, path),
+			"evidctl never writes through a link: give the name of a regular file, or remove the link")
+	}
+	return nil
+}
+
+// writeListenFile writes the address a server listens on to path (none when path is
+// empty), atomically, refusing a symbolic link, for 'serve --listen-file' and the like.
+func writeListenFile(path string, addr net.Addr) error {
+	if path == "" {
+		return nil
+	}
+	if err := atomicfile.WriteFile(path, []byte(addr.String()+"\n"), 0o644); err != nil {
+		return failErr(fmt.Errorf("writing the listening address to %s: %w", path, err))
+	}
+	return nil
+}
+
+// inPlace is the file that updating path in place rewrites: path itself, or, when
+// path is a symbolic link, the file it points to (replaced atomically in its own
+// directory, so that the link stays a link and names the new content).
+func inPlace(path string) (string, error) {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode().Type() != fs.ModeSymlink {
+		return path, nil // a missing file is reported by whoever reads it
+	}
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", failErr(fmt.Errorf("resolving the symbolic link %s: %w", path, err))
+	}
+	return target, nil
+}
+
+// shownAs names a file written in place for the user: through a link, both names.
+func shownAs(path, target string) string {
+	if target == path {
+		return path
+	}
+	return fmt.Sprintf("%s (through the link to %s)", path, target)
+}
+
+// removeStale removes the temporary files of path that an interrupted evidctl left
+// behind (see internal/atomicfile), and says so: they may hold unverified plaintext.
+func (a *app) removeStale(path string) {
+	removed, _ := atomicfile.RemoveStale(path)
+	for _, p := range removed {
+		fmt.Fprintf(a.stderr, "removed %s, a temporary file left by an interrupted evidctl\n", p)
+	}
 }

@@ -19,7 +19,10 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"evidctl": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		"evidctl": func() {
+			setTestUmask()
+			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		},
 	})
 }
 
@@ -55,6 +58,8 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 	"certify":      certify,
 	"exitcode":     exitCode,
 	"flipbyte":     flipByte,
+	"islink":       isLink,
+	"perm":         checkPerm,
 	"tamperbundle": tamperBundle,
 	"waitfile":     waitFile,
 }
@@ -162,5 +167,31 @@ func exitCode(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got != want {
 		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	}
+}
+
+// checkPerm checks the permission bits of FILE: perm FILE MODE (octal).
+func checkPerm(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: perm FILE MODE")
+	}
+	want, err := strconv.ParseUint(args[1], 8, 32)
+	ts.Check(err)
+	fi, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	if got := fi.Mode().Perm(); got != os.FileMode(want) {
+		ts.Fatalf("%s has mode %04o, want %04o", args[0], got, want)
+	}
+}
+
+// isLink checks that FILE is a symbolic link: islink FILE.
+func isLink(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: islink FILE")
+	}
+	fi, err := os.Lstat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	if link := fi.Mode().Type() == os.ModeSymlink; link == neg {
+		ts.Fatalf("%s: symbolic link %v, want %v", args[0], link, !neg)
 	}
 }

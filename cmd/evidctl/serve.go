@@ -110,10 +110,16 @@ func (f *serveFlags) allowList() ([]*sign.Verifier, error) {
 }
 
 func (a *app) serve(ctx context.Context, f *serveFlags) error {
+	if err := refuseLink("--listen-file", f.listenFile); err != nil {
+		return err
+	}
 	allow, err := f.allowList()
 	if err != nil {
 		return err
 	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var listenErr error
 	spec, kind, _ := f.home.ledgerSpec()
 	l, err := f.home.openLedger(ctx)
 	if err != nil {
@@ -129,8 +135,8 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 				scheme = "https"
 			}
 			fmt.Fprintf(a.stdout, "serving log %s on %s://%s (%d signers allowed)\n", l.Origin(), scheme, addr, len(allow))
-			if f.listenFile != "" {
-				_ = os.WriteFile(f.listenFile, []byte(addr.String()), 0o644)
+			if listenErr = writeListenFile(f.listenFile, addr); listenErr != nil {
+				stop() // nobody would find the server: shut it down
 			}
 		}),
 	}
@@ -143,5 +149,5 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 	if err := server.Serve(ctx, f.addr, l, allow, opts...); err != nil {
 		return failErr(err)
 	}
-	return nil
+	return listenErr
 }

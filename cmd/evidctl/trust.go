@@ -50,6 +50,18 @@ func readPolicy(path string) (*custody.Policy, error) {
 	return p, nil
 }
 
+// writePolicy rewrites the policy file at path in place (through a link, its target).
+func writePolicy(p *custody.Policy, path string) error {
+	target, err := inPlace(path)
+	if err != nil {
+		return err
+	}
+	if err := p.WriteFile(target); err != nil {
+		return failErr(err)
+	}
+	return nil
+}
+
 // trustFlags name the policy file; every trust subcommand needs one.
 type trustFlags struct {
 	path  string
@@ -170,8 +182,8 @@ func (a *app) addLog(f *addLogFlags) error {
 	if err := p.AddLog(custody.TrustedLog{Origin: origin, Key: key, Witnesses: witnesses, Quorum: f.quorum}); err != nil {
 		return usageErr(err.Error(), "the key is the 'verifier key' line that 'evidctl init' printed")
 	}
-	if err := p.WriteFile(f.path); err != nil {
-		return failErr(err)
+	if err := writePolicy(p, f.path); err != nil {
+		return err
 	}
 	fmt.Fprintf(a.stdout, "trusting log %s in %s\n", origin, f.path)
 	return nil
@@ -278,8 +290,8 @@ func (a *app) trustSigner(p *custody.Policy, path string, s custody.TrustedSigne
 	if err := p.AddSigner(s); err != nil {
 		return usageErr(err.Error())
 	}
-	if err := p.WriteFile(path); err != nil {
-		return failErr(err)
+	if err := writePolicy(p, path); err != nil {
+		return err
 	}
 	fmt.Fprintf(a.stdout, "trusting %s %s in %s\n", s.Party, how, path)
 	return nil
