@@ -62,15 +62,15 @@ func (a *app) report(err error) int {
 		code = ee.code
 		hints = append(ee.hints, hints...)
 	}
-	fmt.Fprintf(a.stderr, "evidctl: error: %v\n", err)
+	fmt.Fprintf(a.stderr, "evidctl: error: %s\n", redact(err.Error()))
 	for _, line := range refusalLines(err) {
-		fmt.Fprintf(a.stderr, "  %s\n", line)
+		fmt.Fprintf(a.stderr, "  %s\n", redact(line))
 	}
 	var shown []string
 	for _, h := range hints {
 		if !slices.Contains(shown, h) {
 			shown = append(shown, h)
-			fmt.Fprintf(a.stderr, "hint: %s\n", h)
+			fmt.Fprintf(a.stderr, "hint: %s\n", redact(h))
 		}
 	}
 	return code
@@ -135,6 +135,10 @@ var refusalAdvice = map[custody.Rule]string{
 
 // fileErr reports a missing or unreadable input file.
 func fileErr(what, path string, err error) error {
+	if looksSecret(path) {
+		return usageErr(fmt.Sprintf("%s: got key material where a file name belongs (not shown)", what),
+			"give the name of the file that holds it")
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return failErr(fmt.Errorf("%s %s does not exist", what, path), "check the file name")
 	}

@@ -238,8 +238,8 @@ func (a *app) openSealed(bundle, payload, identity string) (*sealedInput, error)
 
 // readIdentities reads an age identity file.
 func readIdentities(path string) ([]age.Identity, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fileErr("identity file", path, err)
+	if err := checkIdentityFile(path); err != nil {
+		return nil, err
 	}
 	ids, err := seal.ReadIdentities(path)
 	if err != nil {
@@ -255,7 +255,10 @@ func expandRecipients(args []string) ([]string, error) {
 	var out []string
 	for _, arg := range args {
 		s := strings.TrimSpace(arg)
-		if strings.HasPrefix(s, "age1") || strings.HasPrefix(s, "ssh-") || strings.HasPrefix(s, "AGE-") {
+		if err := checkRecipient("", classifyKey([]byte(s))); err != nil {
+			return nil, err
+		}
+		if strings.HasPrefix(s, "age1") || strings.HasPrefix(s, "ssh-") {
 			if _, err := seal.ParseRecipient(s); err != nil {
 				return nil, usageErr(fmt.Sprintf("--recipient: %v", err), "give an age recipient (age1…), an SSH public key, or a recipients file")
 			}
@@ -275,10 +278,13 @@ func readRecipientsFile(path string) ([]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, usageErr(fmt.Sprintf("--recipient %s: not a recipient, and no such file", path),
+			return nil, usageErr(fmt.Sprintf("--recipient %s: not a recipient, and no such file", shownArg(path)),
 				"give an age recipient (age1…), an SSH public key, or a recipients file such as PREFIX.recipient.txt")
 		}
 		return nil, failErr(fmt.Errorf("reading recipients file %s: %w", path, err))
+	}
+	if err := checkRecipient(path, classifyKey(data)); err != nil {
+		return nil, err
 	}
 	var out []string
 	for n, line := range strings.Split(string(data), "\n") {

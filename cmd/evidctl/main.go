@@ -143,7 +143,7 @@ func (a *app) versionCommand() *cobra.Command {
 
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usageErr(fmt.Sprintf("%s takes no arguments, got %q", commandPath(cmd), args[0]),
+		return usageErr(fmt.Sprintf("%s takes no arguments, got %q", commandPath(cmd), shownArg(args[0])),
 			fmt.Sprintf("run 'evidctl %s --help' for usage", commandPath(cmd)))
 	}
 	return nil

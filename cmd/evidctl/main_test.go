@@ -59,6 +59,7 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 	"exitcode":     exitCode,
 	"flipbyte":     flipByte,
 	"islink":       isLink,
+	"noleak":       noLeak,
 	"perm":         checkPerm,
 	"tamperbundle": tamperBundle,
 	"waitfile":     waitFile,
@@ -193,5 +194,32 @@ func isLink(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	if link := fi.Mode().Type() == os.ModeSymlink; link == neg {
 		ts.Fatalf("%s: symbolic link %v, want %v", args[0], link, !neg)
+	}
+}
+
+// noLeak checks that the last command's stdout and stderr quote no secret of the key
+// files named: noleak FILE... A secret is a line of a file that is neither a comment
+// nor a PEM armour line (PEM bodies, age identities), and the key of a note signing
+// key; no 16-character window of one may appear.
+func noLeak(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: noleak FILE...")
+	}
+	out := ts.ReadFile("stdout") + ts.ReadFile("stderr")
+	for _, file := range args {
+		for _, line := range strings.Split(ts.ReadFile(file), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "-----") {
+				continue
+			}
+			if rest, ok := strings.CutPrefix(line, "PRIVATE+KEY+"); ok {
+				line = rest[strings.LastIndex(rest, "+")+1:]
+			}
+			for i := 0; i+16 <= len(line); i++ {
+				if strings.Contains(out, line[i:i+16]) {
+					ts.Fatalf("the output quotes key material of %s: %q", file, line[i:i+16])
+				}
+			}
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -80,9 +79,12 @@ func (f *serveFlags) validate([]string) error {
 func (f *serveFlags) allowList() ([]*sign.Verifier, error) {
 	var vs []*sign.Verifier
 	for _, p := range f.allow {
-		pem, err := os.ReadFile(p)
+		pem, err := readKeyFile("public key", p)
 		if err != nil {
-			return nil, fileErr("public key", p, err)
+			return nil, err
+		}
+		if err := checkPublicKey("--allow", p, pem); err != nil {
+			return nil, err
 		}
 		v, err := sign.LoadVerifier(pem)
 		if err != nil {

@@ -149,22 +149,27 @@ witnesses cosigned it (C2SP tlog-cosignature).`,
 
 func (a *app) addLog(f *addLogFlags) error {
 	origin, key := f.origin, f.key
+	if err := checkNoteVerifier("--key", "", key); err != nil {
+		return err
+	}
 	if f.keyFile != "" {
-		b, err := os.ReadFile(f.keyFile)
-		if err != nil {
-			return fileErr("log verifier key", f.keyFile, err)
-		}
-		if key = strings.TrimSpace(string(b)); key == "" {
-			return failErr(fmt.Errorf("log verifier key file %s is empty", f.keyFile))
+		var err error
+		if key, err = readNoteKey("--key-file", "log verifier key", f.keyFile); err != nil {
+			return err
 		}
 	}
 	witnesses := f.witnesses
-	for _, wf := range f.witnessFiles {
-		b, err := os.ReadFile(wf)
-		if err != nil {
-			return fileErr("witness key", wf, err)
+	for _, w := range witnesses {
+		if err := checkNoteVerifier("--witness", "", w); err != nil {
+			return err
 		}
-		witnesses = append(witnesses, strings.TrimSpace(string(b)))
+	}
+	for _, wf := range f.witnessFiles {
+		w, err := readNoteKey("--witness-file", "witness key", wf)
+		if err != nil {
+			return err
+		}
+		witnesses = append(witnesses, w)
 	}
 	p, err := readPolicy(f.path)
 	if err != nil {
@@ -187,6 +192,23 @@ func (a *app) addLog(f *addLogFlags) error {
 	}
 	fmt.Fprintf(a.stdout, "trusting log %s in %s\n", origin, f.path)
 	return nil
+}
+
+// readNoteKey reads the note verifier key in the file flag names, refusing any other
+// key material without quoting it.
+func readNoteKey(flag, what, path string) (string, error) {
+	b, err := readKeyFile(what, path)
+	if err != nil {
+		return "", err
+	}
+	key := strings.TrimSpace(string(b))
+	if key == "" {
+		return "", failErr(fmt.Errorf("%s file %s is empty", what, path))
+	}
+	if err := checkNoteVerifier(flag, path, key); err != nil {
+		return "", err
+	}
+	return key, nil
 }
 
 func originOf(vkey string) string {
@@ -250,9 +272,12 @@ profile (PREFIX.id.json, written by keygen) its fields are the defaults.`,
 }
 
 func (a *app) addSigner(f *addSignerFlags) error {
-	pub, err := os.ReadFile(f.key)
+	pub, err := readKeyFile("public key", f.key)
 	if err != nil {
-		return fileErr("public key", f.key, err)
+		return err
+	}
+	if err := checkPublicKey("--key", f.key, pub); err != nil {
+		return err
 	}
 	v, err := sign.LoadVerifier(pub)
 	if err != nil {
