@@ -12,6 +12,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/evidctl/evidctl/crypto/digest"
 	"github.com/evidctl/evidctl/crypto/seal"
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/atomicfile"
@@ -184,6 +185,9 @@ func (a *app) printEvents(b *custody.Bundle, n int, files ...string) error {
 		}
 		ev := &st.Predicate
 		fmt.Fprintf(a.stdout, "%s: item %s (%s) %s\n", ev.Type, ev.Item.ID, ev.Item.Description, ev.Item.Digest.SHA256())
+		for _, d := range otherDigests(ev.Item.Digest) {
+			fmt.Fprintf(a.stdout, "  %s\n", d)
+		}
 		if ev.Counterparty != nil {
 			fmt.Fprintf(a.stdout, "  counterparty: %s\n", ev.Counterparty.Party)
 		}
@@ -358,4 +362,15 @@ func (a *app) removeStale(path string) {
 	for _, p := range removed {
 		fmt.Fprintf(a.stderr, "removed %s, a temporary file left by an interrupted evidctl\n", p)
 	}
+}
+
+// otherDigests are the digests of s besides SHA-256: those requested with --hash.
+func otherDigests(s digest.Set) []digest.Digest {
+	var out []digest.Digest
+	for _, d := range s {
+		if d.Algorithm != digest.SHA256 {
+			out = append(out, d)
+		}
+	}
+	return out
 }

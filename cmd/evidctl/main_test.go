@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 func TestMain(m *testing.M) {
@@ -59,6 +60,7 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 	"exitcode":     exitCode,
 	"flipbyte":     flipByte,
 	"islink":       isLink,
+	"jsonschema":   jsonSchema,
 	"noleak":       noLeak,
 	"perm":         checkPerm,
 	"tamperbundle": tamperBundle,
@@ -221,5 +223,23 @@ func noLeak(ts *testscript.TestScript, neg bool, args []string) {
 				}
 			}
 		}
+	}
+}
+
+// jsonSchema validates FILE (or "stdout", the last command's) against the JSON Schema
+// docs/schema/SCHEMA: jsonschema FILE SCHEMA.
+func jsonSchema(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: jsonschema FILE SCHEMA")
+	}
+	path, err := filepath.Abs(filepath.Join("..", "..", "docs", "schema", args[1]))
+	ts.Check(err)
+	c := jsonschema.NewCompiler()
+	schema, err := c.Compile(path)
+	ts.Check(err)
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(ts.ReadFile(args[0])))
+	ts.Check(err)
+	if err := schema.Validate(doc); err != nil {
+		ts.Fatalf("%s does not validate against %s: %v", args[0], args[1], err)
 	}
 }

@@ -136,7 +136,7 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 			if f.tlsCert != "" {
 				scheme = "https"
 			}
-			fmt.Fprintf(a.stdout, "serving log %s on %s://%s (%d signers allowed)\n", l.Origin(), scheme, addr, len(allow))
+			fmt.Fprintf(a.stdout, "serving log %s on %s://%s (%d %s allowed)\n", l.Origin(), scheme, addr, len(allow), plural(len(allow), "signer", "signers"))
 			if listenErr = writeListenFile(f.listenFile, addr); listenErr != nil {
 				stop() // nobody would find the server: shut it down
 			}
