@@ -123,7 +123,7 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 	defer stop()
 	var listenErr error
 	spec, kind, _ := f.home.ledgerSpec()
-	l, err := f.home.openLedger(ctx)
+	l, err := f.home.openLedger(ctx, a.stderr, nil)
 	if err != nil {
 		return err
 	}

@@ -96,6 +96,8 @@ type File struct {
 	path string
 	tmp  *os.File
 	done bool // committed or aborted
+
+	written, flushed int64 // bytes written; bytes whose writeback was started
 }
 
 // Create returns a temporary file in the directory of path with permissions
@@ -138,7 +140,9 @@ func (f *File) Write(p []byte) (int, error) {
 	if f.done {
 		return 0, ErrClosed
 	}
-	return f.tmp.Write(p)
+	n, err := f.tmp.Write(p)
+	f.writeBehind(n)
+	return n, err
 }
 
 // ReadFrom copies r into the temporary file, letting [io.Copy] use the

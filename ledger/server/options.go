@@ -20,13 +20,18 @@ type config struct {
 	listening     func(net.Addr)
 	certFile      string
 	keyFile       string
+	rate          float64
+	burst         int
+	maxSignatures int
+	limits        limits // limits.go
 }
 
 // Defaults.
 const (
-	// DefaultMaxBodySize bounds the body of an append: a DSSE envelope of a custody event
-	// is a few KiB.
-	DefaultMaxBodySize = 1 << 20
+	// DefaultMaxBodySize bounds the body of an append: the DSSE envelope of a custody
+	// event is about 2 KiB; one with ten post-quantum recipients and 4 KiB descriptions
+	// and notes is 46 KiB.
+	DefaultMaxBodySize = 256 << 10
 	// DefaultMaxInflight bounds the appends the server handles at once; more are refused
 	// with 503 and Retry-After.
 	DefaultMaxInflight = 4096
@@ -34,6 +39,14 @@ const (
 	// and signed; past it the client gets 503 with Retry-After and re-posts the same
 	// envelope to collect its receipt.
 	DefaultAppendTimeout = 30 * time.Second
+	// DefaultRateLimit is how many appends per second one key may make, sustained;
+	// DefaultRateBurst how many at once after a pause. More get 429 with Retry-After.
+	// A custodian's events come at human pace; a lab's batch of acquisitions fits in the
+	// burst.
+	DefaultRateLimit = 10
+	DefaultRateBurst = 100
+	// DefaultMaxSignatures bounds the signatures of an envelope appended (more: 400).
+	DefaultMaxSignatures = 8
 )
 
 func defaults() config {
@@ -42,6 +55,10 @@ func defaults() config {
 		maxInflight:   DefaultMaxInflight,
 		appendTimeout: DefaultAppendTimeout,
 		logger:        slog.Default(),
+		rate:          DefaultRateLimit,
+		burst:         DefaultRateBurst,
+		maxSignatures: DefaultMaxSignatures,
+		limits:        defaultLimits(),
 	}
 }
 
@@ -60,11 +77,15 @@ func (c *config) apply(opts []Option) error {
 		return fmt.Errorf("nil logger")
 	case (c.certFile == "") != (c.keyFile == ""):
 		return fmt.Errorf("TLS needs both a certificate file and a key file")
+	case c.rate < 0 || (c.rate > 0 && c.burst < 1):
+		return fmt.Errorf("rate limit %v/s with burst %d: want a rate of 0 (no limit), or above 0 with a burst of 1 or more", c.rate, c.burst)
+	case c.maxSignatures < 1:
+		return fmt.Errorf("max signatures %d is below 1", c.maxSignatures)
 	}
-	return nil
+	return c.limits.check(c.maxBody)
 }
 
-// WithMaxBodySize sets the largest append body accepted (default 1 MiB); larger ones get
+// WithMaxBodySize sets the largest append body accepted (default 256 KiB); larger ones get
 // 413.
 func WithMaxBodySize(n int64) Option { return func(c *config) { c.maxBody = n } }
 
@@ -98,3 +119,16 @@ func WithTLS(certFile, keyFile string) Option {
 // where reaching the server is itself the authorisation; never use it on a server others
 // can reach.
 func WithLeafAppendsUnsafe() Option { return func(c *config) { c.leavesUnsafe = true } }
+
+// WithRateLimit sets how many appends per second each allowed key may make (perSecond),
+// and how many at once after a pause (burst); defaults DefaultRateLimit and
+// DefaultRateBurst. More get 429 with Retry-After. Only appends whose signature verified
+// count, so nobody can spend another key's allowance. A perSecond of 0 turns the limit
+// off.
+func WithRateLimit(perSecond float64, burst int) Option {
+	return func(c *config) { c.rate, c.burst = perSecond, burst }
+}
+
+// WithMaxSignatures sets how many signatures an appended envelope may carry (default
+// DefaultMaxSignatures); more get 400.
+func WithMaxSignatures(n int) Option { return func(c *config) { c.maxSignatures = n } }

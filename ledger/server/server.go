@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
-	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -19,11 +18,15 @@ import (
 
 // Handler serves one ledger. Make it with New.
 type Handler struct {
-	l     ledger.Ledger
-	allow []*sign.Verifier
-	cfg   config
-	slots chan struct{} // one per append in flight
-	mux   *http.ServeMux
+	l       ledger.Ledger
+	allowed map[string]*sign.Verifier // by key id
+	limiter *rateLimiter
+	cfg     config
+	slots   chan struct{} // one per append in flight
+	mux     *http.ServeMux
+
+	// budget holds the bytes of append bodies being read or held (limits.go).
+	budget *byteBudget
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -31,32 +34,39 @@ var _ http.Handler = (*Handler)(nil)
 // tileDirer is a ledger kept in a local tlog-tiles directory (ledger/posixlog).
 type tileDirer interface{ Dir() string }
 
-// New returns the HTTP handler serving l. An append is accepted only as a DSSE envelope
-// with a valid signature by one of the keys in allow; with an empty allow list the server
-// is read-only. See the package documentation for the API.
+// New returns the HTTP handler serving l. An append is accepted only as a log entry (or,
+// while ledger.LegacyLeaves holds, a DSSE envelope) with a valid signature by one of the
+// keys in allow, named by its key id; with an empty allow list the server is read-only.
+// See the package documentation for the API.
 func New(l ledger.Ledger, allow []*sign.Verifier, opts ...Option) (*Handler, error) {
 	cfg := defaults()
 	if err := cfg.apply(opts); err != nil {
 		return nil, fmt.Errorf("making ledger server: %w", err)
 	}
+	allowed := make(map[string]*sign.Verifier, len(allow))
 	for i, v := range allow {
 		if v == nil {
 			return nil, fmt.Errorf("making ledger server: allowed signer %d is nil", i)
 		}
+		allowed[v.KeyID()] = v
 	}
 	if d, ok := l.(tileDirer); ok && cfg.tilesDir == "" {
 		cfg.tilesDir = d.Dir()
 	}
-	h := &Handler{l: l, allow: allow, cfg: cfg, slots: make(chan struct{}, cfg.maxInflight), mux: http.NewServeMux()}
+	h := &Handler{l: l, allowed: allowed, limiter: newRateLimiter(cfg.rate, cfg.burst), cfg: cfg, slots: make(chan struct{}, cfg.maxInflight), mux: http.NewServeMux(),
+		budget: newByteBudget(cfg.limits.maxBuffered, cfg.maxBody)}
 	h.mux.HandleFunc("POST "+httpapi.AppendPath, h.append)
 	h.mux.HandleFunc("GET "+httpapi.CheckpointPath, h.checkpoint)
 	h.mux.HandleFunc("GET "+httpapi.InclusionPath, h.proof(inclusionRoute))
 	h.mux.HandleFunc("GET "+httpapi.ConsistencyPath, h.proof(consistencyRoute))
+	if lr, ok := l.(ledger.LeafReader); ok {
+		h.mux.HandleFunc("GET "+httpapi.EntriesPath, h.entries(lr))
+	}
 	if cfg.tilesDir != "" {
 		if _, err := os.Stat(cfg.tilesDir); err != nil {
 			return nil, fmt.Errorf("making ledger server: tiles: %w", err)
 		}
-		h.mux.Handle("GET "+httpapi.TilePrefix, tiles(cfg.tilesDir))
+		h.mux.Handle("GET "+httpapi.TilePrefix, tileServer{root: filepath.Join(cfg.tilesDir, tileDir)})
 	}
 	return h, nil
 }
@@ -180,36 +190,6 @@ func parseUint(q map[string][]string, name string) (uint64, error) {
 func writeProof(w http.ResponseWriter, p []tlog.Hash) {
 	w.Header().Set("Content-Type", httpapi.ProofType)
 	_, _ = w.Write(httpapi.FormatProof(p))
-}
-
-// tiles serves the tlog-tiles directory's tile/ tree, files only (no listings, nothing
-// outside tile/, not .state/).
-func tiles(dir string) http.Handler {
-	files := http.FileServerFS(filesOnly{os.DirFS(dir)})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.URL.Path, ".p/") {
-			w.Header().Set("Cache-Control", "no-cache") // a partial tile is replaced as it fills
-		} else {
-			w.Header().Set("Cache-Control", "public, max-age=604800, immutable")
-		}
-		w.Header().Set("Content-Type", httpapi.TileType)
-		files.ServeHTTP(w, r)
-	})
-}
-
-// filesOnly hides directories, so that the file server lists nothing.
-type filesOnly struct{ fs.FS }
-
-func (f filesOnly) Open(name string) (fs.File, error) {
-	file, err := f.FS.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	if st, err := file.Stat(); err != nil || st.IsDir() {
-		_ = file.Close()
-		return nil, fs.ErrNotExist
-	}
-	return file, nil
 }
 
 // refuse answers a request the server will not carry out, with a one-line reason.
