@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"filippo.io/age"
@@ -365,12 +366,6 @@ func (a *app) removeStale(path string) {
 }
 
 // otherDigests are the digests of s besides SHA-256: those requested with --hash.
-func otherDigests(s digest.Set) []digest.Digest {
-	var out []digest.Digest
-	for _, d := range s {
-		if d.Algorithm != digest.SHA256 {
-			out = append(out, d)
-		}
-	}
-	return out
+func otherDigests(s digest.Set) digest.Set {
+	return slices.DeleteFunc(slices.Clone(s), func(d digest.Digest) bool { return d.Algorithm == digest.SHA256 })
 }
