@@ -2,6 +2,7 @@ package atomicfile
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -213,4 +214,23 @@ func TestWriteFile(t *testing.T) {
 	got, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.Equal(t, "127.0.0.1:1", string(got))
+}
+
+// BenchmarkCreate measures Create and Abort, with the stale-temporary scan, in a
+// directory of n other files.
+func BenchmarkCreate(b *testing.B) {
+	for _, n := range []int{0, 10_000} {
+		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
+			dir := b.TempDir()
+			for i := range n {
+				require.NoError(b, os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d", i)), nil, 0o600))
+			}
+			path := filepath.Join(dir, "out")
+			for b.Loop() {
+				f, err := Create(path, 0o600)
+				require.NoError(b, err)
+				require.NoError(b, f.Abort())
+			}
+		})
+	}
 }
