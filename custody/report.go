@@ -38,7 +38,7 @@ type EventReport struct {
 	Commitment   string    `json:"commitment"`
 	Log          string    `json:"log,omitempty"`
 	LogIndex     uint64    `json:"logIndex,omitempty"`
-	Cosigners    []string  `json:"cosigners,omitempty"` // key names of the trusted witnesses that cosigned the receipt's checkpoint
+	Cosigners    []string  `json:"cosigners,omitempty"` // key names of the trusted witnesses that cosigned the receipt's checkpoint, sorted
 	Checks       []Check   `json:"checks"`
 }
 

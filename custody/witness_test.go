@@ -5,7 +5,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
@@ -90,7 +89,7 @@ func TestWitnessedForkRefused(t *testing.T) {
 	rep, err := custody.Verify(ctx, b, pol)
 	require.NoError(t, err)
 	require.True(t, rep.Valid)
-	require.Equal(t, []string{"witness.central-authority.test", "witness.court.test"}, slices.Sorted(slices.Values(rep.Events[0].Cosigners)))
+	require.Equal(t, []string{"witness.central-authority.test", "witness.court.test"}, rep.Events[0].Cosigners)
 	var text, md, js bytes.Buffer
 	require.NoError(t, rep.WriteText(&text))
 	require.NoError(t, rep.WriteMarkdown(&md, "report"))
