@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/evidctl/evidctl/ledger"
@@ -73,6 +74,26 @@ func (c *config) witnessOptions(b *backend) ([]ledger.Option, error) {
 type witnessed struct {
 	ledger.Backend
 	gw *cosign.Gateway
+
+	mu     sync.Mutex
+	latest []byte // the largest cosigned checkpoint it has handed out
+	size   uint64 // its size
+}
+
+// cosign has cp cosigned and remembers the result if it is the largest yet.
+func (w *witnessed) cosign(ctx context.Context, cp []byte) ([]byte, error) {
+	cosigned, err := w.gw.Cosign(ctx, cp)
+	if err != nil {
+		return nil, err
+	}
+	if h, err := ledger.ReadHeadUnverified(cosigned); err == nil {
+		w.mu.Lock()
+		if w.latest == nil || h.Size > w.size {
+			w.latest, w.size = cosigned, h.Size
+		}
+		w.mu.Unlock()
+	}
+	return cosigned, nil
 }
 
 // AppendBatch implements [ledger.Backend]: the inner backend's receipts, moved under
@@ -97,7 +118,7 @@ func (w *witnessed) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger
 	if largest == nil {
 		return nil, err
 	}
-	cosigned, cerr := w.gw.Cosign(ctx, largest)
+	cosigned, cerr := w.cosign(ctx, largest)
 	if cerr != nil {
 		return nil, errors.Join(err, cerr)
 	}
@@ -138,13 +159,23 @@ func (w *witnessed) rebase(ctx context.Context, rs []*ledger.Receipt, cosigned [
 }
 
 // Checkpoint implements [ledger.Backend]: the latest checkpoint, cosigned (or a larger
-// cosigned one).
+// cosigned one). When the witnesses do not cosign it in time, it is the latest cosigned
+// checkpoint this personality handed out, as a witnessed posixlog serves the last one it
+// published; the error only when there is none.
 func (w *witnessed) Checkpoint(ctx context.Context) ([]byte, error) {
 	cp, err := w.Backend.Checkpoint(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return w.gw.Cosign(ctx, cp)
+	cosigned, err := w.cosign(ctx, cp)
+	if errors.Is(err, ledger.ErrQuorum) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.latest != nil {
+			return bytes.Clone(w.latest), nil
+		}
+	}
+	return cosigned, err
 }
 
 // Close implements [ledger.Backend]: it stops the witness requests still running, then
