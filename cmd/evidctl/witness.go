@@ -37,9 +37,9 @@ checkpoint of that log it cosigned before. A court that requires the cosignature
 witnesses it trusts need not trust the log's operator: a log that shows two histories
 cannot get both cosigned.
 
-  evidctl witness init --dir DIR --name NAME            once: its key; prints its verifier key
+  evidctl witness init --dir DIR --name NAME               once: its key; prints its verifier key
   evidctl witness add-log --dir DIR --origin O --key VKEY  for each log it witnesses
-  evidctl witness serve --dir DIR --listen HOST:PORT    serves POST /add-checkpoint
+  evidctl witness serve --dir DIR --listen HOST:PORT       serves POST /add-checkpoint
 
 The logs' operators and the verifiers put the printed verifier key on a line
 "witness NAME VKEY URL" of their witness policy ('evidctl init --witness-policy',
