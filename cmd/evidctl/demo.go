@@ -13,6 +13,7 @@ import (
 
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/testkit"
+	"github.com/evidctl/evidctl/ledger/posixlog"
 )
 
 func (a *app) demoCommand() *cobra.Command {
@@ -23,7 +24,11 @@ func (a *app) demoCommand() *cobra.Command {
 France acquires a disk image and transfers it to the central authority of Germany,
 which receives it and reseals it to a prosecutor in Brazil, who receives it. The
 prosecutor's identity then verifies the bundle and decrypts the payload. Everything
-happens in a temporary directory on an embedded log, which is removed at the end.`,
+happens in a temporary directory on an embedded log, which is removed at the end.
+
+Two witnesses of the requesting state, its central authority and a court, run in the
+same process on 127.0.0.1 and cosign every checkpoint of the log: every receipt is
+witnessed, the verification requires both, and the report names them.`,
 		Args: noArgs,
 	}, noFlags{}, func(ctx context.Context, _ []string) error {
 		dir, err := os.MkdirTemp("", "evidctl-demo-")
@@ -39,14 +44,32 @@ func (a *app) step(format string, args ...any) {
 	fmt.Fprintf(a.stdout, "==> "+format+"\n", args...)
 }
 
-func (a *app) demo(ctx context.Context, dir string) error {
-	a.step("setting up in %s: an embedded log and three parties", dir)
+func (a *app) demo(ctx context.Context, dir string) (err error) {
+	a.step("setting up in %s: an embedded log, two witnesses and three parties", dir)
+	ws, err := startDemoWitnesses(ctx, dir)
+	if err != nil {
+		return failErr(err)
+	}
+	defer func() {
+		if serr := ws.stop(); err == nil && serr != nil {
+			err = failErr(serr)
+		}
+	}()
 	policy := &custody.Policy{}
-	l, err := testkit.NewLog(ctx, filepath.Join(dir, "log"), "evidctl.local/demo", policy)
+	l, err := testkit.NewLog(ctx, filepath.Join(dir, "log"), "evidctl.local/demo", policy, posixlog.WithWitnessPolicy(ws.policy))
 	if err != nil {
 		return failErr(err)
 	}
 	defer l.Close()
+	if err := ws.accept(l.Origin(), l.VerifierKey()); err != nil {
+		return failErr(err)
+	}
+	if err := policy.AddLog(custody.TrustedLog{Origin: l.Origin(), Key: l.VerifierKey(), WitnessPolicy: string(ws.policy)}); err != nil {
+		return failErr(err)
+	}
+	for i, w := range ws.names {
+		a.step("witness %s, run by %s (the requesting state), cosigns every checkpoint; the verifier requires it", w, ws.who[i])
+	}
 	var ps [3]*testkit.Party
 	for i, who := range []custody.Party{
 		{Name: "A. Examiner", Organization: "Laboratoire de criminalistique", Role: "forensic examiner", Jurisdiction: "FR"},
