@@ -38,6 +38,7 @@ type EventReport struct {
 	Commitment   string    `json:"commitment"`
 	Log          string    `json:"log,omitempty"`
 	LogIndex     uint64    `json:"logIndex,omitempty"`
+	Cosigners    []string  `json:"cosigners,omitempty"` // key names of the trusted witnesses that cosigned the receipt's checkpoint, sorted
 	Checks       []Check   `json:"checks"`
 }
 
@@ -232,6 +233,9 @@ func timelineNote(e EventReport) string {
 	}
 	if e.Log != "" {
 		parts = append(parts, fmt.Sprintf("log %s #%d", e.Log, e.LogIndex))
+	}
+	if len(e.Cosigners) > 0 {
+		parts = append(parts, "cosigned by "+strings.Join(e.Cosigners, ", "))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -76,6 +76,9 @@ func (r *Report) mdTimeline(b *strings.Builder) {
 		if e.Log != "" {
 			entry = fmt.Sprintf("%s #%d", e.Log, e.LogIndex)
 		}
+		if len(e.Cosigners) > 0 {
+			entry += ", cosigned by " + strings.Join(e.Cosigners, ", ")
+		}
 		at := ""
 		if !e.Time.IsZero() {
 			at = e.Time.UTC().Format(time.RFC3339)

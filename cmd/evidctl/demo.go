@@ -20,6 +20,7 @@ import (
 	"github.com/evidctl/evidctl/internal/atomicfile"
 	"github.com/evidctl/evidctl/internal/testkit"
 	"github.com/evidctl/evidctl/ledger/ledgerurl"
+	"github.com/evidctl/evidctl/ledger/posixlog"
 )
 
 type demoFlags struct{ keep string }
@@ -41,11 +42,16 @@ which receives it and reseals it to a prosecutor in Brazil, who receives it. The
 prosecutor's identity then verifies the bundle and decrypts the payload. Last, one byte
 of a copy of the payload is changed, and verification shows the change caught.
 
+Two witnesses of the requesting state, its central authority and a court, run in the
+same process on 127.0.0.1 and cosign every checkpoint of the log: every receipt is
+witnessed, the verification requires both, and the report names them.
+
 Everything happens in a temporary directory on an embedded log, removed at the end.
 With --keep DIR it happens in DIR and stays: each party's public key (NAME.pub), age
-identity (NAME.age.txt, 0600) and recipient, the log (DIR is an evidctl home), the
-bundle case.custody.json, the payloads case.age and case-tampered.age, the trust policy
-trust.json and the report case-report.md. The demo's signing keys exist only in memory.`,
+identity (NAME.age.txt, 0600) and recipient, the log (DIR is an evidctl home) and the
+witnesses' directories, the bundle case.custody.json, the payloads case.age and
+case-tampered.age, the trust policy trust.json and the report case-report.md. The
+demo's signing keys exist only in memory.`,
 		Args: noArgs,
 	}, f, func(ctx context.Context, _ []string) error {
 		dir, cleanup, err := demoDir(f.keep)
@@ -96,12 +102,21 @@ type demoCase struct {
 	keep                       bool
 }
 
-func (a *app) demo(ctx context.Context, dir string, keep bool) error {
-	a.step("setting up in %s: an embedded log and three parties", dir)
-	c := &demoCase{dir: dir, policy: &custody.Policy{}, keep: keep}
-	l, err := testkit.NewLog(ctx, filepath.Join(dir, ledgerurl.HomeLogDir), "evidctl.local/demo", c.policy)
+func (a *app) demo(ctx context.Context, dir string, keep bool) (err error) {
+	a.step("setting up in %s: an embedded log, two witnesses and three parties", dir)
+	ws, err := startDemoWitnesses(ctx, dir)
 	if err != nil {
 		return failErr(err)
+	}
+	defer func() {
+		if serr := ws.stop(); err == nil && serr != nil {
+			err = failErr(serr)
+		}
+	}()
+	c := &demoCase{dir: dir, policy: &custody.Policy{}, keep: keep}
+	l, err := a.demoLog(ctx, c, ws)
+	if err != nil {
+		return err
 	}
 	defer l.Close()
 	parties := []**testkit.Party{&c.lab, &c.authority, &c.prosecutor}
@@ -128,6 +143,27 @@ func (a *app) demo(ctx context.Context, dir string, keep bool) error {
 		return err
 	}
 	return a.demoTamper(ctx, c)
+}
+
+// demoLog makes the demo's embedded log, cosigned by the witnesses, and has the policy
+// trust it under their witness policy.
+func (a *app) demoLog(ctx context.Context, c *demoCase, ws *demoWitnesses) (*testkit.Log, error) {
+	l, err := testkit.NewLog(ctx, filepath.Join(c.dir, ledgerurl.HomeLogDir), "evidctl.local/demo", c.policy, posixlog.WithWitnessPolicy(ws.policy))
+	if err != nil {
+		return nil, failErr(err)
+	}
+	if err := ws.accept(l.Origin(), l.VerifierKey()); err != nil {
+		_ = l.Close()
+		return nil, failErr(err)
+	}
+	if err := c.policy.AddLog(custody.TrustedLog{Origin: l.Origin(), Key: l.VerifierKey(), WitnessPolicy: string(ws.policy)}); err != nil {
+		_ = l.Close()
+		return nil, failErr(err)
+	}
+	for i, w := range ws.names {
+		a.step("witness %s, run by %s (the requesting state), cosigns every checkpoint; the verifier requires it", w, ws.who[i])
+	}
+	return l, nil
 }
 
 // writeParty writes a party's public key, age identity and recipient.
@@ -263,7 +299,7 @@ func (a *app) demoTamper(ctx context.Context, c *demoCase) error {
 	}
 	a.step("the one-byte change was caught: the demo succeeded")
 	if c.keep {
-		a.step("kept in %s: NAME.pub, NAME.age.txt, NAME.recipient.txt, the log (an evidctl home), case.custody.json, case.age, case-tampered.age, trust.json, case-report.md", c.dir)
+		a.step("kept in %s: NAME.pub, NAME.age.txt, NAME.recipient.txt, the log (an evidctl home), the witnesses' directories, case.custody.json, case.age, case-tampered.age, trust.json, case-report.md", c.dir)
 		a.step("verify it again: evidctl verify %s --trust %s --identity %s", filepath.Join(c.dir, "case"+custody.BundleSuffix),
 			filepath.Join(c.dir, "trust.json"), filepath.Join(c.dir, "prosecutor.age.txt"))
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/evidctl/evidctl/crypto/seal"
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/custody"
+	"github.com/evidctl/evidctl/ledger"
 )
 
 // exitError is an error with an exit code and hints for the user.
@@ -114,7 +115,11 @@ func writeJSONError(w io.Writer, err error) {
 func explain(err error) []string {
 	var refused *custody.RefusedError
 	var nomatch *age.NoIdentityMatchError
+	var cosigning *ledger.CosigningError
 	switch {
+	case errors.As(err, &cosigning):
+		return []string{"no receipt was issued: the bundle and its payload are unchanged (the entry may still appear in the log later, without effect on them)",
+			"the witnesses and their answers are named above; " + cosigning.Hint()}
 	case errors.Is(err, sign.ErrWrongPassword):
 		return []string{"the password does not open this key; check $EVIDCTL_PASSWORD"}
 	case errors.Is(err, seal.ErrNoIdentity), errors.As(err, &nomatch):

@@ -321,11 +321,15 @@ func refuseLink(flag, path string) error {
 	return nil
 }
 
-// writeListenFile writes the address a server listens on to path (none when path is
-// empty), atomically, refusing a symbolic link, for 'serve --listen-file' and the like.
+// writeListenFile writes the address a server listens on, and a newline, to path
+// (nothing when path is empty), atomically, refusing a symbolic link or anything but a
+// regular file, for 'serve --listen-file' and 'witness serve --listen-file'.
 func writeListenFile(path string, addr net.Addr) error {
 	if path == "" {
 		return nil
+	}
+	if fi, err := os.Lstat(path); err == nil && fi.Mode().Type() != fs.ModeSymlink && !fi.Mode().IsRegular() {
+		return failErr(fmt.Errorf("listen file %s exists and is not a regular file", path))
 	}
 	if err := atomicfile.WriteFile(path, []byte(addr.String()+"\n"), 0o644); err != nil {
 		return failErr(fmt.Errorf("writing the listening address to %s: %w", path, err))

@@ -56,15 +56,16 @@ func setupScript(env *testscript.Env) error {
 
 // scriptCommands are the test-only commands scripts may use beside evidctl.
 var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args []string){
-	"certify":      certify,
-	"exitcode":     exitCode,
-	"flipbyte":     flipByte,
-	"islink":       isLink,
-	"jsonschema":   jsonSchema,
-	"noleak":       noLeak,
-	"perm":         checkPerm,
-	"tamperbundle": tamperBundle,
-	"waitfile":     waitFile,
+	"certify":       certify,
+	"exitcode":      exitCode,
+	"flipbyte":      flipByte,
+	"islink":        isLink,
+	"jsonschema":    jsonSchema,
+	"noleak":        noLeak,
+	"perm":          checkPerm,
+	"tamperbundle":  tamperBundle,
+	"waitfile":      waitFile,
+	"witnesspolicy": witnessPolicy,
 }
 
 // freePort finds a loopback port free now, for a server a script starts.

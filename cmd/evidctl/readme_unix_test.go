@@ -3,20 +3,24 @@
 package main
 
 import (
+	"bytes"
 	"os/exec"
 	"syscall"
+	"time"
 )
 
-// inOwnGroup runs cmd in a process group of its own, and has cancelling it end the
-// whole group: a server the script started in the background must not outlive it.
-func inOwnGroup(cmd *exec.Cmd) {
+// runScript runs cmd in a process group of its own and returns its combined output once
+// it exits; then it kills what the script left running in the background, so that a
+// script that failed half-way leaves no witness behind and no pipe open.
+func runScript(cmd *exec.Cmd) ([]byte, error) {
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-}
-
-// endGroup kills what is left of cmd's process group once it has run.
-func endGroup(cmd *exec.Cmd) {
-	if cmd.Process != nil {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	cmd.WaitDelay = 2 * time.Second
+	if err := cmd.Start(); err != nil {
+		return nil, err
 	}
+	err := cmd.Wait()
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	return out.Bytes(), err
 }

@@ -29,13 +29,19 @@ type serveFlags struct {
 func (a *app) serveCommand() *cobra.Command {
 	f := &serveFlags{}
 	return command(&cobra.Command{
-		Use:   "serve [--ledger DIR|trillian://HOST:PORT/TREE_ID] --allow PUB.pem ... [--addr HOST:PORT]",
+		Use:   "serve [--ledger DIR|trillian://HOST:PORT/TREE_ID [--witness-policy FILE]] --allow PUB.pem ... [--addr HOST:PORT]",
 		Short: "serve a ledger over HTTP to custodians on other machines",
 		Long: `serve runs the ledger server: custodians append with --ledger http://HOST:PORT, and
 anyone reads the latest checkpoint, inclusion and consistency proofs (and, for an
 embedded log, its tlog-tiles). An append is accepted only when the DSSE envelope is
 signed by a key on the allow-list (--allow PUB.pem, or every signer of --allow-trust
-FILE): the signature is the authentication. See docs/HTTP-API.md.`,
+FILE): the signature is the authentication. See docs/HTTP-API.md.
+
+Witnesses: the checkpoints the server hands out, alone or in receipts, are cosigned by
+the ledger's witnesses when it has any. An evidctl home's embedded log always uses the
+witness policy stored in the home ('evidctl init --witness-policy'); give a trillian://
+ledger its policy with --witness-policy FILE. An append whose checkpoint the witnesses
+do not cosign in time is refused (HTTP 500) with each witness's answer.`,
 		Args: noArgs,
 	}, f, func(ctx context.Context, _ []string) error {
 		return a.serve(ctx, f)
