@@ -82,6 +82,7 @@ type EventReport struct {
 	Commitment   string    `json:"commitment"`
 	Log          string    `json:"log,omitempty"`
 	LogIndex     uint64    `json:"logIndex,omitempty"`
+	Cosigners    []string  `json:"cosigners,omitempty"` // key names of the trusted witnesses that cosigned the receipt's checkpoint, sorted
 	Checks       []Check   `json:"checks"`
 }
 
@@ -319,6 +320,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, it := range r.Items {
 		fmt.Fprintf(&b, "  %s %s\n    sha256:%s  %s; custodian %s; %d %s\n", Escape(it.ID), quoteIf(it.Description), it.Digest.SHA256().Hex(),
 			Escape(it.State), Escape(it.Custodian), it.Events, plural(it.Events, "event", "events"))
+		for _, d := range extraDigests(it.Digest) {
+			fmt.Fprintf(&b, "    %s\n", d)
+		}
 	}
 	if len(r.Checks) > 0 {
 		b.WriteString("\nbundle checks:\n")
@@ -380,6 +384,18 @@ func statusWord(s Status) string {
 	return "FAIL"
 }
 
+// extraDigests are the digests of s other than SHA-256 (those requested with
+// Sealing.Digests or Preserve's algorithms), which reports show below it.
+func extraDigests(s digest.Set) []digest.Digest {
+	var out []digest.Digest
+	for _, d := range s {
+		if d.Algorithm != digest.SHA256 {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // who is the event's actor as the report names it.
 func who(e EventReport) string {
 	return Party{Name: e.Actor, Organization: e.Organization, Jurisdiction: e.Jurisdiction}.String()
@@ -402,6 +418,9 @@ func timelineNote(e EventReport) string {
 	}
 	if e.Log != "" {
 		parts = append(parts, fmt.Sprintf("log %s #%d", e.Log, e.LogIndex))
+	}
+	if len(e.Cosigners) > 0 {
+		parts = append(parts, "cosigned by "+strings.Join(e.Cosigners, ", "))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -234,6 +234,9 @@ func (v *verifier) inclusion(rec *Record, er *EventReport) []Check {
 			notChecked(other, "the receipt does not verify"), notChecked(RuleOrder, "the receipt does not verify")}
 	}
 	er.Log, er.LogIndex = cp.Origin, rc.Index
+	if len(cp.Cosigners) > 0 {
+		er.Cosigners = slices.Sorted(slices.Values(cp.Cosigners))
+	}
 	v.checkpoints[cp.Origin] = append(v.checkpoints[cp.Origin], cp)
 	checks := []Check{passed(RuleCheckpoint), passed(RuleInclusion)}
 	if last, ok := v.lastIndex[cp.Origin]; ok && rc.Index <= last {
