@@ -1,6 +1,7 @@
 package custody
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -114,7 +115,7 @@ func (b *Bundle) MatchPayload(ctx context.Context, payload io.Reader, opts ...Pa
 		s := res.item.status()
 		m.Item = &s
 	}
-	for _, v := range []*Violation{res.payload, res.plaintext} {
+	for _, v := range []*Violation{res.payload, res.header, res.plaintext} {
 		if v != nil {
 			m.Violations = append(m.Violations, *v)
 		}
@@ -126,10 +127,26 @@ func (b *Bundle) MatchPayload(ctx context.Context, payload io.Reader, opts ...Pa
 type payloadRead struct {
 	ciphertext digest.Digest // SHA-256 of every byte read
 	size       int64
-	decrypted  bool       // it was decrypted: identities were given and one of them opens it
-	plaintext  digest.Set // when it decrypted and authenticated
-	openErr    error      // when it did not (wraps seal.ErrCorrupt, as a *seal.CorruptError)
-	noIdentity error      // none of the identities given opens it (wraps seal.ErrNoIdentity)
+	decrypted  bool          // it was decrypted: identities were given and one of them opens it
+	plaintext  digest.Set    // when it decrypted and authenticated
+	openErr    error         // when it did not (wraps seal.ErrCorrupt, as a *seal.CorruptError)
+	noIdentity error         // none of the identities given opens it (wraps seal.ErrNoIdentity)
+	stanzas    []seal.Stanza // the recipient stanzas of its age header
+	headerErr  error         // when the header cannot be read
+}
+
+// headCapture keeps the first max bytes written to it: the age header of a payload
+// as it streams past.
+type headCapture struct {
+	buf []byte
+	max int
+}
+
+func (h *headCapture) Write(p []byte) (int, error) {
+	if room := h.max - len(h.buf); room > 0 {
+		h.buf = append(h.buf, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
 }
 
 // recordedAlgorithms are the plaintext digest algorithms beyond SHA-256 that any of
@@ -146,15 +163,29 @@ func recordedAlgorithms(items ...*itemState) []digest.Algorithm {
 	return out
 }
 
-// readPayload reads src to its end, once. Without identities it hashes the
-// ciphertext. With identities it is crypto/seal's single pass ([seal.Verify], or
-// [seal.Open] to dst when dst is not nil): the ciphertext is hashed once, decrypted
-// as it is read and the plaintext hashed with SHA-256 and algs. The ciphertext
-// digest is known whether or not the payload opens. A payload that no identity opens
-// is noIdentity, one that does not decrypt and authenticate is openErr (a
-// *seal.CorruptError naming the chunk and offset); an error means src could not be
-// read, dst could not be written, or the context ended.
+// readPayload reads src to its end, once, keeping its age header (for the recipient
+// check). Without identities it hashes the ciphertext. With identities it is
+// crypto/seal's single pass ([seal.Verify], or [seal.Open] to dst when dst is not
+// nil): the ciphertext is hashed once, decrypted as it is read and the plaintext
+// hashed with SHA-256 and algs. The ciphertext digest is known whether or not the
+// payload opens. A payload that no identity opens is noIdentity, one that does not
+// decrypt and authenticate is openErr (a *seal.CorruptError naming the chunk and
+// offset); an error means src could not be read, dst could not be written, or the
+// context ended.
 func readPayload(ctx context.Context, src io.Reader, dst io.Writer, ids []age.Identity, algs []digest.Algorithm) (payloadRead, error) {
+	head := &headCapture{max: seal.MaxHeaderSize}
+	src = io.TeeReader(src, head)
+	pr, err := hashOrOpen(ctx, src, dst, ids, algs)
+	if err != nil {
+		return payloadRead{}, err
+	}
+	pr.stanzas, pr.headerErr = seal.ReadHeader(bytes.NewReader(head.buf))
+	return pr, nil
+}
+
+// hashOrOpen is readPayload's one pass over src: a hash of the ciphertext, or, with
+// identities, crypto/seal's decryption with both digests.
+func hashOrOpen(ctx context.Context, src io.Reader, dst io.Writer, ids []age.Identity, algs []digest.Algorithm) (payloadRead, error) {
 	if len(ids) == 0 {
 		h, err := digest.NewHasher()
 		if err != nil {
@@ -193,6 +224,7 @@ func readPayload(ctx context.Context, src io.Reader, dst io.Writer, ids []age.Id
 type payloadResult struct {
 	item      *itemState // the item it belongs to, or (when it matches none) the only sealed item
 	payload   *Violation // RulePayload; nil when it is the item's current sealed payload
+	header    *Violation // RuleHeader, when it is: nil when the header shows the declared recipients
 	plaintext *Violation // RulePlaintext; nil when not decrypted or when it matched
 }
 
@@ -218,6 +250,9 @@ func matchPayload(sealed []*itemState, want *itemState, pr payloadRead) payloadR
 			res.payload.Expected = fmt.Sprintf("%s (%d bytes)", res.item.sealed.Digest.SHA256(), res.item.sealed.Size)
 		}
 	}
+	if res.payload == nil {
+		res.header = checkHeader(pr, res.item.sealed.Recipients)
+	}
 	if pr.decrypted && res.item != nil {
 		if pr.openErr != nil {
 			res.plaintext = &Violation{Rule: RulePlaintext, Found: "decryption failed: " + corruption(pr.openErr),
@@ -239,14 +274,28 @@ func corruption(err error) string {
 	return err.Error()
 }
 
+// checkHeader says how the payload's header departs from the declared recipients.
+func checkHeader(pr payloadRead, recipients []string) *Violation {
+	if pr.headerErr != nil {
+		return &Violation{Rule: RuleHeader, Detail: "the sealed payload's age header cannot be read", Found: pr.headerErr.Error()}
+	}
+	return headerViolation(pr.stanzas, recipients)
+}
+
 // checks are the payload's checks for a report: passed, or failed as the violations say.
 func (res payloadResult) checks(subject string, decrypted bool) []Check {
 	var out []Check
 	switch {
 	case res.payload != nil:
-		out = append(out, res.payload.check(subject))
+		out = append(out, res.payload.check(subject), Check{Rule: RuleHeader, Status: StatusNotChecked, Subject: subject,
+			Detail: "the payload is not the one the chain records"})
+	case res.header != nil:
+		out = append(out, Check{Rule: RulePayload, OK: true, Subject: subject, Detail: "matches the sealed payload of item " + res.item.id},
+			res.header.check(subject))
 	default:
-		out = append(out, Check{Rule: RulePayload, OK: true, Subject: subject, Detail: "matches the sealed payload of item " + res.item.id})
+		out = append(out, Check{Rule: RulePayload, OK: true, Subject: subject, Detail: "matches the sealed payload of item " + res.item.id},
+			Check{Rule: RuleHeader, OK: true, Subject: subject, Detail: fmt.Sprintf("sealed to the %d declared %s", len(res.item.sealed.Recipients),
+				plural(len(res.item.sealed.Recipients), "recipient", "recipients"))})
 	}
 	switch {
 	case !decrypted || res.item == nil:
@@ -281,7 +330,11 @@ func checkArrival(ctx context.Context, payload io.Reader, st *itemState) *Violat
 	if err != nil {
 		return &Violation{Rule: RulePayload, Detail: err.Error()}
 	}
-	return matchPayload([]*itemState{st}, st, pr).payload
+	res := matchPayload([]*itemState{st}, st, pr)
+	if res.payload != nil {
+		return res.payload
+	}
+	return res.header
 }
 
 // Reseal re-encrypts the item's payload to new recipients in one streaming pass: the

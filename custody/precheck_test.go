@@ -3,8 +3,6 @@ package custody_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -76,22 +74,4 @@ func TestVerifyStopsWhenContextEnds(t *testing.T) {
 	cancel()
 	_, err := custody.Verify(ctx, c.b, c.d.Policy)
 	require.ErrorIs(t, err, context.Canceled)
-}
-
-// Envelopes are decoded concurrently, but a bundle with several bad events names the
-// first in bundle order.
-func TestParseBundleNamesTheFirstBadEvent(t *testing.T) {
-	c := newCase(t)
-	data, err := json.Marshal(c.b)
-	require.NoError(t, err)
-	var w map[string]any
-	require.NoError(t, json.Unmarshal(data, &w))
-	events := w["events"].([]any)
-	for _, i := range []int{5, 2, 4} {
-		events[i].(map[string]any)["envelope"].(map[string]any)["payload"] = "not base64!"
-	}
-	data, err = json.Marshal(w)
-	require.NoError(t, err)
-	_, err = custody.ParseBundle(data)
-	require.ErrorContains(t, err, fmt.Sprintf("bundle: event %d: ", 3))
 }
