@@ -191,6 +191,10 @@ func TestVerifyWithWrongIdentityStillChecksThePayload(t *testing.T) {
 	require.False(t, rep.Valid)
 	require.True(t, rep.Failed(custody.RulePayload, 0))
 	require.False(t, rep.Failed(custody.RulePlaintext, 0))
+	i := slices.IndexFunc(rep.Checks, func(c custody.Check) bool { return c.Rule == custody.RulePlaintext })
+	require.GreaterOrEqual(t, i, 0, "%+v", rep.Checks)
+	require.Equal(t, custody.StatusNotChecked, rep.Checks[i].Status)
+	require.Equal(t, "no identity given opens the payload", rep.Checks[i].Detail)
 
 	_, err = custody.Verify(context.Background(), b, d.Policy, custody.WithPayload("case.age", bytes.NewReader(payload)),
 		custody.WithIdentities(stranger.Identity))
