@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -116,4 +119,24 @@ func TestBundleGrowsLinearly(t *testing.T) {
 	small, large := per(50), per(400)
 	t.Logf("bundle bytes per event: %.0f at 50 events, %.0f at 400 events", small, large)
 	require.Less(t, large, small*1.25, "bytes/event: %d events %.0f, %d events %.0f", 50, small, 400, large)
+}
+
+// TestWriteBundleForBench writes the bundle of BenchmarkVerify10000 (or of
+// EVIDCTL_BENCH_EVENTS events) and the trust policy that verifies it into the directory
+// EVIDCTL_BENCH_BUNDLE names, as bench.custody.json and bench-trust.json: bench/all.sh
+// times `evidctl verify` on them. Without EVIDCTL_BENCH_BUNDLE it is skipped.
+func TestWriteBundleForBench(t *testing.T) {
+	dir := os.Getenv("EVIDCTL_BENCH_BUNDLE")
+	if dir == "" {
+		t.Skip("set EVIDCTL_BENCH_BUNDLE=DIR to write a bundle for bench/all.sh")
+	}
+	n := 10000
+	if s := os.Getenv("EVIDCTL_BENCH_EVENTS"); s != "" {
+		var err error
+		n, err = strconv.Atoi(s)
+		require.NoError(t, err, "EVIDCTL_BENCH_EVENTS")
+	}
+	b, pol := bigBundle(t, n)
+	require.NoError(t, b.WriteFile(filepath.Join(dir, "bench"+custody.BundleSuffix)))
+	require.NoError(t, pol.WriteFile(filepath.Join(dir, "bench-trust.json")))
 }
