@@ -147,8 +147,12 @@ func (v *verifier) inclusion(rec *Record, er *EventReport) []Check {
 	if err != nil {
 		return []Check{{Rule: RuleInclusion, Expected: "a c2sp.org/tlog-proof@v1 receipt", Found: err.Error(), Detail: "the receipt cannot be read"}}
 	}
-	commit := rec.Commitment()
-	cp, err := v.trust.VerifyReceipt(rc, commit[:])
+	leaf, err := v.leaf(rec)
+	if err != nil {
+		return []Check{{Rule: RuleInclusion, Expected: "the event's log entry, computed from the bundle", Found: err.Error(),
+			Detail: "the log entry cannot be computed, so its inclusion cannot be checked"}}
+	}
+	cp, err := v.trust.VerifyReceipt(rc, leaf)
 	if err != nil {
 		rule := RuleCheckpoint
 		if errors.Is(err, ledger.ErrLeafMismatch) || errors.Is(err, ledger.ErrMalformed) {
@@ -167,6 +171,17 @@ func (v *verifier) inclusion(rec *Record, er *EventReport) []Check {
 	}
 	v.lastIndex[cp.Origin] = rc.Index
 	return checks
+}
+
+// leaf is the log leaf of rec that its receipt must prove, recomputed from the bundle as
+// the chain stands before rec: its entry, tag || commitment, with the item key of the
+// item's opening statement and the custody head of the replayed chain (tags.go).
+func (v *verifier) leaf(rec *Record) ([]byte, error) {
+	st, err := rec.Statement()
+	if err != nil {
+		return nil, fmt.Errorf("the statement cannot be read: %w", err)
+	}
+	return v.chain.entryOf(rec.Commitment(), &st.Predicate)
 }
 
 // consistency checks that, per log, every checkpoint the receipts cite extends the
