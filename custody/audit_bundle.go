@@ -142,10 +142,10 @@ func (a *bundleAudit) process(found []ledger.Found) bool {
 		case !p.next:
 			ev := p.events[0]
 			fd.Kind, fd.Event, fd.Type = FindingBranch, ev, a.events[ev-1].typ
-			fd.Detail = fmt.Sprintf("another successor of the custody head that event %d (%s) follows: a branch this bundle does not show", ev, fd.Type)
+			fd.Detail = "another successor of the custody head this event follows: a branch this bundle does not show"
 		case p.after > 0:
 			fd.Kind, fd.Event, fd.Type = p.kind, p.after, a.events[p.after-1].typ
-			fd.Detail = fmt.Sprintf("an event after the item's last event in the bundle, event %d (%s): hidden from this bundle", p.after, fd.Type)
+			fd.Detail = "an event after this one, the item's custody head in the bundle: hidden from this bundle"
 		default:
 			fd.Kind = p.kind
 			fd.Detail = fmt.Sprintf("an event after the entry at index %d, found above", p.afterIndex)
