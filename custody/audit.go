@@ -163,7 +163,7 @@ func receiptCheckpoints(b *Bundle, origin string) ([][]byte, error) {
 		out = append(out, rc.Checkpoint)
 	}
 	if origin == "" && len(origins) > 1 {
-		return nil, fmt.Errorf("the bundle's receipts are of %d logs and the log gives no checkpoint: give the log's checkpoint (for trillian://, the personality's note key)", len(origins))
+		return nil, fmt.Errorf("the bundle's receipts are of %d logs and the log gives no checkpoint, so which log it is is unknown: %w", len(origins), ErrNoCheckpoint)
 	}
 	return out, nil
 }

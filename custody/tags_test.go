@@ -290,3 +290,24 @@ func TestItemKeyOnlyOnOpening(t *testing.T) {
 	_, err = cust.RecordUnchecked(context.Background(), c.b, ev)
 	require.ErrorContains(t, err, "only the event that opens an item carries its itemKey")
 }
+
+// TestVerifyOfflineWithoutLog: with entries, bundles and receipts still verify offline:
+// the log may be gone.
+func TestVerifyOfflineWithoutLog(t *testing.T) {
+	c := newCase(t)
+	require.NoError(t, c.d.Logs[0].Close())
+	require.NoError(t, os.RemoveAll(c.d.Logs[0].Dir))
+	data, err := json.Marshal(c.b)
+	require.NoError(t, err)
+	b, err := custody.ParseBundle(data)
+	require.NoError(t, err)
+	require.True(t, c.verify(t, b).Valid)
+	leaves, err := b.Leaves()
+	require.NoError(t, err)
+	for i, r := range b.Events {
+		rc, err := r.Receipt()
+		require.NoError(t, err)
+		_, err = c.d.Policy.LedgerTrust().VerifyReceipt(rc, leaves[i])
+		require.NoError(t, err, "event %d", i+1)
+	}
+}

@@ -40,7 +40,8 @@ func TestREADMEQuickstart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("README quickstart failed: %v\n--- script ---\n%s\n--- output ---\n%s", err, script, out)
 	}
-	for _, want := range []string{"custody bundle: VALID", "wrote image-copy.dd", "wrote case-br-report.md: custody bundle VALID"} {
+	for _, want := range []string{"custody bundle: VALID", "wrote image-copy.dd", "wrote case-br-report.md: custody bundle VALID",
+		"complete as of checkpoint", "no duplicate tag as of checkpoint"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("README quickstart output lacks %q:\n%s", want, out)
 		}
