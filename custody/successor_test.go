@@ -24,11 +24,12 @@ import (
 type parties struct {
 	lab, a, b *testkit.Party
 	policy    *custody.Policy
+	ledger    ledger.Ledger
 }
 
 // newParties makes the parties' keys, then their custodians on the ledger that connect
 // returns given the parties' keys (a ledger server's allow-list).
-func newParties(t *testing.T, entry ledger.Log, connect func(allow []*sign.Verifier) ledger.Ledger) *parties {
+func newParties(t *testing.T, entry ledger.Log, connect func(allow []*sign.Verifier, trust *ledger.Trust) ledger.Ledger) *parties {
 	t.Helper()
 	pol := &custody.Policy{}
 	require.NoError(t, pol.AddLog(custody.TrustedLog{Origin: entry.Origin, Key: entry.VerifierKey}))
@@ -44,7 +45,8 @@ func newParties(t *testing.T, entry ledger.Log, connect func(allow []*sign.Verif
 		require.NoError(t, err)
 		*p.to, allow = party, append(allow, v)
 	}
-	l := connect(allow)
+	l := connect(allow, pol.LedgerTrust())
+	ps.ledger = l
 	for _, p := range []*testkit.Party{ps.lab, ps.a, ps.b} {
 		c, err := custody.NewCustodian(p.Signer, p.Actor, l)
 		require.NoError(t, err)
@@ -54,19 +56,20 @@ func newParties(t *testing.T, entry ledger.Log, connect func(allow []*sign.Verif
 }
 
 // direct appends to l itself.
-func direct(l ledger.Ledger) func([]*sign.Verifier) ledger.Ledger {
-	return func([]*sign.Verifier) ledger.Ledger { return l }
+func direct(l ledger.Ledger) func([]*sign.Verifier, *ledger.Trust) ledger.Ledger {
+	return func([]*sign.Verifier, *ledger.Trust) ledger.Ledger { return l }
 }
 
 // served puts l behind a ledger server on loopback that allows the parties' keys: the
-// custodians append signed entries through a client of it.
-func served(t *testing.T, l ledger.Ledger) func([]*sign.Verifier) ledger.Ledger {
-	return func(allow []*sign.Verifier) ledger.Ledger {
+// custodians append signed entries through a client of it, which verifies the server's
+// checkpoints under the parties' policy.
+func served(t *testing.T, l ledger.Ledger) func([]*sign.Verifier, *ledger.Trust) ledger.Ledger {
+	return func(allow []*sign.Verifier, trust *ledger.Trust) ledger.Ledger {
 		h, err := server.New(l, allow)
 		require.NoError(t, err)
 		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)
-		c, err := httplog.Open(t.Context(), srv.URL)
+		c, err := httplog.Open(t.Context(), srv.URL, httplog.WithTrust(trust))
 		require.NoError(t, err)
 		t.Cleanup(func() { require.NoError(t, c.Close()) })
 		return c
@@ -85,7 +88,7 @@ func (ps *parties) acquire(t *testing.T) *custody.Bundle {
 // TestDoubleTransferRefused: a custodian keeps two copies of a bundle and transfers the
 // item to A in one and to B in the other; every ledger refuses the second transfer,
 // and the refusal names the log index of the first. A note added to the second copy
-// first does not dodge it.
+// first does not dodge it. The copy that went on audits complete through each ledger.
 func TestDoubleTransferRefused(t *testing.T) {
 	ledgers := map[string]func(t *testing.T) *parties{
 		"posixlog": func(t *testing.T) *parties {
@@ -129,6 +132,13 @@ func TestDoubleTransferRefused(t *testing.T) {
 			rep, err := custody.Verify(ctx, toA, ps.policy)
 			require.NoError(t, err)
 			require.True(t, rep.Valid)
+
+			// Read back through the same ledger (its directory, the server's tiles or
+			// entries, Trillian), the log holds no branch of the bundle that was kept.
+			audit, err := custody.Audit(ctx, toA, ps.policy, ps.ledger.(ledger.LeafReader))
+			require.NoError(t, err)
+			require.True(t, audit.Complete, text(t, audit))
+			require.Equal(t, custody.SourceLog, audit.Checkpoint.Source)
 		})
 	}
 }

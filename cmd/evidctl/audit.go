@@ -96,7 +96,7 @@ func (a *app) audit(ctx context.Context, args []string, f *auditFlags) error {
 			return err
 		}
 	}
-	r, closeLog, err := openLogReader(ctx, f.log, f.logKey)
+	r, closeLog, err := openLogReader(ctx, f.log, f.logKey, policy)
 	if err != nil {
 		return err
 	}
@@ -136,13 +136,14 @@ func logKind(spec string) (ledgerurl.Kind, error) {
 }
 
 // openLogReader opens the log spec names for reading only: a log directory (or an
-// evidctl home's), a ledger server, a Trillian tree (keyed, or keyless).
-func openLogReader(ctx context.Context, spec, keyFile string) (ledger.LeafReader, func(), error) {
+// evidctl home's), a ledger server (whose checkpoints must verify under policy), a
+// Trillian tree (keyed, or keyless).
+func openLogReader(ctx context.Context, spec, keyFile string, policy *custody.Policy) (ledger.LeafReader, func(), error) {
 	kind, _ := logKind(spec)
 	hint := "check that the log server or Trillian is running and reachable"
 	switch {
 	case kind == ledgerurl.Server:
-		l, err := httplog.Open(ctx, spec)
+		l, err := httplog.Open(ctx, spec, httplog.WithTrust(policy.LedgerTrust()))
 		if err != nil {
 			return nil, nil, failErr(err, hint)
 		}

@@ -249,7 +249,7 @@ func (a *app) reseal(ctx context.Context, path string, f *resealFlags) error {
 		return err
 	}
 	defer in.payload.Close()
-	s, err := a.open(ctx, &f.sign)
+	s, err := a.open(ctx, &f.sign, in.bundle)
 	if err != nil {
 		return err
 	}

@@ -6,15 +6,21 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/httplog"
 	"github.com/evidctl/evidctl/ledger/ledgerurl"
 	"github.com/evidctl/evidctl/ledger/posixlog"
 	"github.com/evidctl/evidctl/ledger/trillianlog"
@@ -27,16 +33,24 @@ import (
 
 // homeFlags are the flags that say where the home and the ledger are.
 type homeFlags struct {
-	home      string
-	ledger    string
-	ledgerKey string
+	home          string
+	ledger        string
+	ledgerKey     string
+	ledgerTrust   string        // trust policy naming an http(s) ledger's log
+	ledgerTimeout time.Duration // bound on one request to an http(s) ledger
 }
+
+// homeTrustFile is the home's trust policy: the default --ledger-trust of an http(s)
+// ledger, so that a custodian verifies every checkpoint the server hands back.
+const homeTrustFile = "trust.json"
 
 func (h *homeFlags) register(cmd *cobra.Command, withLedger bool) {
 	cmd.Flags().StringVar(&h.home, "home", "", "evidctl home directory (default $EVIDCTL_HOME, else ~/.evidctl)")
 	if withLedger {
 		cmd.Flags().StringVar(&h.ledger, "ledger", "", "ledger to append to: an evidctl home directory, http(s)://HOST[:PORT] of 'evidctl serve', or trillian://HOST:PORT/TREE_ID (default: the home's embedded log)")
 		cmd.Flags().StringVar(&h.ledgerKey, "ledger-key", "", "note signing key of a trillian:// ledger's checkpoints")
+		cmd.Flags().StringVar(&h.ledgerTrust, "ledger-trust", "", "trust policy naming an http(s) ledger's log, whose checkpoints are verified before anything is written (default: HOME/"+homeTrustFile+")")
+		cmd.Flags().DurationVar(&h.ledgerTimeout, "ledger-timeout", time.Minute, "how long one request to an http(s) ledger may take, retries included")
 	}
 }
 
@@ -87,13 +101,71 @@ func (h *homeFlags) ledgerOptions() []ledgerurl.Option {
 	return []ledgerurl.Option{ledgerurl.WithKeyFile(h.ledgerKey)}
 }
 
-// openLedger opens the ledger the flags name. Close it when done.
-func (h *homeFlags) openLedger(ctx context.Context) (ledger.Ledger, error) {
+// serverOptions are what an http(s) ledger needs beyond ledgerOptions: the trust policy
+// its checkpoints are verified with (--ledger-trust, else HOME/trust.json), the latest
+// checkpoint of each log the bundle holds (the server's must extend it), the request
+// time limit, and progress reports on stderr once a request takes a while.
+func (h *homeFlags) serverOptions(stderr io.Writer, known *custody.Bundle) ([]ledgerurl.Option, error) {
+	path := h.ledgerTrust
+	if path == "" {
+		dir, err := h.dir()
+		if err != nil {
+			return nil, err
+		}
+		path = filepath.Join(dir, homeTrustFile)
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, usageErr(fmt.Sprintf("--ledger %s: no trust policy to verify the ledger server's checkpoints with", h.ledger),
+				"pass --ledger-trust FILE, a trust policy naming the server's log ('evidctl trust add-log --trust FILE --origin O --key VKEY'), or keep it as "+path)
+		}
+	}
+	pol, err := readPolicy(path)
+	if err != nil {
+		return nil, err
+	}
+	opts := []ledgerurl.Option{ledgerurl.WithTrust(pol.LedgerTrust()), ledgerurl.WithRetryTimeout(h.ledgerTimeout),
+		ledgerurl.WithProgress(func(p httplog.Progress) { fmt.Fprintf(stderr, "evidctl: %s\n", p) })}
+	for _, note := range latestCheckpoints(known) {
+		opts = append(opts, ledgerurl.WithKnownCheckpoint(note))
+	}
+	return opts, nil
+}
+
+// latestCheckpoints is the newest checkpoint of each log among the bundle's receipts.
+func latestCheckpoints(b *custody.Bundle) [][]byte {
+	if b == nil {
+		return nil
+	}
+	sizes := map[string]uint64{}
+	notes := map[string][]byte{}
+	for _, r := range b.Events {
+		rc, err := r.Receipt()
+		if err != nil {
+			continue // the verifier reports it
+		}
+		h, err := ledger.ReadHeadUnverified(rc.Checkpoint)
+		if err == nil && (notes[h.Origin] == nil || h.Size > sizes[h.Origin]) {
+			sizes[h.Origin], notes[h.Origin] = h.Size, rc.Checkpoint
+		}
+	}
+	return slices.Collect(maps.Values(notes))
+}
+
+// openLedger opens the ledger the flags name; known, when not nil, is the bundle about
+// to be extended (an http(s) ledger's checkpoints must extend its). Close it when done.
+func (h *homeFlags) openLedger(ctx context.Context, stderr io.Writer, known *custody.Bundle) (ledger.Ledger, error) {
 	spec, kind, err := h.ledgerSpec()
 	if err != nil {
 		return nil, err
 	}
-	l, err := ledgerurl.Open(ctx, spec, h.ledgerOptions()...)
+	opts := h.ledgerOptions()
+	if kind == ledgerurl.Server {
+		more, err := h.serverOptions(stderr, known)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, more...)
+	}
+	l, err := ledgerurl.Open(ctx, spec, opts...)
 	switch {
 	case errors.Is(err, ledgerurl.ErrNoEmbeddedLog):
 		return nil, failErr(err, "run 'evidctl init' first, or pass --home/--ledger with an initialised home")

@@ -117,7 +117,7 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 		return err
 	}
 	spec, kind, _ := f.home.ledgerSpec()
-	l, err := f.home.openLedger(ctx)
+	l, err := f.home.openLedger(ctx, a.stderr, nil)
 	if err != nil {
 		return err
 	}

@@ -58,6 +58,8 @@ type File struct {
 	path string
 	tmp  *os.File
 	done bool // committed or aborted
+
+	written, flushed int64 // bytes written; bytes whose writeback was started
 }
 
 // ErrClosed is returned by [File.Write] and [File.Commit] after the file was
@@ -91,7 +93,9 @@ func (f *File) Write(p []byte) (int, error) {
 	if f.done {
 		return 0, ErrClosed
 	}
-	return f.tmp.Write(p)
+	n, err := f.tmp.Write(p)
+	f.writeBehind(n)
+	return n, err
 }
 
 // ReadFrom copies r into the temporary file, letting [io.Copy] use the

@@ -64,7 +64,7 @@ func TestOpenHTTPWithClient(t *testing.T) {
 		return &http.Response{StatusCode: http.StatusTeapot, Status: "418 the test's transport", Request: r,
 			Header: http.Header{}, Body: io.NopCloser(strings.NewReader("the test's transport"))}, nil
 	})}
-	_, err := ledgerurl.Open(t.Context(), "https://ledger.invalid/lab", ledgerurl.WithHTTPClient(hc))
+	_, err := ledgerurl.Open(t.Context(), "https://ledger.invalid/lab", ledgerurl.WithHTTPClient(hc), ledgerurl.WithoutCheckpointVerificationUnsafe())
 	require.Error(t, err)
 	require.NotEmpty(t, asked, "the ledger is reached through the client given")
 	require.Contains(t, asked[0], "https://ledger.invalid/lab/")

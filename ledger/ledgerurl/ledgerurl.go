@@ -10,12 +10,17 @@
 //
 // Use:
 //
-//	l, err := ledgerurl.Open(ctx, flagLedger, ledgerurl.WithKeyFile(flagLogKey))
+//	l, err := ledgerurl.Open(ctx, flagLedger, ledgerurl.WithKeyFile(flagLogKey), ledgerurl.WithTrust(trust))
 //	...
 //	defer l.Close()
 //
 // [Check] says what a spec names without any I/O. A ledger from an http(s) URL also
-// implements [ledger.EnvelopeAppender]: the server appends only signed envelopes.
+// implements [ledger.AuthenticatedAppender]: the server appends only signed entries. It
+// verifies every checkpoint the server gives against the trust policy given with
+// [WithTrust], and Open refuses to make one without it (or the explicit
+// [WithoutCheckpointVerificationUnsafe]):
+//
+//	l, err := ledgerurl.Open(ctx, "https://ledger.example.org", ledgerurl.WithTrust(policy.LedgerTrust()))
 package ledgerurl
 
 import (
@@ -26,6 +31,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/httplog"
@@ -71,6 +77,7 @@ type Option func(*config)
 type config struct {
 	keyFile    string
 	httpClient *http.Client
+	httpOpts   []httplog.Option // the httplog options of the other With functions
 }
 
 // WithKeyFile names the note signing key file: required for a trillian:// ledger; for a
@@ -80,6 +87,44 @@ func WithKeyFile(path string) Option { return func(c *config) { c.keyFile = path
 
 // WithHTTPClient sets the HTTP client of an http(s) ledger (TLS roots, proxies).
 func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpClient = hc } }
+
+// WithTrust gives an http(s) ledger the trust policy that every checkpoint the server
+// returns must verify under, and be consistent with those before it
+// ([httplog.WithTrust]); the others ignore it (they hold the log's key themselves). An
+// http(s) ledger needs it, or [WithoutCheckpointVerificationUnsafe]: Open fails with an
+// error wrapping httplog.ErrNoTrust otherwise.
+func WithTrust(trust *ledger.Trust) Option {
+	return func(c *config) { c.httpOpts = append(c.httpOpts, httplog.WithTrust(trust)) }
+}
+
+// WithKnownCheckpoint gives an http(s) ledger a checkpoint of its log verified before
+// (the latest one a bundle holds) that the server's must be consistent with
+// ([httplog.WithKnownCheckpoint]). It needs WithTrust; the others ignore it.
+func WithKnownCheckpoint(note []byte) Option {
+	return func(c *config) { c.httpOpts = append(c.httpOpts, httplog.WithKnownCheckpoint(note)) }
+}
+
+// WithRetryTimeout bounds the time one request to an http(s) ledger may take in all, its
+// retries included ([httplog.WithRetryTimeout], default 1 minute); the others ignore it.
+func WithRetryTimeout(d time.Duration) Option {
+	return func(c *config) { c.httpOpts = append(c.httpOpts, httplog.WithRetryTimeout(d)) }
+}
+
+// WithProgress has an http(s) ledger tell f what a request is waiting for once it has
+// taken 2 s, and every 5 s after ([httplog.WithProgress]); the others ignore it.
+func WithProgress(f func(httplog.Progress)) Option {
+	return func(c *config) { c.httpOpts = append(c.httpOpts, httplog.WithProgress(f)) }
+}
+
+// WithoutCheckpointVerificationUnsafe has an http(s) ledger return the server's
+// checkpoints and receipts without verifying them
+// ([httplog.WithoutCheckpointVerificationUnsafe]): whoever answers can make an append
+// look logged. For tests only.
+func WithoutCheckpointVerificationUnsafe() Option {
+	return func(c *config) {
+		c.httpOpts = append(c.httpOpts, httplog.WithoutCheckpointVerificationUnsafe())
+	}
+}
 
 func newConfig(opts []Option) config {
 	var cfg config
@@ -124,7 +169,7 @@ func Open(ctx context.Context, spec string, opts ...Option) (ledger.Ledger, erro
 	}
 	switch kind {
 	case Server:
-		var hopts []httplog.Option
+		hopts := cfg.httpOpts
 		if cfg.httpClient != nil {
 			hopts = append(hopts, httplog.WithHTTPClient(cfg.httpClient))
 		}
