@@ -3,6 +3,7 @@ package custody_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/require"
 
 	"github.com/evidctl/evidctl/custody"
@@ -289,4 +291,39 @@ func TestAuditTextGolden(t *testing.T) {
 	require.NoError(t, err, "run 'go test -run TestAuditTextGolden -update ./custody/' to write it")
 	require.Equal(t, string(want), got)
 	require.True(t, strings.HasSuffix(got, "INCOMPLETE: 2 findings as of checkpoint 42 of evidence.test/log-1\n"))
+}
+
+// TestAuditJSONSchema: audit reports, complete or not, of a bundle or of a whole log,
+// validate against docs/schema/audit.schema.json, which is not vacuous.
+func TestAuditJSONSchema(t *testing.T) {
+	path, err := filepath.Abs(filepath.Join("..", "docs", "schema", "audit.schema.json"))
+	require.NoError(t, err)
+	schema, err := jsonschema.NewCompiler().Compile(path)
+	require.NoError(t, err)
+	validate := func(rep *custody.AuditReport) error {
+		var buf bytes.Buffer
+		require.NoError(t, rep.WriteJSON(&buf))
+		v, err := jsonschema.UnmarshalJSON(&buf)
+		require.NoError(t, err)
+		return schema.Validate(v)
+	}
+	ac := newAuditCase(t)
+	ac.d.Handover(t, ac.b, "lab", "authority")
+	cut := &custody.Bundle{Events: ac.b.Events[:2], Consistency: ac.b.Consistency}
+	r, err := posixlog.NewReader(ac.log.Dir)
+	require.NoError(t, err)
+	all, err := custody.AuditAll(context.Background(), ac.d.Policy, r)
+	require.NoError(t, err)
+	for name, rep := range map[string]*custody.AuditReport{"complete": ac.audit(t, ac.b), "cut": ac.audit(t, cut), "all": all} {
+		require.NoError(t, validate(rep), name)
+	}
+	bad := ac.audit(t, cut)
+	require.NotEmpty(t, bad.Findings)
+	bad.Findings[0].Kind = "stolen"
+	require.Error(t, validate(bad))
+	var doc map[string]any
+	var buf bytes.Buffer
+	require.NoError(t, ac.audit(t, cut).WriteJSON(&buf))
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &doc))
+	require.Equal(t, false, doc["complete"])
 }
