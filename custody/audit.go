@@ -64,7 +64,8 @@ func Audit(ctx context.Context, b *Bundle, p *Policy, r ledger.LeafReader) (*Aud
 		return nil, fmt.Errorf("audit: %w", err)
 	}
 	rep.Scope, rep.Items = ScopeBundle, a.itemReports()
-	for more := a.initialTags(); more; {
+	a.initialTags()
+	for more := true; more; { // at least once: the scan proves the checkpoint's root
 		found, err := ledger.FindTags(ctx, r, cp, a.tags())
 		if err != nil {
 			return nil, fmt.Errorf("audit: %w", err)
@@ -109,6 +110,7 @@ func AuditAll(ctx context.Context, p *Policy, r ledger.LeafReader) (*AuditReport
 func chooseCheckpoint(ctx context.Context, p *Policy, r ledger.LeafReader, b *Bundle) (*ledger.Checkpoint, *AuditReport, error) {
 	trust, rep := p.LedgerTrust(), &AuditReport{}
 	var best *ledger.Checkpoint
+	var logErr error
 	origin, source := "", SourceBundle
 	if lc, ok := r.(LogCheckpointer); ok {
 		note, err := lc.Checkpoint(ctx)
@@ -120,8 +122,8 @@ func chooseCheckpoint(ctx context.Context, p *Policy, r ledger.LeafReader, b *Bu
 			return nil, nil, fmt.Errorf("the log's checkpoint: %w", err)
 		}
 		origin = head.Origin
-		if best, err = trust.VerifyCheckpoint(note); err != nil {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("the log's checkpoint at size %d is not accepted by the trust policy (%v); the audit uses the newest accepted checkpoint among the bundle's receipts", head.Size, err))
+		if best, logErr = trust.VerifyCheckpoint(note); logErr != nil {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("the log's checkpoint at size %d is not accepted by the trust policy (%v); the audit uses the newest accepted checkpoint among the bundle's receipts", head.Size, logErr))
 		} else {
 			source = SourceLog
 		}
@@ -138,6 +140,9 @@ func chooseCheckpoint(ctx context.Context, p *Policy, r ledger.LeafReader, b *Bu
 	if best == nil {
 		if origin == "" && len(cands) > 0 {
 			origin = mustHead(cands[0]).Origin
+		}
+		if logErr != nil {
+			return nil, nil, fmt.Errorf("log %s: %w: the log's own: %w", origin, ErrNoCheckpoint, logErr)
 		}
 		return nil, nil, fmt.Errorf("log %s: %w", origin, ErrNoCheckpoint)
 	}

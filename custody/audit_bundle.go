@@ -96,8 +96,8 @@ func newBundleAudit(b *Bundle) (*bundleAudit, error) {
 }
 
 // initialTags sets the tags to look for: each event's own, and the successor tag of
-// each item's custody head. It reports whether there is any.
-func (a *bundleAudit) initialTags() bool {
+// each item's custody head.
+func (a *bundleAudit) initialTags() {
 	for i, e := range a.events {
 		if !e.keyed {
 			continue
@@ -114,7 +114,6 @@ func (a *bundleAudit) initialTags() bool {
 			a.want[it.key.SuccessorTag(it.head)] = &probe{item: it, next: true, kind: FindingHidden, after: it.last}
 		}
 	}
-	return len(a.want) > 0
 }
 
 // tags lists the tags looked for.

@@ -3,6 +3,7 @@ package custody_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"io/fs"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/testkit"
@@ -204,6 +206,18 @@ func TestAuditRefuses(t *testing.T) {
 	require.ErrorIs(t, err, custody.ErrNoCheckpoint)
 	_, err = custody.AuditAll(context.Background(), ac.d.Policy, leavesOnly{r})
 	require.Error(t, err, "a whole-log audit needs the log's checkpoint")
+
+	// A policy that asks for a witness nobody asked: no checkpoint is accepted, and the
+	// error says why.
+	_, wkey, err := note.GenerateKey(rand.Reader, "witness.test/w1")
+	require.NoError(t, err)
+	witnessed := &custody.Policy{}
+	l := ac.d.Policy.Logs[0]
+	l.Witnesses, l.Quorum = []string{wkey}, 1
+	require.NoError(t, witnessed.AddLog(l))
+	_, err = custody.Audit(context.Background(), ac.b, witnessed, r)
+	require.ErrorIs(t, err, custody.ErrNoCheckpoint)
+	require.ErrorIs(t, err, ledger.ErrQuorum)
 
 	require.NoError(t, ac.log.Close())
 	var bundles []string

@@ -82,6 +82,9 @@ func (f *auditFlags) validate(args []string) error {
 	if f.logKey != "" && kind != ledgerurl.Trillian {
 		return usageErr("--log-key is for a trillian:// log", "a log directory or a server gives its own checkpoint")
 	}
+	if f.all && kind == ledgerurl.Trillian && f.logKey == "" {
+		return usageErr("--all on a trillian:// log needs --log-key", "the whole log is audited up to the personality's own checkpoint")
+	}
 	return nil
 }
 
