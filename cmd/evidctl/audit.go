@@ -26,7 +26,7 @@ type auditFlags struct {
 
 func (a *app) auditCommand() *cobra.Command {
 	f := &auditFlags{}
-	return command(&cobra.Command{
+	cmd := command(&cobra.Command{
 		Use: `audit NAME.custody.json [--log DIR|URL|trillian://HOST:PORT/TREE_ID] --trust FILE [--log-key KEY] [--json]
   evidctl audit --all [--log DIR|URL|trillian://…] --trust FILE [--json]`,
 		Short: "check a bundle's completeness against the whole log (exit 0 complete, 1 findings)",
@@ -42,11 +42,24 @@ home's embedded log), the URL of
 'evidctl serve', or a Trillian tree: with --log-key (the personality's note key) its
 own checkpoint is used, without it the newest checkpoint among the bundle's receipts.
 --all audits the whole log without a bundle: every tag logged twice with different
-commitments (a monitor's check).`,
+commitments (a monitor's check).
+
+With --json, stdout is JSON whatever happens: the report (docs/schema/audit.schema.json)
+or, when the audit could not run (exit 2), an error object
+(docs/schema/error.schema.json).`,
 		Args: cobra.MaximumNArgs(1),
 	}, f, func(ctx context.Context, args []string) error {
 		return a.audit(ctx, args, f)
 	})
+	run := cmd.RunE
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		err := run(c, args)
+		if err != nil && err != errSilentInvalid && f.json {
+			writeJSONError(a.stdout, err)
+		}
+		return err
+	}
+	return cmd
 }
 
 func (f *auditFlags) register(cmd *cobra.Command) {
