@@ -3,6 +3,7 @@ package custody_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"testing"
@@ -141,4 +142,61 @@ func TestDoubleTransferRefused(t *testing.T) {
 			require.Equal(t, custody.SourceLog, audit.Checkpoint.Source)
 		})
 	}
+}
+
+// lostReceipts is a ledger that logs every entry but, while lose is set, answers as if
+// the receipt had been lost (a witness that did not cosign in time, a connection cut).
+type lostReceipts struct {
+	ledger.Ledger
+	lose bool
+}
+
+func (l *lostReceipts) Append(ctx context.Context, leaf []byte) (*ledger.Receipt, error) {
+	r, err := l.Ledger.Append(ctx, leaf)
+	if err == nil && l.lose {
+		return nil, errors.New("no receipt: the witnesses did not cosign in time")
+	}
+	return r, err
+}
+
+// TestResumeAfterLostReceipt: an event whose entry was logged but whose receipt was lost
+// holds its item's custody head, so a new event there is refused as a fork; the signed
+// event, kept from the *PendingError, is resumed and gets the logged entry's receipt.
+func TestResumeAfterLostReceipt(t *testing.T) {
+	l, entry := posixlogtest.NewLog(t)
+	flaky := &lostReceipts{Ledger: l}
+	ps := newParties(t, entry, direct(flaky))
+	ctx := context.Background()
+	b := ps.acquire(t)
+	flaky.lose = true
+	_, err := ps.lab.Custodian.Note(ctx, b, "", "a note consumes nothing", custody.Details{})
+	require.Error(t, err)
+	require.NotErrorAs(t, err, new(*custody.PendingError), "a lost note is no pending event")
+	_, err = ps.lab.Custodian.Transfer(ctx, b, "", ps.a.Actor, custody.Details{Purpose: "to A"})
+	var pending *custody.PendingError
+	require.ErrorAs(t, err, &pending)
+	require.Equal(t, custody.Transfer, pending.Type)
+	require.ErrorContains(t, err, "did not cosign in time")
+	require.Len(t, b.Events, 1)
+
+	flaky.lose = false
+	_, err = ps.lab.Custodian.Transfer(ctx, b, "", ps.a.Actor, custody.Details{Purpose: "to A, again"})
+	require.ErrorAs(t, err, new(*custody.RefusedError), "the lost transfer holds the head")
+	_, err = ps.a.Custodian.Resume(ctx, b, pending.Envelope)
+	require.ErrorContains(t, err, "not signed by this custodian", "only the signer resumes its event")
+	rec, err := ps.lab.Custodian.Resume(ctx, b, pending.Envelope)
+	require.NoError(t, err)
+	rc, err := rec.Receipt()
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), rc.Index, "the receipt of the entry logged when the receipt was lost")
+	_, err = ps.a.Custodian.Receive(ctx, b, "", nil, custody.Details{})
+	require.NoError(t, err)
+	rep, err := custody.Verify(ctx, b, ps.policy)
+	require.NoError(t, err)
+	require.True(t, rep.Valid)
+	audit, err := custody.Audit(ctx, b, ps.policy, l)
+	require.NoError(t, err)
+	require.True(t, audit.Complete, text(t, audit))
+	_, err = ps.lab.Custodian.Resume(ctx, b, pending.Envelope)
+	require.ErrorAs(t, err, new(*custody.RefusedError), "an event resumed twice is a duplicate")
 }
