@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -135,11 +134,15 @@ func (r *AuditReport) finish() {
 	r.Complete = len(r.Findings) == 0
 }
 
-// WriteJSON writes the report as indented JSON.
+// WriteJSON writes the report as indented JSON. Characters that could rewrite a
+// terminal are \u escapes (EscapeJSON).
 func (r *AuditReport) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(EscapeJSON(js), '\n'))
+	return err
 }
 
 // WriteText writes the report for a person: what was audited, the checkpoint and its
@@ -148,22 +151,22 @@ func (r *AuditReport) WriteJSON(w io.Writer) error {
 func (r *AuditReport) WriteText(w io.Writer) error {
 	var b strings.Builder
 	if r.Scope == ScopeLog {
-		fmt.Fprintf(&b, "audit of every entry of log %s\n", esc(r.Log))
+		fmt.Fprintf(&b, "audit of every entry of log %s\n", Escape(r.Log))
 	} else {
-		fmt.Fprintf(&b, "audit of %d %s against log %s\n", len(r.Items), plural(len(r.Items), "item", "items"), esc(r.Log))
+		fmt.Fprintf(&b, "audit of %d %s against log %s\n", len(r.Items), plural(len(r.Items), "item", "items"), Escape(r.Log))
 	}
 	cp := r.Checkpoint
 	fmt.Fprintf(&b, "checkpoint %d, root %s (%s), %s\n", cp.Size, cp.RootHash, sourceText(cp.Source), cp.cosigned())
 	fmt.Fprintf(&b, "read %d %s: they hash to the checkpoint's root\n", cp.Size, plural(int(min(cp.Size, 2)), "entry", "entries"))
 	for _, it := range r.Items {
-		fmt.Fprintf(&b, "  item %s: %d %s", esc(it.ID), it.Events, plural(it.Events, "event", "events"))
+		fmt.Fprintf(&b, "  item %s: %d %s", Escape(it.ID), it.Events, plural(it.Events, "event", "events"))
 		if it.LastEvent > 0 {
 			fmt.Fprintf(&b, ", custody head event %d", it.LastEvent)
 		}
 		b.WriteString("\n")
 	}
 	for _, n := range r.Notes {
-		fmt.Fprintf(&b, "note: %s\n", esc(n))
+		fmt.Fprintf(&b, "note: %s\n", Escape(n))
 	}
 	if len(r.Findings) > 0 {
 		b.WriteString("\nfindings:\n")
@@ -179,23 +182,23 @@ func (r *AuditReport) WriteText(w io.Writer) error {
 func (f Finding) writeText(b *strings.Builder) {
 	fmt.Fprintf(b, "  %-9s", f.Kind)
 	if f.Item != "" {
-		fmt.Fprintf(b, " item %s", esc(f.Item))
+		fmt.Fprintf(b, " item %s", Escape(f.Item))
 	}
 	if f.Event > 0 {
-		fmt.Fprintf(b, " event %d (%s)", f.Event, esc(string(f.Type)))
+		fmt.Fprintf(b, " event %d (%s)", f.Event, Escape(string(f.Type)))
 	}
-	fmt.Fprintf(b, ": %s\n", esc(f.Detail))
+	fmt.Fprintf(b, ": %s\n", Escape(f.Detail))
 	if f.Tag != "" {
 		fmt.Fprintf(b, "            tag %s\n", f.Tag)
 	}
 	for _, e := range f.Entries {
-		fmt.Fprintf(b, "            log index %d: %s\n", e.Index, esc(e.Commitment))
+		fmt.Fprintf(b, "            log index %d: %s\n", e.Index, Escape(e.Commitment))
 	}
 }
 
 // verdict is the report's last line.
 func (r *AuditReport) verdict() string {
-	at := fmt.Sprintf("checkpoint %d of %s", r.Checkpoint.Size, esc(r.Log))
+	at := fmt.Sprintf("checkpoint %d of %s", r.Checkpoint.Size, Escape(r.Log))
 	n := len(r.Findings)
 	switch {
 	case r.Scope == ScopeLog && r.Complete:
@@ -215,7 +218,7 @@ func (c AuditCheckpoint) cosigned() string {
 	}
 	parts := make([]string, len(c.Cosignatures))
 	for i, s := range c.Cosignatures {
-		parts[i] = fmt.Sprintf("%s at %s", esc(s.Witness), s.Time.UTC().Format(time.RFC3339))
+		parts[i] = fmt.Sprintf("%s at %s", Escape(s.Witness), s.Time.UTC().Format(time.RFC3339))
 	}
 	return "cosigned by " + strings.Join(parts, ", ")
 }
@@ -225,12 +228,4 @@ func sourceText(source string) string {
 		return "the log's latest"
 	}
 	return "from the bundle's receipts"
-}
-
-// esc makes text from a bundle or a log safe to print on one line of a terminal:
-// control and format characters (bidi overrides among them), line separators and
-// invalid UTF-8 are written as Go escapes (\x1b, \u202e), and a backslash as \\.
-func esc(s string) string {
-	q := strconv.QuoteToGraphic(s)
-	return strings.ReplaceAll(q[1:len(q)-1], `\"`, `"`)
 }
