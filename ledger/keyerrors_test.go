@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"strings"
 	"testing"
 
@@ -19,6 +20,10 @@ func TestKeyErrorsDoNotIncludeKey(t *testing.T) {
 	require.NoError(t, err)
 	secret := skey[strings.LastIndex(skey, "+")+1:]
 	pub := vkey[strings.LastIndex(vkey, "+")+1:]
+	raw, err := base64.StdEncoding.DecodeString(pub)
+	require.NoError(t, err)
+	raw[0] = 0x7f // no signature type has this algorithm byte (0x01 is Ed25519, 0x04 a cosignature key)
+	otherType := base64.StdEncoding.EncodeToString(raw)
 	tests := []struct {
 		name, key, quoted string
 	}{
@@ -26,7 +31,7 @@ func TestKeyErrorsDoNotIncludeKey(t *testing.T) {
 		{"private key, origin dropped", "PRIVATE+KEY+" + secret, secret},
 		{"bad base64", vkey[:strings.LastIndex(vkey, "+")+1] + "!" + pub, pub},
 		{"truncated", vkey[:len(vkey)-8], pub[:len(pub)-8]},
-		{"wrong key type", vkey[:strings.LastIndex(vkey, "+")+1] + "B" + pub[1:], pub[1:]},
+		{"wrong key type", vkey[:strings.LastIndex(vkey, "+")+1] + otherType, otherType[1:]},
 		{"too many parts", vkey + "+" + secret, secret},
 	}
 	for _, tt := range tests {
