@@ -210,6 +210,7 @@ func TestVerifyChecksEveryRecordedAlgorithm(t *testing.T) {
 	require.NoError(t, err)
 	ev := st.Predicate
 	ev.Item.Digest = digest.Set{ev.Item.Digest.SHA256(), md5Of("other data")}
+	ev.ItemKey = custody.NewItemKey() // another acquisition of the item, not a second successor
 	lab := d.Parties["lab"]
 	b := &custody.Bundle{}
 	_, err = lab.Custodian.RecordUnchecked(context.Background(), b, &ev)

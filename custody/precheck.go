@@ -136,21 +136,17 @@ func (v *verifier) verifyEnvelope(ctx context.Context, rec *Record, ver *sign.Ve
 	return c.accepted, c.envelopeErr
 }
 
-// verifyReceipt is v.trust.VerifyReceipt(rc, leaf) with each distinct checkpoint
-// note verified once: the note's signatures through the policy
-// (Trust.VerifyCheckpoint, memoised), then the inclusion path from leaf to the root of
-// those very note bytes (Receipt.CoversUnverified, which reads the head that
-// verification just accepted). The errors wrap the sentinels VerifyReceipt's do: a
-// bad path ErrLeafMismatch or ErrMalformed; a bad checkpoint ErrUnknownLog,
-// ErrBadSignature, ErrQuorum and the like. The path is checked on every call (a
-// few dozen hashes): the leaf may depend on the chain replayed so far.
+// verifyReceipt is v.trust.VerifyReceipt(rc, leaf) with each distinct checkpoint note
+// verified once (memoised, see checkpoint); the inclusion path from leaf to that
+// checkpoint's root is checked on every call (a few dozen hashes: the leaf, a log
+// entry, depends on the chain replayed so far). The errors are VerifyReceipt's.
 func (v *verifier) verifyReceipt(rc *ledger.Receipt, leaf []byte) (*ledger.Checkpoint, error) {
 	cp, err := v.checkpoint(rc.Checkpoint)
 	if err != nil {
 		return nil, fmt.Errorf("verifying receipt for index %d: %w", rc.Index, err)
 	}
-	if err := rc.CoversUnverified(leaf); err != nil {
-		return nil, fmt.Errorf("verifying receipt: %w", err)
+	if err := rc.VerifyInclusion(cp, leaf); err != nil {
+		return nil, err
 	}
 	return cp, nil
 }

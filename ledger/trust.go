@@ -78,11 +78,9 @@ func (t *Trust) VerifyCheckpoint(msg []byte) (*Checkpoint, error) {
 	return cp, nil
 }
 
-// VerifyReceipt verifies r's checkpoint with [Trust.VerifyCheckpoint], then checks that the
-// inclusion proof leads from leaf, hashed as an RFC 6962 leaf ([tlog.RecordHash]), at
-// r.Index, to the checkpoint's root hash. A path of the wrong length for the index and
-// tree size fails with ErrMalformed; a path that does not reach the root, with
-// ErrLeafMismatch. It returns the verified checkpoint.
+// VerifyReceipt verifies r's checkpoint with [Trust.VerifyCheckpoint], then r's
+// inclusion proof from leaf to that checkpoint's root with [Receipt.VerifyInclusion]. It
+// returns the verified checkpoint.
 func (t *Trust) VerifyReceipt(r *Receipt, leaf []byte) (*Checkpoint, error) {
 	if r == nil {
 		return nil, fmt.Errorf("verifying receipt: no receipt: %w", ErrMalformed)
@@ -91,17 +89,33 @@ func (t *Trust) VerifyReceipt(r *Receipt, leaf []byte) (*Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("verifying receipt for index %d: %w", r.Index, err)
 	}
+	if err := r.VerifyInclusion(cp, leaf); err != nil {
+		return nil, err
+	}
+	return cp, nil
+}
+
+// VerifyInclusion checks that r's inclusion proof leads from leaf, hashed as an RFC 6962
+// leaf ([tlog.RecordHash]), at r.Index, to the root hash of cp: a checkpoint
+// [Trust.VerifyCheckpoint] accepted, normally r.Checkpoint's (a verifier that meets the
+// same note in many receipts verifies it once and calls this for each). A path of the
+// wrong length for the index and tree size fails with ErrMalformed; a path that does not
+// reach the root, with ErrLeafMismatch.
+func (r *Receipt) VerifyInclusion(cp *Checkpoint, leaf []byte) error {
+	if r == nil || cp == nil {
+		return fmt.Errorf("verifying receipt: no receipt or no checkpoint: %w", ErrMalformed)
+	}
 	if r.Index >= cp.Size || cp.Size > math.MaxInt64 {
-		return nil, fmt.Errorf("verifying receipt: index %d is not in the tree of %d leaves of %q: %w", r.Index, cp.Size, cp.Origin, ErrMalformed)
+		return fmt.Errorf("verifying receipt: index %d is not in the tree of %d leaves of %q: %w", r.Index, cp.Size, cp.Origin, ErrMalformed)
 	}
 	if want := inclusionProofLen(r.Index, cp.Size); len(r.Proof) != want {
-		return nil, fmt.Errorf("verifying receipt: inclusion path has %d hashes, want %d for index %d in a tree of %d leaves: %w", len(r.Proof), want, r.Index, cp.Size, ErrMalformed)
+		return fmt.Errorf("verifying receipt: inclusion path has %d hashes, want %d for index %d in a tree of %d leaves: %w", len(r.Proof), want, r.Index, cp.Size, ErrMalformed)
 	}
 	h := tlog.RecordHash(leaf)
 	if err := tlog.CheckRecord(r.Proof, int64(cp.Size), cp.Hash, int64(r.Index), h); err != nil {
-		return nil, fmt.Errorf("verifying receipt: leaf hash %x at index %d does not lead to root %x of %q at size %d: %w", h[:], r.Index, cp.Hash[:], cp.Origin, cp.Size, ErrLeafMismatch)
+		return fmt.Errorf("verifying receipt: leaf hash %x at index %d does not lead to root %x of %q at size %d: %w", h[:], r.Index, cp.Hash[:], cp.Origin, cp.Size, ErrLeafMismatch)
 	}
-	return cp, nil
+	return nil
 }
 
 // VerifyConsistency checks that newer extends older: both are checkpoints of one log
