@@ -126,10 +126,10 @@ type chainState struct {
 }
 
 func newChainState(all map[string]bool) *chainState {
-	return &chainState{
+	return &chainState{ // sized for every event: no rehashing while a long bundle replays
 		items:    map[string]*itemState{},
-		consumed: map[string]string{},
-		applied:  map[string]bool{},
+		consumed: make(map[string]string, len(all)),
+		applied:  make(map[string]bool, len(all)),
 		all:      all,
 	}
 }
@@ -137,7 +137,7 @@ func newChainState(all map[string]bool) *chainState {
 // replay builds the state of a bundle without checking signatures or receipts: what
 // operations need to make the next event. Unparseable statements are errors.
 func replay(b *Bundle) (*chainState, error) {
-	all := map[string]bool{}
+	all := make(map[string]bool, len(b.Events))
 	for _, r := range b.Events {
 		all[r.CommitmentString()] = true
 	}

@@ -68,7 +68,7 @@ func Verify(ctx context.Context, b *Bundle, p *Policy, opts ...VerifyOption) (*R
 	v := &verifier{cases: map[string]bool{}, payloadChecked: map[string]bool{}, plaintextChecked: map[string]bool{}, unopened: map[string]bool{}, policy: p, trust: p.LedgerTrust(), checkpoints: map[string][]*ledger.Checkpoint{}, lastIndex: map[string]uint64{}}
 	v.cache = newVerifyCache(p, b.Events)
 	v.precheck(ctx, b.Events)
-	all := map[string]bool{}
+	all := make(map[string]bool, len(b.Events))
 	for _, r := range b.Events {
 		all[r.CommitmentString()] = true
 	}
