@@ -179,7 +179,10 @@ func (b *backend) reserve(ctx context.Context, leaf []byte, waitMine bool) (clai
 		var c claim
 		wait := false
 		err := b.index.withShard(key, true, func(sh *shard) (bool, error) {
-			cur := sh.state(key)
+			cur, err := sh.state(key)
+			if err != nil {
+				return false, err
+			}
 			switch cur.kind {
 			case kindLogged:
 				c = claim{logged: cur.leaf, index: cur.n}

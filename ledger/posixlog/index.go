@@ -150,6 +150,7 @@ type tagIndex struct {
 	me    owner
 	lease *os.File
 	locks [shardCount]sync.Mutex // one goroutine of this process in a shard's flock at a time
+	views [shardCount]shardView  // under locks
 	group *groupSync
 	salt  []byte
 }
