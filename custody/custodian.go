@@ -11,7 +11,8 @@ import (
 )
 
 // Custodian is a party that acts on evidence: it signs each event with its key as the
-// actor it claims to be, and appends the event's commitment to its ledger.
+// actor it claims to be, and appends the event's entry (tag || commitment) to its
+// ledger.
 type Custodian struct {
 	signer *sign.Signer
 	actor  Actor
@@ -37,6 +38,9 @@ func NewCustodian(signer *sign.Signer, actor Actor, l ledger.Ledger, opts ...Opt
 	if err := actor.Validate(); err != nil {
 		return nil, &ArgumentError{Op: "custodian", Arg: "actor", Err: err}
 	}
+	if err := actor.Party.checkText(); err != nil {
+		return nil, &ArgumentError{Op: "custodian", Arg: "actor", Err: err}
+	}
 	c := &Custodian{signer: signer, actor: actor, ledger: l, now: time.Now}
 	for _, o := range opts {
 		o(c)
@@ -57,6 +61,9 @@ func (c *Custodian) record(ctx context.Context, b *Bundle, ev *Event) (*Record, 
 func (c *Custodian) recordWith(ctx context.Context, b *Bundle, ev *Event, check bool) (*Record, error) {
 	ev.Actor = c.actor
 	ev.Time = c.now().UTC()
+	if err := ev.checkText(); err != nil {
+		return nil, &ArgumentError{Op: string(ev.Type), Arg: "text", Err: err}
+	}
 	if err := ev.Validate(); err != nil {
 		return nil, err
 	}
@@ -73,8 +80,7 @@ func (c *Custodian) recordWith(ctx context.Context, b *Bundle, ev *Event, check 
 	if err != nil {
 		return nil, fmt.Errorf("signing %s event: %w", ev.Type, err)
 	}
-	commit := env.Commitment()
-	receipt, err := c.appendEnvelope(ctx, env, commit)
+	receipt, err := c.appendEvent(ctx, b, ev, env)
 	if err != nil {
 		return nil, fmt.Errorf("appending %s event to log %s: %w", ev.Type, c.ledger.Origin(), err)
 	}
@@ -91,7 +97,9 @@ func (c *Custodian) recordWith(ctx context.Context, b *Bundle, ev *Event, check 
 }
 
 // appendEnvelope appends the envelope's commitment, handing the whole envelope to
-// ledgers that authenticate appends, and checks that the receipt proves this leaf.
+// ledgers that authenticate appends, and checks that the receipt proves this leaf: the
+// legacy path of an item opened before entries had tags (appendEvent), gone with
+// ledger.LegacyLeaves.
 func (c *Custodian) appendEnvelope(ctx context.Context, env *sign.Envelope, commit [32]byte) (*ledger.Receipt, error) {
 	ea, ok := c.ledger.(ledger.EnvelopeAppender)
 	if !ok {

@@ -92,6 +92,9 @@ func (c *Custodian) Transfer(ctx context.Context, b *Bundle, itemID string, to A
 	if err := to.Validate(); err != nil {
 		return nil, argError("transfer", "to", "recipient: %w", err)
 	}
+	if err := to.Party.checkText(); err != nil {
+		return nil, argError("transfer", "to", "recipient: %w", err)
+	}
 	ev, _, err := c.follow(b, itemID, Transfer)
 	if err != nil {
 		return nil, err
@@ -148,7 +151,7 @@ func (c *Custodian) Derive(ctx context.Context, b *Bundle, parents []string, e E
 	if err != nil {
 		return nil, err
 	}
-	ev := &Event{Type: Derive, Item: it, Parents: ps}
+	ev := &Event{Type: Derive, Item: it, Parents: ps, ItemKey: NewItemKey()}
 	d.apply(ev)
 	return c.record(ctx, b, ev)
 }

@@ -1,10 +1,13 @@
 package custody
 
 import (
+	"bytes"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"time"
@@ -22,14 +25,33 @@ const PolicyMediaType = "application/vnd.evidctl.trust.v1+json"
 type Policy struct {
 	Logs    []TrustedLog    `json:"logs"`
 	Signers []TrustedSigner `json:"signers"`
+	Scope   Scope           `json:"scope,omitzero"`
 }
 
-// TrustedLog is a log whose checkpoints the policy accepts.
+// Scope says what one bundle may span. By default a bundle may hold events of several
+// cases and the same evidence under several item ids, and a report warns of both; a
+// policy that forbids them makes each a failed check (RuleCase, RuleEvidence).
+type Scope struct {
+	// SingleCase: every event that names a case names the same one.
+	SingleCase bool `json:"singleCase,omitempty"`
+	// UniqueEvidence: no two items have the same SHA-256 (the same evidence acquired
+	// twice under two item ids).
+	UniqueEvidence bool `json:"uniqueEvidence,omitempty"`
+}
+
+// TrustedLog is a log whose checkpoints the policy accepts. Its witnesses are given in
+// one of two forms: Witnesses and Quorum (any Quorum of those keys), or WitnessPolicy,
+// the witness policy text of Tessera and Sigsum with named witnesses and groups (see
+// [ledger.ParseWitnessPolicy]; the same file the log's operator gives `evidctl init
+// --witness-policy`, whose URLs a verifier ignores).
 type TrustedLog struct {
-	Origin    string   `json:"origin"`
-	Key       string   `json:"key"`                 // C2SP note verifier key: origin+keyhash+base64
-	Witnesses []string `json:"witnesses,omitempty"` // note verifier keys of witnesses
-	Quorum    int      `json:"quorum,omitempty"`    // witness cosignatures required
+	Origin        string   `json:"origin"`
+	Key           string   `json:"key"`                     // C2SP note verifier key: origin+keyhash+base64
+	Witnesses     []string `json:"witnesses,omitempty"`     // note verifier keys of witnesses
+	Quorum        int      `json:"quorum,omitempty"`        // witness cosignatures required
+	WitnessPolicy string   `json:"witnessPolicy,omitempty"` // witness policy text, instead of Witnesses and Quorum
+
+	policy *ledger.WitnessPolicy // WitnessPolicy, parsed by AddLog
 }
 
 // TrustedSigner is a party whose signatures the policy accepts, with the identity an
@@ -57,16 +79,17 @@ type wirePolicy struct {
 	MediaType string          `json:"mediaType"`
 	Logs      []TrustedLog    `json:"logs"`
 	Signers   []TrustedSigner `json:"signers"`
+	Scope     Scope           `json:"scope,omitzero"`
 }
 
 // ParsePolicy decodes and checks a trust policy: every key must parse, every log must
 // have an origin, quorums must be reachable.
 func ParsePolicy(data []byte) (*Policy, error) {
 	var w wirePolicy
-	if err := decodeFile(data, &w, &w.MediaType, PolicyMediaType); err != nil {
+	if err := decodeFile(bytes.NewReader(data), &w, &w.MediaType, PolicyMediaType, DefaultLimits()); err != nil {
 		return nil, fmt.Errorf("trust policy: %w", err)
 	}
-	p := &Policy{}
+	p := &Policy{Scope: w.Scope}
 	for _, l := range w.Logs {
 		if err := p.AddLog(l); err != nil {
 			return nil, fmt.Errorf("trust policy: %w", err)
@@ -80,11 +103,17 @@ func ParsePolicy(data []byte) (*Policy, error) {
 	return p, nil
 }
 
-// ReadPolicy reads and parses a trust policy file.
-func ReadPolicy(path string) (*Policy, error) {
-	data, err := os.ReadFile(path)
+// ReadPolicy reads and parses a trust policy file of at most the limits' PolicySize.
+func ReadPolicy(path string, opts ...ReadOption) (*Policy, error) {
+	l := limitsOf(opts)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading trust policy: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(&cappedReader{r: f, left: l.PolicySize, limit: l.PolicySize})
+	if err != nil {
+		return nil, fmt.Errorf("reading trust policy %s: %w", path, err)
 	}
 	p, err := ParsePolicy(data)
 	if err != nil {
@@ -95,7 +124,7 @@ func ReadPolicy(path string) (*Policy, error) {
 
 // MarshalJSON encodes the policy in its file format.
 func (p *Policy) MarshalJSON() ([]byte, error) {
-	w := wirePolicy{MediaType: PolicyMediaType, Logs: p.Logs, Signers: p.Signers}
+	w := wirePolicy{MediaType: PolicyMediaType, Logs: p.Logs, Signers: p.Signers, Scope: p.Scope}
 	if w.Logs == nil {
 		w.Logs = []TrustedLog{}
 	}
@@ -111,8 +140,8 @@ func (p *Policy) WriteFile(path string) error {
 	return writeJSONFile(path, data, err)
 }
 
-// AddLog adds a trusted log after checking its key; a log with the same origin is
-// replaced.
+// AddLog adds a trusted log after checking its key and its witnesses (the witness
+// policy parses; the quorum can be met); a log with the same origin is replaced.
 func (p *Policy) AddLog(l TrustedLog) error {
 	if l.Origin == "" {
 		return fmt.Errorf("log: origin is empty")
@@ -120,7 +149,18 @@ func (p *Policy) AddLog(l TrustedLog) error {
 	if l.Quorum < 0 || l.Quorum > len(l.Witnesses) {
 		return fmt.Errorf("log %s: quorum %d with %d witnesses", l.Origin, l.Quorum, len(l.Witnesses))
 	}
-	trust := &ledger.Trust{Logs: []ledger.Log{l.ledgerLog()}}
+	if l.WitnessPolicy != "" {
+		if len(l.Witnesses) > 0 || l.Quorum != 0 {
+			return fmt.Errorf("log %s: give either a witness policy or witnesses and a quorum, not both", l.Origin)
+		}
+		wp, err := ledger.ParseWitnessPolicy([]byte(l.WitnessPolicy))
+		if err != nil {
+			return fmt.Errorf("log %s: %w", l.Origin, err)
+		}
+		l.policy = wp
+	}
+	ll, _ := l.ledgerLog()
+	trust := &ledger.Trust{Logs: []ledger.Log{ll}}
 	if err := trust.Validate(); err != nil {
 		return err
 	}
@@ -129,8 +169,18 @@ func (p *Policy) AddLog(l TrustedLog) error {
 	return nil
 }
 
-func (l TrustedLog) ledgerLog() ledger.Log {
-	return ledger.Log{Origin: l.Origin, VerifierKey: l.Key, Witnesses: l.Witnesses, Quorum: l.Quorum}
+// ledgerLog is the log as the ledger package verifies it. A witness policy AddLog has not
+// parsed is parsed here; ok is false when it does not parse.
+func (l TrustedLog) ledgerLog() (_ ledger.Log, ok bool) {
+	out := ledger.Log{Origin: l.Origin, VerifierKey: l.Key, Witnesses: l.Witnesses, Quorum: l.Quorum, WitnessPolicy: l.policy}
+	if l.WitnessPolicy != "" && out.WitnessPolicy == nil {
+		wp, err := ledger.ParseWitnessPolicy([]byte(l.WitnessPolicy))
+		if err != nil {
+			return out, false
+		}
+		out.WitnessPolicy = wp
+	}
+	return out, true
 }
 
 // AddSigner adds a trusted signer after checking its key or roots. A signer with the
@@ -140,7 +190,10 @@ func (p *Policy) AddSigner(s TrustedSigner) error {
 		return fmt.Errorf("signer: name is empty")
 	}
 	if err := s.Party.Validate(); err != nil {
-		return fmt.Errorf("signer %q: %w", s.Name, err)
+		return fmt.Errorf("signer %q: %w", Escape(s.Name), err)
+	}
+	if err := s.Party.checkText(); err != nil {
+		return fmt.Errorf("signer: %w", err)
 	}
 	switch {
 	case s.PublicKey != "" && s.Roots == "":
@@ -192,11 +245,15 @@ func certPool(pemData []byte) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// LedgerTrust is the policy's log part, as the ledger package verifies it.
+// LedgerTrust is the policy's log part, as the ledger package verifies it. A log whose
+// witness policy does not parse (AddLog refuses one) is left out: its checkpoints are
+// not trusted.
 func (p *Policy) LedgerTrust() *ledger.Trust {
 	t := &ledger.Trust{}
 	for _, l := range p.Logs {
-		t.Logs = append(t.Logs, l.ledgerLog())
+		if ll, ok := l.ledgerLog(); ok {
+			t.Logs = append(t.Logs, ll)
+		}
 	}
 	return t
 }
@@ -205,11 +262,8 @@ func (p *Policy) LedgerTrust() *ledger.Trust {
 // signer trusted by key matches on key id; a certified signer matches when the actor's
 // certificate chains to its roots at time at and meets its identity constraints.
 func (p *Policy) verifierFor(a *Actor, at time.Time) (*TrustedSigner, *sign.Verifier, error) {
-	for i := range p.Signers {
-		s := &p.Signers[i]
-		if s.verifier != nil && s.verifier.KeyID() == a.KeyID {
-			return s, s.verifier, nil
-		}
+	if s := p.signerForKey(a.KeyID); s != nil {
+		return s, s.verifier, nil
 	}
 	if a.Certificate != "" {
 		var lastErr error
@@ -234,20 +288,51 @@ func (p *Policy) verifierFor(a *Actor, at time.Time) (*TrustedSigner, *sign.Veri
 	return nil, nil, fmt.Errorf("key %s is not trusted by the policy", shortKey(a.KeyID))
 }
 
-// matches reports how the actor named in an event differs from the trusted signer.
-func (s *TrustedSigner) matches(a *Actor) error {
-	type field struct{ name, want, got string }
-	for _, f := range []field{
-		{"name", s.Name, a.Name},
-		{"organization", s.Organization, a.Organization},
-		{"role", s.Role, a.Role},
-		{"jurisdiction", s.Jurisdiction, a.Jurisdiction},
-	} {
-		if f.want != "" && f.want != f.got {
-			return fmt.Errorf("%s is %q, but the policy trusts this key for %q", f.name, f.got, f.want)
+// signerForKey is the policy's entry for the key with id keyID, or nil.
+func (p *Policy) signerForKey(keyID string) *TrustedSigner {
+	for i := range p.Signers {
+		if s := &p.Signers[i]; s.verifier != nil && s.verifier.KeyID() == keyID {
+			return s
 		}
 	}
 	return nil
+}
+
+// Signer is the policy's entry for the key with id keyID (a signer trusted by key; a
+// certified signer is found only through its certificate).
+func (p *Policy) Signer(keyID string) (TrustedSigner, bool) {
+	if s := p.signerForKey(keyID); s != nil {
+		return *s, true
+	}
+	return TrustedSigner{}, false
+}
+
+// matches reports how a party named in an event (its actor or counterparty) differs
+// from the trusted signer.
+func (s *TrustedSigner) matches(a *Party) error {
+	if m := s.Party.Mismatch(*a); m != "" {
+		return errors.New(m + " (the policy's entry)")
+	}
+	return nil
+}
+
+// Mismatch says how claim differs from p, in the fields p sets: `name "X" where "Y" is
+// known for this key`, or "" when it does not. Names and
+// organisations compare in Unicode normalisation form C; a field p leaves empty is not
+// compared.
+func (p Party) Mismatch(claim Party) string {
+	type field struct{ name, want, got string }
+	for _, f := range []field{
+		{"name", p.Name, claim.Name},
+		{"organization", p.Organization, claim.Organization},
+		{"role", p.Role, claim.Role},
+		{"jurisdiction", p.Jurisdiction, claim.Jurisdiction},
+	} {
+		if f.want != "" && !sameName(f.want, f.got) {
+			return fmt.Sprintf("%s %q where %q is known for this key", f.name, f.got, f.want)
+		}
+	}
+	return ""
 }
 
 func shortKey(id string) string {

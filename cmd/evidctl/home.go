@@ -28,8 +28,9 @@ import (
 
 // A home ($EVIDCTL_HOME, default ~/.evidctl) holds the embedded log in ledgerurl's
 // layout: HOME/log (the tlog-tiles directory, publishable as is), HOME/log.key (the
-// note signing key, 0600, outside the tile directory) and HOME/log.pub (the note
-// verifier key, for trust policies).
+// note signing key, 0600, outside the tile directory), HOME/log.pub (the note
+// verifier key, for trust policies) and, when it has witnesses, HOME/witness-policy
+// (the witness policy every append through the home uses).
 
 // homeFlags are the flags that say where the home and the ledger are.
 type homeFlags struct {
@@ -38,6 +39,7 @@ type homeFlags struct {
 	ledgerKey     string
 	ledgerTrust   string        // trust policy naming an http(s) ledger's log
 	ledgerTimeout time.Duration // bound on one request to an http(s) ledger
+	witnessPolicy string
 }
 
 // homeTrustFile is the home's trust policy: the default --ledger-trust of an http(s)
@@ -51,6 +53,7 @@ func (h *homeFlags) register(cmd *cobra.Command, withLedger bool) {
 		cmd.Flags().StringVar(&h.ledgerKey, "ledger-key", "", "note signing key of a trillian:// ledger's checkpoints")
 		cmd.Flags().StringVar(&h.ledgerTrust, "ledger-trust", "", "trust policy naming an http(s) ledger's log, whose checkpoints are verified before anything is written (default: HOME/"+homeTrustFile+")")
 		cmd.Flags().DurationVar(&h.ledgerTimeout, "ledger-timeout", time.Minute, "how long one request to an http(s) ledger may take, retries included")
+		cmd.Flags().StringVar(&h.witnessPolicy, "witness-policy", "", "witness policy file of a trillian:// ledger: its checkpoints are cosigned by these witnesses before any receipt (a home's embedded log always uses the policy stored by 'evidctl init --witness-policy'; a server, its own)")
 	}
 }
 
@@ -88,6 +91,9 @@ func (h *homeFlags) ledgerSpec() (string, ledgerurl.Kind, error) {
 	case err != nil:
 		return "", 0, usageErr(fmt.Sprintf("--ledger %s: %v", spec, err),
 			"give an evidctl home directory, http(s)://HOST:PORT or trillian://HOST:PORT/TREE_ID")
+	case h.witnessPolicy != "" && kind != ledgerurl.Trillian:
+		return "", 0, usageErr("--witness-policy applies to a trillian:// ledger only",
+			"a home's embedded log uses the witness policy 'evidctl init --witness-policy' stored in it; a ledger server obtains its own cosignatures")
 	}
 	return spec, kind, nil
 }
@@ -165,6 +171,13 @@ func (h *homeFlags) openLedger(ctx context.Context, stderr io.Writer, known *cus
 		}
 		opts = append(opts, more...)
 	}
+	if h.witnessPolicy != "" {
+		wp, err := readWitnessPolicy(h.witnessPolicy, true)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, ledgerurl.WithWitnessPolicy(wp.text))
+	}
 	l, err := ledgerurl.Open(ctx, spec, opts...)
 	switch {
 	case errors.Is(err, ledgerurl.ErrNoEmbeddedLog):
@@ -191,6 +204,7 @@ func homeLog(dir string) (origin, vkey string, err error) {
 type initFlags struct {
 	home                  homeFlags
 	origin, trillian, key string
+	witnessPolicy         string
 	trillianAddr, treeID  string
 	hasTree               bool
 }
@@ -200,6 +214,7 @@ func (f *initFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.origin, "origin", "", `log origin (default "evidctl.local/" + hostname + "-" + 8 random hex)`)
 	cmd.Flags().StringVar(&f.trillian, "trillian", "", "set up a Trillian ledger at HOST:PORT (the log server), on tree TREE_ID or a new one")
 	cmd.Flags().StringVar(&f.key, "ledger-key", "", "with --trillian: the note signing key file to create")
+	cmd.Flags().StringVar(&f.witnessPolicy, "witness-policy", "", "witness policy file: every append to the home's log gets its checkpoint cosigned by these witnesses (stored in the home)")
 }
 
 func (f *initFlags) validate([]string) error {
@@ -210,6 +225,10 @@ func (f *initFlags) validate([]string) error {
 	if f.trillian == "" {
 		_, err := f.home.dir()
 		return err
+	}
+	if f.witnessPolicy != "" {
+		return usageErr("--witness-policy with --trillian: a Trillian ledger's witness policy is given where it is opened",
+			"pass it to 'evidctl serve --witness-policy FILE' (and to commands that append to the tree directly)")
 	}
 	if f.key == "" || f.origin == "" {
 		return usageErr("--trillian needs --ledger-key FILE and --origin ORIGIN",
@@ -230,10 +249,20 @@ func (f *initFlags) validate([]string) error {
 func (a *app) initCommand() *cobra.Command {
 	f := &initFlags{}
 	return command(&cobra.Command{
-		Use:   "init [--home DIR] [--origin ORIGIN] | init --trillian HOST:PORT[/TREE_ID] --ledger-key FILE --origin ORIGIN",
+		Use:   "init [--home DIR] [--origin ORIGIN] [--witness-policy FILE] | init --trillian HOST:PORT[/TREE_ID] --ledger-key FILE --origin ORIGIN",
 		Short: "create the evidctl home with its embedded log, or a Trillian ledger's key (and tree)",
 		Long: `init creates the evidctl home ($EVIDCTL_HOME, default ~/.evidctl) with its embedded log
 and prints the log's origin and verifier key.
+
+With --witness-policy FILE the log is witnessed: FILE is a witness policy (one item per
+line: "witness NAME VKEY URL", "group NAME k|any|all MEMBER...", "quorum NAME"; every
+witness with its URL, and a quorum its witnesses can meet). It is checked, stored in
+the home (HOME/witness-policy), and used by every later append through the home: the
+log publishes, and a receipt carries, only checkpoints its witnesses cosigned as the
+quorum requires; with k of n, up to n-k witnesses may be down. When the quorum cannot
+be met, an append fails after a bounded wait (about 10 s), naming each witness and what
+it answered, and nothing is recorded. Have each witness accept the log first
+('evidctl witness add-log --key HOME/log.pub').
 
 With --trillian it sets up a Trillian ledger instead: it writes the personality's note
 signing key to --ledger-key FILE (0600; its verifier key beside it in FILE.pub) and,
@@ -245,7 +274,14 @@ of the trillian_log_server at HOST:PORT. It prints the --ledger URL to use.`,
 			return a.initTrillian(ctx, f)
 		}
 		dir, _ := f.home.dir()
-		return a.initHome(dir, f.origin)
+		var wp *witnessPolicyFile
+		if f.witnessPolicy != "" {
+			var err error
+			if wp, err = readWitnessPolicy(f.witnessPolicy, true); err != nil {
+				return err
+			}
+		}
+		return a.initHome(dir, f.origin, wp)
 	})
 }
 
@@ -277,7 +313,7 @@ func (a *app) initTrillian(ctx context.Context, f *initFlags) error {
 	return nil
 }
 
-func (a *app) initHome(dir, origin string) error {
+func (a *app) initHome(dir, origin string, wp *witnessPolicyFile) error {
 	keyFile := filepath.Join(dir, ledgerurl.HomeLogKey)
 	for _, p := range []string{keyFile, filepath.Join(dir, ledgerurl.HomeLogDir)} {
 		if _, err := os.Stat(p); err == nil {
@@ -291,22 +327,42 @@ func (a *app) initHome(dir, origin string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return failErr(fmt.Errorf("creating home: %w", err))
 	}
+	// The witness policy is written before the log exists, so that no log of this home
+	// is ever opened without it.
+	policyFile := filepath.Join(dir, ledgerurl.HomeWitnessPolicy)
+	if wp != nil {
+		if err := writeNew([]newFile{{policyFile, 0o644, wp.text}}); err != nil {
+			return err
+		}
+	}
 	vkey, err := posixlog.Init(filepath.Join(dir, ledgerurl.HomeLogDir), keyFile, origin)
 	if err != nil {
+		if wp != nil {
+			_ = os.Remove(policyFile)
+		}
 		if errors.Is(err, fs.ErrExist) {
 			return failErr(err, "the home is already initialised")
 		}
 		return failErr(err)
 	}
-	if err := writeNew([]newFile{{filepath.Join(dir, ledgerurl.HomeLogVerifierKey), 0o644, []byte(vkey + "\n")}}); err != nil {
+	pubFile := filepath.Join(dir, ledgerurl.HomeLogVerifierKey)
+	if err := writeNew([]newFile{{pubFile, 0o644, []byte(vkey + "\n")}}); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "initialised %s\norigin: %s\nverifier key: %s\n", dir, origin, vkey)
+	if wp != nil {
+		fmt.Fprintf(a.stdout, "witness policy: %s (stored in %s)\n", wp.describe(), policyFile)
+		fmt.Fprintf(a.stdout, "have each witness accept the log: evidctl witness add-log --dir WITNESS_DIR --origin %s --key %s\n", origin, pubFile)
+	}
 	fmt.Fprintf(a.stdout, "trust it with: evidctl trust add-log --trust FILE --home %s\n", dir)
 	return nil
 }
 
-func defaultOrigin() string {
+func defaultOrigin() string { return localName("evidctl.local/") }
+
+// localName is prefix, this host's name and 8 random hex digits: a default name for a
+// log or a witness.
+func localName(prefix string) string {
 	host, err := os.Hostname()
 	if err != nil || host == "" {
 		host = "host"
@@ -319,5 +375,5 @@ func defaultOrigin() string {
 	}, host)
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	return "evidctl.local/" + host + "-" + hex.EncodeToString(b[:])
+	return prefix + host + "-" + hex.EncodeToString(b[:])
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -30,13 +29,21 @@ type serveFlags struct {
 func (a *app) serveCommand() *cobra.Command {
 	f := &serveFlags{}
 	return command(&cobra.Command{
-		Use:   "serve [--ledger DIR|trillian://HOST:PORT/TREE_ID] --allow PUB.pem ... [--addr HOST:PORT]",
+		Use:   "serve [--ledger DIR|trillian://HOST:PORT/TREE_ID [--witness-policy FILE]] --allow PUB.pem ... [--addr HOST:PORT]",
 		Short: "serve a ledger over HTTP to custodians on other machines",
 		Long: `serve runs the ledger server: custodians append with --ledger http://HOST:PORT, and
 anyone reads the latest checkpoint, inclusion and consistency proofs (and, for an
-embedded log, its tlog-tiles). An append is accepted only when the DSSE envelope is
+embedded log, its tlog-tiles). An append is a 64-byte log entry (tag || commitment)
 signed by a key on the allow-list (--allow PUB.pem, or every signer of --allow-trust
-FILE): the signature is the authentication. See docs/HTTP-API.md.`,
+FILE): the signature is the authentication, and the server never sees a statement. An
+entry whose tag is already logged with another commitment (a second successor of one
+custody event) is refused (409). See docs/HTTP-API.md.
+
+Witnesses: the checkpoints the server hands out, alone or in receipts, are cosigned by
+the ledger's witnesses when it has any. An evidctl home's embedded log always uses the
+witness policy stored in the home ('evidctl init --witness-policy'); give a trillian://
+ledger its policy with --witness-policy FILE. An append whose checkpoint the witnesses
+do not cosign in time is refused (HTTP 500) with each witness's answer.`,
 		Args: noArgs,
 	}, f, func(ctx context.Context, _ []string) error {
 		return a.serve(ctx, f)
@@ -47,7 +54,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	f.home.register(cmd, true)
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
-	fl.StringArrayVar(&f.allow, "allow", nil, "public key (PEM) whose signed envelopes may be appended (repeatable)")
+	fl.StringArrayVar(&f.allow, "allow", nil, "public key (PEM) whose signed entries may be appended (repeatable)")
 	fl.StringVar(&f.allowTrust, "allow-trust", "", "trust policy whose signers may append")
 	fl.StringVar(&f.listenFile, "listen-file", "", "write the address actually listened on to this file")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
@@ -58,7 +65,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 func (f *serveFlags) validate([]string) error {
 	if len(f.allow) == 0 && f.allowTrust == "" {
 		return usageErr("serve needs an allow-list: --allow PUB.pem or --allow-trust FILE",
-			"only envelopes signed by these keys are appended")
+			"only entries signed by these keys are appended")
 	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return usageErr("--tls-cert and --tls-key go together")
@@ -80,9 +87,12 @@ func (f *serveFlags) validate([]string) error {
 func (f *serveFlags) allowList() ([]*sign.Verifier, error) {
 	var vs []*sign.Verifier
 	for _, p := range f.allow {
-		pem, err := os.ReadFile(p)
+		pem, err := readKeyFile("public key", p)
 		if err != nil {
-			return nil, fileErr("public key", p, err)
+			return nil, err
+		}
+		if err := checkPublicKey("--allow", p, pem); err != nil {
+			return nil, err
 		}
 		v, err := sign.LoadVerifier(pem)
 		if err != nil {
@@ -110,10 +120,16 @@ func (f *serveFlags) allowList() ([]*sign.Verifier, error) {
 }
 
 func (a *app) serve(ctx context.Context, f *serveFlags) error {
+	if err := refuseLink("--listen-file", f.listenFile); err != nil {
+		return err
+	}
 	allow, err := f.allowList()
 	if err != nil {
 		return err
 	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var listenErr error
 	spec, kind, _ := f.home.ledgerSpec()
 	l, err := f.home.openLedger(ctx, a.stderr, nil)
 	if err != nil {
@@ -128,9 +144,9 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 			if f.tlsCert != "" {
 				scheme = "https"
 			}
-			fmt.Fprintf(a.stdout, "serving log %s on %s://%s (%d signers allowed)\n", l.Origin(), scheme, addr, len(allow))
-			if f.listenFile != "" {
-				_ = os.WriteFile(f.listenFile, []byte(addr.String()), 0o644)
+			fmt.Fprintf(a.stdout, "serving log %s on %s://%s (%d %s allowed)\n", l.Origin(), scheme, addr, len(allow), plural(len(allow), "signer", "signers"))
+			if listenErr = writeListenFile(f.listenFile, addr); listenErr != nil {
+				stop() // nobody would find the server: shut it down
 			}
 		}),
 	}
@@ -143,5 +159,5 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 	if err := server.Serve(ctx, f.addr, l, allow, opts...); err != nil {
 		return failErr(err)
 	}
-	return nil
+	return listenErr
 }

@@ -90,7 +90,15 @@ func (c *client) startVerifying(ctx context.Context, first []byte) error {
 			return err
 		}
 	}
-	if _, err := v.accept(ctx, c, first); err != nil {
+	if v.last != nil && head.Size < v.last.Size {
+		// The server is behind a checkpoint known to be of its log (its witnesses may be
+		// down): it cannot prove its older checkpoint consistent with the newer one, and
+		// nothing is written on the strength of it. Its signature must still verify; every
+		// later checkpoint it gives must extend the known one.
+		if _, err := v.trust.VerifyCheckpoint(first); err != nil {
+			return fmt.Errorf("the server's checkpoint does not verify under the trust policy (a man-in-the-middle, or the wrong server?): %w", err)
+		}
+	} else if _, err := v.accept(ctx, c, first); err != nil {
 		return err
 	}
 	c.verify = v

@@ -27,6 +27,9 @@ func TestCheck(t *testing.T) {
 		{"trillian with key", "trillian://10.0.0.5:8090/1234", []ledgerurl.Option{ledgerurl.WithKeyFile("t.key")}, ledgerurl.Trillian, nil},
 		{"trillian without key", "trillian://10.0.0.5:8090/1234", nil, 0, ledgerurl.ErrNoKeyFile},
 		{"unknown scheme", "ftp://x/y", nil, 0, ledgerurl.ErrUnknownScheme},
+		{"trillian with witnesses", "trillian://10.0.0.5:8090/1234", []ledgerurl.Option{ledgerurl.WithKeyFile("t.key"), ledgerurl.WithWitnessPolicy([]byte("quorum none\n"))}, ledgerurl.Trillian, nil},
+		{"home with witnesses", "home", []ledgerurl.Option{ledgerurl.WithWitnessPolicy([]byte("quorum none\n"))}, 0, ledgerurl.ErrWitnessPolicyNotUsed},
+		{"server with witnesses", "http://127.0.0.1:8080", []ledgerurl.Option{ledgerurl.WithWitnessPolicy([]byte("quorum none\n"))}, 0, ledgerurl.ErrWitnessPolicyNotUsed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,7 @@
 //	https://ledger.example.org/lab  the same over TLS, under a path prefix
 //	trillian://10.0.0.5:8090/1234   a Trillian log tree (ledger/trillianlog), signing
 //	                                checkpoints with the note key given by WithKeyFile
+//	                                (and having them cosigned as WithWitnessPolicy says)
 //
 // Use:
 //
@@ -21,12 +22,23 @@
 // [WithoutCheckpointVerificationUnsafe]):
 //
 //	l, err := ledgerurl.Open(ctx, "https://ledger.example.org", ledgerurl.WithTrust(policy.LedgerTrust()))
+//
+// # Witnesses
+//
+// A home whose HomeWitnessPolicy file exists (`evidctl init --witness-policy`) opens its
+// embedded log with that witness policy (posixlog.WithWitnessPolicy): every append
+// through the home gets its checkpoint cosigned by the policy's witnesses, or fails. A
+// Trillian ledger is given its policy with WithWitnessPolicy; a server obtains
+// cosignatures itself.
 package ledgerurl
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -48,6 +60,9 @@ const (
 	// HomeLogVerifierKey is the file inside a home holding the log's note verifier key,
 	// for trust policies.
 	HomeLogVerifierKey = "log.pub"
+	// HomeWitnessPolicy is the file inside a home holding the witness policy text of its
+	// embedded log ([ledger.ParseWitnessPolicy]); a home without it has no witnesses.
+	HomeWitnessPolicy = "witness-policy"
 )
 
 // Errors Check and Open return; test them with errors.Is.
@@ -59,6 +74,8 @@ var (
 	// ErrNoEmbeddedLog: the home directory has no embedded log (no HomeLogDir or no
 	// note key).
 	ErrNoEmbeddedLog = errors.New("no embedded log")
+	// ErrWitnessPolicyNotUsed: [WithWitnessPolicy] for a spec that is not trillian://.
+	ErrWitnessPolicyNotUsed = errors.New("a witness policy is given only for a trillian:// ledger: a home's embedded log uses the policy stored in the home, a server obtains its own cosignatures")
 )
 
 // Kind is the kind of ledger a spec names.
@@ -75,9 +92,10 @@ const (
 type Option func(*config)
 
 type config struct {
-	keyFile    string
-	httpClient *http.Client
-	httpOpts   []httplog.Option // the httplog options of the other With functions
+	keyFile       string
+	httpClient    *http.Client
+	httpOpts      []httplog.Option // the httplog options of the other With functions
+	witnessPolicy []byte
 }
 
 // WithKeyFile names the note signing key file: required for a trillian:// ledger; for a
@@ -126,6 +144,14 @@ func WithoutCheckpointVerificationUnsafe() Option {
 	}
 }
 
+// WithWitnessPolicy has a trillian:// ledger's checkpoints cosigned by the witnesses of
+// policy, witness policy text (trillianlog.WithWitnessPolicy). For any other spec it is
+// an error ([ErrWitnessPolicyNotUsed]): a home's log uses the policy stored in the home
+// (HomeWitnessPolicy).
+func WithWitnessPolicy(policy []byte) Option {
+	return func(c *config) { c.witnessPolicy = bytes.Clone(policy) }
+}
+
 func newConfig(opts []Option) config {
 	var cfg config
 	for _, o := range opts {
@@ -136,10 +162,19 @@ func newConfig(opts []Option) config {
 
 // Check says which kind of ledger spec names, without any I/O, so that a command can
 // refuse a bad --ledger before it does anything: an empty spec, an unknown scheme
-// ([ErrUnknownScheme]) or a trillian:// spec without [WithKeyFile] ([ErrNoKeyFile]) is
-// an error, as it would be from [Open].
+// ([ErrUnknownScheme]), a trillian:// spec without [WithKeyFile] ([ErrNoKeyFile]) and
+// [WithWitnessPolicy] for a spec that is not trillian:// ([ErrWitnessPolicyNotUsed]) are
+// errors, as they would be from [Open].
 func Check(spec string, opts ...Option) (Kind, error) {
 	cfg := newConfig(opts)
+	kind, err := check(spec, cfg)
+	if err == nil && kind != Trillian && cfg.witnessPolicy != nil {
+		return 0, ErrWitnessPolicyNotUsed
+	}
+	return kind, err
+}
+
+func check(spec string, cfg config) (Kind, error) {
 	scheme, _, isURL := strings.Cut(spec, "://")
 	switch {
 	case spec == "":
@@ -175,7 +210,11 @@ func Open(ctx context.Context, spec string, opts ...Option) (ledger.Ledger, erro
 		}
 		return httplog.Open(ctx, spec, hopts...)
 	case Trillian:
-		return trillianlog.Open(ctx, spec, cfg.keyFile)
+		var topts []trillianlog.Option
+		if cfg.witnessPolicy != nil {
+			topts = append(topts, trillianlog.WithWitnessPolicy(cfg.witnessPolicy))
+		}
+		return trillianlog.Open(ctx, spec, cfg.keyFile, topts...)
 	}
 	return openHome(ctx, spec, cfg)
 }
@@ -192,5 +231,36 @@ func openHome(ctx context.Context, dir string, cfg config) (ledger.Ledger, error
 			return nil, fmt.Errorf("%w in %s (missing %s)", ErrNoEmbeddedLog, dir, p)
 		}
 	}
-	return posixlog.Open(ctx, logDir, key)
+	var popts []posixlog.Option
+	policy, err := ReadHomeWitnessPolicy(dir)
+	if err != nil {
+		return nil, err
+	}
+	if policy != nil {
+		popts = append(popts, posixlog.WithWitnessPolicy(policy))
+	}
+	return posixlog.Open(ctx, logDir, key, popts...)
+}
+
+// ReadHomeWitnessPolicy returns the witness policy text stored in the home dir
+// (HomeWitnessPolicy), or nil when the home has none. A policy file that exists but
+// cannot be read is an error: the log is never opened without its witnesses.
+func ReadHomeWitnessPolicy(dir string) ([]byte, error) {
+	path := filepath.Join(dir, HomeWitnessPolicy)
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the home's witness policy: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, ledger.MaxWitnessPolicySize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the home's witness policy %s: %w", path, err)
+	}
+	if len(b) > ledger.MaxWitnessPolicySize {
+		return nil, fmt.Errorf("the home's witness policy %s is larger than %d bytes", path, ledger.MaxWitnessPolicySize)
+	}
+	return b, nil
 }

@@ -200,7 +200,8 @@ func refuse(w http.ResponseWriter, code int, msg string) {
 }
 
 // backendError answers a failure of the ledger: 429 or 503 with Retry-After when it is
-// overload or a passing outage, 500 otherwise (logged).
+// overload or a passing outage, 500 otherwise (logged; the reason is shown only when the
+// witness quorum was not met).
 func (h *Handler) backendError(w http.ResponseWriter, r *http.Request, doing string, err error) {
 	if r.Context().Err() != nil {
 		return // the client has gone
@@ -209,7 +210,12 @@ func (h *Handler) backendError(w http.ResponseWriter, r *http.Request, doing str
 	if retry > 0 {
 		w.Header().Set(httpapi.RetryAfterHeader, strconv.Itoa(retry))
 	}
-	if code == http.StatusInternalServerError {
+	switch {
+	case errors.Is(err, ledger.ErrQuorum):
+		// The witnesses did not cosign within the ledger's bounded wait: the client learns
+		// which witnesses answered what (from the public witness policy), and no receipt.
+		h.cfg.logger.Warn("ledger server: witness quorum not met", "doing", doing, "path", r.URL.Path, "err", err)
+	case code == http.StatusInternalServerError:
 		h.cfg.logger.Error("ledger server: backend failure", "doing", doing, "path", r.URL.Path, "err", err)
 		refuse(w, code, doing+": internal error")
 		return

@@ -91,9 +91,14 @@ func Open(ctx context.Context, url, keyFile string, opts ...Option) (*Log, error
 		_ = conn.Close()
 		return nil, fmt.Errorf("opening %s: is the tree created and initialised? %w", ep, err)
 	}
+	lopts, err := cfg.witnessOptions(b)
+	if err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("opening %s: %w", ep, err)
+	}
 	b.bg, b.cancel = context.WithCancel(context.Background())
 	b.polled.Go(func() { b.pollLoop(cfg.pollInterval) })
-	return &Log{Ledger: ledger.New(b), b: b}, nil
+	return &Log{Ledger: ledger.New(b, lopts...), b: b}, nil
 }
 
 // pollLoop looks for integrated leaves while appends wait, until Close.

@@ -15,6 +15,9 @@ type config struct {
 	dialOptions  []grpc.DialOption
 	displayName  string
 	maxRoot      time.Duration
+
+	witnessPolicy  []byte // see witness.go
+	witnessTimeout time.Duration
 }
 
 // DefaultPollInterval is how often appends waiting for integration read the log root.
