@@ -42,6 +42,13 @@ const (
 	// HomeLogVerifierKey is the file inside a home holding the log's note verifier key,
 	// for trust policies.
 	HomeLogVerifierKey = "log.pub"
+	// HomeTSA is the optional file inside a home naming the RFC 3161 time-stamping
+	// authority of the embedded log: one http(s) URL (`evidctl init --tsa`). See
+	// [WithTSA].
+	HomeTSA = "tsa.url"
+	// TSAFileSuffix names, beside a Trillian personality's note key file KEY, the
+	// optional file KEY.tsa holding the URL of its TSA (`evidctl init --trillian --tsa`).
+	TSAFileSuffix = ".tsa"
 )
 
 // Errors Check and Open return; test them with errors.Is.
@@ -71,6 +78,7 @@ type Option func(*config)
 type config struct {
 	keyFile    string
 	httpClient *http.Client
+	tsaURL     string // see tsa.go
 }
 
 // WithKeyFile names the note signing key file: required for a trillian:// ledger; for a
@@ -130,7 +138,11 @@ func Open(ctx context.Context, spec string, opts ...Option) (ledger.Ledger, erro
 		}
 		return httplog.Open(ctx, spec, hopts...)
 	case Trillian:
-		return trillianlog.Open(ctx, spec, cfg.keyFile)
+		d, err := cfg.timestamps(cfg.keyFile + TSAFileSuffix)
+		if err != nil {
+			return nil, fmt.Errorf("opening ledger %q: %w", spec, err)
+		}
+		return trillianlog.Open(ctx, spec, cfg.keyFile, trillianlog.WithDecorator(d))
 	}
 	return openHome(ctx, spec, cfg)
 }
@@ -147,5 +159,9 @@ func openHome(ctx context.Context, dir string, cfg config) (ledger.Ledger, error
 			return nil, fmt.Errorf("%w in %s (missing %s)", ErrNoEmbeddedLog, dir, p)
 		}
 	}
-	return posixlog.Open(ctx, logDir, key)
+	d, err := cfg.timestamps(filepath.Join(dir, HomeTSA))
+	if err != nil {
+		return nil, fmt.Errorf("opening ledger %q: %w", dir, err)
+	}
+	return posixlog.Open(ctx, logDir, key, posixlog.WithDecorator(d))
 }

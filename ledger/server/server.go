@@ -50,6 +50,7 @@ func New(l ledger.Ledger, allow []*sign.Verifier, opts ...Option) (*Handler, err
 	h := &Handler{l: l, allow: allow, cfg: cfg, slots: make(chan struct{}, cfg.maxInflight), mux: http.NewServeMux()}
 	h.mux.HandleFunc("POST "+httpapi.AppendPath, h.append)
 	h.mux.HandleFunc("GET "+httpapi.CheckpointPath, h.checkpoint)
+	h.mux.HandleFunc("POST "+httpapi.TimestampPath, h.timestamp)
 	h.mux.HandleFunc("GET "+httpapi.InclusionPath, h.proof(inclusionRoute))
 	h.mux.HandleFunc("GET "+httpapi.ConsistencyPath, h.proof(consistencyRoute))
 	if cfg.tilesDir != "" {

@@ -86,7 +86,7 @@ func Open(ctx context.Context, url, keyFile string, opts ...Option) (*Log, error
 	}
 	b.bg, b.cancel = context.WithCancel(context.Background())
 	b.polled.Go(func() { b.pollLoop(cfg.pollInterval) })
-	return &Log{Ledger: ledger.New(b), b: b}, nil
+	return &Log{Ledger: ledger.New(b, cfg.decorations()...), b: b}, nil
 }
 
 // pollLoop looks for integrated leaves while appends wait, until Close.

@@ -193,14 +193,7 @@ func (v *Verifier) verify(token []byte, want [sha256.Size]byte) (*Timestamp, err
 	if name == "" {
 		name = p.signer.Subject.String()
 	}
-	return &Timestamp{
-		Time:      p.ts.Time,
-		Accuracy:  p.ts.Accuracy,
-		Authority: name,
-		Subject:   p.signer.Subject.String(),
-		Serial:    p.ts.SerialNumber,
-		Policy:    p.ts.Policy.String(),
-	}, nil
+	return p.timestamp(name), nil
 }
 
 // checkImprint checks that the token's imprint is SHA-256 and equals want.
