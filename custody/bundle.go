@@ -27,10 +27,12 @@ const (
 const maxBundleSize = 512 << 20
 
 // Bundle is the portable record of custody: every event's signed envelope with its log
-// receipt, and consistency proofs between the checkpoints those receipts cite.
+// receipt, consistency proofs between the checkpoints those receipts cite, and the
+// checkpoints the statements cite as read before signing (their anchors).
 type Bundle struct {
 	Events      []*Record
 	Consistency []Consistency
+	Anchors     []AnchorCheckpoint
 }
 
 // Record is one event in a bundle: its DSSE envelope and its tlog-proof receipt.
@@ -59,9 +61,10 @@ type Consistency struct {
 }
 
 type wireBundle struct {
-	MediaType   string        `json:"mediaType"`
-	Events      []wireRecord  `json:"events"`
-	Consistency []Consistency `json:"consistency,omitempty"`
+	MediaType   string             `json:"mediaType"`
+	Events      []wireRecord       `json:"events"`
+	Consistency []Consistency      `json:"consistency,omitempty"`
+	Anchors     []AnchorCheckpoint `json:"anchors,omitempty"`
 }
 
 type wireRecord struct {
@@ -121,7 +124,9 @@ func (r *Record) parseReceipt() {
 }
 
 // ParseBundle decodes a bundle strictly: a wrong media type, unknown fields, an
-// envelope that is not valid DSSE, or an empty event list are errors.
+// envelope that is not valid DSSE, an anchor that is not a signed checkpoint note, or an
+// empty event list are errors. A bundle without anchors (made before statements cited
+// them) parses: its events' times are unanchored below.
 func ParseBundle(data []byte) (*Bundle, error) {
 	var w wireBundle
 	if err := decodeFile(data, &w, &w.MediaType, BundleMediaType); err != nil {
@@ -130,7 +135,12 @@ func ParseBundle(data []byte) (*Bundle, error) {
 	if len(w.Events) == 0 {
 		return nil, fmt.Errorf("bundle: no events")
 	}
-	b := &Bundle{Consistency: w.Consistency}
+	b := &Bundle{Consistency: w.Consistency, Anchors: w.Anchors}
+	for i, ac := range w.Anchors {
+		if err := ac.validate(); err != nil {
+			return nil, fmt.Errorf("bundle: anchor %d: %w", i+1, err)
+		}
+	}
 	for i, wr := range w.Events {
 		env, err := sign.ParseEnvelope(wr.Envelope)
 		if err != nil {
@@ -167,7 +177,7 @@ func ReadBundle(path string) (*Bundle, error) {
 
 // MarshalJSON encodes the bundle in its file format.
 func (b *Bundle) MarshalJSON() ([]byte, error) {
-	w := wireBundle{MediaType: BundleMediaType, Consistency: b.Consistency}
+	w := wireBundle{MediaType: BundleMediaType, Consistency: b.Consistency, Anchors: b.Anchors}
 	for _, r := range b.Events {
 		env, err := json.Marshal(r.Envelope)
 		if err != nil {
@@ -194,5 +204,6 @@ func (b *Bundle) Clone() *Bundle {
 	return &Bundle{
 		Events:      append([]*Record(nil), b.Events...),
 		Consistency: append([]Consistency(nil), b.Consistency...),
+		Anchors:     append([]AnchorCheckpoint(nil), b.Anchors...),
 	}
 }

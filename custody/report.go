@@ -39,6 +39,9 @@ type EventReport struct {
 	Log          string    `json:"log,omitempty"`
 	LogIndex     uint64    `json:"logIndex,omitempty"`
 	Checks       []Check   `json:"checks"`
+	// Interval is the event's trusted time, from the evidence in the bundle (Time is
+	// the time it claims).
+	Interval *TimeInterval `json:"interval,omitempty"`
 }
 
 // ItemReport is the state of one item at the end of the chain.
@@ -168,6 +171,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			shortItem(e.Item), who(e), timelineNote(e))
 	}
 	tw.Flush()
+	r.writeTimeText(&b)
 	b.WriteString("\nitems:\n")
 	for _, it := range r.Items {
 		fmt.Fprintf(&b, "  %s %s\n    sha256:%s  %s; custodian %s; %d events\n", it.ID, quoteIf(it.Description), it.Digest.SHA256().Hex(), it.State, it.Custodian, it.Events)

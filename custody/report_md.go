@@ -25,6 +25,7 @@ func (r *Report) WriteMarkdown(w io.Writer, title string, preface ...string) err
 	}
 	r.mdItems(&b)
 	r.mdTimeline(&b)
+	r.mdTime(&b)
 	if len(r.Checks) > 0 {
 		b.WriteString("\n## Bundle checks\n\n")
 		for _, c := range r.Checks {

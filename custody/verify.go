@@ -3,6 +3,7 @@ package custody
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -11,8 +12,11 @@ import (
 
 	"filippo.io/age"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/evidctl/evidctl/crypto/digest"
 	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/tsa"
 )
 
 // VerifyOption adds evidence to check beyond the bundle itself.
@@ -60,7 +64,7 @@ func Verify(ctx context.Context, b *Bundle, p *Policy, opts ...VerifyOption) (*R
 	for _, o := range opts {
 		o(&cfg)
 	}
-	v := &verifier{policy: p, trust: p.LedgerTrust(), checkpoints: map[string][]*ledger.Checkpoint{}, lastIndex: map[string]uint64{}}
+	v := newVerifier(b, p)
 	all := map[string]bool{}
 	for _, r := range b.Events {
 		all[r.CommitmentString()] = true
@@ -90,6 +94,31 @@ type verifier struct {
 	chain       *chainState
 	checkpoints map[string][]*ledger.Checkpoint
 	lastIndex   map[string]uint64
+
+	tsa      *tsa.Verifier // the policy's TSAs; nil when it lists none
+	tsaErr   error         // why the policy's TSAs cannot be used
+	anchors  map[string]*AnchorCheckpoint
+	proofs   map[proofKey][]tlog.Hash
+	verified map[[32]byte]*ledger.Checkpoint // by SHA-256 of the note
+}
+
+// proofKey names a consistency proof of a bundle.
+type proofKey struct {
+	origin        string
+	oldSize, size uint64
+}
+
+func newVerifier(b *Bundle, p *Policy) *verifier {
+	v := &verifier{policy: p, trust: p.LedgerTrust(), checkpoints: map[string][]*ledger.Checkpoint{}, lastIndex: map[string]uint64{},
+		anchors: map[string]*AnchorCheckpoint{}, proofs: map[proofKey][]tlog.Hash{}, verified: map[[32]byte]*ledger.Checkpoint{}}
+	v.tsa, v.tsaErr = p.tsaVerifier()
+	for i := range b.Anchors {
+		v.anchors[b.Anchors[i].key()] = &b.Anchors[i]
+	}
+	for _, k := range b.Consistency {
+		v.proofs[proofKey{k.Origin, k.OldSize, k.NewSize}] = k.Proof
+	}
+	return v
 }
 
 func (v *verifier) event(ctx context.Context, i int, rec *Record) EventReport {
@@ -97,15 +126,21 @@ func (v *verifier) event(ctx context.Context, i int, rec *Record) EventReport {
 	st, err := rec.Statement()
 	if err != nil {
 		er.fail(RuleStatement, "a custody statement", err.Error(), "the payload is not a valid custody statement")
-		er.Checks = append(er.Checks, v.inclusion(rec, &er)...)
+		checks, _, _ := v.inclusion(rec, &er)
+		er.Checks = append(er.Checks, checks...)
 		return er
 	}
 	ev := &st.Predicate
 	er.describe(ev)
 	er.pass(RuleStatement)
-	er.Checks = append(er.Checks, v.signature(ctx, rec, ev)...)
-	er.Checks = append(er.Checks, v.inclusion(rec, &er)...)
-	vs := v.chain.apply(rec.CommitmentString(), ev)
+	inclusion, cp, rc := v.inclusion(rec, &er)
+	tt := v.timing(ev, cp, rc)
+	er.Interval = &tt.TimeInterval
+	er.Checks = append(er.Checks, v.signature(ctx, rec, ev, tt)...)
+	er.Checks = append(er.Checks, inclusion...)
+	er.Checks = append(er.Checks, tt.checks...)
+	timeFails, chainTime := v.timeRule(ev, tt)
+	vs := v.chain.applyAt(rec.CommitmentString(), ev, chainTime)
 	for _, x := range vs {
 		er.Checks = append(er.Checks, Check{Rule: x.Rule, Expected: x.Expected, Found: x.Found, Detail: x.Detail})
 	}
@@ -113,14 +148,15 @@ func (v *verifier) event(ctx context.Context, i int, rec *Record) EventReport {
 		er.pass(RuleChain)
 		er.pass(RuleCustodian)
 	}
-	if !slices.ContainsFunc(vs, func(x Violation) bool { return x.Rule == RuleTime }) {
-		er.pass(RuleTime)
+	er.Checks = append(er.Checks, timeFails...)
+	if len(timeFails) == 0 && !slices.ContainsFunc(er.Checks, func(c Check) bool { return c.Rule == RuleTime && !c.OK }) {
+		er.Checks = append(er.Checks, Check{Rule: RuleTime, OK: true, Detail: tt.Warning})
 	}
 	return er
 }
 
-func (v *verifier) signature(ctx context.Context, rec *Record, ev *Event) []Check {
-	signer, ver, err := v.policy.verifierFor(&ev.Actor, ev.Time)
+func (v *verifier) signature(ctx context.Context, rec *Record, ev *Event, tt *trustedTime) []Check {
+	signer, ver, err := v.policy.verifierFor(&ev.Actor, tt.at())
 	if err != nil {
 		return []Check{{Rule: RuleSignature, Expected: "a signature by a key the policy trusts", Found: err.Error(),
 			Detail: "the signing key is not trusted for " + ev.Actor.String()}}
@@ -136,16 +172,20 @@ func (v *verifier) signature(ctx context.Context, rec *Record, ev *Event) []Chec
 	}
 	checks := []Check{{Rule: RuleSignature, OK: true}}
 	if err := signer.matches(&ev.Actor); err != nil {
-		return append(checks, Check{Rule: RuleActor, Expected: Actor{Party: signer.Party, KeyID: ev.Actor.KeyID}.String(),
+		checks = append(checks, Check{Rule: RuleActor, Expected: Actor{Party: signer.Party, KeyID: ev.Actor.KeyID}.String(),
 			Found: ev.Actor.String(), Detail: err.Error()})
+	} else {
+		checks = append(checks, Check{Rule: RuleActor, OK: true})
 	}
-	return append(checks, Check{Rule: RuleActor, OK: true})
+	return append(checks, signer.lifecycle(tt))
 }
 
-func (v *verifier) inclusion(rec *Record, er *EventReport) []Check {
+// inclusion checks the record's receipt, and returns its verified checkpoint (nil when
+// it does not verify).
+func (v *verifier) inclusion(rec *Record, er *EventReport) ([]Check, *ledger.Checkpoint, *ledger.Receipt) {
 	rc, err := rec.Receipt()
 	if err != nil {
-		return []Check{{Rule: RuleInclusion, Expected: "a c2sp.org/tlog-proof@v1 receipt", Found: err.Error(), Detail: "the receipt cannot be read"}}
+		return []Check{{Rule: RuleInclusion, Expected: "a c2sp.org/tlog-proof@v1 receipt", Found: err.Error(), Detail: "the receipt cannot be read"}}, nil, nil
 	}
 	commit := rec.Commitment()
 	cp, err := v.trust.VerifyReceipt(rc, commit[:])
@@ -154,8 +194,9 @@ func (v *verifier) inclusion(rec *Record, er *EventReport) []Check {
 		if errors.Is(err, ledger.ErrLeafMismatch) || errors.Is(err, ledger.ErrMalformed) {
 			rule = RuleInclusion
 		}
-		return []Check{{Rule: rule, Found: err.Error(), Detail: "the receipt does not prove this envelope is in a trusted log"}}
+		return []Check{{Rule: rule, Found: err.Error(), Detail: "the receipt does not prove this envelope is in a trusted log"}}, nil, nil
 	}
+	v.verified[sha256.Sum256(rc.Checkpoint)] = cp
 	er.Log, er.LogIndex = cp.Origin, rc.Index
 	v.checkpoints[cp.Origin] = append(v.checkpoints[cp.Origin], cp)
 	checks := []Check{{Rule: RuleCheckpoint, OK: true}, {Rule: RuleInclusion, OK: true}}
@@ -166,7 +207,7 @@ func (v *verifier) inclusion(rec *Record, er *EventReport) []Check {
 		checks = append(checks, Check{Rule: RuleOrder, OK: true})
 	}
 	v.lastIndex[cp.Origin] = rc.Index
-	return checks
+	return checks, cp, rc
 }
 
 // consistency checks that, per log, every checkpoint the receipts cite extends the

@@ -1,0 +1,144 @@
+package custody
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// The trusted-time part of a report: per event, the time it claims, its trusted
+// interval, the interval's width and its sources; and, as warnings, what bounds are
+// missing.
+
+// TimeWarnings lists the warnings of the events' trusted times, each once, with the
+// events it concerns: "events 1-3, 5: time unanchored: ...". A warning is no failure,
+// unless the policy requires anchored time.
+func (r *Report) TimeWarnings() []string {
+	var order []string
+	events := map[string][]int{}
+	for _, e := range r.Events {
+		if e.Interval == nil || e.Interval.Warning == "" {
+			continue
+		}
+		w := e.Interval.Warning
+		if _, ok := events[w]; !ok {
+			order = append(order, w)
+		}
+		events[w] = append(events[w], e.Index)
+	}
+	out := make([]string, len(order))
+	for i, w := range order {
+		out[i] = eventList(events[w]) + ": " + w
+	}
+	return out
+}
+
+// eventList is "event 4" or "events 1-3, 5".
+func eventList(ns []int) string {
+	var parts []string
+	for i := 0; i < len(ns); {
+		j := i
+		for j+1 < len(ns) && ns[j+1] == ns[j]+1 {
+			j++
+		}
+		if j > i {
+			parts = append(parts, fmt.Sprintf("%d-%d", ns[i], ns[j]))
+		} else {
+			parts = append(parts, strconv.Itoa(ns[i]))
+		}
+		i = j + 1
+	}
+	return plural(len(ns), "event ", "events ") + strings.Join(parts, ", ")
+}
+
+// boundText is a bound of an interval, or "unbounded".
+func boundText(t time.Time) string {
+	if t.IsZero() {
+		return "unbounded"
+	}
+	return stamp(t)
+}
+
+// widthText is the interval's width, or "" when it has not both bounds.
+func (iv *TimeInterval) widthText() string {
+	if !iv.Anchored() {
+		return ""
+	}
+	return iv.Latest.Sub(iv.Earliest).Round(time.Second).String()
+}
+
+// sourcesText names the interval's sources: "earliest: witness w1 2026-...Z on O@3".
+func (iv *TimeInterval) sourcesText() string {
+	if len(iv.Sources) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(iv.Sources))
+	for i, s := range iv.Sources {
+		kind := s.Kind
+		if kind == "tsa" {
+			kind = "TSA"
+		}
+		parts[i] = fmt.Sprintf("%s: %s %s %s on %s", s.Bound, kind, s.Name, stamp(s.Time), s.Checkpoint)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// hasIntervals reports whether any event has a trusted interval: a report made by
+// Verify; one built by hand may have none, and then no trusted-time section.
+func (r *Report) hasIntervals() bool {
+	return slices.ContainsFunc(r.Events, func(e EventReport) bool { return e.Interval != nil })
+}
+
+// writeTimeText writes the trusted-time section and the warnings of the text report.
+func (r *Report) writeTimeText(b *strings.Builder) {
+	if !r.hasIntervals() {
+		return
+	}
+	b.WriteString("\ntrusted time (claimed; interval from the evidence the policy trusts):\n")
+	tw := tabwriter.NewWriter(b, 0, 2, 2, ' ', 0)
+	for _, e := range r.Events {
+		if e.Interval == nil {
+			continue
+		}
+		iv := e.Interval
+		width := iv.widthText()
+		if width != "" {
+			width = "width " + width
+		}
+		fmt.Fprintf(tw, "  %d\tclaimed %s\t[%s, %s]\t%s\n", e.Index, stamp(e.Time), boundText(iv.Earliest), boundText(iv.Latest), width)
+		fmt.Fprintf(tw, "  \t  sources: %s\t\t\n", iv.sourcesText())
+	}
+	tw.Flush()
+	if ws := r.TimeWarnings(); len(ws) > 0 {
+		b.WriteString("\nwarnings:\n")
+		for _, w := range ws {
+			fmt.Fprintf(b, "  WARNING: %s\n", w)
+		}
+	}
+}
+
+// mdTime writes the trusted-time section and the warnings of the Markdown report.
+func (r *Report) mdTime(b *strings.Builder) {
+	if !r.hasIntervals() {
+		return
+	}
+	b.WriteString("\n## Trusted time\n\nEach event's claimed time, and the interval within which the evidence in the bundle that the policy trusts (witness cosignatures, RFC 3161 time-stamps) places it: signed no earlier than the first bound, logged no later than the second.\n\n")
+	b.WriteString("| # | claimed (UTC) | earliest (UTC) | latest (UTC) | width | sources |\n| ---: | --- | --- | --- | --- | --- |\n")
+	for _, e := range r.Events {
+		if e.Interval == nil {
+			continue
+		}
+		iv := e.Interval
+		fmt.Fprintf(b, "| %d | %s | %s | %s | %s | %s |\n", e.Index, stamp(e.Time), boundText(iv.Earliest), boundText(iv.Latest),
+			iv.widthText(), mdCell(iv.sourcesText()))
+	}
+	if ws := r.TimeWarnings(); len(ws) > 0 {
+		b.WriteString("\n## Warnings\n\n")
+		for _, w := range ws {
+			fmt.Fprintf(b, "- **Warning**: %s\n", mdInline(w))
+		}
+	}
+}
