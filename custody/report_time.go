@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 )
 
@@ -98,20 +97,22 @@ func (r *Report) writeTimeText(b *strings.Builder) {
 		return
 	}
 	b.WriteString("\ntrusted time (claimed; interval from the evidence the policy trusts):\n")
-	tw := tabwriter.NewWriter(b, 0, 2, 2, ' ', 0)
 	for _, e := range r.Events {
 		if e.Interval == nil {
 			continue
 		}
 		iv := e.Interval
-		width := iv.widthText()
-		if width != "" {
-			width = "width " + width
+		width := ""
+		if w := iv.widthText(); w != "" {
+			width = " width " + w
 		}
-		fmt.Fprintf(tw, "  %d\tclaimed %s\t[%s, %s]\t%s\n", e.Index, stamp(e.Time), boundText(iv.Earliest), boundText(iv.Latest), width)
-		fmt.Fprintf(tw, "  \t  sources: %s\t\t\n", iv.sourcesText())
+		if iv.Earliest.IsZero() && iv.Latest.IsZero() {
+			fmt.Fprintf(b, "  %d  claimed %s  no trusted time\n", e.Index, stamp(e.Time))
+			continue
+		}
+		fmt.Fprintf(b, "  %d  claimed %s  within [%s, %s]%s\n", e.Index, stamp(e.Time), boundText(iv.Earliest), boundText(iv.Latest), width)
+		fmt.Fprintf(b, "     sources: %s\n", iv.sourcesText())
 	}
-	tw.Flush()
 	if ws := r.TimeWarnings(); len(ws) > 0 {
 		b.WriteString("\nwarnings:\n")
 		for _, w := range ws {

@@ -114,17 +114,19 @@ func (tt *trustedTime) at() []time.Time {
 // it did not: then nothing bounds it above).
 func (v *verifier) timing(ev *Event, cp *ledger.Checkpoint, rc *ledger.Receipt) *trustedTime {
 	tt := &trustedTime{}
-	if cp != nil {
-		where := checkpointName(cp)
-		for _, c := range cp.Cosignatures {
-			tt.latestFrom(TimeSource{Bound: boundLatest, Kind: "witness", Name: c.Witness, Time: c.Time, Checkpoint: where}, c.Time.Add(cosignatureGrain))
-		}
-		if len(rc.Extra) > 0 {
-			v.receiptToken(tt, rc, where)
-		}
+	if cp == nil {
+		tt.finish()
+		return tt
 	}
-	if ev.Anchor != nil && cp != nil {
+	if ev.Anchor != nil {
 		v.anchor(tt, ev.Anchor, cp, rc)
+	}
+	where := checkpointName(cp)
+	for _, c := range cp.Cosignatures {
+		tt.latestFrom(TimeSource{Bound: boundLatest, Kind: "witness", Name: c.Witness, Time: c.Time, Checkpoint: where}, c.Time.Add(cosignatureGrain))
+	}
+	if len(rc.Extra) > 0 {
+		v.receiptToken(tt, rc, where)
 	}
 	tt.finish()
 	return tt

@@ -30,6 +30,7 @@ type homeFlags struct {
 	home      string
 	ledger    string
 	ledgerKey string
+	tsa       string // serve --tsa: the TSA that stamps the ledger's checkpoints
 }
 
 func (h *homeFlags) register(cmd *cobra.Command, withLedger bool) {
@@ -81,10 +82,14 @@ func (h *homeFlags) ledgerSpec() (string, ledgerurl.Kind, error) {
 // ledgerOptions pass --ledger-key on: it signs a Trillian tree's checkpoints, and is
 // not used for a home (whose key is HOME/log.key) or a server (which signs its own).
 func (h *homeFlags) ledgerOptions() []ledgerurl.Option {
-	if h.ledgerKey == "" || !strings.HasPrefix(strings.ToLower(h.ledger), trillianlog.Scheme+"://") {
-		return nil
+	var opts []ledgerurl.Option
+	if h.tsa != "" {
+		opts = append(opts, ledgerurl.WithTSA(h.tsa))
 	}
-	return []ledgerurl.Option{ledgerurl.WithKeyFile(h.ledgerKey)}
+	if h.ledgerKey == "" || !strings.HasPrefix(strings.ToLower(h.ledger), trillianlog.Scheme+"://") {
+		return opts
+	}
+	return append(opts, ledgerurl.WithKeyFile(h.ledgerKey))
 }
 
 // openLedger opens the ledger the flags name. Close it when done.
@@ -121,6 +126,7 @@ type initFlags struct {
 	origin, trillian, key string
 	trillianAddr, treeID  string
 	hasTree               bool
+	tsa                   string
 }
 
 func (f *initFlags) register(cmd *cobra.Command) {
@@ -128,9 +134,13 @@ func (f *initFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.origin, "origin", "", `log origin (default "evidctl.local/" + hostname + "-" + 8 random hex)`)
 	cmd.Flags().StringVar(&f.trillian, "trillian", "", "set up a Trillian ledger at HOST:PORT (the log server), on tree TREE_ID or a new one")
 	cmd.Flags().StringVar(&f.key, "ledger-key", "", "with --trillian: the note signing key file to create")
+	cmd.Flags().StringVar(&f.tsa, "tsa", "", "URL of an RFC 3161 time-stamping authority that stamps the log's checkpoints (kept in the home, or beside the --ledger-key)")
 }
 
 func (f *initFlags) validate([]string) error {
+	if err := checkTSAURL(f.tsa); err != nil {
+		return err
+	}
 	if f.origin != "" && strings.ContainsAny(f.origin, " +\n\t") {
 		return usageErr(fmt.Sprintf("--origin %q: an origin may not contain spaces or '+'", f.origin),
 			"use a schema-less URL such as evidence.example.org/lab-1")
@@ -173,7 +183,7 @@ of the trillian_log_server at HOST:PORT. It prints the --ledger URL to use.`,
 			return a.initTrillian(ctx, f)
 		}
 		dir, _ := f.home.dir()
-		return a.initHome(dir, f.origin)
+		return a.initHome(dir, f.origin, f.tsa)
 	})
 }
 
@@ -195,7 +205,11 @@ func (a *app) initTrillian(ctx context.Context, f *initFlags) error {
 	if err != nil {
 		return failErr(err, "check that trillian_log_server is running at "+f.trillianAddr)
 	}
-	if err := writeNew([]newFile{{f.key + ".pub", 0o644, []byte(vkey + "\n")}}); err != nil {
+	files := []newFile{{f.key + ".pub", 0o644, []byte(vkey + "\n")}}
+	if f.tsa != "" {
+		files = append(files, newFile{f.key + ledgerurl.TSAFileSuffix, 0o644, []byte(f.tsa + "\n")})
+	}
+	if err := writeNew(files); err != nil {
 		return err
 	}
 	url := ep.String()
@@ -205,7 +219,7 @@ func (a *app) initTrillian(ctx context.Context, f *initFlags) error {
 	return nil
 }
 
-func (a *app) initHome(dir, origin string) error {
+func (a *app) initHome(dir, origin, tsaURL string) error {
 	keyFile := filepath.Join(dir, ledgerurl.HomeLogKey)
 	for _, p := range []string{keyFile, filepath.Join(dir, ledgerurl.HomeLogDir)} {
 		if _, err := os.Stat(p); err == nil {
@@ -226,10 +240,17 @@ func (a *app) initHome(dir, origin string) error {
 		}
 		return failErr(err)
 	}
-	if err := writeNew([]newFile{{filepath.Join(dir, ledgerurl.HomeLogVerifierKey), 0o644, []byte(vkey + "\n")}}); err != nil {
+	files := []newFile{{filepath.Join(dir, ledgerurl.HomeLogVerifierKey), 0o644, []byte(vkey + "\n")}}
+	if tsaURL != "" {
+		files = append(files, newFile{filepath.Join(dir, ledgerurl.HomeTSA), 0o644, []byte(tsaURL + "\n")})
+	}
+	if err := writeNew(files); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "initialised %s\norigin: %s\nverifier key: %s\n", dir, origin, vkey)
+	if tsaURL != "" {
+		fmt.Fprintf(a.stdout, "checkpoints time-stamped by: %s\n", redactURL(tsaURL))
+	}
 	fmt.Fprintf(a.stdout, "trust it with: evidctl trust add-log --trust FILE --home %s\n", dir)
 	return nil
 }

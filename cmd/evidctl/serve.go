@@ -53,6 +53,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "private key of --tls-cert")
 	fl.Int64Var(&f.maxBody, "max-body", server.DefaultMaxBodySize, "largest append body accepted, in bytes")
+	fl.StringVar(&f.home.tsa, "tsa", "", "URL of an RFC 3161 time-stamping authority that stamps the ledger's checkpoints (default: the home's, from 'init --tsa')")
 }
 
 func (f *serveFlags) validate([]string) error {
@@ -62,6 +63,9 @@ func (f *serveFlags) validate([]string) error {
 	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return usageErr("--tls-cert and --tls-key go together")
+	}
+	if err := checkTSAURL(f.home.tsa); err != nil {
+		return err
 	}
 	if _, _, err := net.SplitHostPort(f.addr); err != nil {
 		return usageErr(fmt.Sprintf("--addr %q: %v", f.addr, err), "give HOST:PORT, e.g. 127.0.0.1:8080")
@@ -140,8 +144,20 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 	if f.tlsCert != "" {
 		opts = append(opts, server.WithTLS(f.tlsCert, f.tlsKey))
 	}
+	if by := f.tsaURL(spec, kind); by != "" {
+		fmt.Fprintf(a.stdout, "checkpoints time-stamped by %s\n", redactURL(by))
+	}
 	if err := server.Serve(ctx, f.addr, l, allow, opts...); err != nil {
 		return failErr(err)
 	}
 	return nil
+}
+
+// tsaURL is the TSA that stamps the served ledger's checkpoints: --tsa, else the home's.
+func (f *serveFlags) tsaURL(spec string, kind ledgerurl.Kind) string {
+	if f.home.tsa != "" || kind != ledgerurl.Home {
+		return f.home.tsa
+	}
+	url, _ := ledgerurl.ReadTSAFile(filepath.Join(spec, ledgerurl.HomeTSA))
+	return url
 }
