@@ -15,7 +15,8 @@ import (
 //
 //   - the lifecycle: after Close every method but Origin fails with ErrClosed, and Close
 //     waits for the operations in flight;
-//   - the argument checks: every leaf is exactly LeafSize bytes (else ErrMalformed), an
+//   - the argument checks: every leaf is an EntrySize-byte entry (or, while
+//     [LegacyLeaves] holds, a LeafSize-byte commitment; else ErrMalformed), an
 //     inclusion proof's index lies below its tree size, a consistency proof's old size
 //     does not exceed its new size;
 //   - Append, which is AppendBatch of one leaf, and the empty batch;
@@ -23,21 +24,34 @@ import (
 //     documentation).
 //
 // So New calls a Backend only with arguments it has checked, and never after Close:
-// AppendBatch gets at least one leaf, each of LeafSize bytes, with ctx not yet done;
+// AppendBatch gets at least one leaf, each of EntrySize (or LeafSize) bytes, with ctx
+// not yet done;
 // InclusionProof gets index < treeSize; ConsistencyProof gets oldSize <= newSize. What
 // only the backend knows stays its own to check: that a tree size is no larger than its
 // log. Its errors need not name the log or the operation; New adds both, wrapping with
 // %w, so that a sentinel or a typed error the backend returns (a refused entry, say)
 // reaches the caller intact for errors.Is and errors.As.
 //
-// A Backend that also implements [EnvelopeAppender] (ledger/httplog) gets the same
-// treatment for AppendEnvelope, and the Ledger that New returns implements it too.
+// A Backend that also implements [AuthenticatedAppender] or [EnvelopeAppender]
+// (ledger/httplog) gets the same treatment for AppendSigned and AppendEnvelope, and the
+// Ledger that New returns implements them too.
+//
+// # Entries
+//
+// A Backend keeps the single-successor rule for EntrySize-byte entries (docs/TRUST.md):
+// an entry whose tag it already holds with another commitment is refused with a
+// [*ConflictError] naming the index of the entry logged first ([Successor] decides), and
+// the identical entry appended again returns the receipt of the existing entry, with no
+// second log entry. A LeafSize-byte leaf has no tag; a backend may log it again or return
+// the existing receipt.
 type Backend interface {
 	// Origin is the log's origin line, as for [Ledger].
 	Origin() string
 	// AppendBatch appends leaves and returns their receipts in the same order, once each
 	// is covered by a published, signed checkpoint. On error, the slots of leaves already
 	// covered hold their receipts and the others are nil.
+	// An entry that breaks the single-successor rule fails with a *ConflictError in its
+	// slot.
 	AppendBatch(ctx context.Context, leaves [][]byte) ([]*Receipt, error)
 	// Checkpoint returns the latest published signed checkpoint note.
 	Checkpoint(ctx context.Context) ([]byte, error)
@@ -59,7 +73,8 @@ type Backend interface {
 // receipt (Receipt.Extra). Pass decorators to [New] with [WithDecorator]; they sit inside
 // New's checks, so they see only checked arguments and never run after Close. A
 // decorator that hides AppendEnvelope of an [EnvelopeAppender] backend takes that method
-// away from the Ledger.
+// away from the Ledger; so does one that hides AppendSigned of an
+// [AuthenticatedAppender] backend.
 type Decorator func(Backend) Backend
 
 // Option configures New.
@@ -106,7 +121,14 @@ func New(b Backend, opts ...Option) Ledger {
 		b = d(b)
 	}
 	g := &guarded{b: b, closeTimeout: cfg.closeTimeout}
-	if e, ok := b.(EnvelopeAppender); ok {
+	a, signed := b.(AuthenticatedAppender)
+	e, envelopes := b.(EnvelopeAppender)
+	switch {
+	case signed && envelopes && LegacyLeaves:
+		return &guardedBoth{guarded: g, a: a, e: e}
+	case signed:
+		return &guardedSigned{guarded: g, a: a}
+	case envelopes && LegacyLeaves:
 		return &guardedEnvelopes{guarded: g, e: e}
 	}
 	return g
@@ -223,7 +245,19 @@ func (g *guarded) Close() error {
 	return nil
 }
 
-// guardedEnvelopes is the Ledger New makes of an EnvelopeAppender backend.
+// guardedSigned is the Ledger New makes of an AuthenticatedAppender backend.
+type guardedSigned struct {
+	*guarded
+	a AuthenticatedAppender
+}
+
+// AppendSigned implements AuthenticatedAppender.
+func (g *guardedSigned) AppendSigned(ctx context.Context, entry []byte, s EntrySigner) (*Receipt, error) {
+	return g.appendSigned(g.a, ctx, entry, s)
+}
+
+// guardedEnvelopes is the Ledger New makes of an EnvelopeAppender backend (while
+// LegacyLeaves holds).
 type guardedEnvelopes struct {
 	*guarded
 	e EnvelopeAppender
@@ -231,11 +265,53 @@ type guardedEnvelopes struct {
 
 // AppendEnvelope implements EnvelopeAppender.
 func (g *guardedEnvelopes) AppendEnvelope(ctx context.Context, envelope []byte) (*Receipt, error) {
+	return g.appendEnvelope(g.e, ctx, envelope)
+}
+
+// guardedBoth is the Ledger New makes of a backend that is both (ledger/httplog).
+type guardedBoth struct {
+	*guarded
+	a AuthenticatedAppender
+	e EnvelopeAppender
+}
+
+// AppendSigned implements AuthenticatedAppender.
+func (g *guardedBoth) AppendSigned(ctx context.Context, entry []byte, s EntrySigner) (*Receipt, error) {
+	return g.appendSigned(g.a, ctx, entry, s)
+}
+
+// AppendEnvelope implements EnvelopeAppender.
+func (g *guardedBoth) AppendEnvelope(ctx context.Context, envelope []byte) (*Receipt, error) {
+	return g.appendEnvelope(g.e, ctx, envelope)
+}
+
+// appendSigned runs a's AppendSigned behind the checks: an EntrySize-byte entry, a
+// signer, the gate and the error prefix.
+func (g *guarded) appendSigned(a AuthenticatedAppender, ctx context.Context, entry []byte, s EntrySigner) (*Receipt, error) {
+	return g.appendOne(ctx, func() (*Receipt, error) {
+		if _, err := ParseEntry(entry); err != nil {
+			return nil, err
+		}
+		if s == nil {
+			return nil, errors.New("no entry signer")
+		}
+		return a.AppendSigned(ctx, entry, s)
+	})
+}
+
+// appendEnvelope runs e's AppendEnvelope behind the gate and the error prefix.
+func (g *guarded) appendEnvelope(e EnvelopeAppender, ctx context.Context, envelope []byte) (*Receipt, error) {
+	return g.appendOne(ctx, func() (*Receipt, error) { return e.AppendEnvelope(ctx, envelope) })
+}
+
+// appendOne runs one append admitted by the gate, after checking ctx, and prefixes its
+// error; a backend that returns neither receipt nor error fails.
+func (g *guarded) appendOne(ctx context.Context, op func() (*Receipt, error)) (*Receipt, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("appending to %s: %w", g.Origin(), err)
 	}
 	r, err := run(&g.gate, func() (*Receipt, error) {
-		r, err := g.e.AppendEnvelope(ctx, envelope)
+		r, err := op()
 		if err == nil && r == nil {
 			err = fmt.Errorf("the backend returned no receipt")
 		}
@@ -257,13 +333,18 @@ func run[T any](gt *gate, op func() (T, error)) (T, error) {
 	return op()
 }
 
-// checkLeaves checks that every leaf is a LeafSize-byte commitment; the error wraps
-// ErrMalformed and names the first bad leaf.
+// checkLeaves checks that every leaf is an EntrySize-byte entry or, while LegacyLeaves
+// holds, a LeafSize-byte commitment; the error wraps ErrMalformed and names the first
+// bad leaf.
 func checkLeaves(leaves [][]byte) error {
 	for i, leaf := range leaves {
-		if len(leaf) != LeafSize {
-			return fmt.Errorf("leaf %d is %d bytes, want a %d-byte commitment: %w", i, len(leaf), LeafSize, ErrMalformed)
+		if len(leaf) == EntrySize || (LegacyLeaves && len(leaf) == LeafSize) {
+			continue
 		}
+		if LegacyLeaves {
+			return fmt.Errorf("leaf %d is %d bytes, want a %d-byte entry (tag || commitment) or a %d-byte commitment: %w", i, len(leaf), EntrySize, LeafSize, ErrMalformed)
+		}
+		return fmt.Errorf("leaf %d is %d bytes, want a %d-byte entry (tag || commitment): %w", i, len(leaf), EntrySize, ErrMalformed)
 	}
 	return nil
 }

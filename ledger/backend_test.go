@@ -94,7 +94,7 @@ func leafN(n int) []byte { return make([]byte, n) }
 func TestNewChecksLeaves(t *testing.T) {
 	f := &fakeBackend{}
 	l := ledger.New(f)
-	for _, n := range []int{0, 1, ledger.LeafSize - 1, ledger.LeafSize + 1, 2 * ledger.LeafSize} {
+	for _, n := range []int{0, 1, ledger.LeafSize - 1, ledger.LeafSize + 1, ledger.EntrySize - 1, ledger.EntrySize + 1, 2 * ledger.EntrySize} {
 		_, err := l.Append(t.Context(), leafN(n))
 		require.ErrorIs(t, err, ledger.ErrMalformed, "leaf of %d bytes", n)
 		require.ErrorContains(t, err, "appending to example.org/fake: leaf 0 is")

@@ -1,8 +1,9 @@
 // Package ledger is the verifiable, append-only log that evidctl records custody
 // events in, and the offline verifier for what the log hands out.
 //
-// A [Ledger] stores 32-byte leaves: each is a commitment (custody passes the SHA-256 of
-// a DSSE pre-authentication encoding), never case data. [Ledger.Append] returns only when
+// A [Ledger] stores 64-byte entries ([Entry]: a tag, then a commitment, the SHA-256 of a
+// DSSE pre-authentication encoding), never case data; while [LegacyLeaves] holds it also
+// stores bare 32-byte commitments. [Ledger.Append] returns only when
 // the leaf is covered by a published checkpoint signed by the log, and hands back a
 // [Receipt]. The receipt is self-contained: anyone holding it, the leaf and a [Trust]
 // policy can later prove, offline, that the leaf is in the log.
@@ -21,6 +22,25 @@
 // log in the policy; the log's key signed it; enough trusted witnesses cosigned it (when
 // the policy sets a quorum); and the inclusion proof leads from the leaf's RFC 6962 hash
 // ([tlog.RecordHash]) at the receipt's index to the checkpoint's root hash.
+//
+// # Entries and the single-successor rule
+//
+// An entry's tag can be used once (docs/TRUST.md): every ledger refuses an entry whose
+// tag it holds with another commitment, with a [*ConflictError] (errors.Is
+// [ErrConflict]) naming the index and commitment of the entry logged first, and answers
+// the identical entry with the receipt of the existing one, logging nothing. A ledger
+// that authenticates appends (a client of `evidctl serve`) is an
+// [AuthenticatedAppender]: its AppendSigned takes the entry and an [EntrySigner]
+// (*sign.Signer is one).
+//
+// # Auditing a whole log
+//
+// A [LeafReader] reads a log's leaves (posixlog.NewReader, posixlog.Log, httplog.Log,
+// trillianlog.Log, trillianlog.OpenReader). [Scan] streams them up to a verified
+// checkpoint, hashing them into the checkpoint's root in constant memory
+// ([ErrRootMismatch] if they do not hash to it); [FindTags] returns the entries with
+// given tags, and [FindConflicts] every tag logged with two commitments. Both return only
+// after the root check.
 //
 // # Receipts
 //
@@ -69,8 +89,9 @@
 //
 // Every verification failure wraps one of the sentinels, for errors.Is, and says what was
 // expected and what was found: [ErrMalformed], [ErrUnknownLog], [ErrWrongOrigin],
-// [ErrBadSignature], [ErrQuorum], [ErrLeafMismatch] and [ErrInconsistent]. A closed
-// Ledger's errors wrap [ErrClosed].
+// [ErrBadSignature], [ErrQuorum], [ErrLeafMismatch], [ErrInconsistent] and
+// [ErrRootMismatch]. A closed Ledger's errors wrap [ErrClosed]; a second successor's,
+// [ErrConflict].
 //
 // One prefix policy holds in this package and in every package under ledger/: an error
 // begins, once and lowercase, with what was being done or the input being checked

@@ -22,6 +22,7 @@ type memLog struct {
 	vkey   string
 	stored []tlog.Hash
 	n      int64
+	data   [][]byte // the leaves, by index
 }
 
 func newMemLog(tb testing.TB, origin string) *memLog {
@@ -49,11 +50,17 @@ func leafOf(i int) []byte {
 // grow appends leaves leafOf(n)... until the tree has size leaves.
 func (m *memLog) grow(tb testing.TB, size int) {
 	for int(m.n) < size {
-		hs, err := tlog.StoredHashes(m.n, leafOf(int(m.n)), m)
-		require.NoError(tb, err)
-		m.stored = append(m.stored, hs...)
-		m.n++
+		m.add(tb, leafOf(int(m.n)))
 	}
+}
+
+// add appends leaf.
+func (m *memLog) add(tb testing.TB, leaf []byte) {
+	hs, err := tlog.StoredHashes(m.n, leaf, m)
+	require.NoError(tb, err)
+	m.stored = append(m.stored, hs...)
+	m.data = append(m.data, leaf)
+	m.n++
 }
 
 func (m *memLog) entry() ledger.Log { return ledger.Log{Origin: m.origin, VerifierKey: m.vkey} }

@@ -7,10 +7,12 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// LeafSize is the size in bytes of every leaf a Ledger accepts: a SHA-256 commitment.
+// LeafSize is the size in bytes of a commitment (SHA-256 of a DSSE PAE), and of the
+// leaves ledgers accepted before entries (see [LegacyLeaves]).
 const LeafSize = 32
 
-// Ledger is an append-only, verifiable log of 32-byte commitments.
+// Ledger is an append-only, verifiable log of entries: each [EntrySize] bytes, a tag and a
+// commitment (and, while [LegacyLeaves] holds, bare 32-byte commitments too).
 //
 // Implementations are safe for concurrent use. Every method that returns proofs returns
 // RFC 6962 hashes, in the order of RFC 6962 section 2.1 (the same order as
@@ -19,10 +21,14 @@ const LeafSize = 32
 type Ledger interface {
 	// Origin is the log's origin line, the first line of each of its checkpoints.
 	Origin() string
-	// Append adds leaf (exactly LeafSize bytes) and returns only when the leaf is covered
-	// by a published, signed checkpoint; the receipt proves inclusion under that
-	// checkpoint. A leaf of the wrong size is rejected with ErrMalformed. If ctx ends
-	// first, Append returns ctx's error; the leaf may still be logged later.
+	// Append adds leaf (an EntrySize-byte entry, or a LeafSize-byte commitment while
+	// LegacyLeaves holds) and returns only when the leaf is covered by a published, signed
+	// checkpoint; the receipt proves inclusion under that checkpoint. A leaf of another
+	// size is rejected with ErrMalformed. An entry whose tag is already logged with another
+	// commitment is refused with a *ConflictError (errors.Is ErrConflict) naming the index
+	// of the entry logged first; the identical entry appended again returns the receipt
+	// of the existing entry and logs nothing. If ctx ends first, Append returns ctx's
+	// error; the leaf may still be logged later.
 	Append(ctx context.Context, leaf []byte) (*Receipt, error)
 	// AppendBatch appends leaves together and returns their receipts in the same order.
 	// On error, the slots of leaves already covered by a checkpoint hold their receipts
@@ -46,7 +52,7 @@ type Ledger interface {
 // branch on wraps exactly one of these; the message around it names what was expected
 // and what was found.
 var (
-	// ErrMalformed: a receipt, checkpoint, proof or leaf could not be parsed or has the
+	// ErrMalformed: a receipt, checkpoint, proof, leaf or entry could not be parsed or has the
 	// wrong shape (bad base64, wrong hash length, missing header, wrong path length...).
 	ErrMalformed = errors.New("malformed")
 	// ErrUnknownLog: no log in the trust policy has the checkpoint's origin, or the
@@ -69,6 +75,10 @@ var (
 	ErrClosed = errors.New("ledger closed")
 )
 
+// EnvelopeAppender is the append path of 32-byte commitments that the ledger server
+// authenticates by the whole envelope; [AuthenticatedAppender] replaces it, and it goes
+// when [LegacyLeaves] does.
+//
 // EnvelopeAppender is implemented by ledgers that authenticate what they append, such
 // as a client of a remote `evidctl serve` (ledger/httplog): the server accepts an entry
 // only with the signed DSSE envelope whose commitment it is, and only from a signer on

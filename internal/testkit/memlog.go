@@ -3,6 +3,7 @@ package testkit
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -32,6 +33,13 @@ type memBackend struct {
 	hashes []tlog.Hash // stored hashes, tlog layout
 	size   int64
 	latest []byte
+	byKey  map[[32]byte]keyed // the single-successor rule: an entry's tag, a legacy leaf
+}
+
+// keyed is the leaf logged under a key, and its index.
+type keyed struct {
+	leaf  []byte
+	index int64
 }
 
 // NewMemLog returns an empty in-memory log with a fresh note key.
@@ -44,7 +52,7 @@ func NewMemLog(origin string) (*MemLog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("making in-memory log: %w", err)
 	}
-	b := &memBackend{origin: origin, signer: s}
+	b := &memBackend{origin: origin, signer: s, byKey: map[[32]byte]keyed{}}
 	if err := b.sign(); err != nil {
 		return nil, fmt.Errorf("making in-memory log: %w", err)
 	}
@@ -83,17 +91,26 @@ func (b *memBackend) sign() error {
 	return nil
 }
 
-// AppendBatch implements ledger.Backend.
+// AppendBatch implements ledger.Backend. A leaf whose key (an entry's tag, a legacy
+// leaf itself) is logged gets that leaf's receipt, or a *ledger.ConflictError.
 func (b *memBackend) AppendBatch(_ context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	first := b.size
-	for _, leaf := range leaves {
+	at := make([]int64, len(leaves))
+	errs := make([]error, len(leaves))
+	for i, leaf := range leaves {
+		key := [32]byte(leaf[:32])
+		if k, ok := b.byKey[key]; ok {
+			at[i], errs[i] = k.index, ledger.Successor(leaf, k.leaf, uint64(k.index))
+			continue
+		}
 		hs, err := tlog.StoredHashes(b.size, leaf, tlog.HashReaderFunc(b.readHashes))
 		if err != nil {
 			return nil, err
 		}
 		b.hashes = append(b.hashes, hs...)
+		b.byKey[key] = keyed{leaf: append([]byte(nil), leaf...), index: b.size}
+		at[i] = b.size
 		b.size++
 	}
 	if err := b.sign(); err != nil {
@@ -101,14 +118,17 @@ func (b *memBackend) AppendBatch(_ context.Context, leaves [][]byte) ([]*ledger.
 	}
 	out := make([]*ledger.Receipt, len(leaves))
 	for i := range leaves {
-		idx := first + int64(i)
-		p, err := tlog.ProveRecord(b.size, idx, tlog.HashReaderFunc(b.readHashes))
+		if errs[i] != nil {
+			errs[i] = fmt.Errorf("leaf %d of %d: %w", i+1, len(leaves), errs[i])
+			continue
+		}
+		p, err := tlog.ProveRecord(b.size, at[i], tlog.HashReaderFunc(b.readHashes))
 		if err != nil {
 			return nil, err
 		}
-		out[i] = &ledger.Receipt{Index: uint64(idx), Proof: p, Checkpoint: b.latest}
+		out[i] = &ledger.Receipt{Index: uint64(at[i]), Proof: p, Checkpoint: b.latest}
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 // Checkpoint implements ledger.Backend.

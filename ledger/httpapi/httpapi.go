@@ -4,13 +4,15 @@
 // ([FormatProof], [ParseProof]). Receipts and checkpoints are C2SP formats, made and read
 // by package ledger. docs/HTTP-API.md describes the API in prose.
 //
-//	POST AppendPath                        DSSE envelope (EnvelopeType) in; receipt (ReceiptType) out
+//	POST AppendPath                        signed entry (SignedEntryType) or DSSE envelope (EnvelopeType) in; receipt (ReceiptType) out
 //	GET  CheckpointPath                    the latest signed checkpoint (CheckpointType)
 //	GET  InclusionQuery(index, size)       inclusion path (ProofType)
 //	GET  ConsistencyQuery(oldSize, newSize) consistency proof (ProofType)
 //	GET  TilePrefix...                     tlog-tiles, from a posixlog backend only
+//	GET  EntriesQuery(start, count)        the log's entries (EntriesType), any backend that can read them
 //
-// A refusal is one line of ErrorType text; 429 and 503 carry RetryAfterHeader.
+// A refusal is one line of ErrorType text; 429 and 503 carry RetryAfterHeader; 409 is a
+// conflict, its line made by FormatConflict.
 package httpapi
 
 import (
@@ -37,7 +39,24 @@ const (
 	// TilePrefix begins the paths of the tlog-tiles (https://c2sp.org/tlog-tiles) a
 	// posixlog backend publishes.
 	TilePrefix = "/tile/"
+	// EntriesPath answers a range of the log's entries; its query is StartParam and
+	// CountParam.
+	EntriesPath = "/entries"
 )
+
+// Query parameters of EntriesPath: each given once, as a canonical decimal; count is 1
+// to MaxEntriesPerRequest and start+count at most the latest checkpoint's size.
+const (
+	StartParam = "start"
+	CountParam = "count"
+	// MaxEntriesPerRequest bounds the entries one request asks for.
+	MaxEntriesPerRequest = 1024
+)
+
+// EntriesQuery is the path and query asking for count entries from index start.
+func EntriesQuery(start, count uint64) string {
+	return EntriesPath + "?" + StartParam + "=" + strconv.FormatUint(start, 10) + "&" + CountParam + "=" + strconv.FormatUint(count, 10)
+}
 
 // Query parameters of the proof paths: each given once, as a canonical decimal.
 const (
@@ -53,8 +72,9 @@ const (
 
 // Media types.
 const (
-	// EnvelopeType is the media type of an append body: a DSSE envelope as JSON. A server
-	// reads any type but LeafType as an envelope.
+	// EnvelopeType is the media type of an append body that is a DSSE envelope as JSON
+	// (the path that goes with ledger.LegacyLeaves). A server reads any type but LeafType
+	// and SignedEntryType as an envelope.
 	EnvelopeType = "application/vnd.dsse.envelope.v1+json"
 	// LeafType is the media type of a bare leaf, accepted only by a server started with
 	// server.WithLeafAppendsUnsafe.
@@ -67,6 +87,9 @@ const (
 	ProofType = "text/plain; charset=utf-8"
 	// TileType is the media type of a tile or an entry bundle.
 	TileType = "application/octet-stream"
+	// EntriesType is the media type of an EntriesPath answer: the entries in the
+	// tlog-tiles entry bundle encoding (each a big-endian uint16 length, then its bytes).
+	EntriesType = "application/octet-stream"
 	// ErrorType is the media type of a refusal: one line saying what is wrong.
 	ErrorType = "text/plain; charset=utf-8"
 )

@@ -90,6 +90,10 @@ func (c *client) once(ctx context.Context, method, path, contentType string, bod
 		return nil, true, retryAfter{serr, parseRetryAfter(resp.Header.Get(httpapi.RetryAfterHeader))}
 	case http.StatusUnsupportedMediaType:
 		return nil, false, fmt.Errorf("%w: %w", ErrEnvelopeRequired, serr)
+	case http.StatusConflict:
+		if ce, err := httpapi.ParseConflict(serr.Message); err == nil {
+			return nil, false, fmt.Errorf("the ledger server refused the entry: %w", ce)
+		}
 	}
 	return nil, false, serr
 }

@@ -15,15 +15,20 @@ import (
 )
 
 var (
-	_ ledger.Ledger           = (*Log)(nil)
-	_ ledger.EnvelopeAppender = (*Log)(nil)
-	_ ledger.Backend          = (*client)(nil)
-	_ ledger.EnvelopeAppender = (*client)(nil)
+	_ ledger.Ledger                = (*Log)(nil)
+	_ ledger.AuthenticatedAppender = (*Log)(nil)
+	_ ledger.EnvelopeAppender      = (*Log)(nil)
+	_ ledger.LeafReader            = (*Log)(nil)
+	_ ledger.Backend               = (*client)(nil)
+	_ ledger.AuthenticatedAppender = (*client)(nil)
+	_ ledger.EnvelopeAppender      = (*client)(nil)
+	_ ledger.EntrySigner           = (*sign.Signer)(nil)
 )
 
-// ErrEnvelopeRequired: the server appends only signed DSSE envelopes, so a bare leaf
-// cannot be appended; use [Log.AppendEnvelope] with the envelope whose commitment it is.
-var ErrEnvelopeRequired = errors.New("the ledger server appends only signed DSSE envelopes, not bare leaves; append the envelope (AppendEnvelope)")
+// ErrEnvelopeRequired: the server appends only signed appends, so a bare leaf cannot be
+// appended; use [Log.AppendSigned] with the entry and its signer (or, during the
+// transition, [Log.AppendEnvelope] with the envelope whose commitment it is).
+var ErrEnvelopeRequired = errors.New("the ledger server appends only signed entries (AppendSigned) or, during the transition, signed DSSE envelopes (AppendEnvelope), not bare leaves")
 
 // maxBatchRequests bounds the requests one AppendBatch has in flight.
 const maxBatchRequests = 16
@@ -35,7 +40,8 @@ const maxBatchRequests = 16
 // ErrEnvelopeRequired).
 type Log struct {
 	ledger.Ledger
-	envelopes ledger.EnvelopeAppender // the same Ledger
+	signed    ledger.AuthenticatedAppender // the same Ledger
+	envelopes ledger.EnvelopeAppender      // the same Ledger
 	c         *client
 }
 
@@ -69,22 +75,46 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Log, error) {
 	}
 	c.origin = head.Origin
 	l := ledger.New(c)
-	return &Log{Ledger: l, envelopes: l.(ledger.EnvelopeAppender), c: c}, nil
+	out := &Log{Ledger: l, signed: l.(ledger.AuthenticatedAppender), c: c}
+	out.envelopes, _ = l.(ledger.EnvelopeAppender) // gone with ledger.LegacyLeaves
+	return out, nil
 }
 
 // URL returns the server's URL.
 func (l *Log) URL() string { return l.c.base }
+
+// AppendSigned implements [ledger.AuthenticatedAppender]: it signs the 64-byte entry
+// with s, posts entry, key id and signature (never the statement), and returns the
+// receipt, after checking that its inclusion path leads from the entry to the root of
+// the checkpoint it carries. A conflict (409) is returned as a *ledger.ConflictError
+// naming the entry logged first; the same entry again returns its existing receipt.
+func (l *Log) AppendSigned(ctx context.Context, entry []byte, s ledger.EntrySigner) (*ledger.Receipt, error) {
+	return l.signed.AppendSigned(ctx, entry, s)
+}
 
 // AppendEnvelope implements [ledger.EnvelopeAppender]: it posts the signed DSSE envelope
 // and returns the receipt of its commitment, after checking that the receipt's inclusion
 // path leads from that commitment to the root of the checkpoint it carries (verify the
 // checkpoint's signature with a [ledger.Trust]).
 func (l *Log) AppendEnvelope(ctx context.Context, envelope []byte) (*ledger.Receipt, error) {
+	if l.envelopes == nil {
+		return nil, fmt.Errorf("appending to %s: envelopes are no longer appended (ledger.LegacyLeaves is off); use AppendSigned: %w", l.Origin(), ErrEnvelopeRequired)
+	}
 	return l.envelopes.AppendEnvelope(ctx, envelope)
 }
 
 // Origin implements [ledger.Backend]: the origin of the server's checkpoint when opened.
 func (c *client) Origin() string { return c.origin }
+
+// AppendSigned implements [ledger.AuthenticatedAppender] for ledger.New.
+func (c *client) AppendSigned(ctx context.Context, entry []byte, s ledger.EntrySigner) (*ledger.Receipt, error) {
+	sig, err := s.SignEntry(ctx, entry)
+	if err != nil {
+		return nil, fmt.Errorf("signing entry: %w", err)
+	}
+	body := httpapi.SignedEntry{Entry: entry, KeyID: s.KeyID(), Sig: sig}.Marshal()
+	return c.post(ctx, httpapi.SignedEntryType, body, entry)
+}
 
 // AppendEnvelope implements [ledger.EnvelopeAppender] for ledger.New.
 func (c *client) AppendEnvelope(ctx context.Context, envelope []byte) (*ledger.Receipt, error) {

@@ -3,6 +3,7 @@ package ledgertest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"slices"
 	"sync"
@@ -23,6 +24,14 @@ func UniqueLeaf(seq int) []byte {
 	copy(leaf[8:], runPrefix)
 	binary.BigEndian.PutUint64(leaf[:8], uint64(seq))
 	return leaf
+}
+
+// UniqueEntry returns a 64-byte entry whose tag is distinct for every seq in this
+// process and, by a random prefix, from other processes' entries, and looks random, as a
+// real tag (an HMAC) does.
+func UniqueEntry(seq int) []byte {
+	tag := sha256.Sum256(UniqueLeaf(seq))
+	return append(tag[:], UniqueLeaf(seq)...)
 }
 
 var closedLoopSeq atomic.Int64 // distinct across sub-benchmarks and b.N rounds

@@ -35,6 +35,11 @@ func Run(t *testing.T, newLedger Factory) {
 		{"ProofArgumentsChecked", testProofArguments},
 		{"CancelledContext", testCancelled},
 		{"Close", testClose},
+		{"EntryReturnsVerifiableReceipt", testEntry},
+		{"SecondSuccessorRefused", testSecondSuccessor},
+		{"IdenticalEntryIdempotent", testIdenticalEntry},
+		{"ConcurrentSuccessors", testConcurrentSuccessors},
+		{"BatchWithTwoSuccessors", testBatchSuccessors},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -83,7 +88,7 @@ func testAppend(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 }
 
 func testAppendWrongSize(t *testing.T, l ledger.Ledger, _ *ledger.Trust) {
-	for _, n := range []int{0, ledger.LeafSize - 1, ledger.LeafSize + 1, 2 * ledger.LeafSize} {
+	for _, n := range []int{0, ledger.LeafSize - 1, ledger.LeafSize + 1, ledger.EntrySize - 1, ledger.EntrySize + 1, 2 * ledger.EntrySize} {
 		_, err := l.Append(t.Context(), make([]byte, n))
 		require.ErrorIs(t, err, ledger.ErrMalformed, "leaf of %d bytes", n)
 	}

@@ -20,8 +20,9 @@
 //
 //	checkpoint          the latest signed checkpoint (C2SP tlog-checkpoint)
 //	tile/<L>/<N>[.p/<W>] Merkle tree tiles
-//	tile/entries/<N>[.p/<W>] entry bundles: the 32-byte leaves themselves
+//	tile/entries/<N>[.p/<W>] entry bundles: the leaves themselves (64-byte entries, legacy 32-byte commitments)
 //	.state/             Tessera's private (not secret) coordination state and lock files
+//	.tags/              the tag index (below)
 //
 // The signing key is a golang.org/x/mod/sumdb/note Ed25519 signer key ("PRIVATE+KEY+...")
 // in its own file, mode 0600, which Init and Open refuse to place inside the directory.
@@ -35,6 +36,25 @@
 // leaves either the old or the new version: a receipt, once returned, stays valid, and
 // later checkpoints are consistent with it. Temporary files of an interrupted write may be
 // left behind; they are harmless.
+//
+// # The tag index and the single-successor rule
+//
+// An entry's tag may be logged once: a second entry with the tag and another commitment
+// is refused with a *ledger.ConflictError naming the first's index, and the same entry
+// again returns the existing receipt. (A legacy 32-byte leaf is its own tag, so it too
+// is logged once.) The index in .tags records, per tag, in one of 4,096 shard files
+// appended under flock: Reserved before the leaf goes to Tessera, made durable first
+// (fsync, shared by concurrent appends in group-commit rounds); Logged with its index
+// once Tessera has sequenced it; Freed if it never reached the log. An append that finds
+// a tag reserved waits while the reserving Log is open (each open Log holds a flock'ed
+// lease file in .tags/owners), and reconciles it once that Log is gone: it looks for
+// the reserved leaf in the log from the size recorded with the reservation, and records
+// it Logged if found, or takes the tag if not. A record torn by a crash at the end of a
+// shard is dropped. [CheckIndex] checks, offline, that index and log agree.
+//
+// [NewReader] reads a log directory (or a copy) without its key, for audits
+// (ledger.Scan, ledger.FindTags, ledger.FindConflicts); Log.ReadLeaves does the same for
+// an open log.
 //
 // # Timing
 //

@@ -1,7 +1,6 @@
 package posixlog
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/transparency-dev/tessera"
 	"github.com/transparency-dev/tessera/api/layout"
@@ -17,7 +17,6 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evidctl/evidctl/ledger"
-	"github.com/evidctl/evidctl/ledger/internal/batch"
 	"github.com/evidctl/evidctl/ledger/internal/notekey"
 )
 
@@ -49,7 +48,10 @@ type backend struct {
 	cancel   context.CancelFunc
 	proofs   builderCache
 
-	witnesses *witnessing // nil without a witness policy
+	witnesses    *witnessing // nil without a witness policy
+	index        *tagIndex
+	pollInterval time.Duration
+	settling     sync.WaitGroup // settle calls in flight
 }
 
 // Init creates a new log: it generates an Ed25519 note signing key named origin, writes it
@@ -139,9 +141,14 @@ func open(dir, keyFile string, cfg config) (*Log, error) {
 		return nil, fmt.Errorf("opening log %s: %w", dir, err)
 	}
 	b := &backend{
-		dir:    real,
-		origin: signer.Name(),
-		trust:  ledger.Trust{Logs: []ledger.Log{{Origin: signer.Name(), VerifierKey: vkey}}},
+		dir:          real,
+		origin:       signer.Name(),
+		trust:        ledger.Trust{Logs: []ledger.Log{{Origin: signer.Name(), VerifierKey: vkey}}},
+		pollInterval: cfg.pollInterval,
+	}
+	if b.index, err = openIndex(real); err != nil {
+		unregister(real)
+		return nil, fmt.Errorf("opening log %s: %w", dir, err)
 	}
 	if b.witnesses, err = newWitnessing(cfg); err != nil {
 		unregister(real)
@@ -152,6 +159,7 @@ func open(dir, keyFile string, cfg config) (*Log, error) {
 		b.trust.Logs[0].WitnessPolicy = b.witnesses.policy
 	}
 	if err := b.start(cfg, signer); err != nil {
+		_ = b.index.close()
 		unregister(real)
 		return nil, fmt.Errorf("opening log %s: %w", dir, err)
 	}
@@ -213,25 +221,6 @@ func (l *Log) Dir() string { return l.dir }
 // Origin implements [ledger.Backend]: the key's name.
 func (b *backend) Origin() string { return b.origin }
 
-// AppendBatch implements [ledger.Backend]. The leaves are queued together, so they
-// usually share one checkpoint.
-func (b *backend) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
-	caller := ctx
-	ctx, cancel := b.witnesses.bound(ctx)
-	defer cancel()
-	futures := make([]tessera.IndexFuture, len(leaves))
-	for i, leaf := range leaves {
-		futures[i] = b.appender.Add(ctx, tessera.NewEntry(bytes.Clone(leaf)))
-	}
-	return batch.Each(len(leaves), func(i int) (*ledger.Receipt, error) {
-		idx, cp, err := b.awaiter.Await(ctx, futures[i])
-		if err != nil {
-			return nil, b.explain(caller, ctx, err)
-		}
-		return b.proofs.receipt(ctx, idx.Index, cp)
-	})
-}
-
 // Checkpoint implements [ledger.Backend]: the checkpoint file, as published; with a
 // witness policy, once it meets the policy (waiting as an Append would).
 func (b *backend) Checkpoint(ctx context.Context) ([]byte, error) {
@@ -271,14 +260,24 @@ func (b *backend) checkSize(ctx context.Context, size uint64) error {
 
 // Close implements [ledger.Backend]: Tessera publishes what it was given (so a leaf
 // whose Append gave up is still logged), then stops; appends still waiting are released.
+// The tag index records where each leaf landed, then gives up this Log's lease.
 func (b *backend) Close(ctx context.Context) error {
 	defer unregister(b.dir)
 	err := b.shutdown(ctx)
 	b.cancel()
 	if err != nil {
-		return fmt.Errorf("stopping Tessera on %s: %w", b.dir, err)
+		err = fmt.Errorf("stopping Tessera on %s: %w", b.dir, err)
 	}
-	return nil
+	settled := make(chan struct{})
+	go func() { b.settling.Wait(); close(settled) }()
+	select {
+	case <-settled:
+	case <-ctx.Done(): // the reservations left open are reconciled by the next appender
+	}
+	if ierr := b.index.close(); ierr != nil {
+		err = errors.Join(err, fmt.Errorf("closing the tag index: %w", ierr))
+	}
+	return err
 }
 
 var (

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -77,8 +78,11 @@ func helperAppend() error {
 	for range workers {
 		go func() {
 			for i, ok := take(); ok; i, ok = take() {
-				leaf := ledgertest.Leaf(fmt.Sprintf("%s/%d", os.Getenv("PREFIX"), i))
+				leaf := helperLeaf(i)
 				r, err := l.Append(ctx, leaf)
+				if errors.Is(err, ledger.ErrConflict) {
+					continue // another process logged this tag's successor first
+				}
 				if err != nil {
 					errs <- err
 					return
@@ -107,6 +111,20 @@ func helperAppend() error {
 		return err
 	}
 	return l.Close()
+}
+
+// helperLeaf is the i-th leaf a helper appends. With $ENTRIES set it is an entry whose
+// tag, "tag/i", every helper shares: helpers race for each tag, with a commitment of
+// their own ($PREFIX) except for every third tag, where all append the same entry.
+func helperLeaf(i int) []byte {
+	if os.Getenv("ENTRIES") == "" {
+		return ledgertest.Leaf(fmt.Sprintf("%s/%d", os.Getenv("PREFIX"), i))
+	}
+	commitment := fmt.Sprintf("%s/%d", os.Getenv("PREFIX"), i)
+	if i%3 == 0 {
+		commitment = fmt.Sprint("shared/", i)
+	}
+	return ledgertest.Entry(fmt.Sprint("tag/", i), commitment)
 }
 
 // recorded is one receipt a helper wrote down.

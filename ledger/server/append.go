@@ -8,17 +8,18 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 
 	"github.com/transparency-dev/tessera"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/evidctl/evidctl/crypto/sign"
+	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/httpapi"
 )
 
-// append serves POST /append: a DSSE envelope signed by an allowed key in, the receipt of
-// its commitment out.
+// append serves POST /append: a log entry signed by an allowed key (or, while
+// ledger.LegacyLeaves holds, a DSSE envelope signed by one) in, the receipt out.
 func (h *Handler) append(w http.ResponseWriter, r *http.Request) {
 	select {
 	case h.slots <- struct{}{}:
@@ -28,24 +29,38 @@ func (h *Handler) append(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusServiceUnavailable, "too many appends in flight; retry later")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.maxBody))
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	limit := h.cfg.maxBody
+	if mt == httpapi.SignedEntryType {
+		limit = min(limit, httpapi.MaxSignedEntrySize)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			refuse(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body exceeds %d bytes", h.cfg.maxBody))
+			refuse(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body exceeds %d bytes", limit))
 			return
 		}
 		refuse(w, http.StatusBadRequest, "reading body: "+err.Error())
 		return
 	}
-	leaf, code, msg := h.leaf(r, body)
-	if code != 0 {
-		refuse(w, code, msg)
+	in, no := h.authenticate(r.Context(), mt, body)
+	if no != nil {
+		refuse(w, no.code, no.msg)
 		return
 	}
+	if ok, wait := h.limiter.take(in.keyID); !ok {
+		w.Header().Set(httpapi.RetryAfterHeader, strconv.Itoa(int(wait.Seconds())+1))
+		refuse(w, http.StatusTooManyRequests, "too many appends by key "+in.keyID+"; retry later")
+		return
+	}
+	leaf := in.leaf
 	ctx, cancel := context.WithTimeoutCause(r.Context(), h.cfg.appendTimeout, errAppendTimeout)
 	defer cancel()
 	rcpt, err := h.l.Append(ctx, leaf)
+	if conflict(w, err) {
+		return
+	}
 	if err != nil {
 		if context.Cause(ctx) == errAppendTimeout {
 			err = fmt.Errorf("leaf %x... %w after %v; post the same envelope again to get its receipt", leaf[:min(6, len(leaf))], errAppendTimeout, h.cfg.appendTimeout)
@@ -62,31 +77,20 @@ func (h *Handler) append(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(text)
 }
 
-// leaf authenticates an append body and returns the leaf to log, or the status and reason
-// to refuse it with.
-func (h *Handler) leaf(r *http.Request, body []byte) ([]byte, int, string) {
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt == httpapi.LeafType {
-		if !h.cfg.leavesUnsafe {
-			return nil, http.StatusUnsupportedMediaType, "this server appends only DSSE envelopes signed by an allowed key (Content-Type " + httpapi.EnvelopeType + "), not bare leaves"
-		}
-		return body, 0, "" // the ledger refuses a leaf of the wrong size (400)
+// authenticate checks an append body of media type mt and returns the leaf to log and
+// its signer, or the refusal.
+func (h *Handler) authenticate(ctx context.Context, mt string, body []byte) (authenticated, *refusal) {
+	switch {
+	case mt == httpapi.LeafType && h.cfg.leavesUnsafe:
+		return authenticated{leaf: body}, nil // the ledger refuses a leaf of the wrong size (400)
+	case mt == httpapi.LeafType:
+		return authenticated{}, &refusal{http.StatusUnsupportedMediaType, "this server appends only entries signed by an allowed key (Content-Type " + httpapi.SignedEntryType + "), not bare leaves"}
+	case mt == httpapi.SignedEntryType:
+		return h.signedEntry(ctx, body)
+	case ledger.LegacyLeaves:
+		return h.envelope(ctx, body)
 	}
-	env, err := sign.ParseEnvelope(body)
-	if err != nil {
-		if unsigned(body) {
-			return nil, http.StatusForbidden, "envelope is not signed"
-		}
-		return nil, http.StatusBadRequest, "not a DSSE envelope: " + err.Error()
-	}
-	if len(h.allow) == 0 {
-		return nil, http.StatusForbidden, "this server accepts no appends (no signer is allowed)"
-	}
-	if _, err := env.Verify(r.Context(), 1, h.allow...); err != nil {
-		return nil, http.StatusForbidden, "envelope is not signed by a key allowed to append: " + err.Error()
-	}
-	c := env.Commitment()
-	return c[:], 0, ""
+	return authenticated{}, &refusal{http.StatusUnsupportedMediaType, "this server appends only entries signed by an allowed key (Content-Type " + httpapi.SignedEntryType + ")"}
 }
 
 // unsigned reports whether body is a JSON object whose signatures list is missing or

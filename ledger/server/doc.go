@@ -14,28 +14,40 @@
 //
 // # Who may append
 //
-// An append is a signed DSSE envelope, never a bare hash: the server verifies its
-// signature against the allow list and appends its commitment (SHA-256 of the DSSE
-// pre-authentication encoding, [sign.Envelope.Commitment]), the same leaf custody appends
-// to a local log. The signature is the authentication; there are no accounts or tokens, and
-// the log still stores only the 32-byte commitment. An envelope that is unsigned, or
-// signed by no allowed key, is refused with 403 and the log is left unchanged. Reading is
-// open to anyone. [WithLeafAppendsUnsafe] turns authentication off, for tests.
+// An append is a 64-byte log entry (tag || commitment) signed by its custodian: the
+// server looks the key id up in the allow list, verifies the signature over the entry
+// with that one key ([sign.Verifier.VerifyEntry]) and appends the entry. It never sees
+// the statement. The signature is the authentication; there are no accounts or tokens.
+// An entry that is unsigned, or signed by no allowed key, is refused and the log is left
+// unchanged. Reading is open to anyone. [WithLeafAppendsUnsafe] turns authentication off,
+// for tests.
+//
+// While ledger.LegacyLeaves holds, the server also appends a signed DSSE envelope's
+// 32-byte commitment (the path custody uses until it appends entries): every signature
+// must carry a key id, at most [WithMaxSignatures] of them, and only those by allowed
+// keys are verified, each with its key, stopping at the first that fails.
+//
+// Every ledger keeps the single-successor rule, so a second entry with a logged tag gets
+// 409 naming the first's index, and the same entry (or envelope) again gets the existing
+// receipt, with no new log entry. Each key may append at most [DefaultRateLimit] per
+// second in bursts of [DefaultRateBurst] ([WithRateLimit]); more get 429.
 //
 // # API
 //
 // Documented in docs/HTTP-API.md; in short:
 //
-//	POST /append                        DSSE envelope JSON in; C2SP tlog-proof receipt out
+//	POST /append                        signed entry (or DSSE envelope) JSON in; C2SP tlog-proof receipt out
 //	GET  /checkpoint                    the latest signed checkpoint (C2SP tlog-checkpoint)
 //	GET  /proof/inclusion?index=I&size=N  inclusion path, one base64 hash per line
 //	GET  /proof/consistency?old=M&new=N   consistency proof, one base64 hash per line
 //	GET  /tile/...                      tlog-tiles (https://c2sp.org/tlog-tiles), posixlog only
+//	GET  /entries?start=S&count=N       entries, for auditors, from any ledger that reads them
 //
 // Errors are one line of text/plain. 400: malformed input; 403: not signed by an allowed
-// key; 413: body over the limit (1 MiB, [WithMaxBodySize]); 415: a bare leaf sent to a
-// server that wants envelopes; 429 with Retry-After: the backend pushes back (Tessera's
-// ErrPushback, a Trillian quota); 503 with Retry-After: too many appends in flight, the
+// key; 409: a second successor (the line names the first's index); 413: body over the
+// limit (4 KiB for a signed entry; 1 MiB, [WithMaxBodySize], for an envelope); 415: a
+// bare leaf sent to a server that wants signed appends; 429 with Retry-After: the key's
+// rate limit, or the backend pushes back (Tessera's ErrPushback, a Trillian quota); 503 with Retry-After: too many appends in flight, the
 // backend is unreachable for now, or the leaf was not integrated within the append timeout
 // (re-posting the same envelope then returns its receipt). Anything else is 500 and logged.
 package server

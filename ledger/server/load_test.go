@@ -91,7 +91,7 @@ func (s *statusCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // connection, append distinct signed envelopes in a closed loop for cfg.duration.
 func runLoad(t *testing.T, backend ledger.Ledger, cfg loadConfig) loadResult {
 	s := ledgertest.NewSigner(t)
-	h, err := server.New(backend, []*sign.Verifier{s.Verifier()}, server.WithAppendTimeout(cfg.appendTimeout), server.WithLogger(discardLogger()))
+	h, err := server.New(backend, []*sign.Verifier{s.Verifier()}, server.WithAppendTimeout(cfg.appendTimeout), server.WithLogger(discardLogger()), server.WithRateLimit(0, 0))
 	require.NoError(t, err)
 	counter := &statusCounter{h: h, n: map[int]int{}}
 	srv := httptest.NewServer(counter)

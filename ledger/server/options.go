@@ -20,6 +20,9 @@ type config struct {
 	listening     func(net.Addr)
 	certFile      string
 	keyFile       string
+	rate          float64
+	burst         int
+	maxSignatures int
 }
 
 // Defaults.
@@ -34,6 +37,14 @@ const (
 	// and signed; past it the client gets 503 with Retry-After and re-posts the same
 	// envelope to collect its receipt.
 	DefaultAppendTimeout = 30 * time.Second
+	// DefaultRateLimit is how many appends per second one key may make, sustained;
+	// DefaultRateBurst how many at once after a pause. More get 429 with Retry-After.
+	// A custodian's events come at human pace; a lab's batch of acquisitions fits in the
+	// burst.
+	DefaultRateLimit = 10
+	DefaultRateBurst = 100
+	// DefaultMaxSignatures bounds the signatures of an envelope appended (more: 400).
+	DefaultMaxSignatures = 8
 )
 
 func defaults() config {
@@ -42,6 +53,9 @@ func defaults() config {
 		maxInflight:   DefaultMaxInflight,
 		appendTimeout: DefaultAppendTimeout,
 		logger:        slog.Default(),
+		rate:          DefaultRateLimit,
+		burst:         DefaultRateBurst,
+		maxSignatures: DefaultMaxSignatures,
 	}
 }
 
@@ -60,6 +74,10 @@ func (c *config) apply(opts []Option) error {
 		return fmt.Errorf("nil logger")
 	case (c.certFile == "") != (c.keyFile == ""):
 		return fmt.Errorf("TLS needs both a certificate file and a key file")
+	case c.rate < 0 || (c.rate > 0 && c.burst < 1):
+		return fmt.Errorf("rate limit %v/s with burst %d: want a rate of 0 (no limit), or above 0 with a burst of 1 or more", c.rate, c.burst)
+	case c.maxSignatures < 1:
+		return fmt.Errorf("max signatures %d is below 1", c.maxSignatures)
 	}
 	return nil
 }
@@ -98,3 +116,16 @@ func WithTLS(certFile, keyFile string) Option {
 // where reaching the server is itself the authorisation; never use it on a server others
 // can reach.
 func WithLeafAppendsUnsafe() Option { return func(c *config) { c.leavesUnsafe = true } }
+
+// WithRateLimit sets how many appends per second each allowed key may make (perSecond),
+// and how many at once after a pause (burst); defaults DefaultRateLimit and
+// DefaultRateBurst. More get 429 with Retry-After. Only appends whose signature verified
+// count, so nobody can spend another key's allowance. A perSecond of 0 turns the limit
+// off.
+func WithRateLimit(perSecond float64, burst int) Option {
+	return func(c *config) { c.rate, c.burst = perSecond, burst }
+}
+
+// WithMaxSignatures sets how many signatures an appended envelope may carry (default
+// DefaultMaxSignatures); more get 400.
+func WithMaxSignatures(n int) Option { return func(c *config) { c.maxSignatures = n } }

@@ -19,11 +19,12 @@ import (
 
 // Handler serves one ledger. Make it with New.
 type Handler struct {
-	l     ledger.Ledger
-	allow []*sign.Verifier
-	cfg   config
-	slots chan struct{} // one per append in flight
-	mux   *http.ServeMux
+	l       ledger.Ledger
+	allowed map[string]*sign.Verifier // by key id
+	limiter *rateLimiter
+	cfg     config
+	slots   chan struct{} // one per append in flight
+	mux     *http.ServeMux
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -31,28 +32,34 @@ var _ http.Handler = (*Handler)(nil)
 // tileDirer is a ledger kept in a local tlog-tiles directory (ledger/posixlog).
 type tileDirer interface{ Dir() string }
 
-// New returns the HTTP handler serving l. An append is accepted only as a DSSE envelope
-// with a valid signature by one of the keys in allow; with an empty allow list the server
-// is read-only. See the package documentation for the API.
+// New returns the HTTP handler serving l. An append is accepted only as a log entry (or,
+// while ledger.LegacyLeaves holds, a DSSE envelope) with a valid signature by one of the
+// keys in allow, named by its key id; with an empty allow list the server is read-only.
+// See the package documentation for the API.
 func New(l ledger.Ledger, allow []*sign.Verifier, opts ...Option) (*Handler, error) {
 	cfg := defaults()
 	if err := cfg.apply(opts); err != nil {
 		return nil, fmt.Errorf("making ledger server: %w", err)
 	}
+	allowed := make(map[string]*sign.Verifier, len(allow))
 	for i, v := range allow {
 		if v == nil {
 			return nil, fmt.Errorf("making ledger server: allowed signer %d is nil", i)
 		}
+		allowed[v.KeyID()] = v
 	}
 	if d, ok := l.(tileDirer); ok && cfg.tilesDir == "" {
 		cfg.tilesDir = d.Dir()
 	}
-	h := &Handler{l: l, allow: allow, cfg: cfg, slots: make(chan struct{}, cfg.maxInflight), mux: http.NewServeMux()}
+	h := &Handler{l: l, allowed: allowed, limiter: newRateLimiter(cfg.rate, cfg.burst), cfg: cfg, slots: make(chan struct{}, cfg.maxInflight), mux: http.NewServeMux()}
 	h.mux.HandleFunc("POST "+httpapi.AppendPath, h.append)
 	h.mux.HandleFunc("GET "+httpapi.CheckpointPath, h.checkpoint)
 	h.mux.HandleFunc("POST "+httpapi.TimestampPath, h.timestamp)
 	h.mux.HandleFunc("GET "+httpapi.InclusionPath, h.proof(inclusionRoute))
 	h.mux.HandleFunc("GET "+httpapi.ConsistencyPath, h.proof(consistencyRoute))
+	if lr, ok := l.(ledger.LeafReader); ok {
+		h.mux.HandleFunc("GET "+httpapi.EntriesPath, h.entries(lr))
+	}
 	if cfg.tilesDir != "" {
 		if _, err := os.Stat(cfg.tilesDir); err != nil {
 			return nil, fmt.Errorf("making ledger server: tiles: %w", err)

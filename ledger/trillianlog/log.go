@@ -35,6 +35,13 @@ const maxQueueRPCs = 16
 // already holds returns the existing entry's receipt; Close waits (at most 30 s) for the
 // Appends in flight, then closes the connection (leaves queued by Appends that gave up
 // are still integrated by Trillian).
+//
+// An entry is queued with its tag as Trillian's leaf identity hash, which Trillian's
+// storage keeps unique per tree (MySQL, MariaDB, PostgreSQL, Spanner, CockroachDB; not
+// the test-only memory storage): of two entries with one tag, whichever personality
+// queues them, the second is answered with the first, and the personality returns the
+// first's receipt when they are the same entry, a *ledger.ConflictError naming its index
+// otherwise. A legacy 32-byte leaf keeps Trillian's default identity, its leaf hash.
 type Log struct {
 	ledger.Ledger
 	b *backend
@@ -137,6 +144,9 @@ func (b *backend) appendOne(ctx context.Context, leaf leafKey, sem chan struct{}
 		return nil, fmt.Errorf("queueing leaf: %w", err)
 	}
 	if status.FromProto(resp.GetQueuedLeaf().GetStatus()).Code() == codes.AlreadyExists {
+		if stored := leafKey(resp.GetQueuedLeaf().GetLeaf().GetLeafValue()); stored != leaf && len(stored) >= ledger.LeafSize {
+			return nil, b.conflict(ctx, leaf, stored)
+		}
 		if r, err := b.existing(ctx, leaf); r != nil || err != nil {
 			return r, err
 		}
@@ -158,7 +168,7 @@ func (b *backend) queue(ctx context.Context, leaf leafKey) (*trillian.QueueLeafR
 	wait := 50 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		resp, err := b.client.QueueLeaf(ctx, &trillian.QueueLeafRequest{
-			LogId: b.ep.TreeID, Leaf: &trillian.LogLeaf{LeafValue: leaf[:]},
+			LogId: b.ep.TreeID, Leaf: logLeaf(leaf),
 		})
 		switch status.Code(err) {
 		case codes.Unavailable, codes.Internal, codes.Unknown:
@@ -178,29 +188,73 @@ func (b *backend) queue(ctx context.Context, leaf leafKey) (*trillian.QueueLeafR
 	}
 }
 
+// logLeaf is the Trillian leaf of one of ours: an entry's identity is its tag.
+func logLeaf(leaf leafKey) *trillian.LogLeaf {
+	l := &trillian.LogLeaf{LeafValue: []byte(leaf)}
+	if len(leaf) == ledger.EntrySize {
+		l.LeafIdentityHash = []byte(leaf[:ledger.TagSize])
+	}
+	return l
+}
+
 // existing returns the receipt of a leaf Trillian already holds, or nil if it is queued
 // but not yet integrated.
 func (b *backend) existing(ctx context.Context, leaf leafKey) (*ledger.Receipt, error) {
-	cur, err := b.roots.refresh(ctx)
-	if err != nil || cur.size == 0 {
+	p, cur, err := b.find(ctx, leaf)
+	if p == nil || err != nil {
 		return nil, err
 	}
+	return b.check(leaf, uint64(p.GetLeafIndex()), p.GetHashes(), cur)
+}
+
+// find returns the inclusion proof of the first copy of leaf in the tree at its latest
+// root, or nil if it is not integrated yet.
+func (b *backend) find(ctx context.Context, leaf leafKey) (*trillian.Proof, *root, error) {
+	cur, err := b.roots.refresh(ctx)
+	if err != nil || cur.size == 0 {
+		return nil, nil, err
+	}
 	resp, err := b.client.GetInclusionProofByHash(ctx, &trillian.GetInclusionProofByHashRequest{
-		LogId: b.ep.TreeID, LeafHash: rfc6962.DefaultHasher.HashLeaf(leaf[:]), TreeSize: int64(cur.size), OrderBySequence: true,
+		LogId: b.ep.TreeID, LeafHash: rfc6962.DefaultHasher.HashLeaf([]byte(leaf)), TreeSize: int64(cur.size), OrderBySequence: true,
 	})
 	if status.Code(err) == codes.NotFound {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("finding existing leaf: %w", err)
+		return nil, nil, fmt.Errorf("finding existing leaf: %w", err)
 	}
 	if len(resp.GetProof()) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	first := slices.MinFunc(resp.GetProof(), func(p, q *trillian.Proof) int {
 		return cmp.Compare(p.GetLeafIndex(), q.GetLeafIndex())
 	})
-	return b.check(leaf, uint64(first.GetLeafIndex()), first.GetHashes(), cur)
+	return first, cur, nil
+}
+
+// conflict returns the *ledger.ConflictError of leaf, refused by Trillian because it
+// already holds stored with the same identity (tag), once it knows stored's index.
+func (b *backend) conflict(ctx context.Context, leaf, stored leafKey) error {
+	ch, done := b.roots.wait(stored)
+	defer done()
+	p, _, err := b.find(ctx, stored)
+	if err != nil {
+		return err
+	}
+	var index uint64
+	if p != nil {
+		index = uint64(p.GetLeafIndex())
+	} else {
+		select {
+		case f := <-ch:
+			index = f.index
+		case <-ctx.Done():
+			return fmt.Errorf("the tag is already queued with another commitment; waiting for its index: %w", ctx.Err())
+		case <-b.bg.Done():
+			return fmt.Errorf("waiting for the index of the entry holding the tag: %w", ledger.ErrClosed)
+		}
+	}
+	return ledger.Successor([]byte(leaf), []byte(stored), index)
 }
 
 // receipt fetches the inclusion proof of the leaf at index under root and checks it.
@@ -217,7 +271,7 @@ func (b *backend) receipt(ctx context.Context, leaf leafKey, index uint64, r *ro
 // check verifies an inclusion path from Trillian against the checked root before the
 // personality hands out a receipt carrying its signature.
 func (b *backend) check(leaf leafKey, index uint64, path [][]byte, r *root) (*ledger.Receipt, error) {
-	err := proof.VerifyInclusion(rfc6962.DefaultHasher, index, r.size, rfc6962.DefaultHasher.HashLeaf(leaf[:]), path, r.hash[:])
+	err := proof.VerifyInclusion(rfc6962.DefaultHasher, index, r.size, rfc6962.DefaultHasher.HashLeaf([]byte(leaf)), path, r.hash[:])
 	if err != nil {
 		return nil, fmt.Errorf("trillian's inclusion proof for index %d at size %d does not verify: %w", index, r.size, err)
 	}

@@ -15,8 +15,6 @@ import (
 	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
-
-	"github.com/evidctl/evidctl/ledger"
 )
 
 // errForked reports a Trillian log root that contradicts one this personality has signed.
@@ -25,8 +23,8 @@ var errForked = errors.New("trillian returned a log root inconsistent with an ea
 // scanChunk is how many leaves one GetLeavesByRange call asks for.
 const scanChunk = 1024
 
-// leafKey is a leaf as a map key.
-type leafKey = [ledger.LeafSize]byte
+// leafKey is a leaf (an entry, or a legacy 32-byte leaf) as a map key.
+type leafKey string
 
 // root is a Trillian log root this personality has checked (consistent with every earlier
 // root it saw) and signed as a C2SP checkpoint.
@@ -205,9 +203,6 @@ func (r *roots) release(start uint64, leaves []*trillian.LogLeaf, cur *root) uin
 			break
 		}
 		n++
-		if len(l.LeafValue) != ledger.LeafSize {
-			continue
-		}
 		for _, ch := range r.waiting[leafKey(l.LeafValue)] {
 			ch <- found{index: idx, root: cur}
 		}

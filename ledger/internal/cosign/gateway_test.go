@@ -1,6 +1,7 @@
 package cosign_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,10 +29,18 @@ type gatewayBackend struct {
 	tree *witnesstest.Tree
 	gw   *cosign.Gateway
 	mu   sync.Mutex // one append at a time grows the tree
+	// logged maps a leaf's key (an entry's tag, a legacy leaf itself) to the leaf logged
+	// with it and its index: the single-successor rule every ledger keeps.
+	logged map[[32]byte]loggedLeaf
+}
+
+type loggedLeaf struct {
+	leaf  []byte
+	index uint64
 }
 
 func newGatewayLedger(tree *witnesstest.Tree, gw *cosign.Gateway) ledger.Ledger {
-	return ledger.New(&gatewayBackend{tree: tree, gw: gw})
+	return ledger.New(&gatewayBackend{tree: tree, gw: gw, logged: map[[32]byte]loggedLeaf{}})
 }
 
 func (l *gatewayBackend) Origin() string { return l.tree.Entry().Origin }
@@ -40,12 +49,19 @@ func (l *gatewayBackend) AppendBatch(ctx context.Context, leaves [][]byte) ([]*l
 	out := make([]*ledger.Receipt, len(leaves))
 	l.mu.Lock()
 	idx := make([]uint64, len(leaves))
+	errs := make([]error, len(leaves))
 	for i, leaf := range leaves {
+		key := [32]byte(leaf[:32])
+		if k, ok := l.logged[key]; ok {
+			idx[i], errs[i] = k.index, ledger.Successor(leaf, k.leaf, k.index)
+			continue
+		}
 		var err error
 		if idx[i], err = l.tree.AppendLeaf(leaf); err != nil {
 			l.mu.Unlock()
 			return out, err
 		}
+		l.logged[key] = loggedLeaf{leaf: append([]byte(nil), leaf...), index: idx[i]}
 	}
 	cp, err := l.tree.Sign(l.tree.Size())
 	l.mu.Unlock()
@@ -60,14 +76,19 @@ func (l *gatewayBackend) AppendBatch(ctx context.Context, leaves [][]byte) ([]*l
 	if err != nil {
 		return out, err
 	}
+	var failed error
 	for i := range leaves {
+		if errs[i] != nil {
+			failed = cmp.Or(failed, fmt.Errorf("leaf %d of %d: %w", i+1, len(leaves), errs[i]))
+			continue
+		}
 		p, err := l.tree.Inclusion(idx[i], head.Size)
 		if err != nil {
 			return out, err
 		}
 		out[i] = &ledger.Receipt{Index: idx[i], Proof: p, Checkpoint: cosigned}
 	}
-	return out, nil
+	return out, failed
 }
 
 func (l *gatewayBackend) Checkpoint(ctx context.Context) ([]byte, error) {

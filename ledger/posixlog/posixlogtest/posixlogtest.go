@@ -15,6 +15,7 @@ import (
 	"crypto/rand"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/transparency-dev/tessera"
@@ -22,6 +23,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/internal/notekey"
 	"github.com/evidctl/evidctl/ledger/ledgertest"
 	"github.com/evidctl/evidctl/ledger/posixlog"
 )
@@ -72,4 +74,36 @@ func RawTessera(tb testing.TB) func(ctx context.Context, seq int) error {
 		_, _, err := awaiter.Await(ctx, a.Add(ctx, tessera.NewEntry(ledgertest.UniqueLeaf(seq))))
 		return err
 	}
+}
+
+// Fill makes a posixlog log of n leaves, leaf(0) to leaf(n-1) in that order, written by
+// raw Tessera in large batches, past posixlog and its tag index (as an operator who
+// bypassed it could, or simply quickly, for benchmarks of reading a log). It returns
+// the log directory, its key file and its trust entry. The directory lives until tb ends.
+func Fill(tb testing.TB, n int, leaf func(i int) []byte) (dir, keyFile string, entry ledger.Log) {
+	tb.Helper()
+	dir = filepath.Join(tb.TempDir(), "log")
+	keyFile = filepath.Join(tb.TempDir(), "log.key")
+	vkey, err := posixlog.Init(dir, keyFile, ledgertest.Origin(tb, "evidctl.test/"))
+	require.NoError(tb, err)
+	signer, _, err := notekey.Read(keyFile)
+	require.NoError(tb, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	driver, err := posix.New(ctx, posix.Config{Path: dir})
+	require.NoError(tb, err)
+	a, shutdown, r, err := tessera.NewAppender(ctx, driver, tessera.NewAppendOptions().
+		WithCheckpointSigner(signer).WithBatching(4096, 50*time.Millisecond).
+		WithPushback(uint(n)+1).WithCheckpointInterval(posixlog.DefaultCheckpointInterval))
+	require.NoError(tb, err)
+	var last tessera.IndexFuture
+	for i := range n {
+		last = a.Add(ctx, tessera.NewEntry(leaf(i)))
+	}
+	if last != nil {
+		_, _, err = tessera.NewPublicationAwaiter(ctx, r.ReadCheckpoint, 10*time.Millisecond).Await(ctx, last)
+		require.NoError(tb, err)
+	}
+	require.NoError(tb, shutdown(ctx))
+	return dir, keyFile, ledger.Log{Origin: signer.Name(), VerifierKey: vkey}
 }

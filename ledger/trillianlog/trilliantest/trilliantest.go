@@ -51,7 +51,8 @@ var inProcess struct {
 
 // InProcess starts, once per test binary, an in-process Trillian on memory storage and
 // returns the address of its gRPC endpoint (log and admin APIs). It lives until the test
-// binary exits.
+// binary exits. Its storage keeps leaf identity hashes unique per tree, as Trillian's SQL
+// storages do (the memory storage alone does not).
 func InProcess(t testing.TB) string {
 	t.Helper()
 	inProcess.once.Do(func() {
@@ -60,7 +61,7 @@ func InProcess(t testing.TB) string {
 		ts := memory.NewTreeStorage()
 		reg := extension.Registry{
 			AdminStorage: memory.NewAdminStorage(ts),
-			LogStorage:   memory.NewLogStorage(ts, nil),
+			LogStorage:   newDedupStorage(memory.NewLogStorage(ts, nil)),
 			QuotaManager: quota.Noop(),
 		}
 		env, err := integration.NewLogEnvWithRegistry(context.Background(), 2, reg)

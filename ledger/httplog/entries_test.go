@@ -1,0 +1,96 @@
+package httplog_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/transparency-dev/tessera/api/layout"
+
+	"github.com/evidctl/evidctl/crypto/sign"
+	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/ledgertest"
+	"github.com/evidctl/evidctl/ledger/posixlog"
+	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
+	"github.com/evidctl/evidctl/ledger/trillianlog/trilliantest"
+)
+
+// TestAppendSigned: signed entries through the server to each backend: receipts that
+// verify, the same receipt for the same entry, a *ledger.ConflictError naming the first
+// for a second successor; then the whole log read back through the server (tiles from a
+// posixlog, /entries from Trillian) is found by the audit scans.
+func TestAppendSigned(t *testing.T) {
+	backends := map[string]ledgertest.Factory{
+		"posix":    posixlogtest.Factory(),
+		"trillian": trilliantest.Factory(trilliantest.InProcess(t)),
+	}
+	for name, newBackend := range backends {
+		t.Run(name, func(t *testing.T) {
+			backend, entry := newBackend(t)
+			s := ledgertest.NewSigner(t)
+			l := serve(t, backend, []*sign.Verifier{s.Verifier()})
+			trust := &ledger.Trust{Logs: []ledger.Log{entry}}
+			toA := ledgertest.Entry(t.Name(), "to A")
+			r, err := l.AppendSigned(t.Context(), toA, s)
+			require.NoError(t, err)
+			_, err = trust.VerifyReceipt(r, toA)
+			require.NoError(t, err)
+			again, err := l.AppendSigned(t.Context(), toA, s)
+			require.NoError(t, err)
+			require.Equal(t, r.Index, again.Index)
+
+			_, err = l.AppendSigned(t.Context(), ledgertest.Entry(t.Name(), "to B"), s)
+			var ce *ledger.ConflictError
+			require.ErrorAs(t, err, &ce)
+			require.ErrorIs(t, err, ledger.ErrConflict)
+			require.Equal(t, r.Index, ce.Index)
+			require.Equal(t, ledger.Entry(toA).Commitment(), ce.Commitment)
+
+			_, err = l.AppendSigned(t.Context(), toA, ledgertest.NewSigner(t))
+			require.ErrorContains(t, err, "403")
+
+			other := ledgertest.Entry(t.Name()+"/next", "receive")
+			_, err = l.AppendSigned(t.Context(), other, s)
+			require.NoError(t, err)
+			note, err := l.Checkpoint(t.Context())
+			require.NoError(t, err)
+			cp, err := trust.VerifyCheckpoint(note)
+			require.NoError(t, err)
+			found, err := ledger.FindTags(t.Context(), l, cp, [][32]byte{ledger.Entry(toA).Tag(), ledger.Entry(other).Tag()})
+			require.NoError(t, err)
+			require.Len(t, found, 2)
+			conflicts, err := ledger.FindConflicts(t.Context(), l, cp)
+			require.NoError(t, err)
+			require.Empty(t, conflicts)
+			direct, err := ledger.FindTags(t.Context(), backend.(ledger.LeafReader), cp, [][32]byte{ledger.Entry(toA).Tag(), ledger.Entry(other).Tag()})
+			require.NoError(t, err)
+			require.Equal(t, direct, found, "the server's answer is the backend's")
+		})
+	}
+}
+
+// TestReadLeavesTampered: tiles altered on the server's disk fail the root check of a
+// scan through the server.
+func TestReadLeavesTampered(t *testing.T) {
+	backend, entry := posixlogtest.NewLog(t)
+	_, err := backend.AppendBatch(t.Context(), [][]byte{ledgertest.Entry("a", "1"), ledgertest.Entry("b", "2")})
+	require.NoError(t, err)
+	l := serve(t, backend, nil)
+	note, err := l.Checkpoint(t.Context())
+	require.NoError(t, err)
+	cp, err := (&ledger.Trust{Logs: []ledger.Log{entry}}).VerifyCheckpoint(note)
+	require.NoError(t, err)
+	_, err = ledger.FindConflicts(t.Context(), l, cp)
+	require.NoError(t, err)
+
+	path := filepath.Join(backend.Dir(), layout.EntriesPath(0, uint8(cp.Size)))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	b[5] ^= 1
+	require.NoError(t, os.WriteFile(path, b, 0o644))
+	_, err = ledger.FindConflicts(t.Context(), l, cp)
+	require.ErrorIs(t, err, ledger.ErrRootMismatch)
+}
+
+var _ ledger.LeafReader = (*posixlog.Log)(nil)
