@@ -25,12 +25,20 @@ import (
 // When the leaves are logged but no token can be had, AppendBatch fails and still
 // returns the receipts, without tokens (ledger.New passes them on): they prove
 // inclusion, and Attach may stamp them later. A backend that is a
-// ledger.EnvelopeAppender stays one, its receipts stamped too.
+// ledger.AuthenticatedAppender or a ledger.EnvelopeAppender stays one, its receipts
+// stamped too.
 func Decorator(c *Client) ledger.Decorator {
 	return func(b ledger.Backend) ledger.Backend {
 		s := &stampedBackend{Backend: b, client: c}
-		if e, ok := b.(ledger.EnvelopeAppender); ok {
-			return &stampedEnvelopeBackend{stampedBackend: s, envelopes: e}
+		a, signed := b.(ledger.AuthenticatedAppender)
+		e, envelopes := b.(ledger.EnvelopeAppender)
+		switch {
+		case signed && envelopes:
+			return &stampedBoth{stampedSignedBackend{s, a}, e}
+		case signed:
+			return &stampedSignedBackend{s, a}
+		case envelopes:
+			return &stampedEnvelopeBackend{s, e}
 		}
 		return s
 	}
@@ -42,8 +50,10 @@ type stampedBackend struct {
 }
 
 var (
-	_ ledger.Timestamper      = (*stampedBackend)(nil)
-	_ ledger.EnvelopeAppender = (*stampedEnvelopeBackend)(nil)
+	_ ledger.Timestamper           = (*stampedBackend)(nil)
+	_ ledger.EnvelopeAppender      = (*stampedEnvelopeBackend)(nil)
+	_ ledger.AuthenticatedAppender = (*stampedSignedBackend)(nil)
+	_ ledger.EnvelopeAppender      = (*stampedBoth)(nil)
 )
 
 // AppendBatch implements ledger.Backend: the backend's receipts, stamped.
@@ -74,6 +84,17 @@ func (s *stampedBackend) TimestampCheckpoint(ctx context.Context, checkpoint []b
 	return s.client.Token(ctx, checkpoint)
 }
 
+// stampOne stamps the receipt of one append that succeeded.
+func (s *stampedBackend) stampOne(ctx context.Context, r *ledger.Receipt, err error) (*ledger.Receipt, error) {
+	if err != nil {
+		return r, err
+	}
+	if err := s.client.Attach(ctx, r); err != nil {
+		return r, fmt.Errorf("time-stamping the receipt's checkpoint: %w", err)
+	}
+	return r, nil
+}
+
 type stampedEnvelopeBackend struct {
 	*stampedBackend
 	envelopes ledger.EnvelopeAppender
@@ -82,11 +103,27 @@ type stampedEnvelopeBackend struct {
 // AppendEnvelope implements ledger.EnvelopeAppender: the backend's receipt, stamped.
 func (s *stampedEnvelopeBackend) AppendEnvelope(ctx context.Context, envelope []byte) (*ledger.Receipt, error) {
 	r, err := s.envelopes.AppendEnvelope(ctx, envelope)
-	if err != nil {
-		return r, err
-	}
-	if err := s.client.Attach(ctx, r); err != nil {
-		return r, fmt.Errorf("time-stamping the receipt's checkpoint: %w", err)
-	}
-	return r, nil
+	return s.stampOne(ctx, r, err)
+}
+
+type stampedSignedBackend struct {
+	*stampedBackend
+	signed ledger.AuthenticatedAppender
+}
+
+// AppendSigned implements ledger.AuthenticatedAppender: the backend's receipt, stamped.
+func (s *stampedSignedBackend) AppendSigned(ctx context.Context, entry []byte, signer ledger.EntrySigner) (*ledger.Receipt, error) {
+	r, err := s.signed.AppendSigned(ctx, entry, signer)
+	return s.stampOne(ctx, r, err)
+}
+
+type stampedBoth struct {
+	stampedSignedBackend
+	envelopes ledger.EnvelopeAppender
+}
+
+// AppendEnvelope implements ledger.EnvelopeAppender: the backend's receipt, stamped.
+func (s *stampedBoth) AppendEnvelope(ctx context.Context, envelope []byte) (*ledger.Receipt, error) {
+	r, err := s.envelopes.AppendEnvelope(ctx, envelope)
+	return s.stampOne(ctx, r, err)
 }
