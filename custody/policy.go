@@ -241,11 +241,8 @@ func (p *Policy) LedgerTrust() *ledger.Trust {
 // certificate chains to its roots at every time of at (the bounds of the event's trusted
 // interval: none when it has not both) and meets its identity constraints.
 func (p *Policy) verifierFor(a *Actor, at []time.Time) (*TrustedSigner, *sign.Verifier, error) {
-	for i := range p.Signers {
-		s := &p.Signers[i]
-		if s.verifier != nil && s.verifier.KeyID() == a.KeyID {
-			return s, s.verifier, nil
-		}
+	if s := p.keySigner(a.KeyID); s != nil {
+		return s, s.verifier, nil
 	}
 	if a.Certificate != "" {
 		var lastErr error

@@ -381,8 +381,8 @@ func TestTimeStampedLog(t *testing.T) {
 	})
 	t.Run("TSA not in the policy", func(t *testing.T) {
 		for name, tsas := range map[string][]custody.TrustedTSA{
-			"no TSA":        nil,
-			"another root":  {{Name: "other", Roots: string(tsatest.ForeignRootsPEM(t))}},
+			"no TSA":       nil,
+			"another root": {{Name: "other", Roots: string(tsatest.ForeignRootsPEM(t))}},
 		} {
 			pol := &custody.Policy{Logs: tl.pol.Logs, Signers: tl.pol.Signers}
 			for _, a := range tsas {

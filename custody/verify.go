@@ -71,6 +71,7 @@ func Verify(ctx context.Context, b *Bundle, p *Policy, opts ...VerifyOption) (*R
 	}
 	v.chain = newChainState(all)
 	rep := &Report{}
+	v.prepare(ctx, b)
 	for i, rec := range b.Events {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -100,6 +101,7 @@ type verifier struct {
 	anchors  map[string]*AnchorCheckpoint
 	proofs   map[proofKey][]tlog.Hash
 	verified map[[32]byte]*ledger.Checkpoint // by SHA-256 of the note
+	ready    map[*Record]*prepared           // what prepare checked in parallel
 }
 
 // proofKey names a consistency proof of a bundle.
@@ -161,7 +163,7 @@ func (v *verifier) signature(ctx context.Context, rec *Record, ev *Event, tt *tr
 		return []Check{{Rule: RuleSignature, Expected: "a signature by a key the policy trusts", Found: err.Error(),
 			Detail: "the signing key is not trusted for " + ev.Actor.String()}}
 	}
-	accepted, err := rec.Envelope.Verify(ctx, 1, ver)
+	accepted, err := v.envelopeSignature(ctx, rec, signer, ver)
 	if err != nil || !slices.Contains(accepted, ev.Actor.KeyID) {
 		found := "no valid signature by key " + shortKey(ev.Actor.KeyID)
 		if err != nil {
@@ -183,12 +185,10 @@ func (v *verifier) signature(ctx context.Context, rec *Record, ev *Event, tt *tr
 // inclusion checks the record's receipt, and returns its verified checkpoint (nil when
 // it does not verify).
 func (v *verifier) inclusion(rec *Record, er *EventReport) ([]Check, *ledger.Checkpoint, *ledger.Receipt) {
-	rc, err := rec.Receipt()
-	if err != nil {
+	rc, cp, err := v.receipt(rec)
+	if rc == nil {
 		return []Check{{Rule: RuleInclusion, Expected: "a c2sp.org/tlog-proof@v1 receipt", Found: err.Error(), Detail: "the receipt cannot be read"}}, nil, nil
 	}
-	commit := rec.Commitment()
-	cp, err := v.trust.VerifyReceipt(rc, commit[:])
 	if err != nil {
 		rule := RuleCheckpoint
 		if errors.Is(err, ledger.ErrLeafMismatch) || errors.Is(err, ledger.ErrMalformed) {
