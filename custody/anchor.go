@@ -1,6 +1,7 @@
 package custody
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -133,8 +134,9 @@ func (c *Custodian) anchorToken(ctx context.Context, note []byte) ([]byte, error
 // addAnchor adds the anchor's checkpoint to the bundle, once, and a consistency proof
 // from it to the checkpoint of the event's receipt, of size receiptSize.
 func (c *Custodian) addAnchor(ctx context.Context, b *Bundle, a *Anchor, ac *AnchorCheckpoint, receiptSize uint64) error {
-	key := a.key()
-	if !slices.ContainsFunc(b.Anchors, func(o AnchorCheckpoint) bool { return o.key() == key }) {
+	if !slices.ContainsFunc(b.Anchors, func(o AnchorCheckpoint) bool {
+		return o.Checkpoint == ac.Checkpoint && bytes.Equal(o.Token, ac.Token)
+	}) {
 		b.Anchors = append(b.Anchors, *ac)
 	}
 	return c.addProof(ctx, b, a.Origin, a.Size, receiptSize)

@@ -41,6 +41,7 @@ type Record struct {
 	Proof    string // c2sp.org/tlog-proof@v1 text
 
 	commitment [32]byte
+	commitText string // "sha256:<hex>" of commitment
 	parse      sync.Once
 	statement  *Statement
 	err        error
@@ -74,7 +75,8 @@ type wireRecord struct {
 
 // NewRecord makes a record of an envelope and the text of its receipt.
 func NewRecord(env *sign.Envelope, proof string) *Record {
-	return &Record{Envelope: env, Proof: proof, commitment: env.Commitment()}
+	c := env.Commitment()
+	return &Record{Envelope: env, Proof: proof, commitment: c, commitText: "sha256:" + hex.EncodeToString(c[:])}
 }
 
 // Commitment is the log leaf of the record's envelope: SHA-256 of its DSSE PAE.
@@ -82,7 +84,7 @@ func (r *Record) Commitment() [32]byte { return r.commitment }
 
 // CommitmentString is the commitment as "sha256:<hex>", the form prev, transfer and
 // parents cite.
-func (r *Record) CommitmentString() string { return "sha256:" + hex.EncodeToString(r.commitment[:]) }
+func (r *Record) CommitmentString() string { return r.commitText }
 
 // Statement decodes the record's payload as a custody statement. The result is
 // cached: callers must not modify it.
