@@ -176,7 +176,12 @@ and prints the log's origin and verifier key.
 With --trillian it sets up a Trillian ledger instead: it writes the personality's note
 signing key to --ledger-key FILE (0600; its verifier key beside it in FILE.pub) and,
 when no TREE_ID is given, creates and initialises a new log tree through the admin API
-of the trillian_log_server at HOST:PORT. It prints the --ledger URL to use.`,
+of the trillian_log_server at HOST:PORT. It prints the --ledger URL to use.
+
+With --tsa URL an RFC 3161 time-stamping authority stamps each of the log's checkpoints
+once: receipts carry the token, and signers cite the latest checkpoint with its token
+before signing, which gives every event a trusted time (docs/TRUST.md). The URL is kept
+in the home (tsa.url), or beside the Trillian key (FILE.tsa).`,
 		Args: noArgs,
 	}, f, func(ctx context.Context, _ []string) error {
 		if f.trillian != "" {

@@ -36,7 +36,10 @@ func (a *app) serveCommand() *cobra.Command {
 anyone reads the latest checkpoint, inclusion and consistency proofs (and, for an
 embedded log, its tlog-tiles). An append is accepted only when the DSSE envelope is
 signed by a key on the allow-list (--allow PUB.pem, or every signer of --allow-trust
-FILE): the signature is the authentication. See docs/HTTP-API.md.`,
+FILE): the signature is the authentication. With --tsa URL (or a home made with 'init
+--tsa') an RFC 3161 TSA stamps each checkpoint: receipts carry the token, and
+custodians get the token of the checkpoint they cite from POST /checkpoint/timestamp.
+See docs/HTTP-API.md.`,
 		Args: noArgs,
 	}, f, func(ctx context.Context, _ []string) error {
 		return a.serve(ctx, f)
