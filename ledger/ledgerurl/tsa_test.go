@@ -89,3 +89,22 @@ func TestTrillianTSAFile(t *testing.T) {
 	defer l.Close()
 	stampsReceipts(t, l, authority)
 }
+
+// FuzzReadTSAFile: any file content gives a URL of one line, "" only for no file, or an
+// error; never a panic.
+func FuzzReadTSAFile(f *testing.F) {
+	f.Add([]byte("https://tsa.example/tsr\n"))
+	f.Add([]byte("  \n"))
+	f.Add([]byte("a b"))
+	f.Add(make([]byte, 5000))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "tsa.url")
+		require.NoError(t, os.WriteFile(path, data, 0o600))
+		url, err := ledgerurl.ReadTSAFile(path)
+		if err != nil {
+			return
+		}
+		require.NotEmpty(t, url)
+		require.NotContains(t, url, "\n")
+	})
+}
