@@ -3,11 +3,14 @@ package custody_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/require"
 
 	"github.com/evidctl/evidctl/custody"
@@ -490,4 +493,46 @@ func TestCertifiedSignerNeedsTrustedTime(t *testing.T) {
 	rep := verifyWith(t, b, pol)
 	require.Equal(t, []custody.Rule{custody.RuleSignature}, failures(rep, 1))
 	require.Contains(t, rep.Failures[0].Found, "no trusted time to judge the certificate at")
+}
+
+// TestTrustedTimeValidatesAgainstSchemas: a time-stamped bundle (anchors with tokens),
+// its statements, a policy with TSAs, time settings and a signer's lifecycle, and a
+// report with intervals, sources and warnings all validate against docs/schema.
+func TestTrustedTimeValidatesAgainstSchemas(t *testing.T) {
+	authority := tsatest.New(t)
+	tl := stampedLog(t, authority)
+	lab := tl.party(t, "lab", "FR", time.Now)
+	b := acquire(t, lab.Custodian, lab)
+	skew, width := custody.Duration(90*time.Second), custody.Duration(time.Hour)
+	tl.pol.MaxSkew, tl.pol.MaxInterval, tl.pol.RequireAnchoredTime = &skew, &width, true
+	s := lab.TrustedSigner()
+	s.ValidFrom, s.ValidUntil = time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+	s.Revoked = &custody.Revocation{Time: time.Now().Add(30 * time.Minute), Reason: "retired"}
+	require.NoError(t, tl.pol.AddSigner(s))
+
+	c := jsonschema.NewCompiler()
+	validate := func(name string, v any) {
+		t.Helper()
+		path, err := filepath.Abs(filepath.Join("..", "docs", "schema", name))
+		require.NoError(t, err)
+		schema, err := c.Compile(path)
+		require.NoError(t, err, name)
+		data, ok := v.([]byte)
+		if !ok {
+			data, err = json.Marshal(v)
+			require.NoError(t, err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+		require.NoError(t, err)
+		require.NoError(t, schema.Validate(doc), "%s:\n%s", name, data)
+	}
+	validate("bundle.schema.json", b)
+	validate("custody-event.schema.json", b.Events[0].Envelope.Payload)
+	validate("trust-policy.schema.json", tl.pol)
+	rep := verifyWith(t, b, tl.pol)
+	require.True(t, rep.Valid, "%+v", rep.Failures)
+	validate("report.schema.json", rep)
+	unanchored := verifyWith(t, b, &custody.Policy{Logs: tl.pol.Logs, Signers: tl.pol.Signers})
+	require.NotEmpty(t, unanchored.TimeWarnings())
+	validate("report.schema.json", unanchored)
 }
