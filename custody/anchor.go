@@ -114,11 +114,7 @@ func (c *Custodian) fetchAnchor(ctx context.Context) (*Anchor, *AnchorCheckpoint
 // anchorToken is the token of the custodian's ledger over note, checked (but not
 // trusted: the verifier's policy decides that); nil when the ledger has no TSA.
 func (c *Custodian) anchorToken(ctx context.Context, note []byte) ([]byte, error) {
-	ts, ok := c.ledger.(ledger.Timestamper)
-	if !ok {
-		return nil, nil
-	}
-	token, err := ts.TimestampCheckpoint(ctx, note)
+	token, err := ledger.TimestampCheckpoint(ctx, c.ledger, note)
 	if errors.Is(err, ledger.ErrNoTimestamps) {
 		return nil, nil
 	}

@@ -81,6 +81,23 @@ func (tl *timedLog) party(t *testing.T, name, jurisdiction string, now func() ti
 	return p
 }
 
+// timeline is a witnessed log whose witness and whose lab share a clock: the lab
+// acquires at t0, then accesses the item at t0 plus each offset.
+func timeline(t *testing.T, offsets ...time.Duration) (*timedLog, *testkit.Party, *custody.Bundle, time.Time) {
+	t.Helper()
+	t0 := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	clk := newClock(t0)
+	tl := witnessedLog(t, clk.now)
+	lab := tl.party(t, "lab", "FR", clk.now)
+	b := acquire(t, lab.Custodian, lab)
+	for _, d := range offsets {
+		clk.set(t0.Add(d))
+		_, err := lab.Custodian.Access(context.Background(), b, "", custody.Details{Purpose: "at " + d.String()})
+		require.NoError(t, err)
+	}
+	return tl, lab, b, t0
+}
+
 // acquire has p acquire some evidence sealed to itself.
 func acquire(t *testing.T, c *custody.Custodian, p *testkit.Party) *custody.Bundle {
 	t.Helper()
@@ -176,18 +193,7 @@ func TestExpiredCertificateBackdating(t *testing.T) {
 // TestRevocation: a key revoked at R keeps the events whose trusted interval ends
 // before R, and fails those that may lie after it.
 func TestRevocation(t *testing.T) {
-	t0 := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
-	clk := newClock(t0)
-	tl := witnessedLog(t, clk.now)
-	lab := tl.party(t, "lab", "FR", clk.now)
-	b := acquire(t, lab.Custodian, lab)
-	ctx := context.Background()
-	clk.set(t0.Add(time.Hour))
-	_, err := lab.Custodian.Access(ctx, b, "", custody.Details{Purpose: "before the theft"})
-	require.NoError(t, err)
-	clk.set(t0.Add(3 * time.Hour))
-	_, err = lab.Custodian.Access(ctx, b, "", custody.Details{Purpose: "by the thief"})
-	require.NoError(t, err)
+	tl, lab, b, t0 := timeline(t, time.Hour, 3*time.Hour) // the second access is the thief's
 
 	rep := verifyWith(t, b, tl.pol)
 	require.True(t, rep.Valid, "%+v", rep.Failures)
@@ -207,14 +213,7 @@ func TestRevocation(t *testing.T) {
 
 // TestValidityWindow judges validFrom and validUntil over the trusted interval.
 func TestValidityWindow(t *testing.T) {
-	t0 := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
-	clk := newClock(t0)
-	tl := witnessedLog(t, clk.now)
-	lab := tl.party(t, "lab", "FR", clk.now)
-	b := acquire(t, lab.Custodian, lab)
-	clk.set(t0.Add(time.Hour))
-	_, err := lab.Custodian.Access(context.Background(), b, "", custody.Details{Purpose: "later"})
-	require.NoError(t, err)
+	tl, lab, b, t0 := timeline(t, time.Hour)
 
 	for _, tc := range []struct {
 		name       string
@@ -257,7 +256,6 @@ func TestUnanchoredTime(t *testing.T) {
 
 	strict := *c.d.Policy
 	strict.RequireAnchoredTime = true
-	rep = c.verify(t, c.b)
 	rep, err := custody.Verify(context.Background(), c.b, &strict)
 	require.NoError(t, err)
 	require.False(t, rep.Valid)
@@ -304,14 +302,7 @@ func TestAnchoredIntervals(t *testing.T) {
 // TestMaxInterval: a signer that cites an old checkpoint widens its interval; the policy
 // may bound the width.
 func TestMaxInterval(t *testing.T) {
-	t0 := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
-	clk := newClock(t0)
-	tl := witnessedLog(t, clk.now)
-	lab := tl.party(t, "lab", "FR", clk.now)
-	b := acquire(t, lab.Custodian, lab)
-	clk.set(t0.Add(2 * time.Hour)) // the anchor, cosigned at t0, is now two hours old
-	_, err := lab.Custodian.Access(context.Background(), b, "", custody.Details{Purpose: "late"})
-	require.NoError(t, err)
+	tl, _, b, _ := timeline(t, 2*time.Hour) // the access's anchor, cosigned at t0, is two hours old
 
 	rep := verifyWith(t, b, tl.pol)
 	require.True(t, rep.Valid, "%+v", rep.Failures)

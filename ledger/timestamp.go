@@ -51,3 +51,14 @@ func (g *guarded) TimestampCheckpoint(ctx context.Context, checkpoint []byte) ([
 	}
 	return t, nil
 }
+
+// TimestampCheckpoint asks l for the token over checkpoint when l is a [Timestamper],
+// and fails with ErrNoTimestamps when it is not: for the types that embed a Ledger made
+// by New (posixlog.Log, trillianlog.Log, httplog.Log) and forward the method.
+func TimestampCheckpoint(ctx context.Context, l Ledger, checkpoint []byte) ([]byte, error) {
+	ts, ok := l.(Timestamper)
+	if !ok {
+		return nil, ErrNoTimestamps
+	}
+	return ts.TimestampCheckpoint(ctx, checkpoint)
+}

@@ -57,7 +57,9 @@ func (f *validityFlags) validate() error {
 }
 
 // apply sets the window on a signer entry.
-func (f *validityFlags) apply(s *custody.TrustedSigner) { s.ValidFrom, s.ValidUntil = f.fromTime, f.untilTime }
+func (f *validityFlags) apply(s *custody.TrustedSigner) {
+	s.ValidFrom, s.ValidUntil = f.fromTime, f.untilTime
+}
 
 type addTSAFlags struct {
 	trustFlags

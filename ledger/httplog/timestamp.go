@@ -21,11 +21,7 @@ var (
 // no TSA (404), and ledger.ErrNotLatest when checkpoint is no longer its latest (409).
 // The token is returned as the server sent it: verify it (ledger/tsa) before relying on it.
 func (l *Log) TimestampCheckpoint(ctx context.Context, checkpoint []byte) ([]byte, error) {
-	ts, ok := l.Ledger.(ledger.Timestamper)
-	if !ok {
-		return nil, ledger.ErrNoTimestamps
-	}
-	return ts.TimestampCheckpoint(ctx, checkpoint)
+	return ledger.TimestampCheckpoint(ctx, l.Ledger, checkpoint)
 }
 
 // TimestampCheckpoint implements [ledger.Timestamper] for ledger.New.

@@ -22,9 +22,5 @@ func WithDecorator(d ledger.Decorator) Option {
 // TimestampCheckpoint implements [ledger.Timestamper]: the token of a checkpoint of
 // this log, from the TSA a decorator gave it (ledger.ErrNoTimestamps without one).
 func (l *Log) TimestampCheckpoint(ctx context.Context, checkpoint []byte) ([]byte, error) {
-	ts, ok := l.Ledger.(ledger.Timestamper)
-	if !ok {
-		return nil, ledger.ErrNoTimestamps
-	}
-	return ts.TimestampCheckpoint(ctx, checkpoint)
+	return ledger.TimestampCheckpoint(ctx, l.Ledger, checkpoint)
 }

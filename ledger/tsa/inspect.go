@@ -1,5 +1,7 @@
 package tsa
 
+import "crypto/sha256"
+
 // Inspect checks what can be checked of a token without a trust policy: it is a
 // well-formed RFC 3161 TimeStampToken over checkpoint (its imprint is SHA-256 of the
 // checkpoint body), its signature verifies with the certificate it carries, and that
@@ -11,6 +13,16 @@ func Inspect(token, checkpoint []byte) (*Timestamp, error) {
 	if err != nil {
 		return nil, err
 	}
+	p, err := inspect(token, want)
+	if err != nil {
+		return nil, err
+	}
+	return p.timestamp(""), nil
+}
+
+// inspect parses a token and checks its imprint (want) and its signer's key usage: all
+// but the signer's trust.
+func inspect(token []byte, want [sha256.Size]byte) (*parsedToken, error) {
 	p, err := parseToken(token)
 	if err != nil {
 		return nil, err
@@ -21,7 +33,7 @@ func Inspect(token, checkpoint []byte) (*Timestamp, error) {
 	if err := checkUsage(p.signer); err != nil {
 		return nil, err
 	}
-	return p.timestamp(""), nil
+	return p, nil
 }
 
 // timestamp is what the token states, attributed to authority.

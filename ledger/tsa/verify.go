@@ -176,14 +176,8 @@ func (v *Verifier) Verify(token, checkpoint []byte) (*Timestamp, error) {
 
 // verify is Verify without the memo.
 func (v *Verifier) verify(token []byte, want [sha256.Size]byte) (*Timestamp, error) {
-	p, err := parseToken(token)
+	p, err := inspect(token, want)
 	if err != nil {
-		return nil, err
-	}
-	if err := p.checkImprint(want); err != nil {
-		return nil, err
-	}
-	if err := checkUsage(p.signer); err != nil {
 		return nil, err
 	}
 	name, err := v.chain(p)
