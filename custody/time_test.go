@@ -131,9 +131,15 @@ func failures(rep *custody.Report, n int) []custody.Rule {
 func TestAcquisitionDated1990(t *testing.T) {
 	tl := witnessedLog(t, time.Now)
 	lab := tl.party(t, "lab", "FR", func() time.Time { return time.Date(1990, 6, 1, 9, 0, 0, 0, time.UTC) })
-	rep := verifyWith(t, acquire(t, lab.Custodian, lab), tl.pol)
+	b := acquire(t, lab.Custodian, lab)
+	honest, err := custody.NewCustodian(lab.Signer, lab.Actor, tl.log)
+	require.NoError(t, err)
+	_, err = honest.Access(context.Background(), b, "", custody.Details{Purpose: "triage"})
+	require.NoError(t, err)
+	rep := verifyWith(t, b, tl.pol)
 	require.False(t, rep.Valid)
 	require.Equal(t, []custody.Rule{custody.RuleTime}, failures(rep, 1))
+	require.Empty(t, failures(rep, 2), "a later event at the true time is not dated before its predecessor")
 	f := rep.Failures[0]
 	iv := rep.Events[0].Interval
 	require.True(t, iv.Anchored())

@@ -265,10 +265,11 @@ func (tt *trustedTime) finish() {
 func checkpointName(cp *ledger.Checkpoint) string { return fmt.Sprintf("%s@%d", cp.Origin, cp.Size) }
 
 // timeRule judges the claimed time against the trusted interval, and returns the
-// failures and the time the event counts as along its chain: the claimed time, or, when
-// the interval refutes it, the interval's nearest credible bound (its earliest, else its
-// latest), so that a successor is judged against what is known of the event rather than
-// against a forged date.
+// failures and the time the event counts as along its chain: the claimed time or, when
+// the interval refutes it, what is known of the event instead, so that a successor is
+// judged against that rather than against a forged date: its earliest bound less the
+// skew (a successor's clock may be that far behind the witnesses'), or nothing (the
+// zero time) when it has no earliest bound.
 func (v *verifier) timeRule(ev *Event, tt *trustedTime) ([]Check, time.Time) {
 	skew := v.policy.maxSkew()
 	var fails []Check
@@ -285,9 +286,9 @@ func (v *verifier) timeRule(ev *Event, tt *trustedTime) ([]Check, time.Time) {
 	}
 	chainTime := ev.Time
 	if len(fails) > 0 {
-		chainTime = tt.Earliest
-		if chainTime.IsZero() {
-			chainTime = tt.Latest
+		chainTime = time.Time{}
+		if !tt.Earliest.IsZero() {
+			chainTime = tt.Earliest.Add(-skew)
 		}
 	}
 	if limit := v.policy.MaxInterval; limit != nil && tt.Anchored() && tt.Latest.Sub(tt.Earliest) > time.Duration(*limit) {
