@@ -91,27 +91,23 @@ func (r *Report) hasIntervals() bool {
 	return slices.ContainsFunc(r.Events, func(e EventReport) bool { return e.Interval != nil })
 }
 
+// anyBound reports whether any event's interval has a bound.
+func (r *Report) anyBound() bool {
+	return slices.ContainsFunc(r.Events, func(e EventReport) bool {
+		return e.Interval != nil && (!e.Interval.Earliest.IsZero() || !e.Interval.Latest.IsZero())
+	})
+}
+
 // writeTimeText writes the trusted-time section and the warnings of the text report.
 func (r *Report) writeTimeText(b *strings.Builder) {
 	if !r.hasIntervals() {
 		return
 	}
 	b.WriteString("\ntrusted time (claimed; interval from the evidence the policy trusts):\n")
-	for _, e := range r.Events {
-		if e.Interval == nil {
-			continue
-		}
-		iv := e.Interval
-		width := ""
-		if w := iv.widthText(); w != "" {
-			width = " width " + w
-		}
-		if iv.Earliest.IsZero() && iv.Latest.IsZero() {
-			fmt.Fprintf(b, "  %d  claimed %s  no trusted time\n", e.Index, stamp(e.Time))
-			continue
-		}
-		fmt.Fprintf(b, "  %d  claimed %s  within [%s, %s]%s\n", e.Index, stamp(e.Time), boundText(iv.Earliest), boundText(iv.Latest), width)
-		fmt.Fprintf(b, "     sources: %s\n", iv.sourcesText())
+	if !r.anyBound() {
+		b.WriteString("  none: no event's time is bounded by a witness or a time-stamp the policy trusts\n")
+	} else {
+		r.timeLines(b)
 	}
 	if ws := r.TimeWarnings(); len(ws) > 0 {
 		b.WriteString("\nwarnings:\n")
@@ -121,20 +117,42 @@ func (r *Report) writeTimeText(b *strings.Builder) {
 	}
 }
 
+// timeLines writes each event's claimed time, interval and sources, for the text report.
+func (r *Report) timeLines(b *strings.Builder) {
+	for _, e := range r.Events {
+		iv := e.Interval
+		switch {
+		case iv == nil:
+			continue
+		case iv.Earliest.IsZero() && iv.Latest.IsZero():
+			fmt.Fprintf(b, "  %d  claimed %s  no trusted time\n", e.Index, stamp(e.Time))
+			continue
+		}
+		width := ""
+		if w := iv.widthText(); w != "" {
+			width = " width " + w
+		}
+		fmt.Fprintf(b, "  %d  claimed %s  within [%s, %s]%s\n", e.Index, stamp(e.Time), boundText(iv.Earliest), boundText(iv.Latest), width)
+		fmt.Fprintf(b, "     sources: %s\n", iv.sourcesText())
+	}
+}
+
 // mdTime writes the trusted-time section and the warnings of the Markdown report.
 func (r *Report) mdTime(b *strings.Builder) {
 	if !r.hasIntervals() {
 		return
 	}
 	b.WriteString("\n## Trusted time\n\nEach event's claimed time, and the interval within which the evidence in the bundle that the policy trusts (witness cosignatures, RFC 3161 time-stamps) places it: signed no earlier than the first bound, logged no later than the second.\n\n")
-	b.WriteString("| # | claimed (UTC) | earliest (UTC) | latest (UTC) | width | sources |\n| ---: | --- | --- | --- | --- | --- |\n")
-	for _, e := range r.Events {
-		if e.Interval == nil {
-			continue
+	if !r.anyBound() {
+		b.WriteString("None: no event's time is bounded by a witness cosignature or a time-stamp the policy trusts; each is only what its signer claims.\n")
+	} else {
+		b.WriteString("| # | claimed (UTC) | earliest (UTC) | latest (UTC) | width | sources |\n| ---: | --- | --- | --- | --- | --- |\n")
+		for _, e := range r.Events {
+			if iv := e.Interval; iv != nil {
+				fmt.Fprintf(b, "| %d | %s | %s | %s | %s | %s |\n", e.Index, stamp(e.Time), boundText(iv.Earliest), boundText(iv.Latest),
+					iv.widthText(), mdCell(iv.sourcesText()))
+			}
 		}
-		iv := e.Interval
-		fmt.Fprintf(b, "| %d | %s | %s | %s | %s | %s |\n", e.Index, stamp(e.Time), boundText(iv.Earliest), boundText(iv.Latest),
-			iv.widthText(), mdCell(iv.sourcesText()))
 	}
 	if ws := r.TimeWarnings(); len(ws) > 0 {
 		b.WriteString("\n## Warnings\n\n")
