@@ -48,6 +48,8 @@ func FuzzParsePolicy(f *testing.F) {
 	f.Add([]byte(`{"mediaType":"application/vnd.evidctl.trust.v1+json","logs":[{"origin":"a","key":"a+00000000+AQ=="}],"signers":[]}`))
 	f.Add([]byte(`{"mediaType":"application/vnd.evidctl.trust.v1+json","logs":[],"signers":[],"maxSkew":"5m","maxInterval":"1h30m","requireAnchoredTime":true,"tsas":[{"name":"t","roots":"-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n"}]}`))
 	f.Add([]byte(`{"mediaType":"application/vnd.evidctl.trust.v1+json","logs":[],"signers":[{"name":"x","publicKey":"k","validFrom":"2026-01-01T00:00:00Z","validUntil":"2025-01-01T00:00:00Z","revoked":{"time":"2026-02-01T00:00:00Z","reason":""}}],"maxSkew":"-1s"}`))
+	f.Add([]byte(`{"mediaType":"application/vnd.evidctl.trust.v1+json","logs":[{"origin":"evidence.test/witnessed","key":"evidence.test/witnessed+9eb2c015+AQ91/iZO0a0A03lQePLAL9fEvaFnS7WwOKpjraAa52Zx",` +
+		`"witnessPolicy":"witness w witness.test/static+2b6ca04f+BIQF4nVGCbZ5uo+YdX2KLvQOiF+MSjq3MVtei+/yLUSX http://127.0.0.1:1\ngroup g any w\nquorum g\n"}],"signers":[]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := custody.ParsePolicy(data)
 		if err != nil {

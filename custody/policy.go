@@ -38,12 +38,19 @@ type Policy struct {
 	RequireAnchoredTime bool `json:"requireAnchoredTime,omitempty"`
 }
 
-// TrustedLog is a log whose checkpoints the policy accepts.
+// TrustedLog is a log whose checkpoints the policy accepts. Its witnesses are given in
+// one of two forms: Witnesses and Quorum (any Quorum of those keys), or WitnessPolicy,
+// the witness policy text of Tessera and Sigsum with named witnesses and groups (see
+// [ledger.ParseWitnessPolicy]; the same file the log's operator gives `evidctl init
+// --witness-policy`, whose URLs a verifier ignores).
 type TrustedLog struct {
-	Origin    string   `json:"origin"`
-	Key       string   `json:"key"`                 // C2SP note verifier key: origin+keyhash+base64
-	Witnesses []string `json:"witnesses,omitempty"` // note verifier keys of witnesses
-	Quorum    int      `json:"quorum,omitempty"`    // witness cosignatures required
+	Origin        string   `json:"origin"`
+	Key           string   `json:"key"`                     // C2SP note verifier key: origin+keyhash+base64
+	Witnesses     []string `json:"witnesses,omitempty"`     // note verifier keys of witnesses
+	Quorum        int      `json:"quorum,omitempty"`        // witness cosignatures required
+	WitnessPolicy string   `json:"witnessPolicy,omitempty"` // witness policy text, instead of Witnesses and Quorum
+
+	policy *ledger.WitnessPolicy // WitnessPolicy, parsed by AddLog
 }
 
 // TrustedSigner is a party whose signatures the policy accepts, with the identity an
@@ -143,8 +150,8 @@ func (p *Policy) WriteFile(path string) error {
 	return writeJSONFile(path, data, err)
 }
 
-// AddLog adds a trusted log after checking its key; a log with the same origin is
-// replaced.
+// AddLog adds a trusted log after checking its key and its witnesses (the witness
+// policy parses; the quorum can be met); a log with the same origin is replaced.
 func (p *Policy) AddLog(l TrustedLog) error {
 	if l.Origin == "" {
 		return fmt.Errorf("log: origin is empty")
@@ -152,7 +159,18 @@ func (p *Policy) AddLog(l TrustedLog) error {
 	if l.Quorum < 0 || l.Quorum > len(l.Witnesses) {
 		return fmt.Errorf("log %s: quorum %d with %d witnesses", l.Origin, l.Quorum, len(l.Witnesses))
 	}
-	trust := &ledger.Trust{Logs: []ledger.Log{l.ledgerLog()}}
+	if l.WitnessPolicy != "" {
+		if len(l.Witnesses) > 0 || l.Quorum != 0 {
+			return fmt.Errorf("log %s: give either a witness policy or witnesses and a quorum, not both", l.Origin)
+		}
+		wp, err := ledger.ParseWitnessPolicy([]byte(l.WitnessPolicy))
+		if err != nil {
+			return fmt.Errorf("log %s: %w", l.Origin, err)
+		}
+		l.policy = wp
+	}
+	ll, _ := l.ledgerLog()
+	trust := &ledger.Trust{Logs: []ledger.Log{ll}}
 	if err := trust.Validate(); err != nil {
 		return err
 	}
@@ -161,8 +179,18 @@ func (p *Policy) AddLog(l TrustedLog) error {
 	return nil
 }
 
-func (l TrustedLog) ledgerLog() ledger.Log {
-	return ledger.Log{Origin: l.Origin, VerifierKey: l.Key, Witnesses: l.Witnesses, Quorum: l.Quorum}
+// ledgerLog is the log as the ledger package verifies it. A witness policy AddLog has not
+// parsed is parsed here; ok is false when it does not parse.
+func (l TrustedLog) ledgerLog() (_ ledger.Log, ok bool) {
+	out := ledger.Log{Origin: l.Origin, VerifierKey: l.Key, Witnesses: l.Witnesses, Quorum: l.Quorum, WitnessPolicy: l.policy}
+	if l.WitnessPolicy != "" && out.WitnessPolicy == nil {
+		wp, err := ledger.ParseWitnessPolicy([]byte(l.WitnessPolicy))
+		if err != nil {
+			return out, false
+		}
+		out.WitnessPolicy = wp
+	}
+	return out, true
 }
 
 // AddSigner adds a trusted signer after checking its key or roots. A signer with the
@@ -227,11 +255,15 @@ func certPool(pemData []byte) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// LedgerTrust is the policy's log part, as the ledger package verifies it.
+// LedgerTrust is the policy's log part, as the ledger package verifies it. A log whose
+// witness policy does not parse (AddLog refuses one) is left out: its checkpoints are
+// not trusted.
 func (p *Policy) LedgerTrust() *ledger.Trust {
 	t := &ledger.Trust{}
 	for _, l := range p.Logs {
-		t.Logs = append(t.Logs, l.ledgerLog())
+		if ll, ok := l.ledgerLog(); ok {
+			t.Logs = append(t.Logs, ll)
+		}
 	}
 	return t
 }

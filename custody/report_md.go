@@ -47,6 +47,22 @@ func (r *Report) mdItems(b *strings.Builder) {
 		fmt.Fprintf(b, "| %s | %s | `%s` | %s | %s | %d |\n", mdCell(it.ID), mdCell(it.Description), it.Digest.SHA256().Hex(),
 			mdCell(it.State), mdCell(it.Custodian), it.Events)
 	}
+	first := true
+	for _, it := range r.Items {
+		extra := extraDigests(it.Digest)
+		if len(extra) == 0 {
+			continue
+		}
+		if first {
+			b.WriteString("\nOther digests of the items (requested when they were taken into custody):\n\n")
+			first = false
+		}
+		fmt.Fprintf(b, "- %s:", mdCell(it.ID))
+		for _, d := range extra {
+			fmt.Fprintf(b, " `%s`", d)
+		}
+		b.WriteString("\n")
+	}
 }
 
 func (r *Report) mdTimeline(b *strings.Builder) {
@@ -60,6 +76,9 @@ func (r *Report) mdTimeline(b *strings.Builder) {
 		entry := ""
 		if e.Log != "" {
 			entry = fmt.Sprintf("%s #%d", e.Log, e.LogIndex)
+		}
+		if len(e.Cosigners) > 0 {
+			entry += ", cosigned by " + strings.Join(e.Cosigners, ", ")
 		}
 		at := ""
 		if !e.Time.IsZero() {

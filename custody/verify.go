@@ -198,6 +198,9 @@ func (v *verifier) inclusion(rec *Record, er *EventReport) ([]Check, *ledger.Che
 	}
 	v.verified[sha256.Sum256(rc.Checkpoint)] = cp
 	er.Log, er.LogIndex = cp.Origin, rc.Index
+	if len(cp.Cosigners) > 0 {
+		er.Cosigners = slices.Sorted(slices.Values(cp.Cosigners))
+	}
 	v.checkpoints[cp.Origin] = append(v.checkpoints[cp.Origin], cp)
 	checks := []Check{{Rule: RuleCheckpoint, OK: true}, {Rule: RuleInclusion, OK: true}}
 	if last, ok := v.lastIndex[cp.Origin]; ok && rc.Index <= last {

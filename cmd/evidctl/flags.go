@@ -57,9 +57,9 @@ func (s *session) close() { _ = s.ledger.Close() }
 
 // open loads the signing key (asking for its password), opens the ledger and returns
 // the custodian.
-func (a *app) open(ctx context.Context, f *signFlags) (*session, error) {
-	if _, err := os.Stat(f.key); err != nil {
-		return nil, fileErr("signing key", f.key, err)
+func (a *app) open(ctx context.Context, f *signFlags, known *custody.Bundle) (*session, error) {
+	if err := checkSigningKey(f.key); err != nil {
+		return nil, err
 	}
 	who, err := f.who.party(f.key)
 	if err != nil {
@@ -81,7 +81,7 @@ func (a *app) open(ctx context.Context, f *signFlags) (*session, error) {
 			return nil, err
 		}
 	}
-	l, err := f.home.openLedger(ctx)
+	l, err := f.home.openLedger(ctx, a.stderr, known)
 	if err != nil {
 		return nil, err
 	}

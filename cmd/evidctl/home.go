@@ -6,15 +6,21 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/httplog"
 	"github.com/evidctl/evidctl/ledger/ledgerurl"
 	"github.com/evidctl/evidctl/ledger/posixlog"
 	"github.com/evidctl/evidctl/ledger/trillianlog"
@@ -22,22 +28,33 @@ import (
 
 // A home ($EVIDCTL_HOME, default ~/.evidctl) holds the embedded log in ledgerurl's
 // layout: HOME/log (the tlog-tiles directory, publishable as is), HOME/log.key (the
-// note signing key, 0600, outside the tile directory) and HOME/log.pub (the note
-// verifier key, for trust policies).
+// note signing key, 0600, outside the tile directory), HOME/log.pub (the note
+// verifier key, for trust policies) and, when it has witnesses, HOME/witness-policy
+// (the witness policy every append through the home uses).
 
 // homeFlags are the flags that say where the home and the ledger are.
 type homeFlags struct {
-	home      string
-	ledger    string
-	ledgerKey string
-	tsa       string // serve --tsa: the TSA that stamps the ledger's checkpoints
+	home          string
+	ledger        string
+	ledgerKey     string
+	ledgerTrust   string        // trust policy naming an http(s) ledger's log
+	ledgerTimeout time.Duration // bound on one request to an http(s) ledger
+	witnessPolicy string
+	tsa           string // serve --tsa: the TSA that stamps the ledger's checkpoints
 }
+
+// homeTrustFile is the home's trust policy: the default --ledger-trust of an http(s)
+// ledger, so that a custodian verifies every checkpoint the server hands back.
+const homeTrustFile = "trust.json"
 
 func (h *homeFlags) register(cmd *cobra.Command, withLedger bool) {
 	cmd.Flags().StringVar(&h.home, "home", "", "evidctl home directory (default $EVIDCTL_HOME, else ~/.evidctl)")
 	if withLedger {
 		cmd.Flags().StringVar(&h.ledger, "ledger", "", "ledger to append to: an evidctl home directory, http(s)://HOST[:PORT] of 'evidctl serve', or trillian://HOST:PORT/TREE_ID (default: the home's embedded log)")
 		cmd.Flags().StringVar(&h.ledgerKey, "ledger-key", "", "note signing key of a trillian:// ledger's checkpoints")
+		cmd.Flags().StringVar(&h.ledgerTrust, "ledger-trust", "", "trust policy naming an http(s) ledger's log, whose checkpoints are verified before anything is written (default: HOME/"+homeTrustFile+")")
+		cmd.Flags().DurationVar(&h.ledgerTimeout, "ledger-timeout", time.Minute, "how long one request to an http(s) ledger may take, retries included")
+		cmd.Flags().StringVar(&h.witnessPolicy, "witness-policy", "", "witness policy file of a trillian:// ledger: its checkpoints are cosigned by these witnesses before any receipt (a home's embedded log always uses the policy stored by 'evidctl init --witness-policy'; a server, its own)")
 	}
 }
 
@@ -75,6 +92,9 @@ func (h *homeFlags) ledgerSpec() (string, ledgerurl.Kind, error) {
 	case err != nil:
 		return "", 0, usageErr(fmt.Sprintf("--ledger %s: %v", spec, err),
 			"give an evidctl home directory, http(s)://HOST:PORT or trillian://HOST:PORT/TREE_ID")
+	case h.witnessPolicy != "" && kind != ledgerurl.Trillian:
+		return "", 0, usageErr("--witness-policy applies to a trillian:// ledger only",
+			"a home's embedded log uses the witness policy 'evidctl init --witness-policy' stored in it; a ledger server obtains its own cosignatures")
 	}
 	return spec, kind, nil
 }
@@ -92,13 +112,78 @@ func (h *homeFlags) ledgerOptions() []ledgerurl.Option {
 	return append(opts, ledgerurl.WithKeyFile(h.ledgerKey))
 }
 
-// openLedger opens the ledger the flags name. Close it when done.
-func (h *homeFlags) openLedger(ctx context.Context) (ledger.Ledger, error) {
+// serverOptions are what an http(s) ledger needs beyond ledgerOptions: the trust policy
+// its checkpoints are verified with (--ledger-trust, else HOME/trust.json), the latest
+// checkpoint of each log the bundle holds (the server's must extend it), the request
+// time limit, and progress reports on stderr once a request takes a while.
+func (h *homeFlags) serverOptions(stderr io.Writer, known *custody.Bundle) ([]ledgerurl.Option, error) {
+	path := h.ledgerTrust
+	if path == "" {
+		dir, err := h.dir()
+		if err != nil {
+			return nil, err
+		}
+		path = filepath.Join(dir, homeTrustFile)
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, usageErr(fmt.Sprintf("--ledger %s: no trust policy to verify the ledger server's checkpoints with", h.ledger),
+				"pass --ledger-trust FILE, a trust policy naming the server's log ('evidctl trust add-log --trust FILE --origin O --key VKEY'), or keep it as "+path)
+		}
+	}
+	pol, err := readPolicy(path)
+	if err != nil {
+		return nil, err
+	}
+	opts := []ledgerurl.Option{ledgerurl.WithTrust(pol.LedgerTrust()), ledgerurl.WithRetryTimeout(h.ledgerTimeout),
+		ledgerurl.WithProgress(func(p httplog.Progress) { fmt.Fprintf(stderr, "evidctl: %s\n", p) })}
+	for _, note := range latestCheckpoints(known) {
+		opts = append(opts, ledgerurl.WithKnownCheckpoint(note))
+	}
+	return opts, nil
+}
+
+// latestCheckpoints is the newest checkpoint of each log among the bundle's receipts.
+func latestCheckpoints(b *custody.Bundle) [][]byte {
+	if b == nil {
+		return nil
+	}
+	sizes := map[string]uint64{}
+	notes := map[string][]byte{}
+	for _, r := range b.Events {
+		rc, err := r.Receipt()
+		if err != nil {
+			continue // the verifier reports it
+		}
+		h, err := ledger.ReadHeadUnverified(rc.Checkpoint)
+		if err == nil && (notes[h.Origin] == nil || h.Size > sizes[h.Origin]) {
+			sizes[h.Origin], notes[h.Origin] = h.Size, rc.Checkpoint
+		}
+	}
+	return slices.Collect(maps.Values(notes))
+}
+
+// openLedger opens the ledger the flags name; known, when not nil, is the bundle about
+// to be extended (an http(s) ledger's checkpoints must extend its). Close it when done.
+func (h *homeFlags) openLedger(ctx context.Context, stderr io.Writer, known *custody.Bundle) (ledger.Ledger, error) {
 	spec, kind, err := h.ledgerSpec()
 	if err != nil {
 		return nil, err
 	}
-	l, err := ledgerurl.Open(ctx, spec, h.ledgerOptions()...)
+	opts := h.ledgerOptions()
+	if kind == ledgerurl.Server {
+		more, err := h.serverOptions(stderr, known)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, more...)
+	}
+	if h.witnessPolicy != "" {
+		wp, err := readWitnessPolicy(h.witnessPolicy, true)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, ledgerurl.WithWitnessPolicy(wp.text))
+	}
+	l, err := ledgerurl.Open(ctx, spec, opts...)
 	switch {
 	case errors.Is(err, ledgerurl.ErrNoEmbeddedLog):
 		return nil, failErr(err, "run 'evidctl init' first, or pass --home/--ledger with an initialised home")
@@ -124,6 +209,7 @@ func homeLog(dir string) (origin, vkey string, err error) {
 type initFlags struct {
 	home                  homeFlags
 	origin, trillian, key string
+	witnessPolicy         string
 	trillianAddr, treeID  string
 	hasTree               bool
 	tsa                   string
@@ -134,6 +220,7 @@ func (f *initFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.origin, "origin", "", `log origin (default "evidctl.local/" + hostname + "-" + 8 random hex)`)
 	cmd.Flags().StringVar(&f.trillian, "trillian", "", "set up a Trillian ledger at HOST:PORT (the log server), on tree TREE_ID or a new one")
 	cmd.Flags().StringVar(&f.key, "ledger-key", "", "with --trillian: the note signing key file to create")
+	cmd.Flags().StringVar(&f.witnessPolicy, "witness-policy", "", "witness policy file: every append to the home's log gets its checkpoint cosigned by these witnesses (stored in the home)")
 	cmd.Flags().StringVar(&f.tsa, "tsa", "", "URL of an RFC 3161 time-stamping authority that stamps the log's checkpoints (kept in the home, or beside the --ledger-key)")
 }
 
@@ -148,6 +235,10 @@ func (f *initFlags) validate([]string) error {
 	if f.trillian == "" {
 		_, err := f.home.dir()
 		return err
+	}
+	if f.witnessPolicy != "" {
+		return usageErr("--witness-policy with --trillian: a Trillian ledger's witness policy is given where it is opened",
+			"pass it to 'evidctl serve --witness-policy FILE' (and to commands that append to the tree directly)")
 	}
 	if f.key == "" || f.origin == "" {
 		return usageErr("--trillian needs --ledger-key FILE and --origin ORIGIN",
@@ -168,10 +259,20 @@ func (f *initFlags) validate([]string) error {
 func (a *app) initCommand() *cobra.Command {
 	f := &initFlags{}
 	return command(&cobra.Command{
-		Use:   "init [--home DIR] [--origin ORIGIN] | init --trillian HOST:PORT[/TREE_ID] --ledger-key FILE --origin ORIGIN",
+		Use:   "init [--home DIR] [--origin ORIGIN] [--witness-policy FILE] | init --trillian HOST:PORT[/TREE_ID] --ledger-key FILE --origin ORIGIN",
 		Short: "create the evidctl home with its embedded log, or a Trillian ledger's key (and tree)",
 		Long: `init creates the evidctl home ($EVIDCTL_HOME, default ~/.evidctl) with its embedded log
 and prints the log's origin and verifier key.
+
+With --witness-policy FILE the log is witnessed: FILE is a witness policy (one item per
+line: "witness NAME VKEY URL", "group NAME k|any|all MEMBER...", "quorum NAME"; every
+witness with its URL, and a quorum its witnesses can meet). It is checked, stored in
+the home (HOME/witness-policy), and used by every later append through the home: the
+log publishes, and a receipt carries, only checkpoints its witnesses cosigned as the
+quorum requires; with k of n, up to n-k witnesses may be down. When the quorum cannot
+be met, an append fails after a bounded wait (about 10 s), naming each witness and what
+it answered, and nothing is recorded. Have each witness accept the log first
+('evidctl witness add-log --key HOME/log.pub').
 
 With --trillian it sets up a Trillian ledger instead: it writes the personality's note
 signing key to --ledger-key FILE (0600; its verifier key beside it in FILE.pub) and,
@@ -188,7 +289,14 @@ in the home (tsa.url), or beside the Trillian key (FILE.tsa).`,
 			return a.initTrillian(ctx, f)
 		}
 		dir, _ := f.home.dir()
-		return a.initHome(dir, f.origin, f.tsa)
+		var wp *witnessPolicyFile
+		if f.witnessPolicy != "" {
+			var err error
+			if wp, err = readWitnessPolicy(f.witnessPolicy, true); err != nil {
+				return err
+			}
+		}
+		return a.initHome(dir, f.origin, wp, f.tsa)
 	})
 }
 
@@ -224,7 +332,7 @@ func (a *app) initTrillian(ctx context.Context, f *initFlags) error {
 	return nil
 }
 
-func (a *app) initHome(dir, origin, tsaURL string) error {
+func (a *app) initHome(dir, origin string, wp *witnessPolicyFile, tsaURL string) error {
 	keyFile := filepath.Join(dir, ledgerurl.HomeLogKey)
 	for _, p := range []string{keyFile, filepath.Join(dir, ledgerurl.HomeLogDir)} {
 		if _, err := os.Stat(p); err == nil {
@@ -238,14 +346,26 @@ func (a *app) initHome(dir, origin, tsaURL string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return failErr(fmt.Errorf("creating home: %w", err))
 	}
+	// The witness policy is written before the log exists, so that no log of this home
+	// is ever opened without it.
+	policyFile := filepath.Join(dir, ledgerurl.HomeWitnessPolicy)
+	if wp != nil {
+		if err := writeNew([]newFile{{policyFile, 0o644, wp.text}}); err != nil {
+			return err
+		}
+	}
 	vkey, err := posixlog.Init(filepath.Join(dir, ledgerurl.HomeLogDir), keyFile, origin)
 	if err != nil {
+		if wp != nil {
+			_ = os.Remove(policyFile)
+		}
 		if errors.Is(err, fs.ErrExist) {
 			return failErr(err, "the home is already initialised")
 		}
 		return failErr(err)
 	}
-	files := []newFile{{filepath.Join(dir, ledgerurl.HomeLogVerifierKey), 0o644, []byte(vkey + "\n")}}
+	pubFile := filepath.Join(dir, ledgerurl.HomeLogVerifierKey)
+	files := []newFile{{pubFile, 0o644, []byte(vkey + "\n")}}
 	if tsaURL != "" {
 		files = append(files, newFile{filepath.Join(dir, ledgerurl.HomeTSA), 0o644, []byte(tsaURL + "\n")})
 	}
@@ -256,11 +376,19 @@ func (a *app) initHome(dir, origin, tsaURL string) error {
 	if tsaURL != "" {
 		fmt.Fprintf(a.stdout, "checkpoints time-stamped by: %s\n", redactURL(tsaURL))
 	}
+	if wp != nil {
+		fmt.Fprintf(a.stdout, "witness policy: %s (stored in %s)\n", wp.describe(), policyFile)
+		fmt.Fprintf(a.stdout, "have each witness accept the log: evidctl witness add-log --dir WITNESS_DIR --origin %s --key %s\n", origin, pubFile)
+	}
 	fmt.Fprintf(a.stdout, "trust it with: evidctl trust add-log --trust FILE --home %s\n", dir)
 	return nil
 }
 
-func defaultOrigin() string {
+func defaultOrigin() string { return localName("evidctl.local/") }
+
+// localName is prefix, this host's name and 8 random hex digits: a default name for a
+// log or a witness.
+func localName(prefix string) string {
 	host, err := os.Hostname()
 	if err != nil || host == "" {
 		host = "host"
@@ -273,5 +401,5 @@ func defaultOrigin() string {
 	}, host)
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	return "evidctl.local/" + host + "-" + hex.EncodeToString(b[:])
+	return prefix + host + "-" + hex.EncodeToString(b[:])
 }

@@ -111,7 +111,7 @@ func (a *app) acquire(ctx context.Context, file string, f *intakeFlags) error {
 		return err
 	}
 	defer src.Close()
-	s, err := a.open(ctx, &f.sign)
+	s, err := a.open(ctx, &f.sign, nil)
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func (a *app) disclose(ctx context.Context, files []string, f *intakeFlags) erro
 	if err != nil {
 		return err
 	}
-	s, err := a.open(ctx, &f.sign)
+	s, err := a.open(ctx, &f.sign, prev)
 	if err != nil {
 		return err
 	}
@@ -270,7 +270,7 @@ func (a *app) preserve(ctx context.Context, files []string, f *intakeFlags) erro
 	if len(files) == 1 && f.description != "" {
 		es[0].Description = f.description
 	}
-	s, err := a.open(ctx, &f.sign)
+	s, err := a.open(ctx, &f.sign, nil)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -30,16 +29,23 @@ type serveFlags struct {
 func (a *app) serveCommand() *cobra.Command {
 	f := &serveFlags{}
 	return command(&cobra.Command{
-		Use:   "serve [--ledger DIR|trillian://HOST:PORT/TREE_ID] --allow PUB.pem ... [--addr HOST:PORT]",
+		Use:   "serve [--ledger DIR|trillian://HOST:PORT/TREE_ID [--witness-policy FILE]] --allow PUB.pem ... [--addr HOST:PORT]",
 		Short: "serve a ledger over HTTP to custodians on other machines",
 		Long: `serve runs the ledger server: custodians append with --ledger http://HOST:PORT, and
 anyone reads the latest checkpoint, inclusion and consistency proofs (and, for an
 embedded log, its tlog-tiles). An append is accepted only when the DSSE envelope is
 signed by a key on the allow-list (--allow PUB.pem, or every signer of --allow-trust
-FILE): the signature is the authentication. With --tsa URL (or a home made with 'init
---tsa') an RFC 3161 TSA stamps each checkpoint: receipts carry the token, and
-custodians get the token of the checkpoint they cite from POST /checkpoint/timestamp.
-See docs/HTTP-API.md.`,
+FILE): the signature is the authentication. See docs/HTTP-API.md.
+
+Witnesses: the checkpoints the server hands out, alone or in receipts, are cosigned by
+the ledger's witnesses when it has any. An evidctl home's embedded log always uses the
+witness policy stored in the home ('evidctl init --witness-policy'); give a trillian://
+ledger its policy with --witness-policy FILE. An append whose checkpoint the witnesses
+do not cosign in time is refused (HTTP 500) with each witness's answer.
+
+Time-stamps: with --tsa URL (or a home made with 'init --tsa') an RFC 3161 TSA stamps
+each checkpoint once: receipts carry the token, and custodians get the token of the
+checkpoint they cite from POST /checkpoint/timestamp.`,
 		Args: noArgs,
 	}, f, func(ctx context.Context, _ []string) error {
 		return a.serve(ctx, f)
@@ -87,9 +93,12 @@ func (f *serveFlags) validate([]string) error {
 func (f *serveFlags) allowList() ([]*sign.Verifier, error) {
 	var vs []*sign.Verifier
 	for _, p := range f.allow {
-		pem, err := os.ReadFile(p)
+		pem, err := readKeyFile("public key", p)
 		if err != nil {
-			return nil, fileErr("public key", p, err)
+			return nil, err
+		}
+		if err := checkPublicKey("--allow", p, pem); err != nil {
+			return nil, err
 		}
 		v, err := sign.LoadVerifier(pem)
 		if err != nil {
@@ -117,12 +126,18 @@ func (f *serveFlags) allowList() ([]*sign.Verifier, error) {
 }
 
 func (a *app) serve(ctx context.Context, f *serveFlags) error {
+	if err := refuseLink("--listen-file", f.listenFile); err != nil {
+		return err
+	}
 	allow, err := f.allowList()
 	if err != nil {
 		return err
 	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var listenErr error
 	spec, kind, _ := f.home.ledgerSpec()
-	l, err := f.home.openLedger(ctx)
+	l, err := f.home.openLedger(ctx, a.stderr, nil)
 	if err != nil {
 		return err
 	}
@@ -135,9 +150,9 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 			if f.tlsCert != "" {
 				scheme = "https"
 			}
-			fmt.Fprintf(a.stdout, "serving log %s on %s://%s (%d signers allowed)\n", l.Origin(), scheme, addr, len(allow))
-			if f.listenFile != "" {
-				_ = os.WriteFile(f.listenFile, []byte(addr.String()), 0o644)
+			fmt.Fprintf(a.stdout, "serving log %s on %s://%s (%d %s allowed)\n", l.Origin(), scheme, addr, len(allow), plural(len(allow), "signer", "signers"))
+			if listenErr = writeListenFile(f.listenFile, addr); listenErr != nil {
+				stop() // nobody would find the server: shut it down
 			}
 		}),
 	}
@@ -153,7 +168,7 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 	if err := server.Serve(ctx, f.addr, l, allow, opts...); err != nil {
 		return failErr(err)
 	}
-	return nil
+	return listenErr
 }
 
 // tsaURL is the TSA that stamps the served ledger's checkpoints: --tsa, else the home's.

@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/custody"
+	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/ledgerurl"
 )
 
 // The trust policy: the logs and signers a verifier trusts.
@@ -51,6 +54,18 @@ func readPolicy(path string) (*custody.Policy, error) {
 	return p, nil
 }
 
+// writePolicy rewrites the policy file at path in place (through a link, its target).
+func writePolicy(p *custody.Policy, path string) error {
+	target, err := inPlace(path)
+	if err != nil {
+		return err
+	}
+	if err := p.WriteFile(target); err != nil {
+		return failErr(err)
+	}
+	return nil
+}
+
 // trustFlags name the policy file; every trust subcommand needs one.
 type trustFlags struct {
 	path  string
@@ -87,6 +102,7 @@ type addLogFlags struct {
 	origin, key, keyFile    string
 	witnesses, witnessFiles []string
 	quorum                  int
+	witnessPolicy           string
 	home                    homeFlags
 }
 
@@ -98,6 +114,7 @@ func (f *addLogFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.witnesses, "witness", nil, "note verifier key of a witness whose cosignatures count (repeatable)")
 	cmd.Flags().StringArrayVar(&f.witnessFiles, "witness-file", nil, "file holding a witness's note verifier key (repeatable)")
 	cmd.Flags().IntVar(&f.quorum, "quorum", 0, "how many of the witnesses must have cosigned a checkpoint")
+	cmd.Flags().StringVar(&f.witnessPolicy, "witness-policy", "", "instead of --witness and --quorum: a witness policy file (the log operator's; URLs are ignored)")
 	f.home.register(cmd, false)
 }
 
@@ -110,6 +127,10 @@ func (f *addLogFlags) validate([]string) error {
 	}
 	if f.origin != "" && f.key == "" && f.keyFile == "" {
 		return usageErr("--origin needs --key VKEY (the log's note verifier key)")
+	}
+	if f.witnessPolicy != "" && (len(f.witnesses)+len(f.witnessFiles) > 0 || f.quorum != 0) {
+		return usageErr("give --witness-policy or --witness and --quorum, not both",
+			"the witness policy names the witnesses and the quorum itself")
 	}
 	if n := len(f.witnesses) + len(f.witnessFiles); f.quorum < 0 || f.quorum > n {
 		return usageErr(fmt.Sprintf("--quorum %d with %d --witness keys", f.quorum, n),
@@ -125,11 +146,16 @@ func (f *addLogFlags) validate([]string) error {
 func (a *app) trustAddLogCommand() *cobra.Command {
 	f := &addLogFlags{}
 	return command(&cobra.Command{
-		Use:   "add-log --trust FILE [--origin ORIGIN --key VKEY] [--witness VKEY ... --quorum N]",
+		Use:   "add-log --trust FILE [--origin ORIGIN --key VKEY] [--witness-policy FILE | --witness VKEY ... --quorum N]",
 		Short: "trust a log (default: the home's embedded log)",
 		Long: `add-log trusts a log's checkpoints: its origin and C2SP note verifier key. With
 --witness (repeatable) and --quorum N, a checkpoint is accepted only when N of those
-witnesses cosigned it (C2SP tlog-cosignature).`,
+witnesses cosigned it (C2SP tlog-cosignature). With --witness-policy FILE, the same
+witness policy file the log's operator gave 'evidctl init --witness-policy' ("witness
+NAME VKEY [URL]", "group NAME k|any|all MEMBER...", "quorum NAME"; the URLs are
+ignored here), a checkpoint is accepted only when its cosignatures meet that quorum.
+Without a key, the home's embedded log is trusted, with the witness policy stored in
+the home if it has one.`,
 		Args: noArgs,
 	}, f, func(context.Context, []string) error {
 		return a.addLog(f)
@@ -138,22 +164,34 @@ witnesses cosigned it (C2SP tlog-cosignature).`,
 
 func (a *app) addLog(f *addLogFlags) error {
 	origin, key := f.origin, f.key
+	if err := checkNoteVerifier("--key", "", key); err != nil {
+		return err
+	}
 	if f.keyFile != "" {
-		b, err := os.ReadFile(f.keyFile)
-		if err != nil {
-			return fileErr("log verifier key", f.keyFile, err)
-		}
-		if key = strings.TrimSpace(string(b)); key == "" {
-			return failErr(fmt.Errorf("log verifier key file %s is empty", f.keyFile))
+		var err error
+		if key, err = readNoteKey("--key-file", "log verifier key", f.keyFile); err != nil {
+			return err
 		}
 	}
 	witnesses := f.witnesses
-	for _, wf := range f.witnessFiles {
-		b, err := os.ReadFile(wf)
-		if err != nil {
-			return fileErr("witness key", wf, err)
+	for _, w := range witnesses {
+		if err := checkNoteVerifier("--witness", "", w); err != nil {
+			return err
 		}
-		witnesses = append(witnesses, strings.TrimSpace(string(b)))
+	}
+	for _, wf := range f.witnessFiles {
+		w, err := readNoteKey("--witness-file", "witness key", wf)
+		if err != nil {
+			return err
+		}
+		witnesses = append(witnesses, w)
+	}
+	var wp *witnessPolicyFile
+	if f.witnessPolicy != "" {
+		var err error
+		if wp, err = readWitnessPolicy(f.witnessPolicy, false); err != nil {
+			return err
+		}
 	}
 	p, err := readPolicy(f.path)
 	if err != nil {
@@ -165,17 +203,56 @@ func (a *app) addLog(f *addLogFlags) error {
 		if origin, key, err = homeLog(dir); err != nil {
 			return err
 		}
+		if wp == nil && len(witnesses) == 0 {
+			if wp, err = homeWitnessPolicy(dir); err != nil {
+				return err
+			}
+		}
 	case origin == "":
 		origin = originOf(key)
 	}
-	if err := p.AddLog(custody.TrustedLog{Origin: origin, Key: key, Witnesses: witnesses, Quorum: f.quorum}); err != nil {
+	entry := custody.TrustedLog{Origin: origin, Key: key, Witnesses: witnesses, Quorum: f.quorum}
+	if wp != nil {
+		entry.WitnessPolicy = string(wp.text)
+	}
+	if err := p.AddLog(entry); err != nil {
 		return usageErr(err.Error(), "the key is the 'verifier key' line that 'evidctl init' printed")
 	}
-	if err := p.WriteFile(f.path); err != nil {
-		return failErr(err)
+	if err := writePolicy(p, f.path); err != nil {
+		return err
 	}
 	fmt.Fprintf(a.stdout, "trusting log %s in %s\n", origin, f.path)
+	if wp != nil {
+		fmt.Fprintf(a.stdout, "requiring its witnesses' cosignatures: %s (from %s)\n", wp.describe(), wp.path)
+	}
 	return nil
+}
+
+// readNoteKey reads the note verifier key in the file flag names, refusing any other
+// key material without quoting it.
+func readNoteKey(flag, what, path string) (string, error) {
+	b, err := readKeyFile(what, path)
+	if err != nil {
+		return "", err
+	}
+	key := strings.TrimSpace(string(b))
+	if key == "" {
+		return "", failErr(fmt.Errorf("%s file %s is empty", what, path))
+	}
+	if err := checkNoteVerifier(flag, path, key); err != nil {
+		return "", err
+	}
+	return key, nil
+}
+
+// homeWitnessPolicy reads the witness policy stored in the home dir, or nil when it has
+// none.
+func homeWitnessPolicy(dir string) (*witnessPolicyFile, error) {
+	path := filepath.Join(dir, ledgerurl.HomeWitnessPolicy)
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return readWitnessPolicy(path, false)
 }
 
 func originOf(vkey string) string {
@@ -244,9 +321,12 @@ profile (PREFIX.id.json, written by keygen) its fields are the defaults.`,
 }
 
 func (a *app) addSigner(f *addSignerFlags) error {
-	pub, err := os.ReadFile(f.key)
+	pub, err := readKeyFile("public key", f.key)
 	if err != nil {
-		return fileErr("public key", f.key, err)
+		return err
+	}
+	if err := checkPublicKey("--key", f.key, pub); err != nil {
+		return err
 	}
 	v, err := sign.LoadVerifier(pub)
 	if err != nil {
@@ -288,8 +368,8 @@ func (a *app) trustSigner(p *custody.Policy, path string, s custody.TrustedSigne
 	if err := p.AddSigner(s); err != nil {
 		return usageErr(err.Error())
 	}
-	if err := p.WriteFile(path); err != nil {
-		return failErr(err)
+	if err := writePolicy(p, path); err != nil {
+		return err
 	}
 	fmt.Fprintf(a.stdout, "trusting %s %s in %s\n", s.Party, how, path)
 	return nil
@@ -309,6 +389,7 @@ func (a *app) trustShowCommand() *cobra.Command {
 		fmt.Fprintf(a.stdout, "trust policy %s\nlogs:\n", f.path)
 		for _, l := range p.Logs {
 			fmt.Fprintf(a.stdout, "  %s\n    key %s\n", l.Origin, l.Key)
+			a.showWitnessPolicy(l.WitnessPolicy)
 			for _, w := range l.Witnesses {
 				fmt.Fprintf(a.stdout, "    witness %s\n", w)
 			}
@@ -324,6 +405,22 @@ func (a *app) trustShowCommand() *cobra.Command {
 		a.showTime(p)
 		return nil
 	})
+}
+
+// showWitnessPolicy prints a trusted log's witness policy: its witnesses and its quorum.
+func (a *app) showWitnessPolicy(text string) {
+	if text == "" {
+		return
+	}
+	wp, err := ledger.ParseWitnessPolicy([]byte(text))
+	if err != nil {
+		fmt.Fprintf(a.stdout, "    witness policy: unreadable (%v)\n", err)
+		return
+	}
+	for _, w := range wp.Witnesses() {
+		fmt.Fprintf(a.stdout, "    witness %s %s\n", w.Name, w.VerifierKey)
+	}
+	fmt.Fprintf(a.stdout, "    witness quorum %s\n", wp.QuorumString())
 }
 
 func (a *app) showSigner(s custody.TrustedSigner) {

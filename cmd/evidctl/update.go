@@ -23,7 +23,7 @@ func (a *app) update(ctx context.Context, path string, sf *signFlags, out *outpu
 		return err
 	}
 	before := len(b.Events)
-	s, err := a.open(ctx, sf)
+	s, err := a.open(ctx, sf, b)
 	if err != nil {
 		return err
 	}

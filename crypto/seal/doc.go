@@ -15,8 +15,8 @@
 //	// res.Plaintext: sha256 (+ md5) of the image; res.Ciphertext: sha256 of the payload.
 //
 // [Seal] reads its source exactly once and never holds more than a few MiB,
-// whatever the input size. Reading and plaintext hashing, age encryption, and
-// ciphertext hashing and writing run as three stages connected by bounded
+// whatever the input size. Reading and plaintext hashing, age encryption and
+// ciphertext hashing, and writing run as three stages connected by bounded
 // rings of reusable buffers, so on a multi-core machine they overlap.
 //
 // # Opening
@@ -33,12 +33,29 @@
 // to any [io.Writer] instead; that writer sees plaintext as each chunk
 // authenticates, before the digests are known.
 //
-// Failures of [Open] and [OpenFile] are classified so a report can say what
-// went wrong: [ErrNoIdentity] (the keys given cannot open it), [ErrCorrupt]
-// (not an age file, truncated, altered, or with trailing data),
+// [Verify] is the court's check: the same single pass with no destination,
+// so no plaintext is written anywhere.
+//
+//	res, err := seal.Verify(ctx, payloadFile, ids,
+//		seal.WithExpectedCiphertext(recorded.Ciphertext),
+//		seal.WithExpectedPlaintext(recorded.Plaintext))
+//
+// All three read the age file once. The SHA-256 of the file as read, age's
+// decryption and authentication of each chunk, and the plaintext digests
+// run as three overlapping stages; memory stays at a few MiB whatever the
+// size. They read to the end even when the payload does not open, so the
+// Result carries the ciphertext digest and size after any failure but an
+// I/O error (Plaintext is set only when every chunk authenticated).
+//
+// Failures of [Verify], [Open] and [OpenFile] are classified so a report can
+// say what went wrong: [ErrNoIdentity] (the keys given cannot open it),
+// [ErrCorrupt] (not an age file, truncated, altered, or with trailing data),
 // [ErrCiphertextMismatch] and [ErrPlaintextMismatch] (authentic age, but not
 // the recorded payload or content; these also wrap a
 // [*digest.MismatchError] carrying both values). Test them with [errors.Is].
+// Exactly one holds, in that order of precedence. An ErrCorrupt failure is
+// a [*CorruptError] that says which of [ErrBadHeader], [ErrAltered],
+// [ErrTruncated] or [ErrTrailingData] it is, and at which chunk and offset.
 //
 // [CiphertextDigest] checks a payload against its recorded digest without
 // any key, as a court or a courier can.

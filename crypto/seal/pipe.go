@@ -21,30 +21,71 @@ const (
 // consumer receives with next and gives buffers back with recycle. A producer
 // that fails does not close the ring: it returns its error to the group,
 // which cancels ctx, and every blocked operation then returns the cause.
+//
+// Buffers are made on demand, up to ringSlots, and come from a pool shared
+// by all rings: sealing a small file takes one buffer per ring, and many
+// files in a row (a bulk disclosure) allocate nothing after the first.
 type ring struct {
 	ctx  context.Context
 	free chan []byte
 	full chan []byte
+	made int // buffers taken from the pool; only the producer touches it
 }
 
 func newRing(ctx context.Context) *ring {
-	r := &ring{
+	return &ring{
 		ctx:  ctx,
 		free: make(chan []byte, ringSlots),
 		full: make(chan []byte, ringSlots),
 	}
-	for range ringSlots {
-		r.free <- make([]byte, chunkSize)
-	}
-	return r
 }
+
+// bufPool holds chunkSize buffers between pipelines, cleared.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
 
 func (r *ring) get() ([]byte, error) {
 	select {
 	case b := <-r.free:
 		return b[:cap(b)], nil
+	default:
+	}
+	if r.made < ringSlots {
+		r.made++
+		return *bufPool.Get().(*[]byte), nil
+	}
+	select {
+	case b := <-r.free:
+		return b[:cap(b)], nil
 	case <-r.ctx.Done():
 		return nil, context.Cause(r.ctx)
+	}
+}
+
+// release gives the ring's buffers back to the pool, cleared (they held
+// plaintext or ciphertext). Call it once every stage has returned; buffers
+// still held by a stage that failed are left to the garbage collector.
+func (r *ring) release() {
+	put := func(b []byte) {
+		b = b[:cap(b)]
+		clear(b)
+		bufPool.Put(&b)
+	}
+	for {
+		select {
+		case b := <-r.free:
+			put(b)
+			continue
+		default:
+		}
+		select {
+		case b, ok := <-r.full:
+			if !ok {
+				return
+			}
+			put(b)
+		default:
+			return
+		}
 	}
 }
 
@@ -136,11 +177,15 @@ func (e *writeError) Unwrap() error { return e.err }
 // into ring buffers and sends each buffer when it is full. Close sends the
 // last partial buffer and closes the ring.
 type ringWriter struct {
-	r   *ring
-	cur []byte // current buffer, filled up to len(cur)
+	r       *ring
+	observe io.Writer // sees every byte written (a hash)
+	cur     []byte    // current buffer, filled up to len(cur)
 }
 
 func (w *ringWriter) Write(p []byte) (int, error) {
+	if _, err := w.observe.Write(p); err != nil {
+		return 0, err
+	}
 	n := len(p)
 	for len(p) > 0 {
 		if w.cur == nil {
@@ -172,35 +217,6 @@ func (w *ringWriter) Close() error {
 	w.cur = nil
 	w.r.closeWrite()
 	return nil
-}
-
-// ringReader is the consumer side of a ring as an io.Reader.
-type ringReader struct {
-	r    *ring
-	buf  []byte // buffer being read, to recycle when done
-	rest []byte // unread part of buf
-	err  error
-}
-
-func (rr *ringReader) Read(p []byte) (int, error) {
-	for len(rr.rest) == 0 {
-		if rr.err != nil {
-			return 0, rr.err
-		}
-		if rr.buf != nil {
-			rr.r.recycle(rr.buf)
-			rr.buf = nil
-		}
-		b, err := rr.r.next()
-		if err != nil {
-			rr.err = err
-			return 0, err
-		}
-		rr.buf, rr.rest = b, b
-	}
-	n := copy(p, rr.rest)
-	rr.rest = rr.rest[n:]
-	return n, nil
 }
 
 // group runs pipeline stages on goroutines. The first stage to fail cancels

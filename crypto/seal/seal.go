@@ -115,8 +115,8 @@ func newConfig(opts []Option) (*config, error) {
 // Seal encrypts src to recipients as an age file written to dst, reading src
 // exactly once. It returns the plaintext digests and the SHA-256 of the age
 // file as written, computed in the same pass. Reading and plaintext hashing,
-// encryption, and ciphertext hashing and writing run concurrently on a
-// bounded ring of buffers, so memory use is constant.
+// encryption and ciphertext hashing, and writing run concurrently on
+// bounded rings of buffers, so memory use is constant.
 //
 // With [WithExpectedPlaintext], Seal also checks what it read: a mismatch
 // returns the Result and an error wrapping [ErrPlaintextMismatch] (dst then
@@ -141,9 +141,11 @@ func Seal(ctx context.Context, dst io.Writer, src io.Reader, recipients []age.Re
 	g := newGroup(ctx)
 	plain, sealed := newRing(g.ctx), newRing(g.ctx)
 	g.run(func() error { return wrap("reading plaintext", plain.fill(src, pt)) })
-	g.run(func() error { return encryptStage(plain, sealed, recipients) })
-	g.run(func() error { return wrap("writing sealed payload", sealed.drain(dst, ct)) })
+	g.run(func() error { return encryptStage(plain, sealed, recipients, ct) })
+	g.run(func() error { return wrap("writing sealed payload", sealed.drain(dst, io.Discard)) })
 	err = g.wait()
+	plain.release()
+	sealed.release()
 	res := Result{Plaintext: pt.Sum(), Ciphertext: ct.Sum().SHA256(), PlaintextSize: pt.Size(), CiphertextSize: ct.Size()}
 	if err != nil {
 		return Result{}, fmt.Errorf("seal: %w", err)
@@ -156,9 +158,12 @@ func Seal(ctx context.Context, dst io.Writer, src io.Reader, recipients []age.Re
 	return res, nil
 }
 
-// encryptStage moves plaintext chunks through age into the sealed ring.
-func encryptStage(plain, sealed *ring, recipients []age.Recipient) error {
-	out := &ringWriter{r: sealed}
+// encryptStage moves plaintext chunks through age into the sealed ring,
+// hashing the ciphertext (ct) as age writes it: each chunk is hashed while it
+// is still in this core's cache, and the last stage is left with nothing but
+// the writes, which are costly on their own (the kernel's page-cache copy).
+func encryptStage(plain, sealed *ring, recipients []age.Recipient, ct io.Writer) error {
+	out := &ringWriter{r: sealed, observe: ct}
 	w, err := age.Encrypt(out, recipients...)
 	if err != nil {
 		return fmt.Errorf("encrypting: %w", err)
@@ -177,72 +182,17 @@ func encryptStage(plain, sealed *ring, recipients []age.Recipient) error {
 // of the file and before any digest check: use [OpenFile] to get a file only
 // when everything verified. Open returns the plaintext digests (with the
 // algorithms of WithDigests and WithExpectedPlaintext) and the SHA-256 of the
-// age file as read.
+// age file as read. It is [Verify] with a destination: the same single
+// pass, the same Result and errors.
 //
 // Failures wrap [ErrNoIdentity], [ErrCorrupt], [ErrCiphertextMismatch] or
-// [ErrPlaintextMismatch]. On a digest mismatch the Result is returned too.
+// [ErrPlaintextMismatch]. On any of them the Result carries the ciphertext
+// digest and size; on a digest mismatch the plaintext digests too.
 func Open(ctx context.Context, dst io.Writer, src io.Reader, identities []age.Identity, opts ...Option) (Result, error) {
-	c, err := newConfig(opts)
-	if err != nil {
-		return Result{}, fmt.Errorf("open: %w", err)
+	if dst == nil {
+		return Result{}, errors.New("open: nil destination (use Verify)")
 	}
-	if len(identities) == 0 {
-		return Result{}, fmt.Errorf("open: %w: no identities given", ErrNoIdentity)
-	}
-	pt, err := digest.NewHasher(c.extra...)
-	if err != nil {
-		return Result{}, fmt.Errorf("open: %w", err)
-	}
-	ct, _ := digest.NewHasher()
-
-	g := newGroup(ctx)
-	sealed, plain := newRing(g.ctx), newRing(g.ctx)
-	g.run(func() error { return wrap("reading sealed payload", sealed.fill(src, ct)) })
-	g.run(func() error { return decryptStage(g.ctx, sealed, plain, identities) })
-	g.run(func() error { return wrap("writing plaintext", plain.drain(dst, pt)) })
-	err = g.wait()
-	res := Result{Plaintext: pt.Sum(), Ciphertext: ct.Sum().SHA256(), PlaintextSize: pt.Size(), CiphertextSize: ct.Size()}
-	if err != nil {
-		return Result{}, fmt.Errorf("open: %w", err)
-	}
-	if !c.wantCT.IsZero() && !res.Ciphertext.Equal(c.wantCT) {
-		me := &digest.MismatchError{Algorithm: digest.SHA256, Want: c.wantCT, Got: res.Ciphertext}
-		return res, fmt.Errorf("open: %w: %w", ErrCiphertextMismatch, me)
-	}
-	if c.wantPT != nil {
-		if err := res.Plaintext.Match(c.wantPT); err != nil {
-			return res, fmt.Errorf("open: %w: %w", ErrPlaintextMismatch, err)
-		}
-	}
-	return res, nil
-}
-
-// decryptStage reads the sealed ring through age and fills the plain ring.
-func decryptStage(ctx context.Context, sealed, plain *ring, identities []age.Identity) error {
-	in := &ringReader{r: sealed}
-	classify := func(err error) error {
-		if ctx.Err() != nil {
-			return context.Cause(ctx) // another stage failed first
-		}
-		var nim *age.NoIdentityMatchError
-		if errors.As(err, &nim) || errors.Is(err, age.ErrIncorrectIdentity) {
-			return fmt.Errorf("%w: %w", ErrNoIdentity, err)
-		}
-		return fmt.Errorf("%w: %w", ErrCorrupt, err)
-	}
-	r, err := age.Decrypt(in, identities...)
-	if err != nil {
-		return classify(err)
-	}
-	if err := plain.fill(r, io.Discard); err != nil {
-		return classify(err)
-	}
-	// age has already checked that nothing follows the final chunk; drain
-	// anyway so the ciphertext digest always covers the whole input.
-	if _, err := io.Copy(io.Discard, in); err != nil {
-		return err
-	}
-	return nil
+	return openPayload(ctx, "open", dst, src, identities, opts)
 }
 
 // OpenFile is [Open] into a new file at path (mode 0600): the plaintext goes

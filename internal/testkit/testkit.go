@@ -89,15 +89,15 @@ type Log struct {
 }
 
 // NewLog initialises an embedded log for origin in the new directory dir (its note
-// key in dir + ".key"), opens it and, when pol is not nil, has pol trust it. Close it
-// when done.
-func NewLog(ctx context.Context, dir, origin string, pol *custody.Policy) (*Log, error) {
+// key in dir + ".key"), opens it with opts and, when pol is not nil, has pol trust it.
+// Close it when done.
+func NewLog(ctx context.Context, dir, origin string, pol *custody.Policy, opts ...posixlog.Option) (*Log, error) {
 	keyFile := dir + ".key"
 	vkey, err := posixlog.Init(dir, keyFile, origin)
 	if err != nil {
 		return nil, fmt.Errorf("initialising log %s: %w", origin, err)
 	}
-	pl, err := posixlog.Open(ctx, dir, keyFile)
+	pl, err := posixlog.Open(ctx, dir, keyFile, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("opening log %s: %w", origin, err)
 	}

@@ -30,25 +30,49 @@ func (e *StatusError) Error() string {
 }
 
 // do sends a request, retrying on pushback (429, 503 with Retry-After), gateway errors
-// and unreachable servers, and returns the body of a 200 answer.
+// and unreachable servers, within the attempts and the time WithMaxAttempts and
+// WithRetryTimeout give it (reporting to WithProgress while it waits), and returns the
+// body of a 200 answer.
 func (c *client) do(ctx context.Context, method, path, contentType string, body []byte) ([]byte, error) {
-	var last error
+	a := c.track(method, path)
+	defer a.stop()
+	rctx, cancel := context.WithTimeoutCause(ctx, c.cfg.retryTimeout, errRetryTimeout)
+	defer cancel()
 	for attempt := range c.cfg.maxAttempts {
 		if attempt > 0 {
-			if err := sleep(ctx, c.wait(attempt, last)); err != nil {
-				return nil, fmt.Errorf("%w (last error: %v)", err, last)
+			if err := sleep(rctx, c.wait(attempt, a.lastErr())); err != nil {
+				return nil, c.ended(ctx, rctx, a, nil)
 			}
 		}
-		answer, retry, err := c.once(ctx, method, path, contentType, body)
+		a.begin(attempt + 1)
+		answer, retry, err := c.once(rctx, method, path, contentType, body)
 		if err == nil {
 			return answer, nil
 		}
-		if !retry || ctx.Err() != nil {
+		if rctx.Err() != nil {
+			return nil, c.ended(ctx, rctx, a, err)
+		}
+		if !retry {
 			return nil, err
 		}
-		last = err
+		a.failed(err)
 	}
-	return nil, fmt.Errorf("giving up after %d attempts: %w", c.cfg.maxAttempts, last)
+	return nil, a.gaveUp(false, nil)
+}
+
+// ended is the error of a request whose context ended: the caller's error when it was
+// the caller's ctx, else the time limit's RetryError.
+func (c *client) ended(ctx, rctx context.Context, a *attempts, err error) error {
+	if context.Cause(rctx) != errRetryTimeout || ctx.Err() != nil {
+		if err == nil {
+			err = ctx.Err()
+		}
+		if last := a.lastErr(); last != nil {
+			return fmt.Errorf("%w (last error: %v)", err, last)
+		}
+		return err
+	}
+	return a.gaveUp(true, err)
 }
 
 // retryAfter carries the server's Retry-After with the error it came with.

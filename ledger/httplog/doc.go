@@ -4,7 +4,7 @@
 //
 // # Use
 //
-//	l, err := httplog.Open(ctx, "https://ledger.example.org")
+//	l, err := httplog.Open(ctx, "https://ledger.example.org", httplog.WithTrust(trust))
 //	defer l.Close()
 //	rcpt, err := l.AppendSigned(ctx, entry[:], signer) // a 64-byte entry; signer a *sign.Signer
 //
@@ -21,20 +21,35 @@
 // ledger.FindConflicts): from the server's tiles when it publishes them, otherwise from
 // GET /entries.
 //
-// Every receipt is checked on arrival: it must be for this log's origin and its
-// inclusion path must lead from the appended leaf to the root of the checkpoint it
-// carries. The checkpoint's signature is for the verifier to check, with a [ledger.Trust]
-// naming the log's key: the client trusts the server for nothing that matters.
+// # Verification
+//
+// The client trusts neither the server nor the network for anything that matters. Open
+// takes the [ledger.Trust] (the trust policy's logs, such as custody's
+// Policy.LedgerTrust) with [WithTrust], and every checkpoint the server gives — in a
+// receipt or from Checkpoint — must verify under it (the log's key, and the witness
+// quorum the policy asks for) and be consistent with every checkpoint the client verified
+// before, which it proves with a consistency proof fetched from the server; a receipt's
+// inclusion path must lead from the appended leaf to the checkpoint's root. Only then is
+// anything returned. A man-in-the-middle answering with a checkpoint of its own key fails
+// with an error wrapping ledger.ErrUnknownLog; a server showing another history of the
+// log (a fork), with ledger.ErrInconsistent. [WithKnownCheckpoint] adds a checkpoint
+// verified earlier (a bundle's latest of this log) to be consistent with. Without a trust
+// policy Open fails ([ErrNoTrust]), unless told [WithoutCheckpointVerificationUnsafe].
 //
 // # Retries
 //
 // When the server pushes back (429, or 503 with Retry-After: too busy, its backend
 // unreachable, or the leaf not yet integrated in time) or cannot be reached, requests are
 // retried after the server's Retry-After, or an exponential backoff from 100 ms, at most
-// [WithMaxAttempts] times (default 10) and never past ctx. Re-posting an entry or an
-// envelope is safe: the server returns the existing entry's receipt. Other refusals are
-// returned at once as a [*StatusError] carrying the server's reason (400 malformed, 403
-// not signed by an allowed key, 413 too large), except 409, a *ledger.ConflictError.
+// [WithMaxAttempts] times (default 10), for at most [WithRetryTimeout] in all (default 1
+// minute), and never past ctx; a request that runs out of either fails with a
+// [*RetryError] naming the URL, the attempts, the time and the last error. A request that
+// takes longer than 2 s is reported to [WithProgress] — which URL, which attempt of how
+// many, the last error — and again every 5 s, so that a person is never left waiting in
+// silence. Re-posting an entry or an envelope is safe: the server returns the existing
+// entry's receipt. Other refusals are returned at once as a [*StatusError] carrying the
+// server's reason (400 malformed, 403 not signed by an allowed key, 413 too large),
+// except 409, a *ledger.ConflictError. No message quotes the password of a URL.
 //
 // The API is documented in docs/HTTP-API.md.
 package httplog

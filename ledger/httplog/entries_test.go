@@ -29,7 +29,7 @@ func TestAppendSigned(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			backend, entry := newBackend(t)
 			s := ledgertest.NewSigner(t)
-			l := serve(t, backend, []*sign.Verifier{s.Verifier()})
+			l := serve(t, backend, entry, []*sign.Verifier{s.Verifier()})
 			trust := &ledger.Trust{Logs: []ledger.Log{entry}}
 			toA := ledgertest.Entry(t.Name(), "to A")
 			r, err := l.AppendSigned(t.Context(), toA, s)
@@ -76,7 +76,7 @@ func TestReadLeavesTampered(t *testing.T) {
 	backend, entry := posixlogtest.NewLog(t)
 	_, err := backend.AppendBatch(t.Context(), [][]byte{ledgertest.Entry("a", "1"), ledgertest.Entry("b", "2")})
 	require.NoError(t, err)
-	l := serve(t, backend, nil)
+	l := serve(t, backend, entry, nil)
 	note, err := l.Checkpoint(t.Context())
 	require.NoError(t, err)
 	cp, err := (&ledger.Trust{Logs: []ledger.Log{entry}}).VerifyCheckpoint(note)

@@ -50,14 +50,23 @@ type client struct {
 	base   string // the server's URL, without a trailing slash
 	origin string
 	cfg    config
+	verify *verifier // nil with WithoutCheckpointVerificationUnsafe
 }
 
 // Open connects to the ledger server at rawURL (http:// or https://, optionally with a
 // path prefix under which the API is mounted) and reads its checkpoint to learn the log's
 // origin. It retries while the server is unreachable or busy, as every request does.
+//
+// It needs [WithTrust], the trust policy that every checkpoint the server gives must
+// verify under (the server's log must be in it), or the explicit opt-out
+// [WithoutCheckpointVerificationUnsafe]; else it fails with ErrNoTrust.
 func Open(ctx context.Context, rawURL string, opts ...Option) (*Log, error) {
 	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	if err != nil {
+		return nil, errors.New("ledger server URL: not a URL: want http(s)://HOST[:PORT][/PATH]")
+	}
+	rawURL = u.Redacted() // for messages: no password
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("ledger server URL %q: want http(s)://HOST[:PORT][/PATH]", rawURL)
 	}
 	cfg := defaults()
@@ -74,6 +83,9 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Log, error) {
 		return nil, fmt.Errorf("opening %s: the server's checkpoint: %w", rawURL, err)
 	}
 	c.origin = head.Origin
+	if err := c.startVerifying(ctx, cp); err != nil {
+		return nil, fmt.Errorf("opening %s: %w", rawURL, err)
+	}
 	l := ledger.New(c)
 	out := &Log{Ledger: l, signed: l.(ledger.AuthenticatedAppender), c: c}
 	out.envelopes, _ = l.(ledger.EnvelopeAppender) // gone with ledger.LegacyLeaves
@@ -94,8 +106,8 @@ func (l *Log) AppendSigned(ctx context.Context, entry []byte, s ledger.EntrySign
 
 // AppendEnvelope implements [ledger.EnvelopeAppender]: it posts the signed DSSE envelope
 // and returns the receipt of its commitment, after checking that the receipt's inclusion
-// path leads from that commitment to the root of the checkpoint it carries (verify the
-// checkpoint's signature with a [ledger.Trust]).
+// path leads from that commitment to the root of the checkpoint it carries, and (with
+// [WithTrust]) that the checkpoint verifies and is consistent with those seen before.
 func (l *Log) AppendEnvelope(ctx context.Context, envelope []byte) (*ledger.Receipt, error) {
 	if l.envelopes == nil {
 		return nil, fmt.Errorf("appending to %s: envelopes are no longer appended (ledger.LegacyLeaves is off); use AppendSigned: %w", l.Origin(), ErrEnvelopeRequired)
@@ -146,15 +158,20 @@ func (c *client) post(ctx context.Context, contentType string, body, leaf []byte
 	if err != nil {
 		return nil, fmt.Errorf("the server's receipt: %w", err)
 	}
-	if err := c.checkCovers(r, leaf); err != nil {
+	if err := c.checkCovers(ctx, r, leaf); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// checkCovers checks, without the log's key, that the receipt is this log's and that its
-// inclusion path leads from leaf to the root its checkpoint states.
-func (c *client) checkCovers(r *ledger.Receipt, leaf []byte) error {
+// checkCovers checks that the receipt proves leaf: with a trust policy, that it verifies
+// under it and is consistent with what the client verified before (verify.go); without
+// one, only that it is this log's and that its inclusion path leads from leaf to the root
+// its checkpoint states.
+func (c *client) checkCovers(ctx context.Context, r *ledger.Receipt, leaf []byte) error {
+	if c.verify != nil {
+		return c.verify.receipt(ctx, c, r, leaf)
+	}
 	h, err := ledger.ReadHeadUnverified(r.Checkpoint)
 	if err != nil {
 		return fmt.Errorf("the server's checkpoint: %w", err)

@@ -17,14 +17,15 @@ import (
 	"github.com/evidctl/evidctl/ledger/trillianlog/trilliantest"
 )
 
-// serve puts backend behind a ledger server on loopback and returns a client of it.
-func serve(t *testing.T, backend ledger.Ledger, allow []*sign.Verifier, opts ...server.Option) *httplog.Log {
+// serve puts backend behind a ledger server on loopback and returns a client of it that
+// verifies the server's checkpoints with entry.
+func serve(t *testing.T, backend ledger.Ledger, entry ledger.Log, allow []*sign.Verifier, opts ...server.Option) *httplog.Log {
 	t.Helper()
 	h, err := server.New(backend, allow, opts...)
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	l, err := httplog.Open(t.Context(), srv.URL)
+	l, err := httplog.Open(t.Context(), srv.URL, httplog.WithTrust(&ledger.Trust{Logs: []ledger.Log{entry}}))
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, l.Close()) })
 	return l
@@ -36,7 +37,7 @@ func serve(t *testing.T, backend ledger.Ledger, allow []*sign.Verifier, opts ...
 func served(newBackend ledgertest.Factory) ledgertest.Factory {
 	return func(t *testing.T) (ledger.Ledger, ledger.Log) {
 		backend, entry := newBackend(t)
-		return serve(t, backend, nil, server.WithLeafAppendsUnsafe()), entry
+		return serve(t, backend, entry, nil, server.WithLeafAppendsUnsafe()), entry
 	}
 }
 
@@ -64,7 +65,7 @@ func TestAppendEnvelope(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			backend, entry := newBackend(t)
 			s := ledgertest.NewSigner(t)
-			l := serve(t, backend, []*sign.Verifier{s.Verifier()})
+			l := serve(t, backend, entry, []*sign.Verifier{s.Verifier()})
 			trust := &ledger.Trust{Logs: []ledger.Log{entry}}
 			var wg sync.WaitGroup
 			errs := make([]error, 16)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/evidctl/evidctl/ledger"
 )
 
 // Option configures Open.
@@ -13,6 +15,16 @@ type config struct {
 	client      *http.Client
 	maxAttempts int
 	maxWait     time.Duration
+
+	// Retry reporting (progress.go).
+	retryTimeout time.Duration
+	progress     func(Progress)
+
+	// Checkpoint verification (verify.go).
+	trust      *ledger.Trust
+	trustSet   bool
+	known      [][]byte
+	unverified bool
 }
 
 // Defaults.
@@ -22,10 +34,12 @@ const (
 	DefaultMaxAttempts = 10
 	// DefaultMaxRetryWait caps the wait between two attempts, whatever Retry-After says.
 	DefaultMaxRetryWait = 30 * time.Second
+	// DefaultRetryTimeout bounds the time one request takes in all, attempts and waits.
+	DefaultRetryTimeout = time.Minute
 )
 
 func defaults() config {
-	return config{maxAttempts: DefaultMaxAttempts, maxWait: DefaultMaxRetryWait}
+	return config{maxAttempts: DefaultMaxAttempts, maxWait: DefaultMaxRetryWait, retryTimeout: DefaultRetryTimeout}
 }
 
 func (c *config) apply(opts []Option) error {
@@ -37,6 +51,11 @@ func (c *config) apply(opts []Option) error {
 		return fmt.Errorf("max attempts %d is below 1", c.maxAttempts)
 	case c.maxWait <= 0:
 		return fmt.Errorf("max retry wait %v is not positive", c.maxWait)
+	case c.retryTimeout <= 0:
+		return fmt.Errorf("retry timeout %v is not positive", c.retryTimeout)
+	}
+	if err := c.checkTrust(); err != nil {
+		return err
 	}
 	if c.client == nil {
 		c.client = &http.Client{Transport: &http.Transport{
@@ -55,7 +74,8 @@ func (c *config) apply(opts []Option) error {
 func WithHTTPClient(c *http.Client) Option { return func(cfg *config) { cfg.client = c } }
 
 // WithMaxAttempts sets how many times a request is tried when the server answers 429, 502,
-// 503 or 504 or cannot be reached (default 10). Every try ends when ctx does.
+// 503 or 504 or cannot be reached (default 10); running out of them fails the request with
+// a [*RetryError]. Every try ends when ctx does, and at WithRetryTimeout.
 func WithMaxAttempts(n int) Option { return func(c *config) { c.maxAttempts = n } }
 
 // WithMaxRetryWait caps the wait between attempts (default 30 s).

@@ -11,8 +11,9 @@ import (
 	"github.com/evidctl/evidctl/ledger/httpapi"
 )
 
-// Checkpoint implements [ledger.Backend]: the server's latest checkpoint, unverified
-// (verify it with a [ledger.Trust]); it fails if the checkpoint names another log.
+// Checkpoint implements [ledger.Backend]: the server's latest checkpoint, verified as
+// [WithTrust] says (unverified with [WithoutCheckpointVerificationUnsafe]); it fails if the
+// checkpoint names another log.
 func (c *client) Checkpoint(ctx context.Context) ([]byte, error) {
 	cp, err := c.do(ctx, http.MethodGet, httpapi.CheckpointPath, "", nil)
 	if err != nil {
@@ -24,6 +25,11 @@ func (c *client) Checkpoint(ctx context.Context) ([]byte, error) {
 	}
 	if head.Origin != c.origin {
 		return nil, fmt.Errorf("the server's checkpoint is of log %q, not %q: %w", head.Origin, c.origin, ledger.ErrWrongOrigin)
+	}
+	if c.verify != nil {
+		if _, err := c.verify.accept(ctx, c, cp); err != nil {
+			return nil, err
+		}
 	}
 	return cp, nil
 }

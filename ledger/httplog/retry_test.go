@@ -38,7 +38,8 @@ func TestRetryAfter(t *testing.T) {
 		h.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	l, err := httplog.Open(t.Context(), srv.URL)
+	trust := httplog.WithTrust(&ledger.Trust{Logs: []ledger.Log{entry}})
+	l, err := httplog.Open(t.Context(), srv.URL, trust)
 	require.NoError(t, err)
 	defer l.Close()
 
@@ -52,7 +53,7 @@ func TestRetryAfter(t *testing.T) {
 
 	// Giving up: a server that is always busy.
 	refusals.Store(1 << 20)
-	l2, err := httplog.Open(t.Context(), srv.URL, httplog.WithMaxAttempts(2), httplog.WithMaxRetryWait(10*time.Millisecond))
+	l2, err := httplog.Open(t.Context(), srv.URL, trust, httplog.WithMaxAttempts(2), httplog.WithMaxRetryWait(10*time.Millisecond))
 	require.NoError(t, err)
 	defer l2.Close()
 	_, err = l2.AppendEnvelope(t.Context(), env)
@@ -81,15 +82,16 @@ func TestOpenRejectsBadOptions(t *testing.T) {
 // TestNoRetryOnPermanentFailure: an unknown host or a TLS mismatch fails at once.
 func TestNoRetryOnPermanentFailure(t *testing.T) {
 	start := time.Now()
-	_, err := httplog.Open(t.Context(), "http://no-such-host.invalid")
+	trust := httplog.WithTrust(&ledger.Trust{}) // a request is made, and fails before any checkpoint is verified
+	_, err := httplog.Open(t.Context(), "http://no-such-host.invalid", trust)
 	require.Error(t, err)
 	srv := httptest.NewServer(http.NotFoundHandler()) // plain HTTP, spoken to as HTTPS
 	defer srv.Close()
-	_, err = httplog.Open(t.Context(), "https://"+srv.Listener.Addr().String())
+	_, err = httplog.Open(t.Context(), "https://"+srv.Listener.Addr().String(), trust)
 	require.Error(t, err)
 	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler()) // a certificate nobody trusts
 	defer tlsSrv.Close()
-	_, err = httplog.Open(t.Context(), tlsSrv.URL)
+	_, err = httplog.Open(t.Context(), tlsSrv.URL, trust)
 	require.ErrorContains(t, err, "certificate")
 	require.Less(t, time.Since(start), 2*time.Second, "no retries")
 }

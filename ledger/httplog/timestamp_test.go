@@ -26,7 +26,7 @@ func TestTimestampThroughTheServer(t *testing.T) {
 	client, err := tsa.NewClient(authority.URL)
 	require.NoError(t, err)
 	backend, entry := posixlogtest.NewLog(t, posixlog.WithDecorator(tsa.Decorator(client)))
-	l := serve(t, backend, nil, server.WithLeafAppendsUnsafe())
+	l := serve(t, backend, entry, nil, server.WithLeafAppendsUnsafe())
 	v, err := tsa.NewVerifier(authority.Authority())
 	require.NoError(t, err)
 
@@ -52,8 +52,8 @@ func TestTimestampRefusals(t *testing.T) {
 	require.NoError(t, err)
 
 	t.Run("no TSA", func(t *testing.T) {
-		plain, _ := posixlogtest.NewLog(t)
-		l := serve(t, plain, nil)
+		plain, entry := posixlogtest.NewLog(t)
+		l := serve(t, plain, entry, nil)
 		cp, err := l.Checkpoint(t.Context())
 		require.NoError(t, err)
 		_, err = l.TimestampCheckpoint(t.Context(), cp)
@@ -63,7 +63,7 @@ func TestTimestampRefusals(t *testing.T) {
 		// A genuine checkpoint of the log, published before the TSA was configured and
 		// since superseded: the server does not stamp it.
 		dir, key := filepath.Join(t.TempDir(), "log"), filepath.Join(t.TempDir(), "log.key")
-		_, err := posixlog.Init(dir, key, "evidctl.test/superseded")
+		vkey, err := posixlog.Init(dir, key, "evidctl.test/superseded")
 		require.NoError(t, err)
 		before, err := posixlog.Open(t.Context(), dir, key)
 		require.NoError(t, err)
@@ -78,7 +78,7 @@ func TestTimestampRefusals(t *testing.T) {
 		stamped, err := posixlog.Open(t.Context(), dir, key, posixlog.WithDecorator(tsa.Decorator(client)))
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = stamped.Close() })
-		l := serve(t, stamped, nil)
+		l := serve(t, stamped, ledger.Log{Origin: stamped.Origin(), VerifierKey: vkey}, nil)
 		asked := authority.Requests()
 		_, err = l.TimestampCheckpoint(t.Context(), old)
 		require.ErrorIs(t, err, ledger.ErrNotLatest)

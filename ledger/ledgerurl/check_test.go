@@ -27,6 +27,9 @@ func TestCheck(t *testing.T) {
 		{"trillian with key", "trillian://10.0.0.5:8090/1234", []ledgerurl.Option{ledgerurl.WithKeyFile("t.key")}, ledgerurl.Trillian, nil},
 		{"trillian without key", "trillian://10.0.0.5:8090/1234", nil, 0, ledgerurl.ErrNoKeyFile},
 		{"unknown scheme", "ftp://x/y", nil, 0, ledgerurl.ErrUnknownScheme},
+		{"trillian with witnesses", "trillian://10.0.0.5:8090/1234", []ledgerurl.Option{ledgerurl.WithKeyFile("t.key"), ledgerurl.WithWitnessPolicy([]byte("quorum none\n"))}, ledgerurl.Trillian, nil},
+		{"home with witnesses", "home", []ledgerurl.Option{ledgerurl.WithWitnessPolicy([]byte("quorum none\n"))}, 0, ledgerurl.ErrWitnessPolicyNotUsed},
+		{"server with witnesses", "http://127.0.0.1:8080", []ledgerurl.Option{ledgerurl.WithWitnessPolicy([]byte("quorum none\n"))}, 0, ledgerurl.ErrWitnessPolicyNotUsed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,7 +67,7 @@ func TestOpenHTTPWithClient(t *testing.T) {
 		return &http.Response{StatusCode: http.StatusTeapot, Status: "418 the test's transport", Request: r,
 			Header: http.Header{}, Body: io.NopCloser(strings.NewReader("the test's transport"))}, nil
 	})}
-	_, err := ledgerurl.Open(t.Context(), "https://ledger.invalid/lab", ledgerurl.WithHTTPClient(hc))
+	_, err := ledgerurl.Open(t.Context(), "https://ledger.invalid/lab", ledgerurl.WithHTTPClient(hc), ledgerurl.WithoutCheckpointVerificationUnsafe())
 	require.Error(t, err)
 	require.NotEmpty(t, asked, "the ledger is reached through the client given")
 	require.Contains(t, asked[0], "https://ledger.invalid/lab/")

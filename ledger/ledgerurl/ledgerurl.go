@@ -7,25 +7,43 @@
 //	https://ledger.example.org/lab  the same over TLS, under a path prefix
 //	trillian://10.0.0.5:8090/1234   a Trillian log tree (ledger/trillianlog), signing
 //	                                checkpoints with the note key given by WithKeyFile
+//	                                (and having them cosigned as WithWitnessPolicy says)
 //
 // Use:
 //
-//	l, err := ledgerurl.Open(ctx, flagLedger, ledgerurl.WithKeyFile(flagLogKey))
+//	l, err := ledgerurl.Open(ctx, flagLedger, ledgerurl.WithKeyFile(flagLogKey), ledgerurl.WithTrust(trust))
 //	...
 //	defer l.Close()
 //
 // [Check] says what a spec names without any I/O. A ledger from an http(s) URL also
-// implements [ledger.EnvelopeAppender]: the server appends only signed envelopes.
+// implements [ledger.AuthenticatedAppender]: the server appends only signed entries. It
+// verifies every checkpoint the server gives against the trust policy given with
+// [WithTrust], and Open refuses to make one without it (or the explicit
+// [WithoutCheckpointVerificationUnsafe]):
+//
+//	l, err := ledgerurl.Open(ctx, "https://ledger.example.org", ledgerurl.WithTrust(policy.LedgerTrust()))
+//
+// # Witnesses
+//
+// A home whose HomeWitnessPolicy file exists (`evidctl init --witness-policy`) opens its
+// embedded log with that witness policy (posixlog.WithWitnessPolicy): every append
+// through the home gets its checkpoint cosigned by the policy's witnesses, or fails. A
+// Trillian ledger is given its policy with WithWitnessPolicy; a server obtains
+// cosignatures itself.
 package ledgerurl
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/httplog"
@@ -42,6 +60,9 @@ const (
 	// HomeLogVerifierKey is the file inside a home holding the log's note verifier key,
 	// for trust policies.
 	HomeLogVerifierKey = "log.pub"
+	// HomeWitnessPolicy is the file inside a home holding the witness policy text of its
+	// embedded log ([ledger.ParseWitnessPolicy]); a home without it has no witnesses.
+	HomeWitnessPolicy = "witness-policy"
 	// HomeTSA is the optional file inside a home naming the RFC 3161 time-stamping
 	// authority of the embedded log: one http(s) URL (`evidctl init --tsa`). See
 	// [WithTSA].
@@ -60,6 +81,8 @@ var (
 	// ErrNoEmbeddedLog: the home directory has no embedded log (no HomeLogDir or no
 	// note key).
 	ErrNoEmbeddedLog = errors.New("no embedded log")
+	// ErrWitnessPolicyNotUsed: [WithWitnessPolicy] for a spec that is not trillian://.
+	ErrWitnessPolicyNotUsed = errors.New("a witness policy is given only for a trillian:// ledger: a home's embedded log uses the policy stored in the home, a server obtains its own cosignatures")
 )
 
 // Kind is the kind of ledger a spec names.
@@ -76,9 +99,11 @@ const (
 type Option func(*config)
 
 type config struct {
-	keyFile    string
-	httpClient *http.Client
-	tsaURL     string // see tsa.go
+	keyFile       string
+	httpClient    *http.Client
+	httpOpts      []httplog.Option // the httplog options of the other With functions
+	witnessPolicy []byte
+	tsaURL        string // see tsa.go
 }
 
 // WithKeyFile names the note signing key file: required for a trillian:// ledger; for a
@@ -88,6 +113,52 @@ func WithKeyFile(path string) Option { return func(c *config) { c.keyFile = path
 
 // WithHTTPClient sets the HTTP client of an http(s) ledger (TLS roots, proxies).
 func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpClient = hc } }
+
+// WithTrust gives an http(s) ledger the trust policy that every checkpoint the server
+// returns must verify under, and be consistent with those before it
+// ([httplog.WithTrust]); the others ignore it (they hold the log's key themselves). An
+// http(s) ledger needs it, or [WithoutCheckpointVerificationUnsafe]: Open fails with an
+// error wrapping httplog.ErrNoTrust otherwise.
+func WithTrust(trust *ledger.Trust) Option {
+	return func(c *config) { c.httpOpts = append(c.httpOpts, httplog.WithTrust(trust)) }
+}
+
+// WithKnownCheckpoint gives an http(s) ledger a checkpoint of its log verified before
+// (the latest one a bundle holds) that the server's must be consistent with
+// ([httplog.WithKnownCheckpoint]). It needs WithTrust; the others ignore it.
+func WithKnownCheckpoint(note []byte) Option {
+	return func(c *config) { c.httpOpts = append(c.httpOpts, httplog.WithKnownCheckpoint(note)) }
+}
+
+// WithRetryTimeout bounds the time one request to an http(s) ledger may take in all, its
+// retries included ([httplog.WithRetryTimeout], default 1 minute); the others ignore it.
+func WithRetryTimeout(d time.Duration) Option {
+	return func(c *config) { c.httpOpts = append(c.httpOpts, httplog.WithRetryTimeout(d)) }
+}
+
+// WithProgress has an http(s) ledger tell f what a request is waiting for once it has
+// taken 2 s, and every 5 s after ([httplog.WithProgress]); the others ignore it.
+func WithProgress(f func(httplog.Progress)) Option {
+	return func(c *config) { c.httpOpts = append(c.httpOpts, httplog.WithProgress(f)) }
+}
+
+// WithoutCheckpointVerificationUnsafe has an http(s) ledger return the server's
+// checkpoints and receipts without verifying them
+// ([httplog.WithoutCheckpointVerificationUnsafe]): whoever answers can make an append
+// look logged. For tests only.
+func WithoutCheckpointVerificationUnsafe() Option {
+	return func(c *config) {
+		c.httpOpts = append(c.httpOpts, httplog.WithoutCheckpointVerificationUnsafe())
+	}
+}
+
+// WithWitnessPolicy has a trillian:// ledger's checkpoints cosigned by the witnesses of
+// policy, witness policy text (trillianlog.WithWitnessPolicy). For any other spec it is
+// an error ([ErrWitnessPolicyNotUsed]): a home's log uses the policy stored in the home
+// (HomeWitnessPolicy).
+func WithWitnessPolicy(policy []byte) Option {
+	return func(c *config) { c.witnessPolicy = bytes.Clone(policy) }
+}
 
 func newConfig(opts []Option) config {
 	var cfg config
@@ -99,10 +170,19 @@ func newConfig(opts []Option) config {
 
 // Check says which kind of ledger spec names, without any I/O, so that a command can
 // refuse a bad --ledger before it does anything: an empty spec, an unknown scheme
-// ([ErrUnknownScheme]) or a trillian:// spec without [WithKeyFile] ([ErrNoKeyFile]) is
-// an error, as it would be from [Open].
+// ([ErrUnknownScheme]), a trillian:// spec without [WithKeyFile] ([ErrNoKeyFile]) and
+// [WithWitnessPolicy] for a spec that is not trillian:// ([ErrWitnessPolicyNotUsed]) are
+// errors, as they would be from [Open].
 func Check(spec string, opts ...Option) (Kind, error) {
 	cfg := newConfig(opts)
+	kind, err := check(spec, cfg)
+	if err == nil && kind != Trillian && cfg.witnessPolicy != nil {
+		return 0, ErrWitnessPolicyNotUsed
+	}
+	return kind, err
+}
+
+func check(spec string, cfg config) (Kind, error) {
 	scheme, _, isURL := strings.Cut(spec, "://")
 	switch {
 	case spec == "":
@@ -132,7 +212,7 @@ func Open(ctx context.Context, spec string, opts ...Option) (ledger.Ledger, erro
 	}
 	switch kind {
 	case Server:
-		var hopts []httplog.Option
+		hopts := cfg.httpOpts
 		if cfg.httpClient != nil {
 			hopts = append(hopts, httplog.WithHTTPClient(cfg.httpClient))
 		}
@@ -142,7 +222,11 @@ func Open(ctx context.Context, spec string, opts ...Option) (ledger.Ledger, erro
 		if err != nil {
 			return nil, fmt.Errorf("opening ledger %q: %w", spec, err)
 		}
-		return trillianlog.Open(ctx, spec, cfg.keyFile, trillianlog.WithDecorator(d))
+		topts := []trillianlog.Option{trillianlog.WithDecorator(d)}
+		if cfg.witnessPolicy != nil {
+			topts = append(topts, trillianlog.WithWitnessPolicy(cfg.witnessPolicy))
+		}
+		return trillianlog.Open(ctx, spec, cfg.keyFile, topts...)
 	}
 	return openHome(ctx, spec, cfg)
 }
@@ -163,5 +247,36 @@ func openHome(ctx context.Context, dir string, cfg config) (ledger.Ledger, error
 	if err != nil {
 		return nil, fmt.Errorf("opening ledger %q: %w", dir, err)
 	}
-	return posixlog.Open(ctx, logDir, key, posixlog.WithDecorator(d))
+	popts := []posixlog.Option{posixlog.WithDecorator(d)}
+	policy, err := ReadHomeWitnessPolicy(dir)
+	if err != nil {
+		return nil, err
+	}
+	if policy != nil {
+		popts = append(popts, posixlog.WithWitnessPolicy(policy))
+	}
+	return posixlog.Open(ctx, logDir, key, popts...)
+}
+
+// ReadHomeWitnessPolicy returns the witness policy text stored in the home dir
+// (HomeWitnessPolicy), or nil when the home has none. A policy file that exists but
+// cannot be read is an error: the log is never opened without its witnesses.
+func ReadHomeWitnessPolicy(dir string) ([]byte, error) {
+	path := filepath.Join(dir, HomeWitnessPolicy)
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the home's witness policy: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, ledger.MaxWitnessPolicySize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the home's witness policy %s: %w", path, err)
+	}
+	if len(b) > ledger.MaxWitnessPolicySize {
+		return nil, fmt.Errorf("the home's witness policy %s is larger than %d bytes", path, ledger.MaxWitnessPolicySize)
+	}
+	return b, nil
 }

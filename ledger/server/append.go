@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -34,16 +33,11 @@ func (h *Handler) append(w http.ResponseWriter, r *http.Request) {
 	if mt == httpapi.SignedEntryType {
 		limit = min(limit, httpapi.MaxSignedEntrySize)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			refuse(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body exceeds %d bytes", limit))
-			return
-		}
-		refuse(w, http.StatusBadRequest, "reading body: "+err.Error())
+	body, release, ok := h.readBody(w, r, limit)
+	if !ok {
 		return
 	}
+	defer release()
 	in, no := h.authenticate(r.Context(), mt, body)
 	if no != nil {
 		refuse(w, no.code, no.msg)

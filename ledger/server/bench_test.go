@@ -38,16 +38,16 @@ import (
 func BenchmarkServe(b *testing.B) {
 	for _, clients := range []int{64, 256} {
 		b.Run(fmt.Sprintf("posix/server/clients=%d", clients), func(b *testing.B) {
-			l, _ := posixlogtest.NewLog(b)
-			runClients(b, clients, serverAppend(b, l))
+			l, entry := posixlogtest.NewLog(b)
+			runClients(b, clients, serverAppend(b, l, entry))
 		})
 		b.Run(fmt.Sprintf("posix/tessera/clients=%d", clients), func(b *testing.B) {
 			runClients(b, clients, posixlogtest.RawTessera(b))
 		})
 		b.Run(fmt.Sprintf("trillian/server/clients=%d", clients), func(b *testing.B) {
 			addr, _ := trilliantest.FromEnv(b)
-			l, _ := trilliantest.NewLog(b, addr)
-			runClients(b, clients, serverAppend(b, l))
+			l, entry := trilliantest.NewLog(b, addr)
+			runClients(b, clients, serverAppend(b, l, entry))
 		})
 		b.Run(fmt.Sprintf("trillian/queueleaf/clients=%d", clients), func(b *testing.B) {
 			addr, tree := trilliantest.FromEnv(b)
@@ -60,11 +60,12 @@ func BenchmarkServe(b *testing.B) {
 	}
 }
 
-// serverAppend serves l on loopback and returns a function appending one signed envelope.
-func serverAppend(b *testing.B, l ledger.Ledger) func(context.Context, int) error {
+// serverAppend serves l on loopback and returns a function appending one signed envelope
+// through a client that verifies the server's checkpoints with entry.
+func serverAppend(b *testing.B, l ledger.Ledger, entry ledger.Log) func(context.Context, int) error {
 	s := ledgertest.NewSigner(b)
 	url := serveHandler(b, l, []*sign.Verifier{s.Verifier()}, server.WithLogger(discardLogger()), server.WithRateLimit(0, 0)) // one key for all clients
-	c, err := httplog.Open(b.Context(), url, httplog.WithHTTPClient(&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}}))
+	c, err := httplog.Open(b.Context(), url, httplog.WithTrust(&ledger.Trust{Logs: []ledger.Log{entry}}), httplog.WithHTTPClient(&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}}))
 	if err != nil {
 		b.Fatal(err)
 	}

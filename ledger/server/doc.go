@@ -44,10 +44,39 @@
 //	GET  /entries?start=S&count=N       entries, for auditors, from any ledger that reads them
 //
 // Errors are one line of text/plain. 400: malformed input; 403: not signed by an allowed
-// key; 409: a second successor (the line names the first's index); 413: body over the
-// limit (4 KiB for a signed entry; 1 MiB, [WithMaxBodySize], for an envelope); 415: a
-// bare leaf sent to a server that wants signed appends; 429 with Retry-After: the key's
-// rate limit, or the backend pushes back (Tessera's ErrPushback, a Trillian quota); 503 with Retry-After: too many appends in flight, the
+// key; 408: body not received in time; 409: a second successor (the line names the
+// first's index); 413: body over the limit (4 KiB for a signed entry; 256 KiB,
+// [WithMaxBodySize], for an envelope); 415: a bare leaf sent to a server that wants
+// signed appends; 429 with Retry-After: the key's rate limit, or the backend pushes back
+// (Tessera's ErrPushback, a Trillian quota); 503 with Retry-After: too many appends in flight, the
 // backend is unreachable for now, or the leaf was not integrated within the append timeout
-// (re-posting the same envelope then returns its receipt). Anything else is 500 and logged.
+// (re-posting the same envelope then returns its receipt), or too many append bodies are
+// being received. Anything else is 500 and logged.
+//
+// # Limits
+//
+// What the server holds for its clients is bounded, so that many connections that never
+// sign anything can neither exhaust its memory nor lock out an allowed signer:
+//
+//   - the body of one append ([WithMaxBodySize], 256 KiB); a larger declared
+//     Content-Length is refused before a byte of it is read;
+//   - the bytes of append bodies held at once, across all requests
+//     ([WithMaxBufferedBytes], 64 MiB): a request reserves its declared length (or the
+//     body limit, when it declares none) before reading, waits its turn while the budget
+//     is spent, and gets 503 with Retry-After if the turn does not come within the body
+//     read timeout; one client address may hold a sixteenth of the budget, and gets 503
+//     at once beyond that;
+//   - how long a body may take to arrive ([WithBodyReadTimeout], 10 s), against slow
+//     senders;
+//   - with [Serve]: the connections open at once, in all ([WithMaxConns], 4096) and from
+//     one address ([WithMaxConnsPerAddress], 64; an IPv6 /64 counts as one address); the
+//     time to send a request's headers ([ReadHeaderTimeout]) and their size
+//     ([MaxHeaderBytes]); and HTTP/2's streams per connection and receive buffers.
+//
+// # Tiles
+//
+// Only the tile tree is published: a path must be a tile or entry bundle path of
+// tlog-tiles in its canonical form, and the file is opened through an [os.Root] at the
+// tile directory, so that neither an encoded dot segment nor a symbolic link inside the
+// tree reaches the log's state, its checkpoint file or anything else.
 package server

@@ -46,7 +46,7 @@ func TestSignerFault(t *testing.T) {
 		sleepCtx(ctx, 5*time.Second)
 		signer("start")
 	}
-	res := runLoad(t, backend, cfg)
+	res := runLoad(t, backend, entry, cfg)
 	checkLoad(t, backend, entry, res)
 	require.NotEmpty(t, res.receipts)
 	require.Positive(t, res.statuses[http.StatusServiceUnavailable], "the outage was not felt: no append timed out")

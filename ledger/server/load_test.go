@@ -88,8 +88,9 @@ func (s *statusCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // runLoad serves backend on loopback and has cfg.clients clients, each with its own
-// connection, append distinct signed envelopes in a closed loop for cfg.duration.
-func runLoad(t *testing.T, backend ledger.Ledger, cfg loadConfig) loadResult {
+// connection, append distinct signed envelopes in a closed loop for cfg.duration. The
+// clients verify the server's checkpoints with entry.
+func runLoad(t *testing.T, backend ledger.Ledger, entry ledger.Log, cfg loadConfig) loadResult {
 	s := ledgertest.NewSigner(t)
 	h, err := server.New(backend, []*sign.Verifier{s.Verifier()}, server.WithAppendTimeout(cfg.appendTimeout), server.WithLogger(discardLogger()), server.WithRateLimit(0, 0))
 	require.NoError(t, err)
@@ -108,7 +109,7 @@ func runLoad(t *testing.T, backend ledger.Ledger, cfg loadConfig) loadResult {
 	start := time.Now()
 	for c := range cfg.clients {
 		wg.Go(func() {
-			l, err := httplog.Open(t.Context(), srv.URL, httplog.WithMaxAttempts(cfg.maxAttempts), httplog.WithHTTPClient(&http.Client{Transport: &http.Transport{}}))
+			l, err := httplog.Open(t.Context(), srv.URL, httplog.WithTrust(&ledger.Trust{Logs: []ledger.Log{entry}}), httplog.WithMaxAttempts(cfg.maxAttempts), httplog.WithHTTPClient(&http.Client{Transport: &http.Transport{}}))
 			if err != nil {
 				mu.Lock()
 				res.failed = append(res.failed, err)
@@ -182,7 +183,7 @@ func TestLoad(t *testing.T) {
 	for name, newBackend := range loadBackends(t) {
 		t.Run(name, func(t *testing.T) {
 			backend, entry := newBackend(t)
-			res := runLoad(t, backend, cfg)
+			res := runLoad(t, backend, entry, cfg)
 			checkLoad(t, backend, entry, res)
 			require.Empty(t, res.failed, "appends failed")
 			require.NotEmpty(t, res.receipts)

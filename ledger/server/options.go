@@ -23,13 +23,15 @@ type config struct {
 	rate          float64
 	burst         int
 	maxSignatures int
+	limits        limits // limits.go
 }
 
 // Defaults.
 const (
-	// DefaultMaxBodySize bounds the body of an append: a DSSE envelope of a custody event
-	// is a few KiB.
-	DefaultMaxBodySize = 1 << 20
+	// DefaultMaxBodySize bounds the body of an append: the DSSE envelope of a custody
+	// event is about 2 KiB; one with ten post-quantum recipients and 4 KiB descriptions
+	// and notes is 46 KiB.
+	DefaultMaxBodySize = 256 << 10
 	// DefaultMaxInflight bounds the appends the server handles at once; more are refused
 	// with 503 and Retry-After.
 	DefaultMaxInflight = 4096
@@ -56,6 +58,7 @@ func defaults() config {
 		rate:          DefaultRateLimit,
 		burst:         DefaultRateBurst,
 		maxSignatures: DefaultMaxSignatures,
+		limits:        defaultLimits(),
 	}
 }
 
@@ -79,10 +82,10 @@ func (c *config) apply(opts []Option) error {
 	case c.maxSignatures < 1:
 		return fmt.Errorf("max signatures %d is below 1", c.maxSignatures)
 	}
-	return nil
+	return c.limits.check(c.maxBody)
 }
 
-// WithMaxBodySize sets the largest append body accepted (default 1 MiB); larger ones get
+// WithMaxBodySize sets the largest append body accepted (default 256 KiB); larger ones get
 // 413.
 func WithMaxBodySize(n int64) Option { return func(c *config) { c.maxBody = n } }
 

@@ -101,7 +101,7 @@ func TestServeTLS(t *testing.T) {
 		t.Fatalf("Serve returned before listening: %v", err)
 	}
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
-	l, err := httplog.Open(t.Context(), "https://"+addr.String(), httplog.WithHTTPClient(client))
+	l, err := httplog.Open(t.Context(), "https://"+addr.String(), httplog.WithHTTPClient(client), httplog.WithTrust(&ledger.Trust{Logs: []ledger.Log{entry}}))
 	require.NoError(t, err)
 	leaf := ledgertest.Leaf(t.Name())
 	r, err := l.Append(t.Context(), leaf)

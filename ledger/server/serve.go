@@ -28,14 +28,8 @@ func Serve(ctx context.Context, addr string, l ledger.Ledger, allow []*sign.Veri
 	if err != nil {
 		return fmt.Errorf("serving ledger on %s: %w", addr, err)
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
+	srv := h.httpServer(ctx)
+	ln = limitConns(ln, h.cfg.limits.maxConns, h.cfg.limits.maxConnsPerAddr)
 	if h.cfg.listening != nil {
 		h.cfg.listening(ln.Addr())
 	}
@@ -62,4 +56,24 @@ func Serve(ctx context.Context, addr string, l ledger.Ledger, allow []*sign.Veri
 		return fmt.Errorf("serving ledger on %s: shutting down: %w", addr, err)
 	}
 	return nil
+}
+
+// httpServer is the http.Server of Serve, with the time and size limits of limits.go.
+func (h *Handler) httpServer(ctx context.Context) *http.Server {
+	lim := h.cfg.limits
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		// A backstop for requests with a body that is not an append's (whose handler sets
+		// its own deadline): headers, a wait for the budget, and the body.
+		ReadTimeout:    ReadHeaderTimeout + 2*lim.bodyTimeout,
+		IdleTimeout:    time.Minute,
+		MaxHeaderBytes: MaxHeaderBytes,
+		HTTP2: &http.HTTP2Config{
+			MaxConcurrentStreams:          16,
+			MaxReceiveBufferPerConnection: 256 << 10,
+			MaxReceiveBufferPerStream:     64 << 10,
+		},
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
 }

@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
-	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -25,6 +24,9 @@ type Handler struct {
 	cfg     config
 	slots   chan struct{} // one per append in flight
 	mux     *http.ServeMux
+
+	// budget holds the bytes of append bodies being read or held (limits.go).
+	budget *byteBudget
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -51,7 +53,8 @@ func New(l ledger.Ledger, allow []*sign.Verifier, opts ...Option) (*Handler, err
 	if d, ok := l.(tileDirer); ok && cfg.tilesDir == "" {
 		cfg.tilesDir = d.Dir()
 	}
-	h := &Handler{l: l, allowed: allowed, limiter: newRateLimiter(cfg.rate, cfg.burst), cfg: cfg, slots: make(chan struct{}, cfg.maxInflight), mux: http.NewServeMux()}
+	h := &Handler{l: l, allowed: allowed, limiter: newRateLimiter(cfg.rate, cfg.burst), cfg: cfg, slots: make(chan struct{}, cfg.maxInflight), mux: http.NewServeMux(),
+		budget: newByteBudget(cfg.limits.maxBuffered, cfg.maxBody)}
 	h.mux.HandleFunc("POST "+httpapi.AppendPath, h.append)
 	h.mux.HandleFunc("GET "+httpapi.CheckpointPath, h.checkpoint)
 	h.mux.HandleFunc("POST "+httpapi.TimestampPath, h.timestamp)
@@ -64,7 +67,7 @@ func New(l ledger.Ledger, allow []*sign.Verifier, opts ...Option) (*Handler, err
 		if _, err := os.Stat(cfg.tilesDir); err != nil {
 			return nil, fmt.Errorf("making ledger server: tiles: %w", err)
 		}
-		h.mux.Handle("GET "+httpapi.TilePrefix, tiles(cfg.tilesDir))
+		h.mux.Handle("GET "+httpapi.TilePrefix, tileServer{root: filepath.Join(cfg.tilesDir, tileDir)})
 	}
 	return h, nil
 }
@@ -190,36 +193,6 @@ func writeProof(w http.ResponseWriter, p []tlog.Hash) {
 	_, _ = w.Write(httpapi.FormatProof(p))
 }
 
-// tiles serves the tlog-tiles directory's tile/ tree, files only (no listings, nothing
-// outside tile/, not .state/).
-func tiles(dir string) http.Handler {
-	files := http.FileServerFS(filesOnly{os.DirFS(dir)})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.URL.Path, ".p/") {
-			w.Header().Set("Cache-Control", "no-cache") // a partial tile is replaced as it fills
-		} else {
-			w.Header().Set("Cache-Control", "public, max-age=604800, immutable")
-		}
-		w.Header().Set("Content-Type", httpapi.TileType)
-		files.ServeHTTP(w, r)
-	})
-}
-
-// filesOnly hides directories, so that the file server lists nothing.
-type filesOnly struct{ fs.FS }
-
-func (f filesOnly) Open(name string) (fs.File, error) {
-	file, err := f.FS.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	if st, err := file.Stat(); err != nil || st.IsDir() {
-		_ = file.Close()
-		return nil, fs.ErrNotExist
-	}
-	return file, nil
-}
-
 // refuse answers a request the server will not carry out, with a one-line reason.
 func refuse(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("Content-Type", httpapi.ErrorType)
@@ -228,7 +201,8 @@ func refuse(w http.ResponseWriter, code int, msg string) {
 }
 
 // backendError answers a failure of the ledger: 429 or 503 with Retry-After when it is
-// overload or a passing outage, 500 otherwise (logged).
+// overload or a passing outage, 500 otherwise (logged; the reason is shown only when the
+// witness quorum was not met).
 func (h *Handler) backendError(w http.ResponseWriter, r *http.Request, doing string, err error) {
 	if r.Context().Err() != nil {
 		return // the client has gone
@@ -237,7 +211,12 @@ func (h *Handler) backendError(w http.ResponseWriter, r *http.Request, doing str
 	if retry > 0 {
 		w.Header().Set(httpapi.RetryAfterHeader, strconv.Itoa(retry))
 	}
-	if code == http.StatusInternalServerError {
+	switch {
+	case errors.Is(err, ledger.ErrQuorum):
+		// The witnesses did not cosign within the ledger's bounded wait: the client learns
+		// which witnesses answered what (from the public witness policy), and no receipt.
+		h.cfg.logger.Warn("ledger server: witness quorum not met", "doing", doing, "path", r.URL.Path, "err", err)
+	case code == http.StatusInternalServerError:
 		h.cfg.logger.Error("ledger server: backend failure", "doing", doing, "path", r.URL.Path, "err", err)
 		refuse(w, code, doing+": internal error")
 		return

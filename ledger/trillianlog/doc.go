@@ -50,4 +50,12 @@
 // trillian_log_signer v1.8.0 on MariaDB for tests. Errors from Trillian keep their gRPC
 // status (status.Code works on them): ResourceExhausted is Trillian's pushback, and
 // ledger/server answers it with 429.
+//
+// # Witnesses
+//
+// With WithWitnessPolicy, the personality has each checkpoint it signs cosigned by the
+// witnesses of a witness policy (C2SP tlog-witness servers, such as ledger/witness)
+// before any receipt or checkpoint leaves it, so that a copy of the tree that grows
+// another history cannot get its checkpoints cosigned. An append that cannot get the
+// quorum in time fails with a *ledger.CosigningError; see WithWitnessPolicy.
 package trillianlog

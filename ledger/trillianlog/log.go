@@ -91,9 +91,15 @@ func Open(ctx context.Context, url, keyFile string, opts ...Option) (*Log, error
 		_ = conn.Close()
 		return nil, fmt.Errorf("opening %s: is the tree created and initialised? %w", ep, err)
 	}
+	lopts, err := cfg.witnessOptions(b)
+	if err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("opening %s: %w", ep, err)
+	}
 	b.bg, b.cancel = context.WithCancel(context.Background())
 	b.polled.Go(func() { b.pollLoop(cfg.pollInterval) })
-	return &Log{Ledger: ledger.New(b, cfg.decorations()...), b: b}, nil
+	// Witnesses cosign first; a TSA then stamps what they cosigned.
+	return &Log{Ledger: ledger.New(b, append(lopts, cfg.decorations()...)...), b: b}, nil
 }
 
 // pollLoop looks for integrated leaves while appends wait, until Close.

@@ -18,6 +18,9 @@ type config struct {
 	displayName  string
 	maxRoot      time.Duration
 	decorators   []ledger.Decorator // see decorate.go
+
+	witnessPolicy  []byte // see witness.go
+	witnessTimeout time.Duration
 }
 
 // DefaultPollInterval is how often appends waiting for integration read the log root.

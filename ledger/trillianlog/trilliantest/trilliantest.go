@@ -11,25 +11,27 @@
 //
 // Every NewLog creates a fresh tree with its own note key, so tests sharing one Trillian do
 // not see each other's leaves.
+//
+// # The race detector
+//
+// Trillian's in-memory storage (storage/memory, on github.com/google/btree) is a test
+// double that is not safe for concurrent use: under `go test -race` its own code reports
+// data races. So InProcess exists only without the race detector (the build tag race);
+// under -race it returns the process Trillian of $EVIDCTL_TRILLIAN, so that the same tests
+// run race-checked against MariaDB (scripts/trillian/ci.sh runs `go test -race ./...` so),
+// and skips the test, saying why, when that variable is not set. `go test ./...` runs them
+// in-process as ever.
 package trilliantest
 
 import (
 	"context"
-	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/trillian/extension"
-	"github.com/google/trillian/quota"
-	"github.com/google/trillian/storage/memory"
-	"github.com/google/trillian/testonly/integration"
 	"github.com/stretchr/testify/require"
-	"k8s.io/klog/v2"
 
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/ledgertest"
@@ -42,37 +44,6 @@ const EnvVar = "EVIDCTL_TRILLIAN"
 
 // SequencerInterval is how often the in-process Trillian integrates queued leaves.
 const SequencerInterval = 10 * time.Millisecond
-
-var inProcess struct {
-	once sync.Once
-	addr string
-	err  error
-}
-
-// InProcess starts, once per test binary, an in-process Trillian on memory storage and
-// returns the address of its gRPC endpoint (log and admin APIs). It lives until the test
-// binary exits. Its storage keeps leaf identity hashes unique per tree, as Trillian's SQL
-// storages do (the memory storage alone does not).
-func InProcess(t testing.TB) string {
-	t.Helper()
-	inProcess.once.Do(func() {
-		quietKlog()
-		integration.SequencerInterval = SequencerInterval
-		ts := memory.NewTreeStorage()
-		reg := extension.Registry{
-			AdminStorage: memory.NewAdminStorage(ts),
-			LogStorage:   newDedupStorage(memory.NewLogStorage(ts, nil)),
-			QuotaManager: quota.Noop(),
-		}
-		env, err := integration.NewLogEnvWithRegistry(context.Background(), 2, reg)
-		if err == nil {
-			inProcess.addr = env.Address
-		}
-		inProcess.err = err
-	})
-	require.NoError(t, inProcess.err, "starting in-process Trillian")
-	return inProcess.addr
-}
 
 // FromEnv returns the address of the process Trillian named by $EVIDCTL_TRILLIAN, and the
 // tree id given there (0 if none). It skips the test when the variable is not set.
@@ -110,14 +81,4 @@ func NewLog(t testing.TB, addr string, opts ...trillianlog.Option) (*trillianlog
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, l.Close()) })
 	return l, ledger.Log{Origin: l.Origin(), VerifierKey: vkey}
-}
-
-// quietKlog stops the in-process Trillian's informational logging to stderr.
-func quietKlog() {
-	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
-	klog.InitFlags(fs)
-	_ = fs.Set("logtostderr", "false")
-	_ = fs.Set("alsologtostderr", "false")
-	_ = fs.Set("stderrthreshold", "FATAL")
-	klog.SetOutput(io.Discard)
 }

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# bench/all.sh — the benchmark table of issue 14: evidctl against its baseline, one
+# row per job, every row measured in the same run with evidctl and its baseline
+# alternating, and ONE table printed at the end (Markdown, for docs/BENCHMARKS.md).
+#
+#   bench/all.sh                      1 GiB of random data, 3 alternating runs per row
+#   BENCH_SIZE=4G bench/all.sh        4 GiB (needs ~3x that on disk, in $TMPDIR)
+#   BENCH_SIZE=64M BENCH_RUNS=2 bench/all.sh    small mode: checks the script, < 1 min
+#
+# Environment:
+#   BENCH_SIZE  evidence size, as numfmt --from=iec reads it (64M, 1G, 4G); default 1G
+#   BENCH_RUNS  alternating runs per row (each row keeps the best of each side); default 3
+#   TMPDIR      where the work directory goes (removed at the end)
+#
+# evidctl is built once (go build ./cmd/evidctl) and run as it is today (README's
+# quickstart commands) against a fresh embedded log, keys and trust policy. Wall time
+# is the best of BENCH_RUNS (the load of other processes only ever adds time); peak RSS
+# is the largest seen. The ratio is evidctl / baseline: below 1 evidctl is faster.
+#
+# It installs nothing: without age, age-keygen, GNU time (/usr/bin/time), numfmt, bc
+# and go it says what is missing and stops (apt-get install -y age time bc).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+size_arg=${BENCH_SIZE:-1G}
+runs=${BENCH_RUNS:-3}
+
+missing=()
+for tool in go age age-keygen /usr/bin/time numfmt bc sha256sum sync; do
+	command -v "$tool" >/dev/null || missing+=("$tool")
+done
+if ((${#missing[@]})); then
+	echo "all.sh: missing: ${missing[*]} (on Debian: apt-get install -y age time bc coreutils; Go 1.26)" >&2
+	exit 2
+fi
+bytes=$(numfmt --from=iec "$size_arg") || { echo "all.sh: BENCH_SIZE=$size_arg is not a size (64M, 1G, 4G)" >&2; exit 2; }
+[[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "all.sh: BENCH_RUNS=$runs is not a positive number" >&2; exit 2; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/evidctl-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+
+echo "building evidctl and preparing $size_arg of evidence in $work ..." >&2
+go build -o "$work/evidctl" ./cmd/evidctl
+ev="$work/evidctl"
+export EVIDCTL_HOME="$work/home" EVIDCTL_PASSWORD="bench-only password"
+cd "$work"
+run_quiet() { "$@" >/dev/null 2>"$work/setup.err" || { cat "$work/setup.err" >&2; echo "all.sh: setup failed: $*" >&2; exit 1; }; }
+run_quiet "$ev" init
+run_quiet "$ev" keygen --out lab --age --name "A. Examiner" --org "Bench Lab" --role examiner --jurisdiction FR
+run_quiet "$ev" trust init --trust trust.json
+run_quiet "$ev" trust add-log --trust trust.json
+run_quiet "$ev" trust add-signer --trust trust.json --key lab.pub
+recipient=$(cat lab.recipient.txt)
+head -c "$bytes" /dev/urandom >evidence.bin
+printf 'x' >one.bin
+run_quiet "$ev" acquire evidence.bin --key lab.key --recipient lab.recipient.txt --out case
+run_quiet "$ev" verify case.custody.json --trust trust.json --payload case.age --identity lab.age.txt
+
+# timed CMD...: runs CMD once, output discarded; sets T (wall seconds) and RSS (KiB).
+timed() {
+	local t0 t1
+	t0=$EPOCHREALTIME
+	if ! /usr/bin/time -f '%M' -o "$work/rss" "$@" >/dev/null 2>"$work/cmd.err"; then
+		cat "$work/cmd.err" >&2
+		echo "all.sh: failed: $*" >&2
+		exit 1
+	fi
+	t1=$EPOCHREALTIME
+	T=$(echo "$t1 - $t0" | bc -l)
+	RSS=$(tail -1 "$work/rss")
+}
+
+min() { echo "if ($1 < $2) $1 else $2" | bc -l; }
+rows=()
+
+# row NAME BASELINE_NAME SETUP EVIDCTL_CMD BASELINE_CMD: BENCH_RUNS alternating runs;
+# SETUP (a shell snippet) runs before each command, untimed (removes outputs).
+row() {
+	local name=$1 bname=$2 setup=$3 ecmd=$4 bcmd=$5
+	local best_e=999999 best_b=999999 rss_e=0 i
+	for ((i = 1; i <= runs; i++)); do
+		eval "$setup"
+		timed bash -c "$ecmd"
+		best_e=$(min "$T" "$best_e")
+		((RSS > rss_e)) && rss_e=$RSS
+		if [[ -n $bcmd ]]; then
+			eval "$setup"
+			timed bash -c "$bcmd"
+			best_b=$(min "$T" "$best_b")
+		fi
+	done
+	eval "$setup"
+	if [[ -n $bcmd ]]; then
+		rows+=("$(printf '| %s | %.2f s | %s: %.2f s | **%.2f** | %.0f MiB |' "$name" "$best_e" "$bname" "$best_b" \
+			"$(echo "$best_e / $best_b" | bc -l)" "$(echo "$rss_e / 1024" | bc -l)")")
+	else
+		rows+=("$(printf '| %s | %.2f s | %s | — | %.0f MiB |' "$name" "$best_e" "$bname" "$(echo "$rss_e / 1024" | bc -l)")")
+	fi
+	echo "  done: $name" >&2
+}
+
+echo "measuring ($runs alternating runs per row) ..." >&2
+clean='rm -f out.bin age.out acq.custody.json acq.age one.custody.json one.age'
+row "verify with decryption (\`verify --payload --identity\`)" "\`age -d -i ID -o /dev/null\`" "$clean" \
+	"'$ev' verify case.custody.json --trust trust.json --payload case.age --identity lab.age.txt" \
+	"age -d -i lab.age.txt -o /dev/null case.age"
+row "verify without identity (\`verify --payload\`)" "\`sha256sum\`" "$clean" \
+	"'$ev' verify case.custody.json --trust trust.json --payload case.age" \
+	"sha256sum case.age"
+row "decrypt (\`decrypt --out\`)" "\`age -d -i ID -o F\`" "$clean" \
+	"'$ev' decrypt case.custody.json --payload case.age --identity lab.age.txt --out out.bin" \
+	"age -d -i lab.age.txt -o age.out case.age"
+row "acquire" "\`age -r R -o F\`" "$clean" \
+	"'$ev' acquire evidence.bin --key lab.key --recipient lab.recipient.txt --out acq" \
+	"age -r '$recipient' -o age.out evidence.bin"
+row "acquire, durable baseline" "\`age -r R -o F && sync F\`" "$clean" \
+	"'$ev' acquire evidence.bin --key lab.key --recipient lab.recipient.txt --out acq" \
+	"age -r '$recipient' -o age.out evidence.bin && sync age.out"
+row "fixed cost: acquire of 1 byte" "—" "$clean" \
+	"'$ev' acquire one.bin --key lab.key --recipient lab.recipient.txt --out one" ""
+# Rows of issue 14 whose code does not exist yet: replace each placeholder with a row
+# call once the batch path (custody/ledger) and a 10,000-event bundle generator exist.
+rows+=("| bulk signed events/s (embedded log, ECDSA P-256) | n/a (not built yet) | Rekor v2 here: ~1,000/s | — | — |")
+rows+=("| verify a 10,000-event bundle | n/a (not built yet) | target < 1 s | — | — |")
+
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)
+rev=$(git -C "$OLDPWD" rev-parse --short HEAD 2>/dev/null || echo unknown)
+echo
+echo "bench/all.sh — $started (UTC), evidctl $rev"
+echo "machine: $(nproc) cores ($cpu), $(uname -sr), $(go version | cut -d' ' -f3), age $(age --version)"
+echo "evidence: $size_arg ($bytes bytes) of random data; $runs alternating runs per row, best of each side"
+echo "load average (1, 5, 15 min): $load_before at start, $load_after at end"
+echo
+echo "| row | evidctl | baseline | ratio | evidctl peak RSS |"
+echo "| --- | ---: | --- | ---: | ---: |"
+printf '%s\n' "${rows[@]}"
