@@ -533,3 +533,35 @@ func TestTrustedTimeValidatesAgainstSchemas(t *testing.T) {
 	require.NotEmpty(t, unanchored.TimeWarnings())
 	validate("report.schema.json", unanchored)
 }
+
+// TestRealWitnessesAnchorEvents: with real witnesses (ledger/witness, through Tessera's
+// witnessing of the embedded log) every event gets both bounds, from the witnesses'
+// own clocks.
+func TestRealWitnessesAnchorEvents(t *testing.T) {
+	dir, key := filepath.Join(t.TempDir(), "log"), filepath.Join(t.TempDir(), "log.key")
+	vkey, err := posixlog.Init(dir, key, "evidctl.test/real-witnesses")
+	require.NoError(t, err)
+	entry := ledger.Log{Origin: "evidctl.test/real-witnesses", VerifierKey: vkey}
+	w1, w2 := witnesstest.Start(t, "w1", entry), witnesstest.Start(t, "w2", entry)
+	policy := witnesstest.Policy(2, w1, w2)
+	l, err := posixlog.Open(t.Context(), dir, key, posixlog.WithWitnessPolicy(policy))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = l.Close() })
+	tl := &timedLog{log: l, pol: &custody.Policy{}}
+	require.NoError(t, tl.pol.AddLog(custody.TrustedLog{Origin: entry.Origin, Key: vkey, WitnessPolicy: string(policy)}))
+	lab := tl.party(t, "lab", "FR", time.Now)
+	b := acquire(t, lab.Custodian, lab)
+	_, err = lab.Custodian.Access(context.Background(), b, "", custody.Details{Purpose: "triage"})
+	require.NoError(t, err)
+
+	tl.pol.RequireAnchoredTime = true
+	rep := verifyWith(t, b, tl.pol)
+	require.True(t, rep.Valid, "%+v", rep.Failures)
+	for _, e := range rep.Events {
+		names := map[string]bool{}
+		for _, s := range e.Interval.Sources {
+			names[s.Bound+" "+s.Name] = true
+		}
+		require.Equal(t, map[string]bool{"earliest w1": true, "earliest w2": true, "latest w1": true, "latest w2": true}, names, "event %d", e.Index)
+	}
+}

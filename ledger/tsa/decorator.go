@@ -67,21 +67,27 @@ func (s *stampedBackend) AppendBatch(ctx context.Context, leaves [][]byte) ([]*l
 
 // TimestampCheckpoint implements ledger.Timestamper.
 func (s *stampedBackend) TimestampCheckpoint(ctx context.Context, checkpoint []byte) ([]byte, error) {
+	return s.client.tokenOfLatest(ctx, checkpoint, s.Backend.Checkpoint)
+}
+
+// tokenOfLatest is the token over checkpoint, which must be the log's latest (read with
+// latest) or one stamped before (ledger.ErrNotLatest otherwise).
+func (c *Client) tokenOfLatest(ctx context.Context, checkpoint []byte, latest func(context.Context) ([]byte, error)) ([]byte, error) {
 	key, err := Imprint(checkpoint)
 	if err != nil {
 		return nil, err
 	}
-	if t, ok := s.client.cache.get(key); ok {
+	if t, ok := c.cache.get(key); ok {
 		return bytes.Clone(t), nil
 	}
-	latest, err := s.Backend.Checkpoint(ctx)
+	cp, err := latest(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading the latest checkpoint: %w", err)
 	}
-	if have, err := Imprint(latest); err != nil || have != key {
+	if have, err := Imprint(cp); err != nil || have != key {
 		return nil, ledger.ErrNotLatest
 	}
-	return s.client.Token(ctx, checkpoint)
+	return c.Token(ctx, checkpoint)
 }
 
 // stampOne stamps the receipt of one append that succeeded.

@@ -114,3 +114,17 @@ func TestInspectChecksAllButTrust(t *testing.T) {
 	_, err = tsa.Inspect(token[:len(token)-3], cp)
 	require.ErrorIs(t, err, tsa.ErrMalformed)
 }
+
+func TestWrapTimestampsTheLatestCheckpoint(t *testing.T) {
+	server := tsatest.New(t)
+	l, _ := newPosixLog(t)
+	w := tsa.Wrap(l, newClient(t, server.URL))
+	cp, err := w.Checkpoint(t.Context())
+	require.NoError(t, err)
+	token, err := ledger.TimestampCheckpoint(t.Context(), w, cp)
+	require.NoError(t, err)
+	_, err = verifierOf(t, server.Authority()).Verify(token, cp)
+	require.NoError(t, err)
+	_, err = ledger.TimestampCheckpoint(t.Context(), w, checkpoint(t, l.Origin(), 9))
+	require.ErrorIs(t, err, ledger.ErrNotLatest)
+}
