@@ -69,20 +69,27 @@ func (iv *TimeInterval) widthText() string {
 	return iv.Latest.Sub(iv.Earliest).Round(time.Second).String()
 }
 
-// sourcesText names the interval's sources: "earliest: witness w1 2026-...Z on O@3".
+// sourcesText names the interval's sources, by bound and checkpoint: "earliest from
+// O@3: witness w1 at 2026-...Z, TSA t at 2026-...Z; latest from O@4: ...".
 func (iv *TimeInterval) sourcesText() string {
 	if len(iv.Sources) == 0 {
 		return "none"
 	}
-	parts := make([]string, len(iv.Sources))
-	for i, s := range iv.Sources {
-		kind := s.Kind
-		if kind == "tsa" {
-			kind = "TSA"
+	var groups []string
+	for i := 0; i < len(iv.Sources); {
+		s := iv.Sources[i]
+		var names []string
+		for ; i < len(iv.Sources) && iv.Sources[i].Bound == s.Bound && iv.Sources[i].Checkpoint == s.Checkpoint; i++ {
+			o := iv.Sources[i]
+			kind := o.Kind
+			if kind == "tsa" {
+				kind = "TSA"
+			}
+			names = append(names, fmt.Sprintf("%s %s at %s", kind, o.Name, stamp(o.Time)))
 		}
-		parts[i] = fmt.Sprintf("%s: %s %s %s on %s", s.Bound, kind, s.Name, stamp(s.Time), s.Checkpoint)
+		groups = append(groups, fmt.Sprintf("%s from %s: %s", s.Bound, s.Checkpoint, strings.Join(names, ", ")))
 	}
-	return strings.Join(parts, "; ")
+	return strings.Join(groups, "; ")
 }
 
 // hasIntervals reports whether any event has a trusted interval: a report made by

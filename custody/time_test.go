@@ -297,8 +297,8 @@ func TestAnchoredIntervals(t *testing.T) {
 	}
 	var text, md, js bytes.Buffer
 	require.NoError(t, rep.WriteText(&text))
-	require.Contains(t, text.String(), "sources: earliest: witness w1")
-	require.Contains(t, text.String(), "; latest: witness w1")
+	require.Contains(t, text.String(), "sources: earliest from evidctl.test/TestAnchoredIntervals@0: witness w1 at ")
+	require.Contains(t, text.String(), "; latest from evidctl.test/TestAnchoredIntervals@1: witness w1 at ")
 	require.NoError(t, rep.WriteMarkdown(&md, "case"))
 	require.Contains(t, md.String(), "## Trusted time")
 	require.NoError(t, rep.WriteJSON(&js))
