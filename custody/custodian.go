@@ -12,7 +12,10 @@ import (
 )
 
 // Custodian is a party that acts on evidence: it signs each event with its key as the
-// actor it claims to be, and appends the event's commitment to its ledger.
+// actor it claims to be, and appends the event's commitment to its ledger. Before it
+// signs, it reads the ledger's latest checkpoint (and, when the ledger has a TSA, its
+// time-stamp token) and cites it in the statement as the event's [Anchor]: the trusted
+// lower bound of the event's time.
 type Custodian struct {
 	signer     *sign.Signer
 	actor      Actor
