@@ -42,6 +42,9 @@ func NewCustodian(signer *sign.Signer, actor Actor, l ledger.Ledger, opts ...Opt
 	if err := actor.Validate(); err != nil {
 		return nil, &ArgumentError{Op: "custodian", Arg: "actor", Err: err}
 	}
+	if err := actor.Party.checkText(); err != nil {
+		return nil, &ArgumentError{Op: "custodian", Arg: "actor", Err: err}
+	}
 	c := &Custodian{signer: signer, actor: actor, ledger: l, now: time.Now}
 	for _, o := range opts {
 		o(c)
@@ -72,6 +75,9 @@ func (c *Custodian) recordWith(ctx context.Context, b *Bundle, ev *Event, check 
 	ev.Actor = c.actor
 	ev.Time = c.now().UTC()
 	ev.Anchor = anchor
+	if err := ev.checkText(); err != nil {
+		return nil, &ArgumentError{Op: string(ev.Type), Arg: "text", Err: err}
+	}
 	if err := ev.Validate(); err != nil {
 		return nil, err
 	}

@@ -1,11 +1,13 @@
 package custody
 
 import (
+	"bytes"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"time"
@@ -35,7 +37,19 @@ type Policy struct {
 	MaxInterval *Duration `json:"maxInterval,omitempty"`
 	// RequireAnchoredTime makes an event fail unless its trusted interval has both
 	// bounds; otherwise an unanchored event is a warning.
-	RequireAnchoredTime bool `json:"requireAnchoredTime,omitempty"`
+	RequireAnchoredTime bool  `json:"requireAnchoredTime,omitempty"`
+	Scope               Scope `json:"scope,omitzero"`
+}
+
+// Scope says what one bundle may span. By default a bundle may hold events of several
+// cases and the same evidence under several item ids, and a report warns of both; a
+// policy that forbids them makes each a failed check (RuleCase, RuleEvidence).
+type Scope struct {
+	// SingleCase: every event that names a case names the same one.
+	SingleCase bool `json:"singleCase,omitempty"`
+	// UniqueEvidence: no two items have the same SHA-256 (the same evidence acquired
+	// twice under two item ids).
+	UniqueEvidence bool `json:"uniqueEvidence,omitempty"`
 }
 
 // TrustedLog is a log whose checkpoints the policy accepts. Its witnesses are given in
@@ -83,6 +97,7 @@ type wirePolicy struct {
 	MediaType           string          `json:"mediaType"`
 	Logs                []TrustedLog    `json:"logs"`
 	Signers             []TrustedSigner `json:"signers"`
+	Scope               Scope           `json:"scope,omitzero"`
 	TSAs                []TrustedTSA    `json:"tsas,omitempty"`
 	MaxSkew             *Duration       `json:"maxSkew,omitempty"`
 	MaxInterval         *Duration       `json:"maxInterval,omitempty"`
@@ -93,13 +108,13 @@ type wirePolicy struct {
 // have an origin, quorums must be reachable.
 func ParsePolicy(data []byte) (*Policy, error) {
 	var w wirePolicy
-	if err := decodeFile(data, &w, &w.MediaType, PolicyMediaType); err != nil {
+	if err := decodeFile(bytes.NewReader(data), &w, &w.MediaType, PolicyMediaType, DefaultLimits()); err != nil {
 		return nil, fmt.Errorf("trust policy: %w", err)
 	}
 	if w.MaxInterval != nil && *w.MaxInterval == 0 {
 		return nil, errors.New("trust policy: maxInterval is zero: no event could meet it")
 	}
-	p := &Policy{MaxSkew: w.MaxSkew, MaxInterval: w.MaxInterval, RequireAnchoredTime: w.RequireAnchoredTime}
+	p := &Policy{Scope: w.Scope, MaxSkew: w.MaxSkew, MaxInterval: w.MaxInterval, RequireAnchoredTime: w.RequireAnchoredTime}
 	for _, t := range w.TSAs {
 		if err := p.AddTSA(t); err != nil {
 			return nil, fmt.Errorf("trust policy: %w", err)
@@ -118,11 +133,17 @@ func ParsePolicy(data []byte) (*Policy, error) {
 	return p, nil
 }
 
-// ReadPolicy reads and parses a trust policy file.
-func ReadPolicy(path string) (*Policy, error) {
-	data, err := os.ReadFile(path)
+// ReadPolicy reads and parses a trust policy file of at most the limits' PolicySize.
+func ReadPolicy(path string, opts ...ReadOption) (*Policy, error) {
+	l := limitsOf(opts)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading trust policy: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(&cappedReader{r: f, left: l.PolicySize, limit: l.PolicySize})
+	if err != nil {
+		return nil, fmt.Errorf("reading trust policy %s: %w", path, err)
 	}
 	p, err := ParsePolicy(data)
 	if err != nil {
@@ -133,7 +154,7 @@ func ReadPolicy(path string) (*Policy, error) {
 
 // MarshalJSON encodes the policy in its file format.
 func (p *Policy) MarshalJSON() ([]byte, error) {
-	w := wirePolicy{MediaType: PolicyMediaType, Logs: p.Logs, Signers: p.Signers, TSAs: p.TSAs,
+	w := wirePolicy{MediaType: PolicyMediaType, Logs: p.Logs, Signers: p.Signers, Scope: p.Scope, TSAs: p.TSAs,
 		MaxSkew: p.MaxSkew, MaxInterval: p.MaxInterval, RequireAnchoredTime: p.RequireAnchoredTime}
 	if w.Logs == nil {
 		w.Logs = []TrustedLog{}
@@ -200,7 +221,10 @@ func (p *Policy) AddSigner(s TrustedSigner) error {
 		return fmt.Errorf("signer: name is empty")
 	}
 	if err := s.Party.Validate(); err != nil {
-		return fmt.Errorf("signer %q: %w", s.Name, err)
+		return fmt.Errorf("signer %q: %w", Escape(s.Name), err)
+	}
+	if err := s.Party.checkText(); err != nil {
+		return fmt.Errorf("signer: %w", err)
 	}
 	if err := s.checkLifecycle(); err != nil {
 		return fmt.Errorf("signer %q: %w", s.Name, err)
@@ -273,7 +297,7 @@ func (p *Policy) LedgerTrust() *ledger.Trust {
 // certificate chains to its roots at every time of at (the bounds of the event's trusted
 // interval: none when it has not both) and meets its identity constraints.
 func (p *Policy) verifierFor(a *Actor, at []time.Time) (*TrustedSigner, *sign.Verifier, error) {
-	if s := p.keySigner(a.KeyID); s != nil {
+	if s := p.signerForKey(a.KeyID); s != nil {
 		return s, s.verifier, nil
 	}
 	if a.Certificate != "" {
@@ -319,20 +343,51 @@ func (s *TrustedSigner) certified(a *Actor, at []time.Time) (*sign.Verifier, err
 	return v, nil
 }
 
-// matches reports how the actor named in an event differs from the trusted signer.
-func (s *TrustedSigner) matches(a *Actor) error {
-	type field struct{ name, want, got string }
-	for _, f := range []field{
-		{"name", s.Name, a.Name},
-		{"organization", s.Organization, a.Organization},
-		{"role", s.Role, a.Role},
-		{"jurisdiction", s.Jurisdiction, a.Jurisdiction},
-	} {
-		if f.want != "" && f.want != f.got {
-			return fmt.Errorf("%s is %q, but the policy trusts this key for %q", f.name, f.got, f.want)
+// signerForKey is the policy's entry for the key with id keyID, or nil.
+func (p *Policy) signerForKey(keyID string) *TrustedSigner {
+	for i := range p.Signers {
+		if s := &p.Signers[i]; s.verifier != nil && s.verifier.KeyID() == keyID {
+			return s
 		}
 	}
 	return nil
+}
+
+// Signer is the policy's entry for the key with id keyID (a signer trusted by key; a
+// certified signer is found only through its certificate).
+func (p *Policy) Signer(keyID string) (TrustedSigner, bool) {
+	if s := p.signerForKey(keyID); s != nil {
+		return *s, true
+	}
+	return TrustedSigner{}, false
+}
+
+// matches reports how a party named in an event (its actor or counterparty) differs
+// from the trusted signer.
+func (s *TrustedSigner) matches(a *Party) error {
+	if m := s.Party.Mismatch(*a); m != "" {
+		return errors.New(m + " (the policy's entry)")
+	}
+	return nil
+}
+
+// Mismatch says how claim differs from p, in the fields p sets: `name "X" where "Y" is
+// known for this key`, or "" when it does not. Names and
+// organisations compare in Unicode normalisation form C; a field p leaves empty is not
+// compared.
+func (p Party) Mismatch(claim Party) string {
+	type field struct{ name, want, got string }
+	for _, f := range []field{
+		{"name", p.Name, claim.Name},
+		{"organization", p.Organization, claim.Organization},
+		{"role", p.Role, claim.Role},
+		{"jurisdiction", p.Jurisdiction, claim.Jurisdiction},
+	} {
+		if f.want != "" && !sameName(f.want, f.got) {
+			return fmt.Sprintf("%s %q where %q is known for this key", f.name, f.got, f.want)
+		}
+	}
+	return ""
 }
 
 func shortKey(id string) string {

@@ -66,7 +66,7 @@ func (v *verifier) prepareOne(ctx context.Context, rec *Record) prepared {
 	if err != nil {
 		return p
 	}
-	if s := v.policy.keySigner(st.Predicate.Actor.KeyID); s != nil {
+	if s := v.policy.signerForKey(st.Predicate.Actor.KeyID); s != nil {
 		p.signed = true
 		p.accepted, p.sigErr = rec.Envelope.Verify(ctx, 1, s.verifier)
 	}
@@ -100,15 +100,4 @@ func (v *verifier) envelopeSignature(ctx context.Context, rec *Record, signer *T
 		return p.accepted, p.sigErr
 	}
 	return rec.Envelope.Verify(ctx, 1, ver)
-}
-
-// keySigner is the signer the policy trusts by the key with id keyID, or nil.
-func (p *Policy) keySigner(keyID string) *TrustedSigner {
-	for i := range p.Signers {
-		s := &p.Signers[i]
-		if s.verifier != nil && s.verifier.KeyID() == keyID {
-			return s
-		}
-	}
-	return nil
 }

@@ -12,25 +12,35 @@ import (
 // interval, the interval's width and its sources; and, as warnings, what bounds are
 // missing.
 
-// TimeWarnings lists the warnings of the events' trusted times, each once, with the
-// events it concerns: "events 1-3, 5: time unanchored: ...". A warning is no failure,
-// unless the policy requires anchored time.
-func (r *Report) TimeWarnings() []string {
+// WarnUnanchoredTime: events whose time lacks a trusted bound (no witness or TSA the
+// policy trusts on the anchor or on the receipt's checkpoint), or whose trusted-time
+// evidence was set aside (a token of a TSA the policy does not list): their time is,
+// in part, only what the signer claims. A policy with RequireAnchoredTime makes the
+// missing bound a failure of RuleTime.
+const WarnUnanchoredTime WarningKind = "unanchored-time"
+
+// timeWarnings are the warnings of the events' trusted times, one per reason, naming the
+// events it concerns: "events 1-3, 5: time unanchored: ...".
+func timeWarnings(events []EventReport) []Warning {
 	var order []string
-	events := map[string][]int{}
-	for _, e := range r.Events {
+	byWhy := map[string][]int{}
+	for _, e := range events {
 		if e.Interval == nil || e.Interval.Warning == "" {
 			continue
 		}
 		w := e.Interval.Warning
-		if _, ok := events[w]; !ok {
+		if _, ok := byWhy[w]; !ok {
 			order = append(order, w)
 		}
-		events[w] = append(events[w], e.Index)
+		byWhy[w] = append(byWhy[w], e.Index)
 	}
-	out := make([]string, len(order))
+	out := make([]Warning, len(order))
 	for i, w := range order {
-		out[i] = eventList(events[w]) + ": " + w
+		ns := byWhy[w]
+		out[i] = Warning{Kind: WarnUnanchoredTime, Subject: eventList(ns), Detail: eventList(ns) + ": " + w}
+		if len(ns) == 1 {
+			out[i].Event, out[i].Detail = ns[0], w
+		}
 	}
 	return out
 }
@@ -112,16 +122,10 @@ func (r *Report) writeTimeText(b *strings.Builder) {
 	}
 	b.WriteString("\ntrusted time (claimed; interval from the evidence the policy trusts):\n")
 	if !r.anyBound() {
-		b.WriteString("  none: no event's time is bounded by a witness or a time-stamp the policy trusts\n")
-	} else {
-		r.timeLines(b)
+		b.WriteString("  none: no event's time is bounded by a witness or a time-stamp the policy trusts (see the warnings)\n")
+		return
 	}
-	if ws := r.TimeWarnings(); len(ws) > 0 {
-		b.WriteString("\nwarnings:\n")
-		for _, w := range ws {
-			fmt.Fprintf(b, "  WARNING: %s\n", w)
-		}
-	}
+	r.timeLines(b)
 }
 
 // timeLines writes each event's claimed time, interval and sources, for the text report.
@@ -140,7 +144,7 @@ func (r *Report) timeLines(b *strings.Builder) {
 			width = " width " + w
 		}
 		fmt.Fprintf(b, "  %d  claimed %s  within [%s, %s]%s\n", e.Index, stamp(e.Time), boundText(iv.Earliest), boundText(iv.Latest), width)
-		fmt.Fprintf(b, "     sources: %s\n", iv.sourcesText())
+		fmt.Fprintf(b, "     sources: %s\n", Escape(iv.sourcesText()))
 	}
 }
 
@@ -159,12 +163,6 @@ func (r *Report) mdTime(b *strings.Builder) {
 				fmt.Fprintf(b, "| %d | %s | %s | %s | %s | %s |\n", e.Index, stamp(e.Time), boundText(iv.Earliest), boundText(iv.Latest),
 					iv.widthText(), mdCell(iv.sourcesText()))
 			}
-		}
-	}
-	if ws := r.TimeWarnings(); len(ws) > 0 {
-		b.WriteString("\n## Warnings\n\n")
-		for _, w := range ws {
-			fmt.Fprintf(b, "- **Warning**: %s\n", mdInline(w))
 		}
 	}
 }

@@ -115,6 +115,30 @@ func verifyWith(t *testing.T, b *custody.Bundle, pol *custody.Policy) *custody.R
 	return rep
 }
 
+// timeWarnings are the details of the report's unanchored-time warnings.
+func timeWarnings(rep *custody.Report) []string {
+	var out []string
+	for _, w := range rep.Warnings {
+		if w.Kind == custody.WarnUnanchoredTime {
+			out = append(out, w.Detail)
+		}
+	}
+	return out
+}
+
+// otherWarnings are the warnings that are not about trusted time (the tests of other
+// warnings run on logs without witnesses or a TSA, where every event's time is
+// unanchored).
+func otherWarnings(ws []custody.Warning) []custody.Warning {
+	var out []custody.Warning
+	for _, w := range ws {
+		if w.Kind != custody.WarnUnanchoredTime {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 // failures lists the rules that failed at event n.
 func failures(rep *custody.Report, n int) []custody.Rule {
 	var rules []custody.Rule
@@ -253,12 +277,12 @@ func TestUnanchoredTime(t *testing.T) {
 	c := newCase(t)
 	rep := c.verify(t, c.b)
 	require.True(t, rep.Valid)
-	require.Equal(t, []string{"events 1-6: time unanchored: no trusted witness cosignature or time-stamp bounds it; the time is the signer's word"}, rep.TimeWarnings())
+	require.Equal(t, []string{"events 1-6: time unanchored: no trusted witness cosignature or time-stamp bounds it; the time is the signer's word"}, timeWarnings(rep))
 	var text, md bytes.Buffer
 	require.NoError(t, rep.WriteText(&text))
-	require.Contains(t, text.String(), "WARNING: events 1-6: time unanchored")
+	require.Contains(t, text.String(), "bundle: unanchored-time: events 1-6: time unanchored")
 	require.NoError(t, rep.WriteMarkdown(&md, "case"))
-	require.Contains(t, md.String(), "**Warning**: events 1-6: time unanchored")
+	require.Contains(t, md.String(), "- bundle: unanchored-time: events 1-6: time unanchored")
 
 	strict := *c.d.Policy
 	strict.RequireAnchoredTime = true
@@ -280,7 +304,7 @@ func TestAnchoredIntervals(t *testing.T) {
 	require.NoError(t, err)
 	rep := verifyWith(t, b, tl.pol)
 	require.True(t, rep.Valid, "%+v", rep.Failures)
-	require.Empty(t, rep.TimeWarnings())
+	require.Empty(t, timeWarnings(rep))
 	for _, e := range rep.Events {
 		iv := e.Interval
 		require.True(t, iv.Anchored(), "event %d", e.Index)
@@ -428,7 +452,7 @@ func TestAnchorTampering(t *testing.T) {
 		pol := &custody.Policy{Logs: []custody.TrustedLog{{Origin: tl.log.Origin(), Key: tl.pol.Logs[0].Key}}, Signers: tl.pol.Signers}
 		rep := verifyWith(t, b, pol)
 		require.True(t, rep.Valid, "without the witness in the policy the anchor is still the log's: %+v", rep.Failures)
-		require.Contains(t, rep.TimeWarnings()[0], "time unanchored")
+		require.Contains(t, timeWarnings(rep)[0], "time unanchored")
 	})
 }
 
@@ -448,7 +472,8 @@ func TestBundleWithoutAnchors(t *testing.T) {
 	require.NoError(t, err)
 	rep := verifyWith(t, parsed, tl.pol)
 	require.True(t, rep.Valid, "%+v", rep.Failures)
-	require.True(t, strings.HasPrefix(rep.TimeWarnings()[0], "event 1: no trusted lower bound"), rep.TimeWarnings())
+	require.Equal(t, 1, rep.Warnings[0].Event)
+	require.True(t, strings.HasPrefix(timeWarnings(rep)[0], "no trusted lower bound"), timeWarnings(rep))
 }
 
 // TestCustodianAnchorsBeforeSigning: each statement cites the checkpoint read before it
@@ -530,7 +555,7 @@ func TestTrustedTimeValidatesAgainstSchemas(t *testing.T) {
 	require.True(t, rep.Valid, "%+v", rep.Failures)
 	validate("report.schema.json", rep)
 	unanchored := verifyWith(t, b, &custody.Policy{Logs: tl.pol.Logs, Signers: tl.pol.Signers})
-	require.NotEmpty(t, unanchored.TimeWarnings())
+	require.NotEmpty(t, timeWarnings(unanchored))
 	validate("report.schema.json", unanchored)
 }
 

@@ -219,7 +219,7 @@ func (v *verifier) extends(older, newer *ledger.Checkpoint) error {
 	if older.Size == newer.Size || older.Size == 0 {
 		return ledger.VerifyConsistency(older, newer, nil)
 	}
-	proof, ok := v.proofs[proofKey{older.Origin, older.Size, newer.Size}]
+	proof, ok := v.proofs[consistencyKey{older.Origin, older.Size, newer.Size}]
 	if !ok {
 		return errors.New("none in the bundle")
 	}

@@ -242,10 +242,6 @@ func (a *app) writeReport(rep *custody.Report, f *verifyFlags) error {
 	if err != nil {
 		return err
 	}
-	verdict := "VALID"
-	if !rep.Valid {
-		verdict = "INVALID"
-	}
-	fmt.Fprintf(a.stdout, "wrote %s: custody bundle %s\n", f.out, verdict)
+	fmt.Fprintf(a.stdout, "wrote %s: custody bundle %s\n", f.out, custody.Escape(rep.Verdict))
 	return nil
 }
