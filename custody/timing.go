@@ -114,11 +114,14 @@ func (tt *trustedTime) at() []time.Time {
 // it did not: then nothing bounds it above).
 func (v *verifier) timing(ev *Event, cp *ledger.Checkpoint, rc *ledger.Receipt) *trustedTime {
 	tt := &trustedTime{}
-	if cp == nil {
+	switch {
+	case cp == nil:
+		tt.checks = append(tt.checks, notChecked(RuleAnchor, "the receipt does not verify"))
 		tt.finish()
 		return tt
-	}
-	if ev.Anchor != nil {
+	case ev.Anchor == nil:
+		tt.checks = append(tt.checks, notChecked(RuleAnchor, "the statement cites no anchor (it was made before statements had them)"))
+	default:
 		v.anchor(tt, ev.Anchor, cp, rc)
 	}
 	where := checkpointName(cp)
@@ -140,7 +143,7 @@ func (v *verifier) receiptToken(tt *trustedTime, rc *ledger.Receipt, where strin
 	case errors.Is(err, tsa.ErrUntrusted) || errors.Is(err, errNoTSA):
 		tt.ignored = append(tt.ignored, "the receipt's time-stamp token is not from a TSA the policy trusts")
 	case err != nil:
-		tt.checks = append(tt.checks, Check{Rule: RuleTime, Expected: "a time-stamp token over the receipt's checkpoint", Found: err.Error(),
+		tt.checks = append(tt.checks, Check{Rule: RuleTime, Status: StatusFailed, Expected: "a time-stamp token over the receipt's checkpoint", Found: err.Error(),
 			Detail: "the receipt's time-stamp token is not a valid token of its checkpoint"})
 	default:
 		tt.latestFrom(TimeSource{Bound: boundLatest, Kind: "tsa", Name: ts.Authority, Time: ts.Time.UTC(), Checkpoint: where}, ts.Latest())
@@ -165,7 +168,7 @@ func (v *verifier) verifyToken(token, checkpoint []byte) (*tsa.Timestamp, error)
 // adds its trusted times as lower bounds.
 func (v *verifier) anchor(tt *trustedTime, a *Anchor, cp *ledger.Checkpoint, rc *ledger.Receipt) {
 	fail := func(expected, found, detail string) {
-		tt.checks = append(tt.checks, Check{Rule: RuleAnchor, Expected: expected, Found: found, Detail: detail})
+		tt.checks = append(tt.checks, Check{Rule: RuleAnchor, Status: StatusFailed, Expected: expected, Found: found, Detail: detail})
 	}
 	ac, ok := v.anchors[a.key()]
 	if !ok {
@@ -211,7 +214,7 @@ func (v *verifier) anchor(tt *trustedTime, a *Anchor, cp *ledger.Checkpoint, rc 
 			tt.earliestFrom(TimeSource{Bound: boundEarliest, Kind: "tsa", Name: ts.Authority, Time: ts.Time.UTC(), Checkpoint: where}, ts.Earliest())
 		}
 	}
-	tt.checks = append(tt.checks, Check{Rule: RuleAnchor, OK: true})
+	tt.checks = append(tt.checks, passed(RuleAnchor))
 }
 
 // extends proves, with the bundle's consistency proofs, that newer extends older.
@@ -274,7 +277,7 @@ func (v *verifier) timeRule(ev *Event, tt *trustedTime) ([]Check, time.Time) {
 	skew := v.policy.maxSkew()
 	var fails []Check
 	fail := func(found, detail string) {
-		fails = append(fails, Check{Rule: RuleTime, Detail: detail, Found: found,
+		fails = append(fails, Check{Rule: RuleTime, Status: StatusFailed, Detail: detail, Found: found,
 			Expected: fmt.Sprintf("a time within the trusted interval %s, give or take %v", tt.String(), skew)})
 	}
 	claimed := stampNano(ev.Time)
@@ -292,12 +295,12 @@ func (v *verifier) timeRule(ev *Event, tt *trustedTime) ([]Check, time.Time) {
 		}
 	}
 	if limit := v.policy.MaxInterval; limit != nil && tt.Anchored() && tt.Latest.Sub(tt.Earliest) > time.Duration(*limit) {
-		fails = append(fails, Check{Rule: RuleTime, Expected: fmt.Sprintf("a trusted interval at most %v wide", time.Duration(*limit)),
+		fails = append(fails, Check{Rule: RuleTime, Status: StatusFailed, Expected: fmt.Sprintf("a trusted interval at most %v wide", time.Duration(*limit)),
 			Found:  fmt.Sprintf("%v wide: %s", tt.Latest.Sub(tt.Earliest).Round(time.Second), tt.String()),
 			Detail: "the trusted interval is wider than the policy allows: the signer cited an old checkpoint"})
 	}
 	if v.policy.RequireAnchoredTime && !tt.Anchored() {
-		fails = append(fails, Check{Rule: RuleTime, Expected: "a trusted interval with both bounds (the policy requires anchored time)",
+		fails = append(fails, Check{Rule: RuleTime, Status: StatusFailed, Expected: "a trusted interval with both bounds (the policy requires anchored time)",
 			Found: tt.String(), Detail: tt.Warning})
 	}
 	return fails, chainTime
@@ -311,7 +314,7 @@ func stampNano(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 // check needs and the event lacks fails it, since then the event may lie outside.
 func (s *TrustedSigner) lifecycle(tt *trustedTime) Check {
 	fail := func(expected, found, detail string) Check {
-		return Check{Rule: RuleKey, Expected: expected, Found: found, Detail: detail}
+		return Check{Rule: RuleKey, Status: StatusFailed, Expected: expected, Found: found, Detail: detail}
 	}
 	latest, earliest := "unbounded (no trusted upper bound)", "unbounded (no trusted lower bound)"
 	if !tt.Latest.IsZero() {
@@ -331,5 +334,5 @@ func (s *TrustedSigner) lifecycle(tt *trustedTime) Check {
 		return fail("signed after the start of the key's validity, "+stamp(s.ValidFrom), "signed after "+earliest,
 			"the event may have been signed before the key's validity began")
 	}
-	return Check{Rule: RuleKey, OK: true}
+	return passed(RuleKey)
 }
