@@ -63,7 +63,7 @@
 // the claimed time against it (within the policy's MaxSkew; MaxInterval bounds its
 // width), RuleAnchor the anchor's evidence, and RuleKey the signer's ValidFrom,
 // ValidUntil and Revoked over the whole interval; certificates are judged at both of
-// its bounds. An interval without a bound is a warning ([Report.TimeWarnings]), or a
+// its bounds. An interval without a bound is a warning ([WarnUnanchoredTime]), or a
 // failure when the policy sets RequireAnchoredTime. docs/TRUST.md has the details.
 //
 // Each rule's meaning, for a report or a refusal, is [Rule.Meaning].
