@@ -17,16 +17,22 @@ import (
 func TestKeyErrorsDoNotIncludeKey(t *testing.T) {
 	skey, vkey, err := note.GenerateKey(rand.Reader, "example.org/log")
 	require.NoError(t, err)
-	secret := skey[strings.LastIndex(skey, "+")+1:]
-	pub := vkey[strings.LastIndex(vkey, "+")+1:]
+	// The key is the last "+"-separated field of the key's fixed ones: base64 may
+	// itself hold "+", so the fields are counted from the front.
+	fields := func(k string, n int) (prefix, key string) {
+		parts := strings.SplitN(k, "+", n)
+		return strings.Join(parts[:n-1], "+") + "+", parts[n-1]
+	}
+	_, secret := fields(skey, 5) // PRIVATE+KEY+name+hash+key
+	head, pub := fields(vkey, 3) // name+hash+key
 	tests := []struct {
 		name, key, quoted string
 	}{
 		{"private signing key", skey, secret},
 		{"private key, origin dropped", "PRIVATE+KEY+" + secret, secret},
-		{"bad base64", vkey[:strings.LastIndex(vkey, "+")+1] + "!" + pub, pub},
+		{"bad base64", head + "!" + pub, pub},
 		{"truncated", vkey[:len(vkey)-8], pub[:len(pub)-8]},
-		{"wrong key type", vkey[:strings.LastIndex(vkey, "+")+1] + "B" + pub[1:], pub[1:]},
+		{"wrong key type", head + "B" + pub[1:], pub[1:]},
 		{"too many parts", vkey + "+" + secret, secret},
 	}
 	for _, tt := range tests {
