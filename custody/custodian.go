@@ -3,6 +3,7 @@ package custody
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -12,10 +13,10 @@ import (
 )
 
 // Custodian is a party that acts on evidence: it signs each event with its key as the
-// actor it claims to be, and appends the event's commitment to its ledger. Before it
-// signs, it reads the ledger's latest checkpoint (and, when the ledger has a TSA, its
-// time-stamp token) and cites it in the statement as the event's [Anchor]: the trusted
-// lower bound of the event's time.
+// actor it claims to be, and appends the event's entry (tag || commitment) to its
+// ledger. Before it signs, it reads the ledger's latest checkpoint (and, when the ledger
+// has a TSA, its time-stamp token) and cites it in the statement as the event's
+// [Anchor]: the trusted lower bound of the event's time.
 type Custodian struct {
 	signer     *sign.Signer
 	actor      Actor
@@ -94,9 +95,13 @@ func (c *Custodian) recordWith(ctx context.Context, b *Bundle, ev *Event, check 
 	if err != nil {
 		return nil, fmt.Errorf("signing %s event: %w", ev.Type, err)
 	}
-	commit := env.Commitment()
-	receipt, err := c.appendEnvelope(ctx, env, commit)
+	receipt, err := c.appendEvent(ctx, b, ev, env)
 	if err != nil {
+		var pending *PendingError
+		if errors.As(err, &pending) && anchored != nil {
+			pending.Anchor = anchored
+			b.keepAnchor(anchored) // Resume needs it: the signed event cites it
+		}
 		return nil, fmt.Errorf("appending %s event to log %s: %w", ev.Type, c.ledger.Origin(), err)
 	}
 	text, err := receipt.MarshalText()
@@ -121,7 +126,9 @@ func (c *Custodian) recordWith(ctx context.Context, b *Bundle, ev *Event, check 
 }
 
 // appendEnvelope appends the envelope's commitment, handing the whole envelope to
-// ledgers that authenticate appends, and checks that the receipt proves this leaf.
+// ledgers that authenticate appends, and checks that the receipt proves this leaf: the
+// legacy path of an item opened before entries had tags (appendEvent), gone with
+// ledger.LegacyLeaves.
 func (c *Custodian) appendEnvelope(ctx context.Context, env *sign.Envelope, commit [32]byte) (*ledger.Receipt, error) {
 	ea, ok := c.ledger.(ledger.EnvelopeAppender)
 	if !ok {

@@ -2,6 +2,7 @@ package custody
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -21,47 +22,74 @@ const minParallel = 16
 // prepared is what was checked of one record on its own: its receipt and, when its
 // statement names a signer the policy trusts by key, its signature with that key.
 type prepared struct {
-	done       bool
-	rc         *ledger.Receipt
-	cp         *ledger.Checkpoint
-	receiptErr error // of parsing (rc nil) or verifying (cp nil) the receipt
+	receipt receiptResult
 
 	signed   bool     // the signature was checked here
 	accepted []string // the key ids whose signatures verified
 	sigErr   error
 }
 
+// receiptResult is a record's receipt, read and verified against the record's log leaf.
+type receiptResult struct {
+	rc        *ledger.Receipt
+	cp        *ledger.Checkpoint // nil unless it verified
+	readErr   error              // the receipt cannot be read
+	leafErr   error              // the log leaf cannot be computed from the bundle
+	verifyErr error              // the receipt does not prove the leaf
+}
+
 // prepare checks every record's receipt and key signature, in parallel, for receipt
-// and envelopeSignature to find.
+// and envelopeSignature to find. The log leaves depend on the chain (tags.go): they are
+// computed first, in bundle order, as the replay will find them.
 func (v *verifier) prepare(ctx context.Context, b *Bundle) {
 	n := len(b.Events)
 	workers := min(runtime.GOMAXPROCS(0), 8)
 	if n < minParallel || workers < 2 {
 		return
 	}
+	leaves, leafErrs := leavesOf(b)
 	ready := make([]prepared, n)
+	done := make([]bool, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			for i := int(next.Add(1)) - 1; i < n && ctx.Err() == nil; i = int(next.Add(1)) - 1 {
-				ready[i] = v.prepareOne(ctx, b.Events[i])
+				ready[i] = v.prepareOne(ctx, b.Events[i], leaves[i], leafErrs[i])
+				done[i] = true
 			}
 		})
 	}
 	wg.Wait()
 	v.ready = make(map[*Record]*prepared, n)
 	for i := range ready {
-		if ready[i].done {
+		if done[i] {
 			v.ready[b.Events[i]] = &ready[i]
 		}
 	}
 }
 
-// prepareOne checks one record by itself.
-func (v *verifier) prepareOne(ctx context.Context, rec *Record) prepared {
-	p := prepared{done: true}
-	p.rc, p.cp, p.receiptErr = v.verifyReceipt(rec)
+// leavesOf computes each record's log leaf as the verifier's replay of the chain will:
+// against the chain as it stands before the record, skipping the statements that cannot
+// be read (which the replay skips too).
+func leavesOf(b *Bundle) ([][]byte, []error) {
+	cs := newChainState(nil)
+	leaves, errs := make([][]byte, len(b.Events)), make([]error, len(b.Events))
+	for i, r := range b.Events {
+		st, err := r.Statement()
+		if err != nil {
+			errs[i] = fmt.Errorf("the statement cannot be read: %w", err)
+			continue
+		}
+		leaves[i], errs[i] = cs.entryOf(r.Commitment(), &st.Predicate)
+		cs.apply(r.CommitmentString(), &st.Predicate)
+	}
+	return leaves, errs
+}
+
+// prepareOne checks one record by itself, given its leaf.
+func (v *verifier) prepareOne(ctx context.Context, rec *Record, leaf []byte, leafErr error) prepared {
+	p := prepared{receipt: v.verifyReceipt(rec, leaf, leafErr)}
 	st, err := rec.Statement()
 	if err != nil {
 		return p
@@ -73,24 +101,27 @@ func (v *verifier) prepareOne(ctx context.Context, rec *Record) prepared {
 	return p
 }
 
-// verifyReceipt parses and verifies a record's receipt: rc is nil when it cannot be
-// parsed, cp when it does not verify.
-func (v *verifier) verifyReceipt(rec *Record) (*ledger.Receipt, *ledger.Checkpoint, error) {
+// verifyReceipt reads a record's receipt and verifies it against its leaf.
+func (v *verifier) verifyReceipt(rec *Record, leaf []byte, leafErr error) receiptResult {
 	rc, err := rec.Receipt()
-	if err != nil {
-		return nil, nil, err
+	switch {
+	case err != nil:
+		return receiptResult{readErr: err}
+	case leafErr != nil:
+		return receiptResult{rc: rc, leafErr: leafErr}
 	}
-	commit := rec.Commitment()
-	cp, err := v.trust.VerifyReceipt(rc, commit[:])
-	return rc, cp, err
+	cp, err := v.trust.VerifyReceipt(rc, leaf)
+	return receiptResult{rc: rc, cp: cp, verifyErr: err}
 }
 
-// receipt is verifyReceipt, as prepare found it when it ran.
-func (v *verifier) receipt(rec *Record) (*ledger.Receipt, *ledger.Checkpoint, error) {
+// receipt is verifyReceipt of the record, as prepare found it when it ran, else now,
+// against the chain as it stands.
+func (v *verifier) receipt(rec *Record) receiptResult {
 	if p, ok := v.ready[rec]; ok {
-		return p.rc, p.cp, p.receiptErr
+		return p.receipt
 	}
-	return v.verifyReceipt(rec)
+	leaf, err := v.leaf(rec)
+	return v.verifyReceipt(rec, leaf, err)
 }
 
 // envelopeSignature verifies the record's envelope with ver, the verifier of signer, or

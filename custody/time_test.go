@@ -590,3 +590,32 @@ func TestRealWitnessesAnchorEvents(t *testing.T) {
 		require.Equal(t, map[string]bool{"earliest w1": true, "earliest w2": true, "latest w1": true, "latest w2": true}, names, "event %d", e.Index)
 	}
 }
+
+// TestResumeKeepsTheAnchor: a pending event cites its anchor; resumed on a copy of the
+// bundle as it was before the failure (as a CLI keeps it on disk), with the anchor the
+// PendingError carries, it verifies with its trusted interval.
+func TestResumeKeepsTheAnchor(t *testing.T) {
+	t0 := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	w := witnesstest.NewCosigner(t, "w1", func() time.Time { return t0 })
+	l, entry := posixlogtest.NewLog(t, posixlog.WithDecorator(w.Decorator()))
+	flaky := &lostReceipts{Ledger: l}
+	pol := &custody.Policy{RequireAnchoredTime: true}
+	require.NoError(t, pol.AddLog(custody.TrustedLog{Origin: entry.Origin, Key: entry.VerifierKey, Witnesses: []string{w.VerifierKey}, Quorum: 1}))
+	lab, err := testkit.MakeParty(custody.Party{Name: "lab", Jurisdiction: "FR"}, flaky, pol, custody.WithClock(func() time.Time { return t0 }))
+	require.NoError(t, err)
+	b := acquire(t, lab.Custodian, lab)
+	onDisk := b.Clone()
+
+	flaky.lose = true
+	_, err = lab.Custodian.Access(context.Background(), b, "", custody.Details{Purpose: "lost receipt"})
+	var pending *custody.PendingError
+	require.ErrorAs(t, err, &pending)
+	require.NotNil(t, pending.Anchor)
+	flaky.lose = false
+
+	_, err = lab.Custodian.Resume(context.Background(), onDisk, pending.Envelope, *pending.Anchor)
+	require.NoError(t, err)
+	rep := verifyWith(t, onDisk, pol)
+	require.True(t, rep.Valid, "%+v", rep.Failures)
+	require.True(t, rep.Events[1].Interval.Anchored())
+}

@@ -261,11 +261,16 @@ func (v *verifier) counterparty(i int, ev *Event, tt *trustedTime) []Check {
 // inclusion checks the record's receipt, and returns its verified checkpoint (nil when
 // it does not verify).
 func (v *verifier) inclusion(rec *Record, er *EventReport) ([]Check, *ledger.Checkpoint, *ledger.Receipt) {
-	rc, cp, err := v.receipt(rec)
-	if rc == nil {
-		return []Check{{Rule: RuleInclusion, Status: StatusFailed, Expected: "a c2sp.org/tlog-proof@v1 receipt", Found: err.Error(), Detail: "the receipt cannot be read"},
+	r := v.receipt(rec)
+	switch {
+	case r.readErr != nil:
+		return []Check{{Rule: RuleInclusion, Status: StatusFailed, Expected: "a c2sp.org/tlog-proof@v1 receipt", Found: r.readErr.Error(), Detail: "the receipt cannot be read"},
 			notChecked(RuleCheckpoint, "the receipt cannot be read"), notChecked(RuleOrder, "the receipt cannot be read")}, nil, nil
+	case r.leafErr != nil:
+		why := "the event's log entry cannot be computed from the bundle: " + r.leafErr.Error()
+		return []Check{notChecked(RuleInclusion, why), notChecked(RuleCheckpoint, why), notChecked(RuleOrder, why)}, nil, nil
 	}
+	rc, cp, err := r.rc, r.cp, r.verifyErr
 	if err != nil {
 		rule, other := RuleCheckpoint, RuleInclusion
 		if errors.Is(err, ledger.ErrLeafMismatch) || errors.Is(err, ledger.ErrMalformed) {
@@ -289,6 +294,17 @@ func (v *verifier) inclusion(rec *Record, er *EventReport) ([]Check, *ledger.Che
 	}
 	v.lastIndex[cp.Origin] = rc.Index
 	return checks, cp, rc
+}
+
+// leaf is the log leaf of rec that its receipt must prove, recomputed from the bundle as
+// the chain stands before rec: its entry, tag || commitment, with the item key of the
+// item's opening statement and the custody head of the replayed chain (tags.go).
+func (v *verifier) leaf(rec *Record) ([]byte, error) {
+	st, err := rec.Statement()
+	if err != nil {
+		return nil, fmt.Errorf("the statement cannot be read: %w", err)
+	}
+	return v.chain.entryOf(rec.Commitment(), &st.Predicate)
 }
 
 // consistency checks that, per log, every checkpoint the receipts cite extends the
