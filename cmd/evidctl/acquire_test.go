@@ -7,12 +7,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/evidctl/evidctl/crypto/sign"
+	"github.com/evidctl/evidctl/ledger/httpapi"
 	"github.com/evidctl/evidctl/ledger/ledgerurl"
 	"github.com/evidctl/evidctl/ledger/server"
 )
@@ -56,7 +58,7 @@ func TestAcquireCommitsPayloadBeforeLogging(t *testing.T) {
 	var appends, payloadThere atomic.Int32
 	var watched atomic.Value // the payload the acquire under way writes
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost {
+		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, httpapi.AppendPath) {
 			appends.Add(1)
 			if _, err := os.Stat(watched.Load().(string)); err == nil {
 				payloadThere.Add(1)

@@ -3,6 +3,7 @@ package custody_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -20,7 +21,14 @@ func reproved(t *testing.T, c *caseFile) (*custody.Bundle, []byte) {
 	require.NoError(t, err)
 	head, err := ledger.ReadHeadUnverified(note)
 	require.NoError(t, err)
-	b := &custody.Bundle{}
+	b := &custody.Bundle{Anchors: c.b.Anchors}
+	for _, a := range c.b.Anchors { // each anchor extends to the one checkpoint
+		ah, err := ledger.ReadHeadUnverified([]byte(a.Checkpoint))
+		require.NoError(t, err)
+		proof, err := c.d.Logs[0].ConsistencyProof(ctx, ah.Size, head.Size)
+		require.NoError(t, err)
+		b.Consistency = append(b.Consistency, custody.Consistency{Origin: head.Origin, OldSize: ah.Size, NewSize: head.Size, Proof: proof})
+	}
 	for _, rec := range c.b.Events {
 		rc, err := rec.Receipt()
 		require.NoError(t, err)
@@ -37,6 +45,10 @@ func reproved(t *testing.T, c *caseFile) (*custody.Bundle, []byte) {
 // a bad signature fails every event, and each inclusion path is still checked.
 func TestSharedCheckpointJudgedForEveryReceipt(t *testing.T) {
 	c := newCase(t)
+	for i := range 14 { // enough events for Verify to check them in parallel
+		_, err := c.party("prosecutor").Custodian.Access(context.Background(), c.b, "", custody.Details{Purpose: fmt.Sprint("review ", i)})
+		require.NoError(t, err)
+	}
 	b, note := reproved(t, c)
 	rep := c.verify(t, b)
 	require.True(t, rep.Valid, "%+v", rep.Failures)
@@ -47,7 +59,7 @@ func TestSharedCheckpointJudgedForEveryReceipt(t *testing.T) {
 	} else {
 		forged[at] = 'A'
 	}
-	bad := &custody.Bundle{}
+	bad := &custody.Bundle{Anchors: b.Anchors, Consistency: b.Consistency}
 	for _, rec := range b.Events {
 		bad.Events = append(bad.Events, custody.NewRecord(rec.Envelope, string(bytes.Replace([]byte(rec.Proof), note, forged, 1))))
 	}
