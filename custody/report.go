@@ -159,7 +159,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	verdict := "VALID"
 	if !r.Valid {
-		verdict = fmt.Sprintf("INVALID (%d failed checks)", len(r.Failures))
+		verdict = fmt.Sprintf("INVALID (%d failed %s)", len(r.Failures), plural(len(r.Failures), "check", "checks"))
 	}
 	fmt.Fprintf(&b, "custody bundle: %s\n\ntimeline:\n", verdict)
 	tw := tabwriter.NewWriter(&b, 0, 2, 2, ' ', 0)
@@ -171,7 +171,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	tw.Flush()
 	b.WriteString("\nitems:\n")
 	for _, it := range r.Items {
-		fmt.Fprintf(&b, "  %s %s\n    sha256:%s  %s; custodian %s; %d events\n", it.ID, quoteIf(it.Description), it.Digest.SHA256().Hex(), it.State, it.Custodian, it.Events)
+		fmt.Fprintf(&b, "  %s %s\n    sha256:%s  %s; custodian %s; %d %s\n", it.ID, quoteIf(it.Description), it.Digest.SHA256().Hex(), it.State, it.Custodian,
+			it.Events, plural(it.Events, "event", "events"))
+		for _, d := range extraDigests(it.Digest) {
+			fmt.Fprintf(&b, "    %s\n", d)
+		}
 	}
 	if len(r.Checks) > 0 {
 		b.WriteString("\nbundle checks:\n")
@@ -193,6 +197,18 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// extraDigests are the digests of s other than SHA-256 (those requested with
+// Sealing.Digests or Preserve's algorithms), which reports show below it.
+func extraDigests(s digest.Set) []digest.Digest {
+	var out []digest.Digest
+	for _, d := range s {
+		if d.Algorithm != digest.SHA256 {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // who is the event's actor as the report names it.

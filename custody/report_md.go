@@ -46,6 +46,22 @@ func (r *Report) mdItems(b *strings.Builder) {
 		fmt.Fprintf(b, "| %s | %s | `%s` | %s | %s | %d |\n", mdCell(it.ID), mdCell(it.Description), it.Digest.SHA256().Hex(),
 			mdCell(it.State), mdCell(it.Custodian), it.Events)
 	}
+	first := true
+	for _, it := range r.Items {
+		extra := extraDigests(it.Digest)
+		if len(extra) == 0 {
+			continue
+		}
+		if first {
+			b.WriteString("\nOther digests of the items (requested when they were taken into custody):\n\n")
+			first = false
+		}
+		fmt.Fprintf(b, "- %s:", mdCell(it.ID))
+		for _, d := range extra {
+			fmt.Fprintf(b, " `%s`", d)
+		}
+		b.WriteString("\n")
+	}
 }
 
 func (r *Report) mdTimeline(b *strings.Builder) {

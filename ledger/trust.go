@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"strings"
 
 	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
@@ -194,11 +195,15 @@ func (l *Log) verifiers() (note.Verifier, *WitnessPolicy, error) {
 	return logV, policy, nil
 }
 
-// newLogVerifier parses a log's note verifier key.
+// newLogVerifier parses a log's note verifier key. Its errors never quote the key (the
+// parser's do): a private key pasted by mistake must not end up in a log.
 func newLogVerifier(key string) (note.Verifier, error) {
+	if strings.HasPrefix(key, "PRIVATE+KEY+") {
+		return nil, errors.New("bad verifier key: this is a private note signing key; give the log's verifier key, and keep the private key secret")
+	}
 	v, err := fnote.NewVerifier(key)
 	if err != nil {
-		return nil, fmt.Errorf("bad verifier key: %v", err)
+		return nil, errors.New("bad verifier key: not a C2SP signed-note verifier key (NAME+HASH+KEY)")
 	}
 	return v, nil
 }

@@ -44,7 +44,11 @@ func (a *app) decryptCommand() *cobra.Command {
 whole plaintext authenticated and matched the item digest; otherwise nothing is written.
 With --trust it first verifies the whole bundle (signatures, receipts, custody rules)
 under that policy and decrypts nothing unless the bundle is valid (exit 1 otherwise).
-Without --trust the bundle itself is not verified: run 'evidctl verify'.`,
+Without --trust the bundle itself is not verified: run 'evidctl verify'.
+
+The plaintext is written to .FILE.evidctl-tmp-… beside FILE (mode 0600) and renamed only
+once verified. If decrypt is killed, that file remains; the next decrypt to FILE removes
+it (and any other of FILE's temporaries that no running evidctl holds) and says so.`,
 		Args: exactArgs(1, "the bundle NAME.custody.json"),
 	}, f, func(ctx context.Context, args []string) error {
 		if f.trust != "" {
@@ -68,6 +72,7 @@ func (a *app) decrypt(ctx context.Context, path string, f *decryptFlags) error {
 		return err
 	}
 	defer in.payload.Close()
+	a.removeStale(f.out)
 	plain, err := atomicfile.Create(f.out, 0o600)
 	if err != nil {
 		return failErr(err)

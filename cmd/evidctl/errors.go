@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"slices"
 
@@ -57,24 +59,56 @@ func (a *app) report(err error) int {
 	if err == errSilentInvalid {
 		return exitInvalid
 	}
+	d := describe(err)
+	fmt.Fprintf(a.stderr, "evidctl: error: %s\n", d.Message)
+	for _, line := range d.also {
+		fmt.Fprintf(a.stderr, "  %s\n", line)
+	}
+	for _, h := range d.Hints {
+		fmt.Fprintf(a.stderr, "hint: %s\n", h)
+	}
+	return d.code
+}
+
+// failure is an error as the user sees it: its message, the further rules a refusal
+// broke, the hints, and the exit code; key material is redacted from all of them. Its
+// JSON is the error object of docs/schema/error.schema.json.
+type failure struct {
+	Message string   `json:"message"`
+	Hints   []string `json:"hints,omitempty"`
+	also    []string
+	code    int
+}
+
+func describe(err error) failure {
 	code, hints := exitUsage, explain(err)
 	var ee *exitError
 	if errors.As(err, &ee) {
 		code = ee.code
 		hints = append(ee.hints, hints...)
 	}
-	fmt.Fprintf(a.stderr, "evidctl: error: %v\n", err)
+	d := failure{Message: redact(err.Error()), code: code}
 	for _, line := range refusalLines(err) {
-		fmt.Fprintf(a.stderr, "  %s\n", line)
+		d.also = append(d.also, redact(line))
 	}
-	var shown []string
 	for _, h := range hints {
-		if !slices.Contains(shown, h) {
-			shown = append(shown, h)
-			fmt.Fprintf(a.stderr, "hint: %s\n", h)
+		if h = redact(h); !slices.Contains(d.Hints, h) {
+			d.Hints = append(d.Hints, h)
 		}
 	}
-	return code
+	return d
+}
+
+// writeJSONError writes err as the JSON error object of docs/schema/error.schema.json,
+// for commands whose --json output must stay JSON when they cannot run.
+func writeJSONError(w io.Writer, err error) {
+	d := describe(err)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(struct {
+		Error    failure `json:"error"`
+		ExitCode int     `json:"exitCode"`
+	}{d, d.code})
 }
 
 // explain turns library errors into hints the user can act on.
@@ -140,6 +174,10 @@ var refusalAdvice = map[custody.Rule]string{
 
 // fileErr reports a missing or unreadable input file.
 func fileErr(what, path string, err error) error {
+	if looksSecret(path) {
+		return usageErr(fmt.Sprintf("%s: got key material where a file name belongs (not shown)", what),
+			"give the name of the file that holds it")
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return failErr(fmt.Errorf("%s %s does not exist", what, path), "check the file name")
 	}

@@ -104,7 +104,7 @@ func (a *app) export(ctx context.Context, path string, f *exportFlags) error {
 		return failErr(fmt.Errorf("verification could not run: %w", err))
 	}
 	err = atomicfile.Write(f.out, 0o644, func(w io.Writer) error {
-		return caseuco.Export(w, b, rep, caseuco.WithTool("evidctl", version))
+		return caseuco.Export(w, b, rep, caseuco.WithTool("evidctl", evidctlVersion()))
 	})
 	if err != nil {
 		return failErr(err)
@@ -113,9 +113,9 @@ func (a *app) export(ctx context.Context, path string, f *exportFlags) error {
 	if !rep.Valid {
 		verdict = "INVALID"
 	}
-	fmt.Fprintf(a.stdout, "wrote %s: CASE/UCO graph of %d events; custody bundle %s\n", f.out, len(b.Events), verdict)
+	fmt.Fprintf(a.stdout, "wrote %s: CASE/UCO graph of %d %s; custody bundle %s\n", f.out, len(b.Events), plural(len(b.Events), "event", "events"), verdict)
 	if !rep.Valid {
-		fmt.Fprintf(a.stderr, "evidctl: the bundle does not verify: %d failed checks (annotations in the graph; 'evidctl verify' lists them)\n", len(rep.Failures))
+		fmt.Fprintf(a.stderr, "evidctl: the bundle does not verify: %d failed %s (annotations in the graph; 'evidctl verify' lists them)\n", len(rep.Failures), plural(len(rep.Failures), "check", "checks"))
 		return errSilentInvalid
 	}
 	return nil

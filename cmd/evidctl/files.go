@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"filippo.io/age"
 
+	"github.com/evidctl/evidctl/crypto/digest"
 	"github.com/evidctl/evidctl/crypto/seal"
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/atomicfile"
@@ -140,7 +144,14 @@ func (a *app) write(o *outputs, b *custody.Bundle, n int) error {
 			return err
 		}
 	}
-	if err := b.WriteFile(o.bundle); err != nil {
+	target := o.bundle
+	if o.inPlace {
+		var err error
+		if target, err = inPlace(o.bundle); err != nil {
+			return err
+		}
+	}
+	if err := b.WriteFile(target); err != nil {
 		return failErr(err)
 	}
 	if err := o.commit(); err != nil {
@@ -149,7 +160,7 @@ func (a *app) write(o *outputs, b *custody.Bundle, n int) error {
 		}
 		return err
 	}
-	return a.printEvents(b, n, append([]string{o.bundle}, o.payloads...)...)
+	return a.printEvents(b, n, append([]string{shownAs(o.bundle, target)}, o.payloads...)...)
 }
 
 // commit renames every payload into place, refusing to replace one that appeared
@@ -175,6 +186,9 @@ func (a *app) printEvents(b *custody.Bundle, n int, files ...string) error {
 		}
 		ev := &st.Predicate
 		fmt.Fprintf(a.stdout, "%s: item %s (%s) %s\n", ev.Type, ev.Item.ID, ev.Item.Description, ev.Item.Digest.SHA256())
+		for _, d := range otherDigests(ev.Item.Digest) {
+			fmt.Fprintf(a.stdout, "  %s\n", d)
+		}
 		if ev.Counterparty != nil {
 			fmt.Fprintf(a.stdout, "  counterparty: %s\n", ev.Counterparty.Party)
 		}
@@ -229,8 +243,8 @@ func (a *app) openSealed(bundle, payload, identity string) (*sealedInput, error)
 
 // readIdentities reads an age identity file.
 func readIdentities(path string) ([]age.Identity, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fileErr("identity file", path, err)
+	if err := checkIdentityFile(path); err != nil {
+		return nil, err
 	}
 	ids, err := seal.ReadIdentities(path)
 	if err != nil {
@@ -246,7 +260,10 @@ func expandRecipients(args []string) ([]string, error) {
 	var out []string
 	for _, arg := range args {
 		s := strings.TrimSpace(arg)
-		if strings.HasPrefix(s, "age1") || strings.HasPrefix(s, "ssh-") || strings.HasPrefix(s, "AGE-") {
+		if err := checkRecipient("", classifyKey([]byte(s))); err != nil {
+			return nil, err
+		}
+		if strings.HasPrefix(s, "age1") || strings.HasPrefix(s, "ssh-") {
 			if _, err := seal.ParseRecipient(s); err != nil {
 				return nil, usageErr(fmt.Sprintf("--recipient: %v", err), "give an age recipient (age1…), an SSH public key, or a recipients file")
 			}
@@ -266,10 +283,13 @@ func readRecipientsFile(path string) ([]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, usageErr(fmt.Sprintf("--recipient %s: not a recipient, and no such file", path),
+			return nil, usageErr(fmt.Sprintf("--recipient %s: not a recipient, and no such file", shownArg(path)),
 				"give an age recipient (age1…), an SSH public key, or a recipients file such as PREFIX.recipient.txt")
 		}
 		return nil, failErr(fmt.Errorf("reading recipients file %s: %w", path, err))
+	}
+	if err := checkRecipient(path, classifyKey(data)); err != nil {
+		return nil, err
 	}
 	var out []string
 	for n, line := range strings.Split(string(data), "\n") {
@@ -286,4 +306,70 @@ func readRecipientsFile(path string) ([]string, error) {
 		return nil, usageErr(fmt.Sprintf("recipients file %s holds no recipient", path))
 	}
 	return out, nil
+}
+
+// refuseLink fails (exit 2) when the file a flag names is a symbolic link: evidctl
+// never writes through one. An empty path is no file.
+func refuseLink(flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	if fi, err := os.Lstat(path); err == nil && fi.Mode().Type() == fs.ModeSymlink {
+		return usageErr(fmt.Sprintf("%s %s is a symbolic link", flag, path),
+			"evidctl never writes through a link: give the name of a regular file, or remove the link")
+	}
+	return nil
+}
+
+// writeListenFile writes the address a server listens on, and a newline, to path
+// (nothing when path is empty), atomically, refusing a symbolic link or anything but a
+// regular file, for 'serve --listen-file' and 'witness serve --listen-file'.
+func writeListenFile(path string, addr net.Addr) error {
+	if path == "" {
+		return nil
+	}
+	if fi, err := os.Lstat(path); err == nil && fi.Mode().Type() != fs.ModeSymlink && !fi.Mode().IsRegular() {
+		return failErr(fmt.Errorf("listen file %s exists and is not a regular file", path))
+	}
+	if err := atomicfile.WriteFile(path, []byte(addr.String()+"\n"), 0o644); err != nil {
+		return failErr(fmt.Errorf("writing the listening address to %s: %w", path, err))
+	}
+	return nil
+}
+
+// inPlace is the file that updating path in place rewrites: path itself, or, when
+// path is a symbolic link, the file it points to (replaced atomically in its own
+// directory, so that the link stays a link and names the new content).
+func inPlace(path string) (string, error) {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode().Type() != fs.ModeSymlink {
+		return path, nil // a missing file is reported by whoever reads it
+	}
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", failErr(fmt.Errorf("resolving the symbolic link %s: %w", path, err))
+	}
+	return target, nil
+}
+
+// shownAs names a file written in place for the user: through a link, both names.
+func shownAs(path, target string) string {
+	if target == path {
+		return path
+	}
+	return fmt.Sprintf("%s (through the link to %s)", path, target)
+}
+
+// removeStale removes the temporary files of path that an interrupted evidctl left
+// behind (see internal/atomicfile), and says so: they may hold unverified plaintext.
+func (a *app) removeStale(path string) {
+	removed, _ := atomicfile.RemoveStale(path)
+	for _, p := range removed {
+		fmt.Fprintf(a.stderr, "removed %s, a temporary file left by an interrupted evidctl\n", p)
+	}
+}
+
+// otherDigests are the digests of s besides SHA-256: those requested with --hash.
+func otherDigests(s digest.Set) digest.Set {
+	return slices.DeleteFunc(slices.Clone(s), func(d digest.Digest) bool { return d.Algorithm == digest.SHA256 })
 }

@@ -58,8 +58,8 @@ func (s *session) close() { _ = s.ledger.Close() }
 // open loads the signing key (asking for its password), opens the ledger and returns
 // the custodian.
 func (a *app) open(ctx context.Context, f *signFlags, known *custody.Bundle) (*session, error) {
-	if _, err := os.Stat(f.key); err != nil {
-		return nil, fileErr("signing key", f.key, err)
+	if err := checkSigningKey(f.key); err != nil {
+		return nil, err
 	}
 	who, err := f.who.party(f.key)
 	if err != nil {

@@ -70,9 +70,12 @@ nobody else may act on the items.`,
 }
 
 func (a *app) transfer(ctx context.Context, path string, f *transferFlags) error {
-	pub, err := os.ReadFile(f.to)
+	pub, err := readKeyFile("recipient public key", f.to)
 	if err != nil {
-		return fileErr("recipient public key", f.to, err)
+		return err
+	}
+	if err := checkPublicKey("--to", f.to, pub); err != nil {
+		return err
 	}
 	v, err := sign.LoadVerifier(pub)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -29,8 +30,9 @@ const (
 	exitUsage   = 2 // usage, I/O, password, identity or refused custody operation
 )
 
-// version is set with -ldflags "-X main.version=…" by release builds.
-var version = "devel"
+// version is stamped by release builds: go build -ldflags "-X main.version=v1.2.3"
+// (scripts/build.sh does it). Unstamped, evidctlVersion reads the build info.
+var version string
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -85,8 +87,10 @@ Exit codes: 0 ok or valid, 1 verification failed, 2 usage or I/O error.`,
 		SilenceUsage:      true,
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
+	root.Version = evidctlVersion()
+	root.SetVersionTemplate("evidctl {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageErr(err.Error(), fmt.Sprintf("run 'evidctl %s --help' for usage", commandPath(c)))
+		return usageErr(err.Error(), usageHint(c))
 	})
 	root.AddCommand(
 		a.initCommand(), a.keygenCommand(), a.trustCommand(),
@@ -100,8 +104,14 @@ Exit codes: 0 ok or valid, 1 verification failed, 2 usage or I/O error.`,
 	return root
 }
 
+// commandPath is c's path below the root: "trust add-log"; "" for the root.
 func commandPath(c *cobra.Command) string {
-	return strings.TrimPrefix(c.CommandPath(), "evidctl ")
+	return strings.TrimPrefix(strings.TrimPrefix(c.CommandPath(), "evidctl"), " ")
+}
+
+// usageHint points to c's help.
+func usageHint(c *cobra.Command) string {
+	return fmt.Sprintf("run '%s --help' for usage", c.CommandPath())
 }
 
 // commandFlags are a command's flags: a struct that registers them and validates them
@@ -136,15 +146,48 @@ func (a *app) versionCommand() *cobra.Command {
 		Short: "print the version",
 		Args:  noArgs,
 	}, noFlags{}, func(context.Context, []string) error {
-		fmt.Fprintf(a.stdout, "evidctl %s\n", version)
+		fmt.Fprintf(a.stdout, "evidctl %s\n", evidctlVersion())
 		return nil
 	})
 }
 
+// evidctlVersion is the version of this build: the one release builds stamp (see
+// version), else the main module's version in the build info (go install …@v1.2.3,
+// or the pseudo-version the go command derives from a VCS checkout), else "devel"
+// with the VCS revision when there is one.
+func evidctlVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	return describeVersion(version, bi, ok)
+}
+
+func describeVersion(stamped string, bi *debug.BuildInfo, ok bool) string {
+	switch {
+	case stamped != "":
+		return stamped
+	case !ok:
+		return "devel"
+	case bi.Main.Version != "" && bi.Main.Version != "(devel)":
+		return bi.Main.Version
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch {
+		case s.Key == "vcs.revision":
+			rev = s.Value
+		case s.Key == "vcs.modified" && s.Value == "true":
+			dirty = "-dirty"
+		}
+	}
+	if rev == "" {
+		return "devel"
+	}
+	return "devel-" + rev[:min(12, len(rev))] + dirty
+}
+
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usageErr(fmt.Sprintf("%s takes no arguments, got %q", commandPath(cmd), args[0]),
-			fmt.Sprintf("run 'evidctl %s --help' for usage", commandPath(cmd)))
+		return usageErr(fmt.Sprintf("%s takes no arguments, got %q", commandPath(cmd), shownArg(args[0])),
+			usageHint(cmd))
 	}
 	return nil
 }
@@ -152,8 +195,8 @@ func noArgs(cmd *cobra.Command, args []string) error {
 func exactArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usageErr(fmt.Sprintf("%s needs %s (got %d arguments)", commandPath(cmd), what, len(args)),
-				fmt.Sprintf("run 'evidctl %s --help' for usage", commandPath(cmd)))
+			return usageErr(fmt.Sprintf("%s needs %s (got %d %s)", commandPath(cmd), what, len(args), plural(len(args), "argument", "arguments")),
+				usageHint(cmd))
 		}
 		return nil
 	}
@@ -163,7 +206,7 @@ func minArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) < n {
 			return usageErr(fmt.Sprintf("%s needs %s", commandPath(cmd), what),
-				fmt.Sprintf("run 'evidctl %s --help' for usage", commandPath(cmd)))
+				usageHint(cmd))
 		}
 		return nil
 	}

@@ -15,11 +15,15 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"evidctl": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		"evidctl": func() {
+			setTestUmask()
+			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		},
 	})
 }
 
@@ -55,6 +59,10 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 	"certify":       certify,
 	"exitcode":      exitCode,
 	"flipbyte":      flipByte,
+	"islink":        isLink,
+	"jsonschema":    jsonSchema,
+	"noleak":        noLeak,
+	"perm":          checkPerm,
 	"tamperbundle":  tamperBundle,
 	"waitfile":      waitFile,
 	"witnesspolicy": witnessPolicy,
@@ -163,5 +171,76 @@ func exitCode(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got != want {
 		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	}
+}
+
+// checkPerm checks the permission bits of FILE: perm FILE MODE (octal).
+func checkPerm(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: perm FILE MODE")
+	}
+	want, err := strconv.ParseUint(args[1], 8, 32)
+	ts.Check(err)
+	fi, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	if got := fi.Mode().Perm(); got != os.FileMode(want) {
+		ts.Fatalf("%s has mode %04o, want %04o", args[0], got, want)
+	}
+}
+
+// isLink checks that FILE is a symbolic link: islink FILE.
+func isLink(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: islink FILE")
+	}
+	fi, err := os.Lstat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	if link := fi.Mode().Type() == os.ModeSymlink; link == neg {
+		ts.Fatalf("%s: symbolic link %v, want %v", args[0], link, !neg)
+	}
+}
+
+// noLeak checks that the last command's stdout and stderr quote no secret of the key
+// files named: noleak FILE... A secret is a line of a file that is neither a comment
+// nor a PEM armour line (PEM bodies, age identities), and the key of a note signing
+// key; no 16-character window of one may appear.
+func noLeak(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: noleak FILE...")
+	}
+	out := ts.ReadFile("stdout") + ts.ReadFile("stderr")
+	for _, file := range args {
+		for _, line := range strings.Split(ts.ReadFile(file), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "-----") {
+				continue
+			}
+			if rest, ok := strings.CutPrefix(line, "PRIVATE+KEY+"); ok {
+				line = rest[strings.LastIndex(rest, "+")+1:]
+			}
+			for i := 0; i+16 <= len(line); i++ {
+				if strings.Contains(out, line[i:i+16]) {
+					ts.Fatalf("the output quotes key material of %s: %q", file, line[i:i+16])
+				}
+			}
+		}
+	}
+}
+
+// jsonSchema validates FILE (or "stdout", the last command's) against the JSON Schema
+// docs/schema/SCHEMA: jsonschema FILE SCHEMA.
+func jsonSchema(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: jsonschema FILE SCHEMA")
+	}
+	path, err := filepath.Abs(filepath.Join("..", "..", "docs", "schema", args[1]))
+	ts.Check(err)
+	c := jsonschema.NewCompiler()
+	schema, err := c.Compile(path)
+	ts.Check(err)
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(ts.ReadFile(args[0])))
+	ts.Check(err)
+	if err := schema.Validate(doc); err != nil {
+		ts.Fatalf("%s does not validate against %s: %v", args[0], args[1], err)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -86,9 +85,12 @@ func (f *serveFlags) validate([]string) error {
 func (f *serveFlags) allowList() ([]*sign.Verifier, error) {
 	var vs []*sign.Verifier
 	for _, p := range f.allow {
-		pem, err := os.ReadFile(p)
+		pem, err := readKeyFile("public key", p)
 		if err != nil {
-			return nil, fileErr("public key", p, err)
+			return nil, err
+		}
+		if err := checkPublicKey("--allow", p, pem); err != nil {
+			return nil, err
 		}
 		v, err := sign.LoadVerifier(pem)
 		if err != nil {
@@ -116,10 +118,16 @@ func (f *serveFlags) allowList() ([]*sign.Verifier, error) {
 }
 
 func (a *app) serve(ctx context.Context, f *serveFlags) error {
+	if err := refuseLink("--listen-file", f.listenFile); err != nil {
+		return err
+	}
 	allow, err := f.allowList()
 	if err != nil {
 		return err
 	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var listenErr error
 	spec, kind, _ := f.home.ledgerSpec()
 	l, err := f.home.openLedger(ctx, a.stderr, nil)
 	if err != nil {
@@ -134,9 +142,9 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 			if f.tlsCert != "" {
 				scheme = "https"
 			}
-			fmt.Fprintf(a.stdout, "serving log %s on %s://%s (%d signers allowed)\n", l.Origin(), scheme, addr, len(allow))
-			if f.listenFile != "" {
-				_ = os.WriteFile(f.listenFile, []byte(addr.String()), 0o644)
+			fmt.Fprintf(a.stdout, "serving log %s on %s://%s (%d %s allowed)\n", l.Origin(), scheme, addr, len(allow), plural(len(allow), "signer", "signers"))
+			if listenErr = writeListenFile(f.listenFile, addr); listenErr != nil {
+				stop() // nobody would find the server: shut it down
 			}
 		}),
 	}
@@ -149,5 +157,5 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 	if err := server.Serve(ctx, f.addr, l, allow, opts...); err != nil {
 		return failErr(err)
 	}
-	return nil
+	return listenErr
 }

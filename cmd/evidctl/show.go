@@ -84,7 +84,11 @@ func (a *app) showText(b *custody.Bundle, items []custody.ItemStatus) error {
 	tw.Flush()
 	fmt.Fprintln(a.stdout, "\nitems:")
 	for _, it := range items {
-		fmt.Fprintf(a.stdout, "  %s (%s)\n    sha256:%s\n    %s\n", it.ID, it.Description, it.Digest.SHA256().Hex(), itemState(it))
+		fmt.Fprintf(a.stdout, "  %s (%s)\n    sha256:%s\n", it.ID, it.Description, it.Digest.SHA256().Hex())
+		for _, d := range otherDigests(it.Digest) {
+			fmt.Fprintf(a.stdout, "    %s\n", d)
+		}
+		fmt.Fprintf(a.stdout, "    %s\n", itemState(it))
 	}
 	return nil
 }
@@ -116,7 +120,7 @@ func eventNote(ev *custody.Event) string {
 		parts = append(parts, "note: "+ev.Note)
 	}
 	if ev.Item.Sealed != nil && ev.Type == custody.Reseal {
-		parts = append(parts, fmt.Sprintf("resealed to %d recipients", len(ev.Item.Sealed.Recipients)))
+		parts = append(parts, fmt.Sprintf("resealed to %d %s", len(ev.Item.Sealed.Recipients), plural(len(ev.Item.Sealed.Recipients), "recipient", "recipients")))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -53,6 +53,18 @@ func readPolicy(path string) (*custody.Policy, error) {
 	return p, nil
 }
 
+// writePolicy rewrites the policy file at path in place (through a link, its target).
+func writePolicy(p *custody.Policy, path string) error {
+	target, err := inPlace(path)
+	if err != nil {
+		return err
+	}
+	if err := p.WriteFile(target); err != nil {
+		return failErr(err)
+	}
+	return nil
+}
+
 // trustFlags name the policy file; every trust subcommand needs one.
 type trustFlags struct {
 	path  string
@@ -151,22 +163,27 @@ the home if it has one.`,
 
 func (a *app) addLog(f *addLogFlags) error {
 	origin, key := f.origin, f.key
+	if err := checkNoteVerifier("--key", "", key); err != nil {
+		return err
+	}
 	if f.keyFile != "" {
-		b, err := os.ReadFile(f.keyFile)
-		if err != nil {
-			return fileErr("log verifier key", f.keyFile, err)
-		}
-		if key = strings.TrimSpace(string(b)); key == "" {
-			return failErr(fmt.Errorf("log verifier key file %s is empty", f.keyFile))
+		var err error
+		if key, err = readNoteKey("--key-file", "log verifier key", f.keyFile); err != nil {
+			return err
 		}
 	}
 	witnesses := f.witnesses
-	for _, wf := range f.witnessFiles {
-		b, err := os.ReadFile(wf)
-		if err != nil {
-			return fileErr("witness key", wf, err)
+	for _, w := range witnesses {
+		if err := checkNoteVerifier("--witness", "", w); err != nil {
+			return err
 		}
-		witnesses = append(witnesses, strings.TrimSpace(string(b)))
+	}
+	for _, wf := range f.witnessFiles {
+		w, err := readNoteKey("--witness-file", "witness key", wf)
+		if err != nil {
+			return err
+		}
+		witnesses = append(witnesses, w)
 	}
 	var wp *witnessPolicyFile
 	if f.witnessPolicy != "" {
@@ -200,14 +217,31 @@ func (a *app) addLog(f *addLogFlags) error {
 	if err := p.AddLog(entry); err != nil {
 		return usageErr(err.Error(), "the key is the 'verifier key' line that 'evidctl init' printed")
 	}
-	if err := p.WriteFile(f.path); err != nil {
-		return failErr(err)
+	if err := writePolicy(p, f.path); err != nil {
+		return err
 	}
 	fmt.Fprintf(a.stdout, "trusting log %s in %s\n", origin, f.path)
 	if wp != nil {
 		fmt.Fprintf(a.stdout, "requiring its witnesses' cosignatures: %s (from %s)\n", wp.describe(), wp.path)
 	}
 	return nil
+}
+
+// readNoteKey reads the note verifier key in the file flag names, refusing any other
+// key material without quoting it.
+func readNoteKey(flag, what, path string) (string, error) {
+	b, err := readKeyFile(what, path)
+	if err != nil {
+		return "", err
+	}
+	key := strings.TrimSpace(string(b))
+	if key == "" {
+		return "", failErr(fmt.Errorf("%s file %s is empty", what, path))
+	}
+	if err := checkNoteVerifier(flag, path, key); err != nil {
+		return "", err
+	}
+	return key, nil
 }
 
 // homeWitnessPolicy reads the witness policy stored in the home dir, or nil when it has
@@ -281,9 +315,12 @@ profile (PREFIX.id.json, written by keygen) its fields are the defaults.`,
 }
 
 func (a *app) addSigner(f *addSignerFlags) error {
-	pub, err := os.ReadFile(f.key)
+	pub, err := readKeyFile("public key", f.key)
 	if err != nil {
-		return fileErr("public key", f.key, err)
+		return err
+	}
+	if err := checkPublicKey("--key", f.key, pub); err != nil {
+		return err
 	}
 	v, err := sign.LoadVerifier(pub)
 	if err != nil {
@@ -321,8 +358,8 @@ func (a *app) trustSigner(p *custody.Policy, path string, s custody.TrustedSigne
 	if err := p.AddSigner(s); err != nil {
 		return usageErr(err.Error())
 	}
-	if err := p.WriteFile(path); err != nil {
-		return failErr(err)
+	if err := writePolicy(p, path); err != nil {
+		return err
 	}
 	fmt.Fprintf(a.stdout, "trusting %s %s in %s\n", s.Party, how, path)
 	return nil

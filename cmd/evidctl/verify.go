@@ -58,17 +58,30 @@ func (f *verifyFlags) validate([]string) error {
 
 func (a *app) verifyCommand() *cobra.Command {
 	f := &verifyFlags{}
-	return command(&cobra.Command{
+	cmd := command(&cobra.Command{
 		Use:   "verify NAME.custody.json --trust FILE [--payload NAME.age ...] [--identity ID | --evidence FILE] [--json]",
 		Short: "verify a bundle offline under a trust policy (exit 0 valid, 1 invalid)",
 		Long: `verify answers a court's questions: integrity, authenticity, continuity and existence in
 time. Without --payload, NAME.age (and NAME.1.age, NAME.2.age …) beside the bundle are
 checked when they exist. With --identity the payloads are also decrypted (nothing is
-written) and checked against the item digests; --evidence checks plaintext files.`,
+written) and checked against the item digests; --evidence checks plaintext files.
+
+With --json, stdout is JSON whatever happens: the report (docs/schema/report.schema.json),
+or, when verification could not run (exit 2), an error object
+(docs/schema/error.schema.json): {"error": {"message": …, "hints": […]}, "exitCode": 2}.`,
 		Args: exactArgs(1, "the bundle NAME.custody.json"),
 	}, f, func(ctx context.Context, args []string) error {
 		return a.verify(ctx, args[0], f)
 	})
+	run := cmd.RunE
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		err := run(c, args)
+		if err != nil && err != errSilentInvalid && f.json {
+			writeJSONError(a.stdout, err)
+		}
+		return err
+	}
+	return cmd
 }
 
 // besideBundle lists the payloads next to a bundle: NAME.age and NAME.<n>.age.
@@ -172,7 +185,7 @@ func (a *app) printReport(rep *custody.Report, f *verifyFlags) error {
 		return failErr(err)
 	}
 	if !rep.Valid {
-		fmt.Fprintf(a.stderr, "evidctl: verification failed: %d failed checks\n", len(rep.Failures))
+		fmt.Fprintf(a.stderr, "evidctl: verification failed: %d failed %s\n", len(rep.Failures), plural(len(rep.Failures), "check", "checks"))
 		return errSilentInvalid
 	}
 	return nil
@@ -206,7 +219,7 @@ func (a *app) writeReport(rep *custody.Report, f *verifyFlags) error {
 	preface := []string{
 		"bundle: " + f.bundle,
 		"trust policy: " + f.trust,
-		"verified: " + time.Now().UTC().Format(time.RFC3339) + " with evidctl " + version,
+		"verified: " + time.Now().UTC().Format(time.RFC3339) + " with evidctl " + evidctlVersion(),
 	}
 	for _, p := range f.payloads {
 		preface = append(preface, "sealed payload checked: "+p)

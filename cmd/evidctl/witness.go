@@ -18,7 +18,6 @@ import (
 	"github.com/spf13/cobra"
 	fnote "github.com/transparency-dev/formats/note"
 
-	"github.com/evidctl/evidctl/internal/atomicfile"
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/witness"
 )
@@ -288,27 +287,6 @@ func (a *app) serveWitness(ctx context.Context, f *witnessServeFlags) (err error
 		return failErr(err)
 	}
 	fmt.Fprintln(a.stdout, "witness stopped")
-	return nil
-}
-
-// writeListenFile writes addr and a newline to path atomically, refusing a path that
-// is a symbolic link or not a regular file.
-func writeListenFile(path string, addr net.Addr) error {
-	fi, err := os.Lstat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return fmt.Errorf("listen file: %w", err)
-	case !fi.Mode().IsRegular():
-		return fmt.Errorf("listen file %s exists and is not a regular file; refusing to write through it", path)
-	}
-	err = atomicfile.Write(path, 0o644, func(w io.Writer) error {
-		_, err := fmt.Fprintln(w, addr.String())
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("listen file: %w", err)
-	}
 	return nil
 }
 

@@ -62,9 +62,11 @@ func ParseRecipient(s string) (age.Recipient, error) {
 		kind = "SSH recipient"
 		r, err = parseSSHRecipient(s)
 	case strings.HasPrefix(s, "AGE-SECRET-KEY-") || strings.HasPrefix(s, "AGE-PLUGIN-"):
-		return nil, errors.New("this is a secret key (an identity), not a recipient: share its public key instead")
+		return nil, secretKeyError("this is a secret key (an identity), not a recipient: share its public key instead")
+	case strings.HasPrefix(s, "PRIVATE+KEY+"):
+		return nil, secretKeyError("this is a private note signing key, not a recipient")
 	case strings.HasPrefix(s, "-----BEGIN"):
-		return nil, errors.New("this looks like a private key, not a recipient: use the matching .pub line")
+		return nil, pemRecipientError(s)
 	case s == "":
 		return nil, errors.New("empty recipient")
 	default:
@@ -75,6 +77,30 @@ func ParseRecipient(s string) (age.Recipient, error) {
 		return nil, fmt.Errorf("malformed %s", kind)
 	}
 	return r, nil
+}
+
+// ErrSecretKey means a secret key (an age identity, a private key) was given where a
+// recipient is expected. Errors that match it never quote the key.
+var ErrSecretKey = errors.New("secret key where a recipient is expected")
+
+// secretKeyError is an error that matches ErrSecretKey.
+type secretKeyError string
+
+func (e secretKeyError) Error() string        { return string(e) }
+func (e secretKeyError) Is(target error) bool { return target == ErrSecretKey }
+
+// pemRecipientError says what a PEM block given as a recipient is, by its type.
+func pemRecipientError(s string) error {
+	label, _, _ := strings.Cut(strings.TrimPrefix(s, "-----BEGIN "), "-----")
+	switch {
+	case strings.Contains(label, "PRIVATE KEY"):
+		return secretKeyError("this is a private key, not a recipient: give the matching public recipient (age1… or an SSH public key)")
+	case label == "PUBLIC KEY":
+		return errors.New("this is a PEM public key (such as a signing key's .pub), not an age recipient: give an age1… recipient or an SSH public key")
+	case label == "CERTIFICATE":
+		return errors.New("this is a PEM certificate, not an age recipient: give an age1… recipient or an SSH public key")
+	}
+	return errors.New("this is a PEM block, not a recipient: want age1…, age1pq1…, ssh-ed25519 … or ssh-rsa …")
 }
 
 func parseSSHRecipient(s string) (age.Recipient, error) {

@@ -43,6 +43,9 @@ func TestParseRecipient(t *testing.T) {
 		{"ssh unsupported type", "ssh-dss AAAAB3NzaC1kc3MAAACBAP", nil, "malformed SSH recipient"},
 		{"secret key", "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ", nil, "secret key (an identity), not a recipient"},
 		{"private key pem", "-----BEGIN OPENSSH PRIVATE KEY-----", nil, "private key, not a recipient"},
+		{"public key pem", "-----BEGIN PUBLIC KEY-----", nil, "PEM public key (such as a signing key's .pub), not an age recipient"},
+		{"certificate pem", "-----BEGIN CERTIFICATE-----", nil, "PEM certificate, not an age recipient"},
+		{"note signing key", "PRIVATE+KEY+example.org/log+0123abcd+AQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ", nil, "private note signing key, not a recipient"},
 		{"garbage", "hello", nil, "unknown recipient type"},
 		{"github", "github:someone", nil, "unknown recipient type"},
 	}
@@ -58,6 +61,29 @@ func TestParseRecipient(t *testing.T) {
 			require.IsType(t, tt.wantType, r)
 		})
 	}
+}
+
+// A secret key given as a recipient is told apart (ErrSecretKey), so that callers can
+// say so and never echo it.
+func TestParseRecipientSecretKeys(t *testing.T) {
+	keys := testKeys(t)
+	for name, in := range map[string]string{
+		"x25519 identity":  strings.TrimSpace(string(keys["x25519"].identity)),
+		"plugin identity":  "AGE-PLUGIN-YUBIKEY-1QQQQQQ",
+		"ssh private key":  "-----BEGIN OPENSSH PRIVATE KEY-----",
+		"pkcs8 private":    "-----BEGIN PRIVATE KEY-----",
+		"sigstore private": "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----",
+		"note signing key": "PRIVATE+KEY+example.org/log+0123abcd+AQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ParseRecipient(in)
+			require.ErrorIs(t, err, ErrSecretKey)
+			_, err = ParseRecipients(strings.NewReader("# a recipients file\n" + in + "\n"))
+			require.ErrorIs(t, err, ErrSecretKey)
+		})
+	}
+	_, err := ParseRecipient("-----BEGIN PUBLIC KEY-----")
+	require.NotErrorIs(t, err, ErrSecretKey)
 }
 
 func flipChar(c byte) string {

@@ -15,6 +15,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
@@ -59,6 +60,10 @@ var (
 	// ErrUnsupportedKey means the key is well formed but of a type or size this
 	// package does not sign or verify with.
 	ErrUnsupportedKey = errors.New("unsupported key")
+	// ErrPrivateKey means a private key was given where a public key is expected
+	// ([LoadVerifier]); it comes with [ErrMalformedKey]. The error quotes no part
+	// of the key.
+	ErrPrivateKey = errors.New("private key where a public key is expected")
 )
 
 // PassFunc returns the password of an encrypted private key. confirm is true when a
@@ -192,6 +197,9 @@ func parsePublicKeyPEM(pubPEM []byte) (crypto.PublicKey, error) {
 	block, err := decodeOnePEM(pubPEM, "public key")
 	if err != nil {
 		return nil, err
+	}
+	if strings.Contains(block.Type, "PRIVATE KEY") {
+		return nil, fmt.Errorf("%w: %w (PEM type %q)", ErrMalformedKey, ErrPrivateKey, block.Type)
 	}
 	if block.Type != PublicKeyPEMType {
 		return nil, fmt.Errorf("%w: PEM type %q, want %q", ErrMalformedKey, block.Type, PublicKeyPEMType)

@@ -286,3 +286,39 @@ func TestLoadVerifierErrors(t *testing.T) {
 		})
 	}
 }
+
+// A private key given where a public key is expected is told apart (ErrPrivateKey), and
+// the error quotes none of it.
+func TestLoadVerifierRefusesPrivateKeys(t *testing.T) {
+	kp := testKeyPair(t, ECDSAP256)
+	block, _ := pem.Decode(kp.PrivatePEM)
+	raw := rawKey(t, Ed25519, "private")
+	der, err := x509.MarshalPKCS8PrivateKey(raw)
+	require.NoError(t, err)
+	for name, in := range map[string][]byte{
+		"sigstore encrypted": kp.PrivatePEM,
+		"cosign encrypted":   pem.EncodeToMemory(&pem.Block{Type: CosignPrivateKeyPEMType, Bytes: block.Bytes}),
+		"pkcs8":              pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
+		"ec":                 pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}),
+		"openssh":            pem.EncodeToMemory(&pem.Block{Type: "OPENSSH PRIVATE KEY", Bytes: der}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := LoadVerifier(in)
+			require.ErrorIs(t, err, ErrPrivateKey)
+			require.ErrorIs(t, err, ErrMalformedKey)
+			var body string
+			for _, line := range strings.Split(string(in), "\n") {
+				if !strings.HasPrefix(line, "-----") {
+					body += line
+				}
+			}
+			for i := 0; i+16 <= len(body); i++ {
+				require.NotContains(t, err.Error(), body[i:i+16], "error quotes key material")
+			}
+		})
+	}
+	_, err = LoadVerifier(kp.PublicPEM)
+	require.NoError(t, err)
+	_, err = LoadVerifier([]byte("hello"))
+	require.NotErrorIs(t, err, ErrPrivateKey)
+}

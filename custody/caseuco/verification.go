@@ -92,9 +92,9 @@ func (x *exporter) verification() error {
 
 // verdict adds the annotation stating the verdict on every event's action.
 func (x *exporter) verdict(verification string, actions []string) string {
-	text := fmt.Sprintf("custody bundle VALID: %d events, every check passed", len(x.rep.Events))
+	text := fmt.Sprintf("custody bundle VALID: %d %s, every check passed", len(x.rep.Events), plural(len(x.rep.Events), "event", "events"))
 	if !x.rep.Valid {
-		text = fmt.Sprintf("custody bundle INVALID: %d failed checks", len(x.rep.Failures))
+		text = fmt.Sprintf("custody bundle INVALID: %d failed %s", len(x.rep.Failures), plural(len(x.rep.Failures), "check", "checks"))
 	}
 	return x.g.add(node{"@id": iri("annotation", verification, "verdict"), "@type": "uco-core:Annotation",
 		"uco-core:object": refs(actions...), "uco-core:statement": text, "uco-core:tag": []string{"verdict"},
@@ -135,4 +135,12 @@ func failureText(f custody.Failure) string {
 		parts = append(parts, "found "+f.Found)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// plural is one or many as n says.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -4,7 +4,7 @@
 // writer says the content is complete. On any failure the temporary file is
 // removed and the destination is left untouched.
 //
-// The short form is [Write]:
+// The short form is [Write] (or [WriteFile] for bytes at hand):
 //
 //	err := atomicfile.Write("report.json", 0o644, func(w io.Writer) error {
 //		return json.NewEncoder(w).Encode(report)
@@ -24,8 +24,30 @@
 //	}
 //	return f.Commit()
 //
-// The temporary file is named ".NAME.tmp-RANDOM" in the same directory, so the
-// rename is atomic on POSIX file systems.
+// # Permissions
+//
+// The file is created with perm and the process's umask applies, as with
+// [os.OpenFile]: 0o644 gives 0o644 under umask 022 and 0o600 under umask 077.
+// Secrets (keys, plaintext) should be written with 0o600, which no umask widens.
+//
+// # Symbolic links
+//
+// A destination that is a symbolic link is refused with [ErrSymlink], when the
+// file is created and again just before the rename: renaming would replace the
+// link itself, and writing through it would change a file the caller did not
+// name. A caller that means to update the link's target resolves it first
+// ([path/filepath.EvalSymlinks]) and writes there.
+//
+// # Temporary files
+//
+// The temporary file is named ".NAME.evidctl-tmp-" and 16 hex digits, in the
+// destination's directory, so that the rename is atomic on POSIX file systems.
+// While it exists the writing process holds an exclusive lock on it (flock(2)).
+// A process killed before Commit or Abort (SIGKILL, power loss) leaves it
+// behind; [Create] removes such stale temporaries of the same destination —
+// only files with exactly that name pattern, and only when no live process
+// holds their lock — and [RemoveStale] does it on demand. On systems without
+// flock nothing is removed, since a live writer cannot be told from a dead one.
 package atomicfile
 
 import (
@@ -36,6 +58,14 @@ import (
 	"os"
 	"path/filepath"
 )
+
+// ErrSymlink means the destination is a symbolic link, which is never replaced
+// or written through.
+var ErrSymlink = errors.New("destination is a symbolic link")
+
+// ErrClosed is returned by [File.Write] and [File.Commit] after the file was
+// committed or aborted.
+var ErrClosed = errors.New("file already committed or aborted")
 
 // Write creates path through a temporary file in the same directory; fill
 // writes the content; the file is fsynced and renamed over path only when fill
@@ -52,6 +82,14 @@ func Write(path string, perm fs.FileMode, fill func(w io.Writer) error) error {
 	return f.Commit()
 }
 
+// WriteFile is [Write] of data: the atomic counterpart of [os.WriteFile].
+func WriteFile(path string, data []byte, perm fs.FileMode) error {
+	return Write(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
 // File is a temporary file that becomes path on [File.Commit] and disappears
 // on [File.Abort]. A File is not safe for concurrent use.
 type File struct {
@@ -62,30 +100,39 @@ type File struct {
 	written, flushed int64 // bytes written; bytes whose writeback was started
 }
 
-// ErrClosed is returned by [File.Write] and [File.Commit] after the file was
-// committed or aborted.
-var ErrClosed = errors.New("atomicfile: file already committed or aborted")
-
 // Create returns a temporary file in the directory of path with permissions
-// perm. Nothing appears at path until [File.Commit].
+// perm (less the umask), after removing stale temporaries of path (see the
+// package documentation). Nothing appears at path until [File.Commit]. A path
+// that is a symbolic link is refused with [ErrSymlink].
 func Create(path string, perm fs.FileMode) (*File, error) {
 	dir, base := filepath.Split(path)
 	if base == "" {
-		return nil, fmt.Errorf("atomicfile: %q names a directory, not a file", path)
+		return nil, fmt.Errorf("creating %q: names a directory, not a file", path)
 	}
-	if dir == "" {
-		dir = "."
+	if err := refuseSymlink(path); err != nil {
+		return nil, err
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	_, _ = RemoveStale(path) // best effort: a failure here must not stop the write
+	tmp, err := createTemp(dirOrDot(dir), base, perm.Perm())
 	if err != nil {
-		return nil, fmt.Errorf("atomicfile: creating temporary file for %q: %w", path, err)
-	}
-	if err := tmp.Chmod(perm.Perm()); err != nil {
-		_ = tmp.Close()
-		_ = os.Remove(tmp.Name())
-		return nil, fmt.Errorf("atomicfile: setting mode of temporary file for %q: %w", path, err)
+		return nil, fmt.Errorf("creating temporary file for %q: %w", path, err)
 	}
 	return &File{path: path, tmp: tmp}, nil
+}
+
+func dirOrDot(dir string) string {
+	if dir == "" {
+		return "."
+	}
+	return dir
+}
+
+// refuseSymlink fails with ErrSymlink when path is a symbolic link.
+func refuseSymlink(path string) error {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode().Type() == fs.ModeSymlink {
+		return fmt.Errorf("refusing to replace %q: %w", path, ErrSymlink)
+	}
+	return nil
 }
 
 // Write writes p to the temporary file.
@@ -107,36 +154,50 @@ func (f *File) ReadFrom(r io.Reader) (int64, error) {
 	return f.tmp.ReadFrom(r)
 }
 
-// Commit fsyncs and closes the temporary file, renames it over the
-// destination path and fsyncs the directory. If any step fails the temporary
-// file is removed and the destination is untouched (unless the rename itself
-// succeeded and only the directory fsync failed).
+// Commit fsyncs the temporary file, renames it over the destination path,
+// closes it and fsyncs the directory. If any step fails the temporary file is
+// removed and the destination is untouched (unless the rename itself
+// succeeded and only the directory fsync failed). A destination that became a
+// symbolic link meanwhile is refused with [ErrSymlink].
 func (f *File) Commit() error {
 	if f.done {
 		return ErrClosed
 	}
 	f.done = true
 	name := f.tmp.Name()
-	if err := f.tmp.Sync(); err != nil {
+	fail := func(err error) error {
+		_ = os.Remove(name)
 		_ = f.tmp.Close()
-		_ = os.Remove(name)
-		return fmt.Errorf("atomicfile: syncing %q: %w", f.path, err)
+		return err
 	}
-	if err := f.tmp.Close(); err != nil {
-		_ = os.Remove(name)
-		return fmt.Errorf("atomicfile: closing %q: %w", f.path, err)
+	if err := f.tmp.Sync(); err != nil {
+		return fail(fmt.Errorf("syncing %q: %w", f.path, err))
 	}
+	if err := refuseSymlink(f.path); err != nil {
+		return fail(err)
+	}
+	if !renameOpen {
+		if err := f.tmp.Close(); err != nil {
+			return fail(fmt.Errorf("closing %q: %w", f.path, err))
+		}
+	}
+	// Where locks exist the file is renamed while still open and locked, so that
+	// no other process takes it for a stale temporary in between.
 	if err := os.Rename(name, f.path); err != nil {
-		_ = os.Remove(name)
-		return fmt.Errorf("atomicfile: renaming into %q: %w", f.path, err)
+		return fail(fmt.Errorf("renaming into %q: %w", f.path, err))
+	}
+	if renameOpen {
+		if err := f.tmp.Close(); err != nil {
+			return fmt.Errorf("closing %q: %w", f.path, err)
+		}
 	}
 	if err := syncDir(filepath.Dir(f.path)); err != nil {
-		return fmt.Errorf("atomicfile: syncing directory of %q: %w", f.path, err)
+		return fmt.Errorf("syncing directory of %q: %w", f.path, err)
 	}
 	return nil
 }
 
-// Abort closes and removes the temporary file. It is safe to call after
+// Abort removes and closes the temporary file. It is safe to call after
 // [File.Commit] or a previous Abort, when it does nothing and returns nil, so
 // it can be deferred unconditionally.
 func (f *File) Abort() error {
@@ -145,13 +206,13 @@ func (f *File) Abort() error {
 	}
 	f.done = true
 	name := f.tmp.Name()
-	cerr := f.tmp.Close()
 	rerr := os.Remove(name)
+	cerr := f.tmp.Close()
 	if rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
-		return fmt.Errorf("atomicfile: removing temporary file for %q: %w", f.path, rerr)
+		return fmt.Errorf("removing temporary file for %q: %w", f.path, rerr)
 	}
 	if cerr != nil && !errors.Is(cerr, os.ErrClosed) {
-		return fmt.Errorf("atomicfile: closing temporary file for %q: %w", f.path, cerr)
+		return fmt.Errorf("closing temporary file for %q: %w", f.path, cerr)
 	}
 	return nil
 }

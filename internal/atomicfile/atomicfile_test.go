@@ -2,6 +2,7 @@ package atomicfile
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -84,7 +85,7 @@ func TestCreateInvisibleUntilCommit(t *testing.T) {
 	require.ErrorIs(t, err, os.ErrNotExist, "destination must not exist before Commit")
 	names := dirEntries(t, dir)
 	require.Len(t, names, 1)
-	require.True(t, strings.HasPrefix(names[0], ".evidence.img.tmp-"), names[0])
+	require.True(t, strings.HasPrefix(names[0], ".evidence.img.evidctl-tmp-"), names[0])
 
 	require.NoError(t, f.Commit())
 	got, err := os.ReadFile(path)
@@ -145,4 +146,91 @@ func TestCreateRelativePath(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(dir, "rel.txt"))
 	require.NoError(t, err)
 	require.Equal(t, "ok", string(got))
+}
+
+func TestTemporaryName(t *testing.T) {
+	dir := t.TempDir()
+	f, err := Create(filepath.Join(dir, "evidence.img"), 0o600)
+	require.NoError(t, err)
+	defer f.Abort()
+	require.Regexp(t, `^\.evidence\.img\.evidctl-tmp-[0-9a-f]{16}$`, filepath.Base(f.tmp.Name()))
+}
+
+func TestRefusesSymlink(t *testing.T) {
+	tests := []struct {
+		name   string
+		target string // "" = a dangling link
+	}{
+		{"link to a file", "real.json"},
+		{"dangling link", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			link := filepath.Join(dir, "link.json")
+			target := filepath.Join(dir, "missing.json")
+			if tt.target != "" {
+				target = filepath.Join(dir, tt.target)
+				require.NoError(t, os.WriteFile(target, []byte("old"), 0o644))
+			}
+			if err := os.Symlink(target, link); err != nil {
+				t.Skipf("cannot make symbolic links here: %v", err)
+			}
+			err := Write(link, 0o644, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err })
+			require.ErrorIs(t, err, ErrSymlink)
+			fi, err := os.Lstat(link)
+			require.NoError(t, err)
+			require.Equal(t, os.ModeSymlink, fi.Mode().Type(), "the link is left as it was")
+			if tt.target != "" {
+				got, err := os.ReadFile(target)
+				require.NoError(t, err)
+				require.Equal(t, "old", string(got), "the link's target is left as it was")
+			}
+			require.NotContains(t, strings.Join(dirEntries(t, dir), " "), tempInfix, "no temporary file left")
+		})
+	}
+}
+
+func TestRefusesSymlinkAppearingBeforeCommit(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out")
+	f, err := Create(path, 0o644)
+	require.NoError(t, err)
+	target := filepath.Join(dir, "target")
+	require.NoError(t, os.WriteFile(target, []byte("old"), 0o644))
+	if err := os.Symlink(target, path); err != nil {
+		t.Skipf("cannot make symbolic links here: %v", err)
+	}
+	require.ErrorIs(t, f.Commit(), ErrSymlink)
+	got, err := os.ReadFile(target)
+	require.NoError(t, err)
+	require.Equal(t, "old", string(got))
+	require.ElementsMatch(t, []string{"out", "target"}, dirEntries(t, dir))
+}
+
+func TestWriteFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "addr")
+	require.NoError(t, WriteFile(path, []byte("127.0.0.1:1"), 0o644))
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:1", string(got))
+}
+
+// BenchmarkCreate measures Create and Abort, with the stale-temporary scan, in a
+// directory of n other files.
+func BenchmarkCreate(b *testing.B) {
+	for _, n := range []int{0, 10_000} {
+		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
+			dir := b.TempDir()
+			for i := range n {
+				require.NoError(b, os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d", i)), nil, 0o600))
+			}
+			path := filepath.Join(dir, "out")
+			for b.Loop() {
+				f, err := Create(path, 0o600)
+				require.NoError(b, err)
+				require.NoError(b, f.Abort())
+			}
+		})
+	}
 }
