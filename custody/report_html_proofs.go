@@ -93,6 +93,7 @@ type proofRowView struct {
 	LogIndex  uint64
 	Cosigners []string
 	Status    string // of rules inclusion and checkpoint
+	Word      string
 	Receipt   *receiptView
 }
 
@@ -112,6 +113,7 @@ func proofsOf(r *Report, cfg *htmlConfig) proofsView {
 	var rows []proofRowView
 	for _, e := range r.Events {
 		row := proofRowView{Index: e.Index, Log: visible(e.Log), LogIndex: e.LogIndex, Status: proofStatus(e)}
+		row.Word = statusWords[row.Status]
 		for _, c := range e.Cosigners {
 			row.Cosigners = append(row.Cosigners, visible(c))
 		}
