@@ -260,3 +260,36 @@ func failedEvents(rep *custody.Report) string {
 	}
 	return strings.Join(out, " ")
 }
+
+// TestHTMLReportScreenshot makes the README's picture of the HTML report (the top of
+// the valid cross-border case's report: verdict and timeline) when
+// EVIDCTL_README_SCREENSHOT names the PNG to write:
+//
+//	EVIDCTL_README_SCREENSHOT=$PWD/docs/report-html.png go test -run TestHTMLReportScreenshot ./custody/
+func TestHTMLReportScreenshot(t *testing.T) {
+	out := os.Getenv("EVIDCTL_README_SCREENSHOT")
+	if out == "" {
+		t.Skip("set EVIDCTL_README_SCREENSHOT=FILE.png to make the README's screenshot")
+	}
+	path := requireChromium(t)
+	c := newCrossBorderCase(t, labParty, authorityParty, prosecutorParty)
+	rep, err := custody.Verify(context.Background(), c.b, c.d.Policy, custody.WithPayload("case-br.age", bytes.NewReader(c.payload)))
+	require.NoError(t, err)
+	var page bytes.Buffer
+	require.NoError(t, rep.WriteHTML(&page, custody.WithTitle("Chain of custody verification: case-br"), custody.WithReceipts(c.b),
+		custody.WithPreface("bundle: case-br.custody.json", "trust policy: trust.json", "sealed payload checked: case-br.age")))
+	file := filepath.Join(t.TempDir(), "case-br.html")
+	require.NoError(t, os.WriteFile(file, page.Bytes(), 0o644))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	bctx, closeBrowser := chromium.NewContext(ctx, path, chromedp.WithErrorf(func(string, ...any) {}))
+	defer closeBrowser()
+	require.NoError(t, chromedp.Do(bctx, chromedp.EmulateViewport(980, 800), chromedp.Navigate("file://"+file)))
+	bottom, err := chromedp.Run(bctx, chromedp.Evaluate[float64](`document.querySelector('#timeline').getBoundingClientRect().bottom`))
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Do(bctx, chromedp.EmulateViewport(980, int64(bottom)+8)))
+	png, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(out, png, 0o644))
+	t.Logf("wrote %s (%d bytes)", out, len(png))
+}

@@ -72,9 +72,12 @@ func (row ruleRowView) groupKey() string {
 
 type proofsView struct {
 	Logs        []logSummaryView
-	Events      tableView[proofRowView]
+	Entries     tableView[entryRowView]
 	Consistency []string
-	Receipts    bool // the receipts of the bundle are shown
+	Receipts    []receiptRowView // the receipts of the bundle, when given
+	// PrintReceipts: the receipts appendix is printed (a short report); a long one
+	// leaves them to the screen and the bundle.
+	PrintReceipts bool
 }
 
 type logSummaryView struct {
@@ -87,14 +90,30 @@ type logSummaryView struct {
 	latestSize            uint64
 }
 
+// proofRowView is the log proof of one event.
 type proofRowView struct {
 	Index     int
 	Log       string
 	LogIndex  uint64
 	Cosigners []string
 	Status    string // of rules inclusion and checkpoint
-	Word      string
 	Receipt   *receiptView
+}
+
+// entryRowView is a row of the table of log entries: one event's, or those of a run of
+// events logged one after the other in one log, proven alike.
+type entryRowView struct {
+	First, Last, Count         int
+	Log                        string
+	FirstIndex, LastIndex      uint64
+	Checkpoint, LastCheckpoint string
+	Cosigners                  []string
+	Status, Word               string
+}
+
+type receiptRowView struct {
+	Index   int
+	Receipt *receiptView
 }
 
 type receiptView struct {
@@ -110,15 +129,17 @@ func proofsOf(r *Report, cfg *htmlConfig) proofsView {
 	var pv proofsView
 	logs := map[string]*logSummaryView{}
 	var order []string
-	var rows []proofRowView
+	var entries []entryRowView
 	for _, e := range r.Events {
 		row := proofRowView{Index: e.Index, Log: visible(e.Log), LogIndex: e.LogIndex, Status: proofStatus(e)}
-		row.Word = statusWords[row.Status]
 		for _, c := range e.Cosigners {
 			row.Cosigners = append(row.Cosigners, visible(c))
 		}
 		row.Receipt = receiptOf(cfg.bundle, e)
-		rows = append(rows, row)
+		if row.Receipt != nil {
+			pv.Receipts = append(pv.Receipts, receiptRowView{Index: e.Index, Receipt: row.Receipt})
+		}
+		entries = addEntry(entries, row)
 		if e.Log == "" {
 			continue
 		}
@@ -135,15 +156,35 @@ func proofsOf(r *Report, cfg *htmlConfig) proofsView {
 		ls.Checkpoints = len(ls.checkpoints)
 		pv.Logs = append(pv.Logs, *ls)
 	}
-	pv.Events = newTable(rows, cfg)
+	pv.Entries = newTable(entries, cfg)
+	pv.PrintReceipts = len(pv.Receipts) <= collapseAfter
 	if cfg.bundle != nil {
-		pv.Receipts = true
 		for _, c := range cfg.bundle.Consistency {
 			pv.Consistency = append(pv.Consistency, fmt.Sprintf("%s: size %d to %d, %d %s", visible(c.Origin), c.OldSize, c.NewSize,
 				len(c.Proof), plural(len(c.Proof), "hash", "hashes")))
 		}
 	}
 	return pv
+}
+
+// addEntry adds the log entry of row to the table: to the last row when it continues
+// that row's run (the next event, the next index of the same log, proven ok and
+// cosigned alike), else as a row of its own.
+func addEntry(rows []entryRowView, row proofRowView) []entryRowView {
+	checkpoint := ""
+	if row.Receipt != nil {
+		checkpoint = row.Receipt.Checkpoint
+	}
+	if n := len(rows); n > 0 {
+		last := &rows[n-1]
+		if last.Status == statusOK && row.Status == statusOK && row.Log != "" && row.Log == last.Log && row.Index == last.Last+1 &&
+			row.LogIndex == last.LastIndex+1 && slices.Equal(row.Cosigners, last.Cosigners) {
+			last.Last, last.LastIndex, last.LastCheckpoint, last.Count = row.Index, row.LogIndex, checkpoint, last.Count+1
+			return rows
+		}
+	}
+	return append(rows, entryRowView{First: row.Index, Last: row.Index, Count: 1, Log: row.Log, FirstIndex: row.LogIndex, LastIndex: row.LogIndex,
+		Checkpoint: checkpoint, LastCheckpoint: checkpoint, Cosigners: row.Cosigners, Status: row.Status, Word: statusWords[row.Status]})
 }
 
 func (ls *logSummaryView) add(row proofRowView) {

@@ -169,16 +169,16 @@ type notCheckedView struct {
 // made: when the report has none (the rules of the chain report only what breaks
 // them, so their absence says nothing).
 func notCheckedViews(r *Report) []notCheckedView {
-	var names []string
-	for _, rule := range []Rule{RulePayload, RulePlaintext} {
-		if !slices.ContainsFunc(r.Checks, func(c Check) bool { return c.Rule == rule }) {
-			names = append(names, string(rule))
-		}
-	}
-	if len(names) == 0 || len(r.Events) == 0 {
+	if len(r.Events) == 0 {
 		return nil
 	}
-	return []notCheckedView{{Rules: strings.Join(names, " and "), Why: "no sealed payload, identity or evidence file was given to check"}}
+	var out []notCheckedView
+	for _, nc := range []notCheckedView{{string(RulePayload), "no sealed payload was given"}, {string(RulePlaintext), "no identity to decrypt a payload, nor an evidence file, was given"}} {
+		if !slices.ContainsFunc(r.Checks, func(c Check) bool { return string(c.Rule) == nc.Rules }) {
+			out = append(out, nc)
+		}
+	}
+	return out
 }
 
 type warningView struct {
