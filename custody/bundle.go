@@ -1,6 +1,8 @@
 package custody
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -23,9 +25,6 @@ const (
 	PayloadSuffix = ".age"
 )
 
-// maxBundleSize bounds what ParseBundle reads: a bundle of 100,000 events fits easily.
-const maxBundleSize = 512 << 20
-
 // Bundle is the portable record of custody: every event's signed envelope with its log
 // receipt, and consistency proofs between the checkpoints those receipts cite.
 type Bundle struct {
@@ -39,6 +38,7 @@ type Record struct {
 	Proof    string // c2sp.org/tlog-proof@v1 text
 
 	commitment [32]byte
+	maxChain   int // certificates an actor's chain may hold; 0: the default
 	parse      sync.Once
 	statement  *Statement
 	err        error
@@ -65,8 +65,8 @@ type wireBundle struct {
 }
 
 type wireRecord struct {
-	Envelope json.RawMessage `json:"envelope"`
-	Proof    string          `json:"proof"`
+	Envelope *sign.Envelope `json:"envelope"`
+	Proof    string         `json:"proof"`
 }
 
 // NewRecord makes a record of an envelope and the text of its receipt.
@@ -89,7 +89,11 @@ func (r *Record) Statement() (*Statement, error) {
 			r.err = fmt.Errorf("envelope payloadType is %q, want %q", r.Envelope.PayloadType, PayloadType)
 			return
 		}
-		r.statement, r.err = ParseStatement(r.Envelope.Payload)
+		l := DefaultLimits()
+		if r.maxChain > 0 {
+			l.CertificateChain = r.maxChain
+		}
+		r.statement, r.err = parseStatement(r.Envelope.Payload, l)
 	})
 	return r.statement, r.err
 }
@@ -120,11 +124,29 @@ func (r *Record) parseReceipt() {
 	})
 }
 
-// ParseBundle decodes a bundle strictly: a wrong media type, unknown fields, an
-// envelope that is not valid DSSE, or an empty event list are errors.
+// ParseBundle decodes a bundle strictly under the default limits (see [DecodeBundle]).
 func ParseBundle(data []byte) (*Bundle, error) {
+	l := DefaultLimits()
+	if int64(len(data)) > l.BundleSize {
+		return nil, fmt.Errorf("bundle: %w", &LimitError{What: "bytes", Limit: l.BundleSize})
+	}
+	return decodeBundle(bytes.NewReader(data), l)
+}
+
+// DecodeBundle reads a bundle from r strictly: a wrong media type; member names that
+// are unknown, repeated or differently cased; base64 that is not canonical; an
+// envelope that is not valid DSSE (crypto/sign's rules); an event without a proof; or
+// an empty event list are errors. Reading stops at the first error, and at the first
+// byte, event or signature beyond the [Limits] ([*LimitError], wrapping [ErrLimit]),
+// so a hostile bundle costs no more than what was read.
+func DecodeBundle(r io.Reader, opts ...ReadOption) (*Bundle, error) {
+	l := limitsOf(opts)
+	return decodeBundle(&cappedReader{r: r, left: l.BundleSize, limit: l.BundleSize}, l)
+}
+
+func decodeBundle(r io.Reader, l Limits) (*Bundle, error) {
 	var w wireBundle
-	if err := decodeFile(data, &w, &w.MediaType, BundleMediaType); err != nil {
+	if err := decodeFile(r, &w, &w.MediaType, BundleMediaType, l); err != nil {
 		return nil, fmt.Errorf("bundle: %w", err)
 	}
 	if len(w.Events) == 0 {
@@ -132,33 +154,27 @@ func ParseBundle(data []byte) (*Bundle, error) {
 	}
 	b := &Bundle{Consistency: w.Consistency}
 	for i, wr := range w.Events {
-		env, err := sign.ParseEnvelope(wr.Envelope)
-		if err != nil {
-			return nil, fmt.Errorf("bundle: event %d: %w", i+1, err)
-		}
-		if wr.Proof == "" {
+		switch {
+		case wr.Envelope == nil:
+			return nil, fmt.Errorf("bundle: event %d: no envelope", i+1)
+		case wr.Proof == "":
 			return nil, fmt.Errorf("bundle: event %d: no proof", i+1)
 		}
-		b.Events = append(b.Events, NewRecord(env, wr.Proof))
+		rec := NewRecord(wr.Envelope, wr.Proof)
+		rec.maxChain = l.CertificateChain
+		b.Events = append(b.Events, rec)
 	}
 	return b, nil
 }
 
-// ReadBundle reads and parses a bundle file.
-func ReadBundle(path string) (*Bundle, error) {
+// ReadBundle reads and decodes a bundle file (see [DecodeBundle]).
+func ReadBundle(path string, opts ...ReadOption) (*Bundle, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading bundle: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxBundleSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading bundle %s: %w", path, err)
-	}
-	if len(data) > maxBundleSize {
-		return nil, fmt.Errorf("reading bundle %s: larger than %d MiB", path, maxBundleSize>>20)
-	}
-	b, err := ParseBundle(data)
+	b, err := DecodeBundle(bufio.NewReaderSize(f, 1<<16), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -169,11 +185,7 @@ func ReadBundle(path string) (*Bundle, error) {
 func (b *Bundle) MarshalJSON() ([]byte, error) {
 	w := wireBundle{MediaType: BundleMediaType, Consistency: b.Consistency}
 	for _, r := range b.Events {
-		env, err := json.Marshal(r.Envelope)
-		if err != nil {
-			return nil, err
-		}
-		w.Events = append(w.Events, wireRecord{Envelope: env, Proof: r.Proof})
+		w.Events = append(w.Events, wireRecord{Envelope: r.Envelope, Proof: r.Proof})
 	}
 	return json.MarshalIndent(w, "", "  ")
 }

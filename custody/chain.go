@@ -15,37 +15,39 @@ type Rule string
 
 // The rules Verify checks; rules lists what each means.
 const (
-	RuleStatement   Rule = "statement"
-	RuleSignature   Rule = "signature"
-	RuleActor       Rule = "actor"
-	RuleInclusion   Rule = "inclusion"
-	RuleCheckpoint  Rule = "checkpoint"
-	RuleConsistency Rule = "consistency"
-	RuleDuplicate   Rule = "duplicate"
-	RuleOrder       Rule = "order"
-	RuleChain       Rule = "chain"
-	RuleFork        Rule = "fork"
-	RuleCustodian   Rule = "custodian"
-	RuleRecipient   Rule = "recipient"
-	RuleTransfer    Rule = "transfer"
-	RuleTime        Rule = "time"
-	RuleDigest      Rule = "digest"
-	RuleSealed      Rule = "sealed"
-	RuleClosed      Rule = "closed"
-	RuleParent      Rule = "parent"
-	RulePayload     Rule = "payload"
-	RulePlaintext   Rule = "plaintext"
+	RuleStatement    Rule = "statement"
+	RuleSignature    Rule = "signature"
+	RuleActor        Rule = "actor"
+	RuleInclusion    Rule = "inclusion"
+	RuleCheckpoint   Rule = "checkpoint"
+	RuleConsistency  Rule = "consistency"
+	RuleDuplicate    Rule = "duplicate"
+	RuleOrder        Rule = "order"
+	RuleChain        Rule = "chain"
+	RuleFork         Rule = "fork"
+	RuleCustodian    Rule = "custodian"
+	RuleRecipient    Rule = "recipient"
+	RuleTransfer     Rule = "transfer"
+	RuleTime         Rule = "time"
+	RuleDigest       Rule = "digest"
+	RuleSealed       Rule = "sealed"
+	RuleClosed       Rule = "closed"
+	RuleParent       Rule = "parent"
+	RulePayload      Rule = "payload"
+	RuleHeader       Rule = "header"
+	RulePlaintext    Rule = "plaintext"
+	RuleCounterparty Rule = "counterparty"
+	RuleCase         Rule = "case"
+	RuleEvidence     Rule = "evidence"
 )
 
 // rules is every rule with its meaning, in the order reports list them: the one place
 // a rule's meaning is written.
-var rules = []struct {
-	rule    Rule
-	meaning string
-}{
+var rules = []ruleMeaning{
 	{RuleStatement, "the signed payload is a well-formed custody statement"},
 	{RuleSignature, "the statement is signed by a key the trust policy accepts"},
 	{RuleActor, "the person named in the statement is the one the policy trusts that key for"},
+	{RuleCounterparty, "the party a statement names as counterparty (a transfer's recipient) is the one the policy trusts that key for"},
 	{RuleInclusion, "the log receipt proves the statement was entered in the log"},
 	{RuleCheckpoint, "the receipt's checkpoint is signed by a trusted log (and witnesses, if required)"},
 	{RuleConsistency, "every checkpoint of a log extends the earlier ones: the log was not rewritten"},
@@ -62,7 +64,15 @@ var rules = []struct {
 	{RuleClosed, "nothing but notes follows a return or a disposal"},
 	{RuleParent, "a derived item cites the current state of what it was derived from"},
 	{RulePayload, "the sealed file given is the one the chain records, byte for byte"},
+	{RuleHeader, "the sealed file is encrypted to exactly the recipients the statement declares: as many, of the same types"},
 	{RulePlaintext, "the evidence given (or decrypted) has the item's digest"},
+	{RuleCase, "every event of the bundle belongs to one case (checked when the policy asks)"},
+	{RuleEvidence, "no evidence is taken into custody twice under two item ids (checked when the policy asks)"},
+}
+
+type ruleMeaning struct {
+	rule    Rule
+	meaning string
 }
 
 // Meaning says what the rule establishes, for a reader of a report or of a refusal:
@@ -75,6 +85,11 @@ func (r Rule) Meaning() string {
 		}
 	}
 	return ""
+}
+
+// index is the rule's place in the order reports list rules.
+func (r Rule) index() int {
+	return slices.IndexFunc(rules, func(m ruleMeaning) bool { return m.rule == r })
 }
 
 // itemState is what replaying an item's chain establishes.
@@ -130,6 +145,34 @@ func replay(b *Bundle) (*chainState, error) {
 		cs.apply(r.CommitmentString(), &st.Predicate)
 	}
 	return cs, nil
+}
+
+// rulesChecked are the chain rules that applying ev (as commitment commit) checks,
+// and why the others that apply to an event of its type are not checked. Call it
+// before apply.
+func (cs *chainState) rulesChecked(commit string, ev *Event) (checked []Rule, skipped []Rule, why string) {
+	applies := []Rule{RuleChain}
+	switch {
+	case ev.Prev == "" && ev.Type == Derive:
+		applies = append(applies, RuleParent, RuleCustodian)
+	case ev.Prev == "":
+	default:
+		applies = append(applies, RuleFork, RuleTime, RuleClosed, RuleDigest, RuleSealed)
+		switch ev.Type {
+		case Note:
+		case Receive:
+			applies = append(applies, RuleTransfer, RuleRecipient)
+		default:
+			applies = append(applies, RuleCustodian)
+		}
+	}
+	switch {
+	case cs.applied[commit]:
+		return []Rule{RuleDuplicate}, applies, "the envelope already appears earlier in the bundle"
+	case ev.Prev != "" && cs.items[ev.Item.ID] == nil:
+		return []Rule{RuleDuplicate, RuleChain}, applies[1:], "the item has no earlier event in the bundle"
+	}
+	return append([]Rule{RuleDuplicate}, applies...), nil, ""
 }
 
 // apply adds one event, signed by ev.Actor, and returns the rules it breaks. It

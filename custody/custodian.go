@@ -37,6 +37,9 @@ func NewCustodian(signer *sign.Signer, actor Actor, l ledger.Ledger, opts ...Opt
 	if err := actor.Validate(); err != nil {
 		return nil, &ArgumentError{Op: "custodian", Arg: "actor", Err: err}
 	}
+	if err := actor.Party.checkText(); err != nil {
+		return nil, &ArgumentError{Op: "custodian", Arg: "actor", Err: err}
+	}
 	c := &Custodian{signer: signer, actor: actor, ledger: l, now: time.Now}
 	for _, o := range opts {
 		o(c)
@@ -57,6 +60,9 @@ func (c *Custodian) record(ctx context.Context, b *Bundle, ev *Event) (*Record, 
 func (c *Custodian) recordWith(ctx context.Context, b *Bundle, ev *Event, check bool) (*Record, error) {
 	ev.Actor = c.actor
 	ev.Time = c.now().UTC()
+	if err := ev.checkText(); err != nil {
+		return nil, &ArgumentError{Op: string(ev.Type), Arg: "text", Err: err}
+	}
 	if err := ev.Validate(); err != nil {
 		return nil, err
 	}

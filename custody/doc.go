@@ -29,6 +29,16 @@
 // sealed payload travels beside it as NAME.age, a plain age file. JSON Schemas are in
 // docs/schema.
 //
+// # Reading
+//
+// Statements, bundles and policies are read strictly, with the semantics of
+// encoding/json/v2: exact, case-sensitive member names, each once, no unknown member,
+// valid UTF-8, canonical base64; a [*FormatError] says what is wrong and where. Two
+// JSON readers cannot see two different documents in the same signed bytes. Reading
+// a bundle ([DecodeBundle], [ReadBundle]) streams under [Limits] (size, events,
+// signatures per envelope, certificate chain length) and stops at the first thing over
+// a limit ([*LimitError], [ErrLimit]).
+//
 // # What verification proves
 //
 // [Verify] checks, for every event: the statement (RuleStatement), a signature by a

@@ -92,6 +92,9 @@ func (c *Custodian) Transfer(ctx context.Context, b *Bundle, itemID string, to A
 	if err := to.Validate(); err != nil {
 		return nil, argError("transfer", "to", "recipient: %w", err)
 	}
+	if err := to.Party.checkText(); err != nil {
+		return nil, argError("transfer", "to", "recipient: %w", err)
+	}
 	ev, _, err := c.follow(b, itemID, Transfer)
 	if err != nil {
 		return nil, err

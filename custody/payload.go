@@ -1,6 +1,7 @@
 package custody
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -110,7 +111,7 @@ func (b *Bundle) MatchPayload(ctx context.Context, payload io.Reader, opts ...Pa
 		s := res.item.status()
 		m.Item = &s
 	}
-	for _, v := range []*Violation{res.payload, res.plaintext} {
+	for _, v := range []*Violation{res.payload, res.header, res.plaintext} {
 		if v != nil {
 			m.Violations = append(m.Violations, *v)
 		}
@@ -122,10 +123,26 @@ func (b *Bundle) MatchPayload(ctx context.Context, payload io.Reader, opts ...Pa
 type payloadRead struct {
 	ciphertext digest.Digest // SHA-256 of every byte read
 	size       int64
-	decrypted  bool       // it was decrypted: identities were given and one of them opens it
-	plaintext  digest.Set // when it decrypted and authenticated
-	openErr    error      // when it did not
-	noIdentity error      // none of the identities given opens it (wraps seal.ErrNoIdentity)
+	decrypted  bool          // it was decrypted: identities were given and one of them opens it
+	plaintext  digest.Set    // when it decrypted and authenticated
+	openErr    error         // when it did not
+	noIdentity error         // none of the identities given opens it (wraps seal.ErrNoIdentity)
+	stanzas    []seal.Stanza // the recipient stanzas of its age header
+	headerErr  error         // when the header cannot be read
+}
+
+// headCapture keeps the first max bytes written to it: the age header of a payload
+// as it streams past.
+type headCapture struct {
+	buf []byte
+	max int
+}
+
+func (h *headCapture) Write(p []byte) (int, error) {
+	if room := h.max - len(h.buf); room > 0 {
+		h.buf = append(h.buf, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
 }
 
 // plaintextAlgorithms are computed when a payload is decrypted: every algorithm an
@@ -144,7 +161,8 @@ func readPayload(ctx context.Context, src io.Reader, dst io.Writer, ids []age.Id
 	if err != nil {
 		return payloadRead{}, err
 	}
-	tee := io.TeeReader(src, h)
+	head := &headCapture{max: seal.MaxHeaderSize}
+	tee := io.TeeReader(src, io.MultiWriter(h, head))
 	pr := payloadRead{decrypted: len(ids) > 0}
 	if pr.decrypted {
 		if dst == nil {
@@ -172,6 +190,7 @@ func readPayload(ctx context.Context, src io.Reader, dst io.Writer, ids []age.Id
 		return payloadRead{}, fmt.Errorf("reading the payload: %w", err)
 	}
 	pr.ciphertext, pr.size = h.Sum().SHA256(), h.Size()
+	pr.stanzas, pr.headerErr = seal.ReadHeader(bytes.NewReader(head.buf))
 	return pr, nil
 }
 
@@ -179,6 +198,7 @@ func readPayload(ctx context.Context, src io.Reader, dst io.Writer, ids []age.Id
 type payloadResult struct {
 	item      *itemState // the item it belongs to, or (when it matches none) the only sealed item
 	payload   *Violation // RulePayload; nil when it is the item's current sealed payload
+	header    *Violation // RuleHeader, when it is: nil when the header shows the declared recipients
 	plaintext *Violation // RulePlaintext; nil when not decrypted or when it matched
 }
 
@@ -204,6 +224,9 @@ func matchPayload(sealed []*itemState, want *itemState, pr payloadRead) payloadR
 			res.payload.Expected = fmt.Sprintf("%s (%d bytes)", res.item.sealed.Digest.SHA256(), res.item.sealed.Size)
 		}
 	}
+	if res.payload == nil {
+		res.header = checkHeader(pr, res.item.sealed.Recipients)
+	}
 	if pr.decrypted && res.item != nil {
 		if pr.openErr != nil {
 			res.plaintext = &Violation{Rule: RulePlaintext, Found: "decryption failed: " + pr.openErr.Error(),
@@ -215,14 +238,28 @@ func matchPayload(sealed []*itemState, want *itemState, pr payloadRead) payloadR
 	return res
 }
 
+// checkHeader says how the payload's header departs from the declared recipients.
+func checkHeader(pr payloadRead, recipients []string) *Violation {
+	if pr.headerErr != nil {
+		return &Violation{Rule: RuleHeader, Detail: "the sealed payload's age header cannot be read", Found: pr.headerErr.Error()}
+	}
+	return headerViolation(pr.stanzas, recipients)
+}
+
 // checks are the payload's checks for a report: passed, or failed as the violations say.
 func (res payloadResult) checks(subject string, decrypted bool) []Check {
 	var out []Check
 	switch {
 	case res.payload != nil:
-		out = append(out, res.payload.check(subject))
+		out = append(out, res.payload.check(subject), Check{Rule: RuleHeader, Status: StatusNotChecked, Subject: subject,
+			Detail: "the payload is not the one the chain records"})
+	case res.header != nil:
+		out = append(out, Check{Rule: RulePayload, OK: true, Subject: subject, Detail: "matches the sealed payload of item " + res.item.id},
+			res.header.check(subject))
 	default:
-		out = append(out, Check{Rule: RulePayload, OK: true, Subject: subject, Detail: "matches the sealed payload of item " + res.item.id})
+		out = append(out, Check{Rule: RulePayload, OK: true, Subject: subject, Detail: "matches the sealed payload of item " + res.item.id},
+			Check{Rule: RuleHeader, OK: true, Subject: subject, Detail: fmt.Sprintf("sealed to the %d declared %s", len(res.item.sealed.Recipients),
+				plural(len(res.item.sealed.Recipients), "recipient", "recipients"))})
 	}
 	switch {
 	case !decrypted || res.item == nil:
@@ -257,7 +294,11 @@ func checkArrival(ctx context.Context, payload io.Reader, st *itemState) *Violat
 	if err != nil {
 		return &Violation{Rule: RulePayload, Detail: err.Error()}
 	}
-	return matchPayload([]*itemState{st}, st, pr).payload
+	res := matchPayload([]*itemState{st}, st, pr)
+	if res.payload != nil {
+		return res.payload
+	}
+	return res.header
 }
 
 // Reseal re-encrypts the item's payload to new recipients in one streaming pass: the

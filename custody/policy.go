@@ -1,10 +1,13 @@
 package custody
 
 import (
+	"bytes"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"time"
@@ -22,6 +25,18 @@ const PolicyMediaType = "application/vnd.evidctl.trust.v1+json"
 type Policy struct {
 	Logs    []TrustedLog    `json:"logs"`
 	Signers []TrustedSigner `json:"signers"`
+	Scope   Scope           `json:"scope,omitzero"`
+}
+
+// Scope says what one bundle may span. By default a bundle may hold events of several
+// cases and the same evidence under several item ids, and a report warns of both; a
+// policy that forbids them makes each a failed check (RuleCase, RuleEvidence).
+type Scope struct {
+	// SingleCase: every event that names a case names the same one.
+	SingleCase bool `json:"singleCase,omitempty"`
+	// UniqueEvidence: no two items have the same SHA-256 (the same evidence acquired
+	// twice under two item ids).
+	UniqueEvidence bool `json:"uniqueEvidence,omitempty"`
 }
 
 // TrustedLog is a log whose checkpoints the policy accepts. Its witnesses are given in
@@ -64,16 +79,17 @@ type wirePolicy struct {
 	MediaType string          `json:"mediaType"`
 	Logs      []TrustedLog    `json:"logs"`
 	Signers   []TrustedSigner `json:"signers"`
+	Scope     Scope           `json:"scope,omitzero"`
 }
 
 // ParsePolicy decodes and checks a trust policy: every key must parse, every log must
 // have an origin, quorums must be reachable.
 func ParsePolicy(data []byte) (*Policy, error) {
 	var w wirePolicy
-	if err := decodeFile(data, &w, &w.MediaType, PolicyMediaType); err != nil {
+	if err := decodeFile(bytes.NewReader(data), &w, &w.MediaType, PolicyMediaType, DefaultLimits()); err != nil {
 		return nil, fmt.Errorf("trust policy: %w", err)
 	}
-	p := &Policy{}
+	p := &Policy{Scope: w.Scope}
 	for _, l := range w.Logs {
 		if err := p.AddLog(l); err != nil {
 			return nil, fmt.Errorf("trust policy: %w", err)
@@ -87,11 +103,17 @@ func ParsePolicy(data []byte) (*Policy, error) {
 	return p, nil
 }
 
-// ReadPolicy reads and parses a trust policy file.
-func ReadPolicy(path string) (*Policy, error) {
-	data, err := os.ReadFile(path)
+// ReadPolicy reads and parses a trust policy file of at most the limits' PolicySize.
+func ReadPolicy(path string, opts ...ReadOption) (*Policy, error) {
+	l := limitsOf(opts)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading trust policy: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(&cappedReader{r: f, left: l.PolicySize, limit: l.PolicySize})
+	if err != nil {
+		return nil, fmt.Errorf("reading trust policy %s: %w", path, err)
 	}
 	p, err := ParsePolicy(data)
 	if err != nil {
@@ -102,7 +124,7 @@ func ReadPolicy(path string) (*Policy, error) {
 
 // MarshalJSON encodes the policy in its file format.
 func (p *Policy) MarshalJSON() ([]byte, error) {
-	w := wirePolicy{MediaType: PolicyMediaType, Logs: p.Logs, Signers: p.Signers}
+	w := wirePolicy{MediaType: PolicyMediaType, Logs: p.Logs, Signers: p.Signers, Scope: p.Scope}
 	if w.Logs == nil {
 		w.Logs = []TrustedLog{}
 	}
@@ -168,7 +190,10 @@ func (p *Policy) AddSigner(s TrustedSigner) error {
 		return fmt.Errorf("signer: name is empty")
 	}
 	if err := s.Party.Validate(); err != nil {
-		return fmt.Errorf("signer %q: %w", s.Name, err)
+		return fmt.Errorf("signer %q: %w", Escape(s.Name), err)
+	}
+	if err := s.Party.checkText(); err != nil {
+		return fmt.Errorf("signer: %w", err)
 	}
 	switch {
 	case s.PublicKey != "" && s.Roots == "":
@@ -237,11 +262,8 @@ func (p *Policy) LedgerTrust() *ledger.Trust {
 // signer trusted by key matches on key id; a certified signer matches when the actor's
 // certificate chains to its roots at time at and meets its identity constraints.
 func (p *Policy) verifierFor(a *Actor, at time.Time) (*TrustedSigner, *sign.Verifier, error) {
-	for i := range p.Signers {
-		s := &p.Signers[i]
-		if s.verifier != nil && s.verifier.KeyID() == a.KeyID {
-			return s, s.verifier, nil
-		}
+	if s := p.signerForKey(a.KeyID); s != nil {
+		return s, s.verifier, nil
 	}
 	if a.Certificate != "" {
 		var lastErr error
@@ -266,20 +288,51 @@ func (p *Policy) verifierFor(a *Actor, at time.Time) (*TrustedSigner, *sign.Veri
 	return nil, nil, fmt.Errorf("key %s is not trusted by the policy", shortKey(a.KeyID))
 }
 
-// matches reports how the actor named in an event differs from the trusted signer.
-func (s *TrustedSigner) matches(a *Actor) error {
-	type field struct{ name, want, got string }
-	for _, f := range []field{
-		{"name", s.Name, a.Name},
-		{"organization", s.Organization, a.Organization},
-		{"role", s.Role, a.Role},
-		{"jurisdiction", s.Jurisdiction, a.Jurisdiction},
-	} {
-		if f.want != "" && f.want != f.got {
-			return fmt.Errorf("%s is %q, but the policy trusts this key for %q", f.name, f.got, f.want)
+// signerForKey is the policy's entry for the key with id keyID, or nil.
+func (p *Policy) signerForKey(keyID string) *TrustedSigner {
+	for i := range p.Signers {
+		if s := &p.Signers[i]; s.verifier != nil && s.verifier.KeyID() == keyID {
+			return s
 		}
 	}
 	return nil
+}
+
+// Signer is the policy's entry for the key with id keyID (a signer trusted by key; a
+// certified signer is found only through its certificate).
+func (p *Policy) Signer(keyID string) (TrustedSigner, bool) {
+	if s := p.signerForKey(keyID); s != nil {
+		return *s, true
+	}
+	return TrustedSigner{}, false
+}
+
+// matches reports how a party named in an event (its actor or counterparty) differs
+// from the trusted signer.
+func (s *TrustedSigner) matches(a *Party) error {
+	if m := s.Party.Mismatch(*a); m != "" {
+		return errors.New(m + " (the policy's entry)")
+	}
+	return nil
+}
+
+// Mismatch says how claim differs from p, in the fields p sets: `name "X" where "Y" is
+// known for this key`, or "" when it does not. Names and
+// organisations compare in Unicode normalisation form C; a field p leaves empty is not
+// compared.
+func (p Party) Mismatch(claim Party) string {
+	type field struct{ name, want, got string }
+	for _, f := range []field{
+		{"name", p.Name, claim.Name},
+		{"organization", p.Organization, claim.Organization},
+		{"role", p.Role, claim.Role},
+		{"jurisdiction", p.Jurisdiction, claim.Jurisdiction},
+	} {
+		if f.want != "" && !sameName(f.want, f.got) {
+			return fmt.Sprintf("%s %q where %q is known for this key", f.name, f.got, f.want)
+		}
+	}
+	return ""
 }
 
 func shortKey(id string) string {

@@ -8,16 +8,14 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 )
 
 // The HTML report: one self-contained file (inline CSS and SVG, no script, nothing
 // fetched) that a court can open in any browser or print to A4. It is rendered by
-// html/template from view models (report_html_view.go, report_html_timeline.go):
-// every text from the bundle is escaped by the template, in HTML text, attributes and
-// SVG alike, after control and bidi characters were made visible (visible).
+// html/template from view models (report_html_view.go, report_html_timeline.go,
+// report_html_marks.go, report_html_proofs.go): every text from the bundle is escaped
+// by the template, in HTML text, attributes and SVG alike, after Escape made its
+// control and bidi characters visible.
 
 //go:embed html/report.tmpl html/report.css
 var htmlFiles embed.FS
@@ -86,53 +84,8 @@ func (r *Report) WriteHTML(w io.Writer, opts ...HTMLOption) error {
 		o(&cfg)
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	if err := htmlTemplate.Execute(bw, r.htmlView(&cfg)); err != nil {
+	if err := htmlTemplate.Execute(bw, r.settled().htmlView(&cfg)); err != nil {
 		return fmt.Errorf("writing the HTML report: %w", err)
 	}
 	return bw.Flush()
-}
-
-// visible makes text from the bundle safe to show on one line: control characters
-// (newlines, ESC, C1), format characters (bidi overrides and isolates, zero-width
-// characters), line and paragraph separators and invalid UTF-8 become visible escapes
-// (\x1b, \u202e), and a backslash becomes \\, so that what is shown is what was
-// signed and cannot reorder the line. The template then escapes it for HTML.
-//
-// TODO(issue 13): custody.Escape does this for every output; use it here when it
-// lands on main.
-func visible(s string) string {
-	if !needsVisible(s) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r < 0x80 && unsafeRune(r):
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case unsafeRune(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-		i += size
-	}
-	return b.String()
-}
-
-func needsVisible(s string) bool {
-	for _, r := range s {
-		if r == utf8.RuneError || r == '\\' || unsafeRune(r) {
-			return true
-		}
-	}
-	return false
-}
-
-func unsafeRune(r rune) bool {
-	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
 }

@@ -101,7 +101,7 @@ func eventTitle(e EventReport) string {
 	if len(failed) > 0 {
 		parts = append(parts, "FAILED: "+strings.Join(failed, ", "))
 	}
-	return visible(strings.Join(parts, " · "))
+	return Escape(strings.Join(parts, " · "))
 }
 
 // runTitle is the tooltip of a run of accesses or notes: who, how many, and the first
@@ -123,7 +123,7 @@ func (l *tlLayout) runTitle(col tlColumn) string {
 			s += " …"
 		}
 	}
-	return visible(s)
+	return Escape(s)
 }
 
 // eventNoun is "access", "3 accesses", "notes": the event type as a noun for n events.
@@ -167,7 +167,7 @@ func (l *tlLayout) arrows(from, to int, x func(int) int) []arrowView {
 			x2, r2 = float64(x(cr)), 10
 		}
 		a := arrow(x1, y1, x2, y2, r1, r2)
-		a.Title = visible(fmt.Sprintf("hand-over: #%d transfer by %s, #%d receive by %s", e.Index, who(e), l.r.Events[j].Index, who(l.r.Events[j])))
+		a.Title = Escape(fmt.Sprintf("hand-over: #%d transfer by %s, #%d receive by %s", e.Index, who(e), l.r.Events[j].Index, who(l.r.Events[j])))
 		out = append(out, a)
 	}
 	return out
@@ -193,6 +193,6 @@ func arrow(x1, y1, x2, y2, r1, r2 float64) arrowView {
 func transitArrow(x, y float64, e EventReport) arrowView {
 	a := arrow(x, y, x+tlColWidth*0.8, y, 9, 0)
 	a.Transit, a.LabelX, a.LabelY = true, int(x)+6, int(y)-10
-	a.Title = visible(fmt.Sprintf("#%d transfer to %s: not received", e.Index, e.Counterparty))
+	a.Title = Escape(fmt.Sprintf("#%d transfer to %s: not received", e.Index, e.Counterparty))
 	return a
 }

@@ -37,7 +37,7 @@ func ruleRows(r *Report) []ruleRowView {
 }
 
 func ruleRowOf(e EventReport) ruleRowView {
-	row := ruleRowView{First: e.Index, Last: e.Index, Count: 1, Type: string(e.Type), Who: visible(who(e)), Item: visible(shortItem(e.Item)), Status: statusOK}
+	row := ruleRowView{First: e.Index, Last: e.Index, Count: 1, Type: string(e.Type), Who: Escape(who(e)), Item: Escape(shortItem(e.Item)), Status: statusOK}
 	for _, c := range e.Checks {
 		cv := checkOf(c)
 		switch cv.Status {
@@ -131,9 +131,9 @@ func proofsOf(r *Report, cfg *htmlConfig) proofsView {
 	var order []string
 	var entries []entryRowView
 	for _, e := range r.Events {
-		row := proofRowView{Index: e.Index, Log: visible(e.Log), LogIndex: e.LogIndex, Status: proofStatus(e)}
+		row := proofRowView{Index: e.Index, Log: Escape(e.Log), LogIndex: e.LogIndex, Status: proofStatus(e)}
 		for _, c := range e.Cosigners {
-			row.Cosigners = append(row.Cosigners, visible(c))
+			row.Cosigners = append(row.Cosigners, Escape(c))
 		}
 		row.Receipt = receiptOf(cfg.bundle, e)
 		if row.Receipt != nil {
@@ -160,7 +160,7 @@ func proofsOf(r *Report, cfg *htmlConfig) proofsView {
 	pv.PrintReceipts = len(pv.Receipts) <= collapseAfter
 	if cfg.bundle != nil {
 		for _, c := range cfg.bundle.Consistency {
-			pv.Consistency = append(pv.Consistency, fmt.Sprintf("%s: size %d to %d, %d %s", visible(c.Origin), c.OldSize, c.NewSize,
+			pv.Consistency = append(pv.Consistency, fmt.Sprintf("%s: size %d to %d, %d %s", Escape(c.Origin), c.OldSize, c.NewSize,
 				len(c.Proof), plural(len(c.Proof), "hash", "hashes")))
 		}
 	}
@@ -184,7 +184,7 @@ func addEntry(rows []entryRowView, row proofRowView) []entryRowView {
 		}
 	}
 	return append(rows, entryRowView{First: row.Index, Last: row.Index, Count: 1, Log: row.Log, FirstIndex: row.LogIndex, LastIndex: row.LogIndex,
-		Checkpoint: checkpoint, LastCheckpoint: checkpoint, Cosigners: row.Cosigners, Status: row.Status, Word: statusWords[row.Status]})
+		Checkpoint: checkpoint, LastCheckpoint: checkpoint, Cosigners: row.Cosigners, Status: row.Status, Word: statusWord(Status(row.Status))})
 }
 
 func (ls *logSummaryView) add(row proofRowView) {
@@ -231,20 +231,20 @@ func receiptOf(b *Bundle, e EventReport) *receiptView {
 	}
 	rc, err := rec.Receipt()
 	if err != nil {
-		return &receiptView{Error: visible(err.Error())}
+		return &receiptView{Error: Escape(err.Error())}
 	}
 	rv := &receiptView{Extra: len(rc.Extra)}
 	for _, h := range rc.Proof {
 		rv.Path = append(rv.Path, h.String())
 	}
 	for _, line := range strings.Split(strings.TrimSuffix(string(rc.Checkpoint), "\n"), "\n") {
-		rv.Note = append(rv.Note, visible(line))
+		rv.Note = append(rv.Note, Escape(line))
 	}
 	head, err := ledger.ReadHeadUnverified(rc.Checkpoint)
 	if err != nil {
-		rv.Error = visible(err.Error())
+		rv.Error = Escape(err.Error())
 		return rv
 	}
-	rv.Checkpoint, rv.Root, rv.size = fmt.Sprintf("%s@%d", visible(head.Origin), head.Size), head.Hash.String(), head.Size
+	rv.Checkpoint, rv.Root, rv.size = fmt.Sprintf("%s@%d", Escape(head.Origin), head.Size), head.Hash.String(), head.Size
 	return rv
 }

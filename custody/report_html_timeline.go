@@ -151,7 +151,7 @@ func (l *tlLayout) newLane(e EventReport, class string) laneView {
 		name = "(unreadable statement)"
 	}
 	sub := strings.Join(nonEmpty(e.Organization, e.Jurisdiction), ", ")
-	lv.Label, lv.Sub, lv.Title = visible(truncate(name, 24)), visible(truncate(sub, 30)), visible(who(e))
+	lv.Label, lv.Sub, lv.Title = Escape(truncate(name, 24)), Escape(truncate(sub, 30)), Escape(who(e))
 	return lv
 }
 
@@ -159,7 +159,7 @@ func jurisdictionLabel(j string) string {
 	if j == "" {
 		return "no jurisdiction"
 	}
-	return visible(j)
+	return Escape(j)
 }
 
 // assignColumns puts each event in a column; a run of accesses (or notes) by one

@@ -45,9 +45,9 @@ func newTable[T any](rows []T, cfg *htmlConfig) tableView[T] {
 }
 
 func (r *Report) htmlView(cfg *htmlConfig) *htmlView {
-	v := &htmlView{Expanded: cfg.expanded, Title: visible(cfg.title), CSP: htmlCSP, CSS: template.CSS(htmlCSS)}
+	v := &htmlView{Expanded: cfg.expanded, Title: Escape(cfg.title), CSP: htmlCSP, CSS: template.CSS(htmlCSS)}
 	for _, p := range cfg.preface {
-		v.Preface = append(v.Preface, visible(p))
+		v.Preface = append(v.Preface, Escape(p))
 	}
 	v.Failures = failureViews(r)
 	v.NotChecked = notCheckedViews(r)
@@ -70,24 +70,13 @@ func (r *Report) htmlView(cfg *htmlConfig) *htmlView {
 
 // Check statuses as the page names them (CSS classes and data-status values).
 const (
-	statusOK         = "ok"
-	statusFailed     = "failed"
-	statusNotChecked = "not-checked"
+	statusOK         = string(StatusOK)
+	statusFailed     = string(StatusFailed)
+	statusNotChecked = string(StatusNotChecked)
 )
 
 // statusOf is a check's status.
-//
-// TODO(issue 13): Check.Status (ok, failed, not checked); until it lands a check
-// either passed or failed.
-func statusOf(c Check) string {
-	if c.OK {
-		return statusOK
-	}
-	return statusFailed
-}
-
-// statusWords are the statuses as the page prints them.
-var statusWords = map[string]string{statusOK: "ok", statusFailed: "FAILED", statusNotChecked: "not checked"}
+func statusOf(c Check) string { return string(c.Result()) }
 
 type checkView struct {
 	Rule, Status, Word               string
@@ -95,37 +84,39 @@ type checkView struct {
 }
 
 func checkOf(c Check) checkView {
-	st := statusOf(c)
-	return checkView{Rule: string(c.Rule), Status: st, Word: statusWords[st], Subject: visible(c.Subject), Detail: visible(c.Detail),
-		Expected: visible(c.Expected), Found: visible(c.Found)}
+	return checkView{Rule: string(c.Rule), Status: statusOf(c), Word: statusWord(c.Result()), Subject: Escape(c.Subject), Detail: Escape(c.Detail),
+		Expected: Escape(c.Expected), Found: Escape(c.Found)}
 }
 
 type verdictView struct {
-	Valid          bool
-	Word, Headline string
-	Events         int
-	Summary        []string // one line per fact: what failed, what was not checked, warnings
+	Valid                bool
+	Word, Line, Headline string
+	Summary              []string // one line per fact: what failed, what was not checked, warnings
 }
 
 func verdictOf(r *Report, v *htmlView) verdictView {
-	vv := verdictView{Valid: r.Valid, Word: "VALID", Events: len(r.Events)}
+	vv := verdictView{Valid: r.Valid, Word: "VALID", Line: Escape(r.Verdict)}
 	switch {
-	case r.Valid:
-		vv.Headline = fmt.Sprintf("Every check made on the %d %s passed.", len(r.Events), plural(len(r.Events), "event", "events"))
 	case len(r.Events) == 0:
 		vv.Word, vv.Headline = "INVALID", "The bundle holds no event."
-	default:
+	case !r.Valid:
 		vv.Word = "INVALID"
-		vv.Headline = fmt.Sprintf("%d %s failed.", len(r.Failures), plural(len(r.Failures), "check", "checks"))
+		vv.Headline = fmt.Sprintf("%d %s failed; each is listed under Failures.", len(r.Failures), plural(len(r.Failures), "check", "checks"))
+	case len(r.NotChecked) == 0:
+		vv.Headline = fmt.Sprintf("Every rule that applies to each of the %d %s, and every check of the bundle as a whole, was checked, and none failed.",
+			len(r.Events), plural(len(r.Events), "event", "events"))
+	default:
+		vv.Headline = fmt.Sprintf("No check failed, but %d %s not made; each is listed under Not checked, with why.",
+			len(r.NotChecked), plural(len(r.NotChecked), "check was", "checks were"))
 	}
 	if len(v.Failures) > 0 {
 		vv.Summary = append(vv.Summary, "Failed: "+failedRules(v.Failures)+".")
 	}
 	for _, nc := range v.NotChecked {
-		vv.Summary = append(vv.Summary, "Not checked: "+nc.Rules+" ("+nc.Why+").")
+		vv.Summary = append(vv.Summary, "Not checked: "+nc.Rules+" ("+nc.Where+"): "+nc.Why+".")
 	}
 	if len(v.Warnings) > 0 {
-		vv.Summary = append(vv.Summary, fmt.Sprintf("%d %s: see below.", len(v.Warnings), plural(len(v.Warnings), "warning", "warnings")))
+		vv.Summary = append(vv.Summary, fmt.Sprintf("%d %s, listed under Warnings.", len(v.Warnings), plural(len(v.Warnings), "warning", "warnings")))
 	}
 	return vv
 }
@@ -152,33 +143,74 @@ type failureView struct {
 func failureViews(r *Report) []failureView {
 	var out []failureView
 	for _, f := range r.Failures {
-		out = append(out, failureView{Event: f.Event, Where: visible(f.Where("bundle")), Rule: string(f.Rule), Detail: visible(f.Detail),
-			Expected: visible(f.Expected), Found: visible(f.Found), Meaning: f.Rule.Meaning()})
+		out = append(out, failureView{Event: f.Event, Where: Escape(f.Where("bundle")), Rule: string(f.Rule), Detail: Escape(f.Detail),
+			Expected: Escape(f.Expected), Found: Escape(f.Found), Meaning: f.Rule.Meaning()})
 	}
 	return out
 }
 
+// notCheckedView is the checks not made for one reason: which rules, where.
 type notCheckedView struct {
-	Rules, Why string
+	Rules, Why, Where string
 }
 
-// notCheckedViews groups the rules not checked by why.
-//
-// TODO(issue 13): Report.NotChecked lists every check not made and why. Until it
-// lands, only the bundle checks of payloads and evidence are known not to have been
-// made: when the report has none (the rules of the chain report only what breaks
-// them, so their absence says nothing).
+// notCheckedViews groups Report.NotChecked by why, in the order the reasons first
+// appear.
 func notCheckedViews(r *Report) []notCheckedView {
-	if len(r.Events) == 0 {
-		return nil
-	}
 	var out []notCheckedView
-	for _, nc := range []notCheckedView{{string(RulePayload), "no sealed payload was given"}, {string(RulePlaintext), "no identity to decrypt a payload, nor an evidence file, was given"}} {
-		if !slices.ContainsFunc(r.Checks, func(c Check) bool { return string(c.Rule) == nc.Rules }) {
-			out = append(out, nc)
+	type group struct {
+		rules  []string
+		events []int
+		bundle bool
+	}
+	groups := map[string]*group{}
+	var whys []string
+	for _, f := range r.NotChecked {
+		g, ok := groups[f.Detail]
+		if !ok {
+			g = &group{}
+			groups[f.Detail] = g
+			whys = append(whys, f.Detail)
+		}
+		if !slices.Contains(g.rules, string(f.Rule)) {
+			g.rules = append(g.rules, string(f.Rule))
+		}
+		if f.Event == 0 {
+			g.bundle = true
+		} else if !slices.Contains(g.events, f.Event) {
+			g.events = append(g.events, f.Event)
 		}
 	}
+	for _, why := range whys {
+		g := groups[why]
+		var where []string
+		if g.bundle {
+			where = append(where, "the bundle")
+		}
+		if len(g.events) > 0 {
+			where = append(where, htmlEventRanges(g.events))
+		}
+		out = append(out, notCheckedView{Rules: andList(g.rules), Why: Escape(why), Where: strings.Join(where, "; ")})
+	}
 	return out
+}
+
+// htmlEventRanges is "event 4" or "events 1–3, 5".
+func htmlEventRanges(ns []int) string {
+	var parts []string
+	for i := 0; i < len(ns); {
+		j := i
+		for j+1 < len(ns) && ns[j+1] == ns[j]+1 {
+			j++
+		}
+		if j > i {
+			parts = append(parts, fmt.Sprintf("%d–%d", ns[i], ns[j]))
+		} else {
+			parts = append(parts, fmt.Sprint(ns[i]))
+		}
+		i = j + 1
+	}
+	return plural(len(ns), "event ", "events ") + strings.Join(parts, ", ")
 }
 
 type warningView struct {
@@ -187,9 +219,14 @@ type warningView struct {
 
 // warningViews are the report's warnings.
 //
-// TODO(issue 13): Report.Warnings (unchecked claims, look-alike names, several cases);
-// TODO(issue 11): the trusted-time warnings (unanchored time). Neither is on main yet.
-func warningViews(*Report) []warningView { return nil }
+// TODO(issue 11): the trusted-time warnings (unanchored time), when they land.
+func warningViews(r *Report) []warningView {
+	var out []warningView
+	for _, w := range r.Warnings {
+		out = append(out, warningView{Where: Escape(w.where()), Kind: Escape(string(w.Kind)), Subject: Escape(w.Subject), Detail: Escape(w.Detail)})
+	}
+	return out
+}
 
 type itemView struct {
 	ID, Description, State, Custodian string
@@ -205,8 +242,8 @@ type digestView struct{ Algorithm, Hex string }
 func itemViews(r *Report) []itemView {
 	var out []itemView
 	for _, it := range r.Items {
-		iv := itemView{ID: visible(it.ID), Description: visible(it.Description), State: visible(it.State),
-			Custodian: visible(it.Custodian), Events: it.Events}
+		iv := itemView{ID: Escape(it.ID), Description: Escape(it.Description), State: Escape(it.State),
+			Custodian: Escape(it.Custodian), Events: it.Events}
 		for _, d := range it.Digest {
 			iv.Digests = append(iv.Digests, digestView{Algorithm: string(d.Algorithm), Hex: d.Hex()})
 		}
@@ -216,7 +253,7 @@ func itemViews(r *Report) []itemView {
 			}
 			iv.SealedSize = it.Sealed.Size
 			for _, rc := range it.Sealed.Recipients {
-				iv.Recipients = append(iv.Recipients, visible(rc))
+				iv.Recipients = append(iv.Recipients, Escape(rc))
 			}
 		}
 		out = append(out, iv)
@@ -240,8 +277,8 @@ func legalOf(l *Legal) *legalView {
 	if l == nil {
 		return nil
 	}
-	return &legalView{Kind: visible(string(l.Kind)), Basis: visible(l.Basis), Reference: visible(l.Reference),
-		Requesting: visible(l.Requesting), Requested: visible(l.Requested)}
+	return &legalView{Kind: Escape(string(l.Kind)), Basis: Escape(l.Basis), Reference: Escape(l.Reference),
+		Requesting: Escape(l.Requesting), Requested: Escape(l.Requested)}
 }
 
 // handoverViews are the transfers (each with the receive that completed it) and,
@@ -252,15 +289,15 @@ func handoverViews(r *Report) (hand, other []handoverView) {
 		if e.Type != Transfer && e.Legal == nil {
 			continue
 		}
-		h := handoverView{Index: e.Index, Type: string(e.Type), Item: visible(e.Item), From: visible(who(e)), To: visible(e.Counterparty),
-			Time: htmlTime(e.Time), Legal: legalOf(e.Legal), Purpose: visible(e.Purpose), Failed: eventFailed(e)}
+		h := handoverView{Index: e.Index, Type: string(e.Type), Item: Escape(e.Item), From: Escape(who(e)), To: Escape(e.Counterparty),
+			Time: htmlTime(e.Time), Legal: legalOf(e.Legal), Purpose: Escape(e.Purpose), Failed: eventFailed(e)}
 		if e.Type != Transfer {
 			other = append(other, h)
 			continue
 		}
 		if j, ok := received[i]; ok {
 			rc := r.Events[j]
-			h.Received = fmt.Sprintf("event %d by %s, %s", rc.Index, visible(who(rc)), htmlTime(rc.Time))
+			h.Received = fmt.Sprintf("event %d by %s, %s", rc.Index, Escape(who(rc)), htmlTime(rc.Time))
 		}
 		hand = append(hand, h)
 	}

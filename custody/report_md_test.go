@@ -29,11 +29,15 @@ func goldenReport() *custody.Report {
 				Checks: []custody.Check{{Rule: custody.RuleSignature, Expected: "a valid signature by key 0123456789abcdef", Found: "signature by an untrusted key",
 					Detail: "the signing key is not trusted for M. Allory"}, {Rule: custody.RuleInclusion, OK: true}}},
 		},
-		Checks: []custody.Check{{Rule: custody.RuleConsistency, OK: true, Detail: "log lab.example/log: 2 checkpoints consistent"}},
+		Checks: []custody.Check{{Rule: custody.RuleConsistency, OK: true, Detail: "log lab.example/log: 2 checkpoints consistent"},
+			{Rule: custody.RulePayload, Status: custody.StatusNotChecked, Subject: "case-17/disk|1", Detail: "no payload given"}},
+		Warnings: []custody.Warning{{Event: 2, Kind: custody.WarnMixedScript, Subject: "actor M. *Allory*",
+			Detail: "the actor's \"\x1b[2JM. \u202eyrollA\" mixes scripts in \"Оfficer\" | # <b>"}},
 		Items: []custody.ItemReport{{ID: "case-17/disk|1", Description: "laptop <disk>", Digest: sha256Set(hex64('c')),
 			Custodian: "A. Examiner (Lab, FR) key 0123456789abcdef", State: "held", Events: 2}},
 	}
 	r.Failures = []custody.Failure{{Event: 2, Check: r.Events[1].Checks[0]}}
+	r.NotChecked = []custody.Failure{{Event: 0, Check: r.Checks[1]}}
 	return r
 }
 

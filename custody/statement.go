@@ -3,6 +3,7 @@ package custody
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/evidctl/evidctl/crypto/digest"
 )
@@ -40,12 +41,17 @@ func NewStatement(e *Event) *Statement {
 	return st
 }
 
-// ParseStatement decodes a statement strictly: unknown fields, a wrong statement or
-// predicate type, subjects that disagree with the predicate, or an invalid event are
-// errors.
+// ParseStatement decodes a statement strictly: member names that are unknown,
+// repeated or differently cased ("Actor" beside "actor"), a wrong statement or
+// predicate type, subjects that disagree with the predicate, an actor's certificate
+// chain longer than the default [Limits], or an invalid event are errors.
 func ParseStatement(payload []byte) (*Statement, error) {
+	return parseStatement(payload, DefaultLimits())
+}
+
+func parseStatement(payload []byte, l Limits) (*Statement, error) {
 	var st Statement
-	err := decodeStrict(payload, &st)
+	err := decodeBytes(payload, &st, l)
 	if err == nil {
 		err = checkType("_type", st.Type, StatementType)
 	}
@@ -54,6 +60,9 @@ func ParseStatement(payload []byte) (*Statement, error) {
 	}
 	if err == nil {
 		err = st.Predicate.Validate()
+	}
+	if err == nil {
+		err = st.Predicate.checkChains(l.CertificateChain)
 	}
 	if err == nil {
 		err = st.checkSubjects()
@@ -72,6 +81,17 @@ func (st *Statement) checkSubjects() error {
 	for i := range want {
 		if st.Subject[i].Name != want[i].Name || !st.Subject[i].Digest.Equal(want[i].Digest) {
 			return fmt.Errorf("subject %q does not match the predicate's item", st.Subject[i].Name)
+		}
+	}
+	return nil
+}
+
+// checkChains refuses an actor or counterparty certificate chain of more than max
+// certificates.
+func (e *Event) checkChains(max int) error {
+	for _, a := range []*Actor{&e.Actor, e.Counterparty} {
+		if a != nil && strings.Count(a.Certificate, "-----BEGIN") > max {
+			return &LimitError{What: "certificates in a chain", Limit: int64(max)}
 		}
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"filippo.io/age"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evidctl/evidctl/crypto/digest"
 	"github.com/evidctl/evidctl/ledger"
@@ -60,7 +61,7 @@ func Verify(ctx context.Context, b *Bundle, p *Policy, opts ...VerifyOption) (*R
 	for _, o := range opts {
 		o(&cfg)
 	}
-	v := &verifier{policy: p, trust: p.LedgerTrust(), checkpoints: map[string][]*ledger.Checkpoint{}, lastIndex: map[string]uint64{}}
+	v := &verifier{cases: map[string]bool{}, payloadChecked: map[string]bool{}, plaintextChecked: map[string]bool{}, policy: p, trust: p.LedgerTrust(), checkpoints: map[string][]*ledger.Checkpoint{}, lastIndex: map[string]uint64{}}
 	all := map[string]bool{}
 	for _, r := range b.Events {
 		all[r.CommitmentString()] = true
@@ -79,17 +80,25 @@ func Verify(ctx context.Context, b *Bundle, p *Policy, opts ...VerifyOption) (*R
 		return nil, err
 	}
 	rep.Checks = append(rep.Checks, payloadChecks...)
+	scope, warns := v.scope()
+	rep.Checks = append(rep.Checks, scope...)
+	rep.Warnings = append(v.warnings, warns...)
 	rep.Items = v.items()
 	rep.finish()
 	return rep, nil
 }
 
 type verifier struct {
-	policy      *Policy
-	trust       *ledger.Trust
-	chain       *chainState
-	checkpoints map[string][]*ledger.Checkpoint
-	lastIndex   map[string]uint64
+	cases    map[string]bool // the cases events name
+	warnings []Warning
+	// payloadChecked and plaintextChecked are the items whose sealed payload and
+	// plaintext were checked.
+	payloadChecked, plaintextChecked map[string]bool
+	policy                           *Policy
+	trust                            *ledger.Trust
+	chain                            *chainState
+	checkpoints                      map[string][]*ledger.Checkpoint
+	lastIndex                        map[string]uint64
 }
 
 func (v *verifier) event(ctx context.Context, i int, rec *Record) EventReport {
@@ -103,27 +112,64 @@ func (v *verifier) event(ctx context.Context, i int, rec *Record) EventReport {
 	ev := &st.Predicate
 	er.describe(ev)
 	er.pass(RuleStatement)
-	er.Checks = append(er.Checks, v.signature(ctx, rec, ev)...)
+	if ev.Case != "" {
+		v.cases[ev.Case] = true
+	}
+	er.Checks = append(er.Checks, v.signature(ctx, er.Index, rec, ev)...)
+	er.Checks = append(er.Checks, v.counterparty(er.Index, ev)...)
 	er.Checks = append(er.Checks, v.inclusion(rec, &er)...)
-	vs := v.chain.apply(rec.CommitmentString(), ev)
-	for _, x := range vs {
-		er.Checks = append(er.Checks, Check{Rule: x.Rule, Expected: x.Expected, Found: x.Found, Detail: x.Detail})
-	}
-	if !slices.ContainsFunc(vs, func(x Violation) bool { return x.Rule != RuleTime && x.Rule != RuleDigest && x.Rule != RuleSealed }) {
-		er.pass(RuleChain)
-		er.pass(RuleCustodian)
-	}
-	if !slices.ContainsFunc(vs, func(x Violation) bool { return x.Rule == RuleTime }) {
-		er.pass(RuleTime)
-	}
+	er.Checks = append(er.Checks, v.chainChecks(rec.CommitmentString(), ev)...)
+	er.Checks = byRule(er.Checks)
 	return er
 }
 
-func (v *verifier) signature(ctx context.Context, rec *Record, ev *Event) []Check {
+// chainChecks replays ev on the chain: a failed check per violation, a passed one per
+// other rule checked, and the rules that apply to the event but could not be checked.
+func (v *verifier) chainChecks(commit string, ev *Event) []Check {
+	checked, skipped, why := v.chain.rulesChecked(commit, ev)
+	vs := v.chain.apply(commit, ev)
+	var out []Check
+	for _, x := range vs {
+		out = append(out, Check{Rule: x.Rule, Status: StatusFailed, Expected: x.Expected, Found: x.Found, Detail: x.Detail})
+	}
+	for _, r := range checked {
+		if !slices.ContainsFunc(vs, func(x Violation) bool { return x.Rule == r }) {
+			out = append(out, passed(r))
+		}
+	}
+	for _, r := range skipped {
+		out = append(out, notChecked(r, why))
+	}
+	return out
+}
+
+// byRule orders an event's checks as the rules are listed, and drops the passes of a
+// rule that also failed (a rule checked twice, as order is by the log and the chain).
+func byRule(cs []Check) []Check {
+	failed := map[Rule]bool{}
+	for _, c := range cs {
+		if c.Failed() {
+			failed[c.Rule] = true
+		}
+	}
+	var out []Check
+	seen := map[Rule]bool{}
+	for _, c := range cs {
+		if c.Result() == StatusOK && (failed[c.Rule] || seen[c.Rule]) {
+			continue
+		}
+		seen[c.Rule] = true
+		out = append(out, c)
+	}
+	slices.SortStableFunc(out, func(a, b Check) int { return cmp.Compare(a.Rule.index(), b.Rule.index()) })
+	return out
+}
+
+func (v *verifier) signature(ctx context.Context, i int, rec *Record, ev *Event) []Check {
 	signer, ver, err := v.policy.verifierFor(&ev.Actor, ev.Time)
 	if err != nil {
-		return []Check{{Rule: RuleSignature, Expected: "a signature by a key the policy trusts", Found: err.Error(),
-			Detail: "the signing key is not trusted for " + ev.Actor.String()}}
+		return []Check{{Rule: RuleSignature, Status: StatusFailed, Expected: "a signature by a key the policy trusts", Found: err.Error(),
+			Detail: "the signing key is not trusted for " + ev.Actor.String()}, notChecked(RuleActor, "the signing key is not trusted")}
 	}
 	accepted, err := rec.Envelope.Verify(ctx, 1, ver)
 	if err != nil || !slices.Contains(accepted, ev.Actor.KeyID) {
@@ -131,42 +177,73 @@ func (v *verifier) signature(ctx context.Context, rec *Record, ev *Event) []Chec
 		if err != nil {
 			found = err.Error()
 		}
-		return []Check{{Rule: RuleSignature, Expected: "a valid signature by key " + shortKey(ev.Actor.KeyID), Found: found,
-			Detail: "the envelope's signature does not verify: the statement was altered or signed by another key"}}
+		return []Check{{Rule: RuleSignature, Status: StatusFailed, Expected: "a valid signature by key " + shortKey(ev.Actor.KeyID), Found: found,
+			Detail: "the envelope's signature does not verify: the statement was altered or signed by another key"},
+			notChecked(RuleActor, "the signature does not verify")}
 	}
-	checks := []Check{{Rule: RuleSignature, OK: true}}
-	if err := signer.matches(&ev.Actor); err != nil {
-		return append(checks, Check{Rule: RuleActor, Expected: Actor{Party: signer.Party, KeyID: ev.Actor.KeyID}.String(),
+	v.warnings = append(v.warnings, scriptWarnings(i, "actor", ev.Actor.Party)...)
+	checks := []Check{passed(RuleSignature)}
+	if err := signer.matches(&ev.Actor.Party); err != nil {
+		return append(checks, Check{Rule: RuleActor, Status: StatusFailed, Expected: Actor{Party: signer.Party, KeyID: ev.Actor.KeyID}.String(),
 			Found: ev.Actor.String(), Detail: err.Error()})
 	}
-	return append(checks, Check{Rule: RuleActor, OK: true})
+	v.warnings = append(v.warnings, claimWarnings(i, "actor", ev.Actor.Party, signer.Party)...)
+	return append(checks, passed(RuleActor))
+}
+
+// counterparty checks the party an event names as counterparty (a transfer's
+// recipient, a receive's sender, a return's owner) against the policy's entry for its
+// key: a transfer cannot name a trusted key under someone else's name.
+func (v *verifier) counterparty(i int, ev *Event) []Check {
+	cp := ev.Counterparty
+	if cp == nil {
+		return nil
+	}
+	v.warnings = append(v.warnings, scriptWarnings(i, "counterparty", cp.Party)...)
+	entry := v.policy.signerForKey(cp.KeyID)
+	if entry == nil && cp.Certificate != "" {
+		entry, _, _ = v.policy.verifierFor(cp, ev.Time)
+	}
+	if entry == nil {
+		v.warnings = append(v.warnings, Warning{Event: i, Kind: WarnUncheckedClaim, Subject: "counterparty " + cp.Name,
+			Detail: fmt.Sprintf("the counterparty %s is not checked: the policy does not know key %s", cp.Party, shortKey(cp.KeyID))})
+		return []Check{notChecked(RuleCounterparty, "the policy does not know the counterparty's key")}
+	}
+	if err := entry.matches(&cp.Party); err != nil {
+		return []Check{{Rule: RuleCounterparty, Status: StatusFailed, Expected: Actor{Party: entry.Party, KeyID: cp.KeyID}.String(),
+			Found: cp.String(), Detail: "the counterparty named is not who the policy trusts its key for: " + err.Error()}}
+	}
+	v.warnings = append(v.warnings, claimWarnings(i, "counterparty", cp.Party, entry.Party)...)
+	return []Check{passed(RuleCounterparty)}
 }
 
 func (v *verifier) inclusion(rec *Record, er *EventReport) []Check {
 	rc, err := rec.Receipt()
 	if err != nil {
-		return []Check{{Rule: RuleInclusion, Expected: "a c2sp.org/tlog-proof@v1 receipt", Found: err.Error(), Detail: "the receipt cannot be read"}}
+		return []Check{{Rule: RuleInclusion, Status: StatusFailed, Expected: "a c2sp.org/tlog-proof@v1 receipt", Found: err.Error(), Detail: "the receipt cannot be read"},
+			notChecked(RuleCheckpoint, "the receipt cannot be read"), notChecked(RuleOrder, "the receipt cannot be read")}
 	}
 	commit := rec.Commitment()
 	cp, err := v.trust.VerifyReceipt(rc, commit[:])
 	if err != nil {
-		rule := RuleCheckpoint
+		rule, other := RuleCheckpoint, RuleInclusion
 		if errors.Is(err, ledger.ErrLeafMismatch) || errors.Is(err, ledger.ErrMalformed) {
-			rule = RuleInclusion
+			rule, other = RuleInclusion, RuleCheckpoint
 		}
-		return []Check{{Rule: rule, Found: err.Error(), Detail: "the receipt does not prove this envelope is in a trusted log"}}
+		return []Check{{Rule: rule, Status: StatusFailed, Found: err.Error(), Detail: "the receipt does not prove this envelope is in a trusted log"},
+			notChecked(other, "the receipt does not verify"), notChecked(RuleOrder, "the receipt does not verify")}
 	}
 	er.Log, er.LogIndex = cp.Origin, rc.Index
 	if len(cp.Cosigners) > 0 {
 		er.Cosigners = slices.Sorted(slices.Values(cp.Cosigners))
 	}
 	v.checkpoints[cp.Origin] = append(v.checkpoints[cp.Origin], cp)
-	checks := []Check{{Rule: RuleCheckpoint, OK: true}, {Rule: RuleInclusion, OK: true}}
+	checks := []Check{passed(RuleCheckpoint), passed(RuleInclusion)}
 	if last, ok := v.lastIndex[cp.Origin]; ok && rc.Index <= last {
-		checks = append(checks, Check{Rule: RuleOrder, Expected: fmt.Sprintf("log index after %d", last),
+		checks = append(checks, Check{Rule: RuleOrder, Status: StatusFailed, Expected: fmt.Sprintf("log index after %d", last),
 			Found: fmt.Sprintf("index %d", rc.Index), Detail: "events of one log appear out of log order"})
 	} else {
-		checks = append(checks, Check{Rule: RuleOrder, OK: true})
+		checks = append(checks, passed(RuleOrder))
 	}
 	v.lastIndex[cp.Origin] = rc.Index
 	return checks
@@ -174,7 +251,14 @@ func (v *verifier) inclusion(rec *Record, er *EventReport) []Check {
 
 // consistency checks that, per log, every checkpoint the receipts cite extends the
 // previous one, using the bundle's consistency proofs.
-func (v *verifier) consistency(proofs []Consistency) []Check {
+func (v *verifier) consistency(list []Consistency) []Check {
+	proofs := make(map[consistencyKey][]tlog.Hash, len(list))
+	for _, k := range list {
+		key := consistencyKey{k.Origin, k.OldSize, k.NewSize}
+		if _, dup := proofs[key]; !dup {
+			proofs[key] = k.Proof
+		}
+	}
 	var checks []Check
 	for _, origin := range slices.Sorted(maps.Keys(v.checkpoints)) {
 		cps := slices.Clone(v.checkpoints[origin])
@@ -186,13 +270,19 @@ func (v *verifier) consistency(proofs []Consistency) []Check {
 			}
 		}
 		if ok {
-			checks = append(checks, Check{Rule: RuleConsistency, OK: true, Detail: fmt.Sprintf("log %s: %d %s consistent", origin, len(cps), plural(len(cps), "checkpoint", "checkpoints"))})
+			checks = append(checks, Check{Rule: RuleConsistency, Status: StatusOK, OK: true, Detail: fmt.Sprintf("log %s: %d %s consistent", origin, len(cps), plural(len(cps), "checkpoint", "checkpoints"))})
 		}
 	}
 	return checks
 }
 
-func checkPair(origin string, older, newer *ledger.Checkpoint, proofs []Consistency) *Check {
+// consistencyKey finds a bundle's consistency proof: the first for a log and sizes.
+type consistencyKey struct {
+	origin           string
+	oldSize, newSize uint64
+}
+
+func checkPair(origin string, older, newer *ledger.Checkpoint, proofs map[consistencyKey][]tlog.Hash) *Check {
 	if older.Size == newer.Size {
 		if older.Hash != newer.Hash {
 			return &Check{Rule: RuleConsistency, Expected: older.Hash.String(), Found: newer.Hash.String(),
@@ -200,18 +290,16 @@ func checkPair(origin string, older, newer *ledger.Checkpoint, proofs []Consiste
 		}
 		return nil
 	}
-	for _, k := range proofs {
-		if k.Origin != origin || k.OldSize != older.Size || k.NewSize != newer.Size {
-			continue
-		}
-		if err := ledger.VerifyConsistency(older, newer, k.Proof); err != nil {
-			return &Check{Rule: RuleConsistency, Found: err.Error(),
-				Detail: fmt.Sprintf("log %s: checkpoint %d is not consistent with checkpoint %d", origin, newer.Size, older.Size)}
-		}
-		return nil
+	proof, ok := proofs[consistencyKey{origin, older.Size, newer.Size}]
+	if !ok {
+		return &Check{Rule: RuleConsistency, Expected: fmt.Sprintf("a consistency proof from size %d to %d", older.Size, newer.Size),
+			Found: "none in the bundle", Detail: fmt.Sprintf("log %s: checkpoints cannot be shown consistent", origin)}
 	}
-	return &Check{Rule: RuleConsistency, Expected: fmt.Sprintf("a consistency proof from size %d to %d", older.Size, newer.Size),
-		Found: "none in the bundle", Detail: fmt.Sprintf("log %s: checkpoints cannot be shown consistent", origin)}
+	if err := ledger.VerifyConsistency(older, newer, proof); err != nil {
+		return &Check{Rule: RuleConsistency, Found: err.Error(),
+			Detail: fmt.Sprintf("log %s: checkpoint %d is not consistent with checkpoint %d", origin, newer.Size, older.Size)}
+	}
+	return nil
 }
 
 func (v *verifier) payloads(ctx context.Context, cfg verifyConfig) ([]Check, error) {
@@ -230,7 +318,44 @@ func (v *verifier) payloads(ctx context.Context, cfg verifyConfig) ([]Check, err
 		}
 		checks = append(checks, v.matchPlaintext(e.name, set))
 	}
-	return checks, nil
+	return append(checks, v.uncovered(cfg)...), nil
+}
+
+// uncovered are the payload and plaintext checks not made, item by item, and why.
+func (v *verifier) uncovered(cfg verifyConfig) []Check {
+	var out []Check
+	for _, id := range v.chain.order {
+		st := v.chain.items[id]
+		if st.sealed != nil && !v.payloadChecked[id] {
+			why := "no payload given"
+			if len(cfg.payloads) > 0 {
+				why = "no payload given for this item"
+			}
+			for _, r := range []Rule{RulePayload, RuleHeader} {
+				c := notChecked(r, why)
+				c.Subject = id
+				out = append(out, c)
+			}
+		}
+		if v.plaintextChecked[id] {
+			continue
+		}
+		var why string
+		switch {
+		case st.sealed == nil:
+			why = "no evidence given"
+		case len(cfg.payloads) == 0:
+			why = "no payload given"
+		case len(cfg.identities) == 0:
+			why = "no identity given to decrypt the payload"
+		default:
+			why = "no payload or evidence given for this item"
+		}
+		c := notChecked(RulePlaintext, why)
+		c.Subject = id
+		out = append(out, c)
+	}
+	return out
 }
 
 // payload matches one sealed payload to the chain, decrypting it when ids are given.
@@ -242,7 +367,14 @@ func (v *verifier) payload(ctx context.Context, p namedReader, ids []age.Identit
 	if err != nil {
 		return nil, fmt.Errorf("payload %s: %w", p.name, err)
 	}
-	return matchPayload(v.chain.sealedItems(), nil, pr).checks(p.name, pr.decrypted), nil
+	res := matchPayload(v.chain.sealedItems(), nil, pr)
+	if res.item != nil {
+		v.payloadChecked[res.item.id] = true
+	}
+	if res.item != nil && pr.decrypted {
+		v.plaintextChecked[res.item.id] = true
+	}
+	return res.checks(p.name, pr.decrypted), nil
 }
 
 func (v *verifier) matchPlaintext(name string, set digest.Set) Check {
@@ -250,14 +382,16 @@ func (v *verifier) matchPlaintext(name string, set digest.Set) Check {
 	for _, id := range v.chain.order {
 		st := v.chain.items[id]
 		if st.digest.SHA256().Equal(set.SHA256()) {
+			v.plaintextChecked[id] = true
 			return plaintextCheck(name, st, set)
 		}
 		last = st
 	}
 	if len(v.chain.order) == 1 {
+		v.plaintextChecked[last.id] = true
 		return plaintextCheck(name, last, set)
 	}
-	return Check{Rule: RulePlaintext, Subject: name, Found: set.SHA256().String(), Expected: "the digest of one of the bundle's items",
+	return Check{Rule: RulePlaintext, Status: StatusFailed, Subject: name, Found: set.SHA256().String(), Expected: "the digest of one of the bundle's items",
 		Detail: "the evidence matches no item"}
 }
 
@@ -265,7 +399,7 @@ func plaintextCheck(name string, st *itemState, set digest.Set) Check {
 	if v := plaintextViolation(st, set); v != nil {
 		return v.check(name)
 	}
-	return Check{Rule: RulePlaintext, OK: true, Subject: name, Detail: "matches the digest of item " + st.id}
+	return Check{Rule: RulePlaintext, Status: StatusOK, OK: true, Subject: name, Detail: "matches the digest of item " + st.id}
 }
 
 func plural(n int, one, many string) string {

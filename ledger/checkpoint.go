@@ -47,6 +47,11 @@ func parseNote(msg []byte) (*parsedNote, error) {
 		return nil, fmt.Errorf("parsing checkpoint: not a signed note: %w", ErrMalformed)
 	}
 	n := unverified.Note
+	for _, s := range n.UnverifiedSigs {
+		if _, err := decodeBase64([]byte(s.Base64)); err != nil {
+			return nil, fmt.Errorf("parsing checkpoint: signature by %s: %v: %w", s.Name, err, ErrMalformed)
+		}
+	}
 	p, err := parseCheckpointBody(n.Text)
 	if err != nil {
 		return nil, err

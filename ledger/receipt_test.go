@@ -92,6 +92,7 @@ func TestParseReceiptRejects(t *testing.T) {
 		"checkpoint not signed":        with(idxLine, path, m.body(t, m.origin, 5)),
 		"checkpoint size leading zero": with(idxLine, path, strings.Replace(cp, "\n5\n", "\n05\n", 1)),
 		"path of 65 hashes":            with(idxLine, strings.Repeat(hash0+"\n", 64)+hash0, cp),
+		"signature non-canonical":      with(idxLine, path, nonCanonicalSignature(cp)),
 	}
 	for name, text := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -101,6 +102,14 @@ func TestParseReceiptRejects(t *testing.T) {
 	}
 	_, err := ledger.ParseReceipt([]byte(good))
 	require.NoError(t, err, "the unmodified receipt")
+}
+
+// nonCanonicalSignature spells the checkpoint's last signature with non-zero padding
+// bits: the same bytes to a lax base64 decoder.
+func nonCanonicalSignature(cp string) string {
+	i := strings.LastIndex(cp, "=\n")
+	c := cp[i-1]
+	return cp[:i-1] + string(c^1) + cp[i:]
 }
 
 func TestParseReceiptDoesNotAlias(t *testing.T) {

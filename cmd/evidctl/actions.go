@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -92,6 +93,9 @@ func (f *noteFlags) register(cmd *cobra.Command) {
 
 func (f *noteFlags) validate([]string) error {
 	if err := f.sign.validate(); err != nil {
+		return err
+	}
+	if err := checkTexts("text", strings.NewReplacer("\n", " ", "\t", " ").Replace(f.text)); err != nil {
 		return err
 	}
 	if f.text == "" {

@@ -93,7 +93,7 @@ func (a *app) decrypt(ctx context.Context, path string, f *decryptFlags) error {
 	if err := plain.Commit(); err != nil {
 		return failErr(fmt.Errorf("writing %s: %w", f.out, err))
 	}
-	fmt.Fprintf(a.stdout, "item %s (%s): payload and plaintext match the chain\nwrote %s\n", m.Item.ID, m.Item.Description, f.out)
+	fmt.Fprintf(a.stdout, "item %s (%s): payload and plaintext match the chain\nwrote %s\n", custody.Escape(m.Item.ID), custody.Escape(m.Item.Description), f.out)
 	return nil
 }
 

@@ -87,12 +87,13 @@ func describe(err error) failure {
 		code = ee.code
 		hints = append(ee.hints, hints...)
 	}
-	d := failure{Message: redact(err.Error()), code: code}
+	// Escaped: an error may quote a name or description from a bundle.
+	d := failure{Message: custody.Escape(redact(err.Error())), code: code}
 	for _, line := range refusalLines(err) {
-		d.also = append(d.also, redact(line))
+		d.also = append(d.also, custody.Escape(redact(line)))
 	}
 	for _, h := range hints {
-		if h = redact(h); !slices.Contains(d.Hints, h) {
+		if h = custody.Escape(redact(h)); !slices.Contains(d.Hints, h) {
 			d.Hints = append(d.Hints, h)
 		}
 	}

@@ -185,12 +185,12 @@ func (a *app) printEvents(b *custody.Bundle, n int, files ...string) error {
 			return failErr(err)
 		}
 		ev := &st.Predicate
-		fmt.Fprintf(a.stdout, "%s: item %s (%s) %s\n", ev.Type, ev.Item.ID, ev.Item.Description, ev.Item.Digest.SHA256())
+		fmt.Fprintf(a.stdout, "%s: item %s (%s) %s\n", ev.Type, custody.Escape(ev.Item.ID), custody.Escape(ev.Item.Description), ev.Item.Digest.SHA256())
 		for _, d := range otherDigests(ev.Item.Digest) {
 			fmt.Fprintf(a.stdout, "  %s\n", d)
 		}
 		if ev.Counterparty != nil {
-			fmt.Fprintf(a.stdout, "  counterparty: %s\n", ev.Counterparty.Party)
+			fmt.Fprintf(a.stdout, "  counterparty: %s\n", custody.Escape(ev.Counterparty.Party.String()))
 		}
 		fmt.Fprintf(a.stdout, "  event %s logged\n", r.CommitmentString())
 	}

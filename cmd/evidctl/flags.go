@@ -108,7 +108,32 @@ func (f *actorFlags) register(cmd *cobra.Command, nameFlag string) {
 func (f *actorFlags) validate() error {
 	j, err := checkJurisdiction("jurisdiction", f.jurisdiction)
 	f.jurisdiction = j
-	return err
+	if err != nil {
+		return err
+	}
+	return f.checkText("")
+}
+
+// checkText refuses names, organisations and roles with control or bidi characters;
+// prefix is the flags' prefix ("to-" for a transfer's recipient).
+func (f *actorFlags) checkText(prefix string) error {
+	name := "name"
+	if prefix != "" {
+		name = prefix + "name"
+	}
+	return checkTexts(name, f.name, prefix+"org", f.org, prefix+"role", f.role)
+}
+
+// checkTexts refuses flag values (given as flag name, value pairs) holding a control,
+// format or bidi character: printed later in a report or on a terminal, such text
+// could disguise what it says.
+func checkTexts(flagValues ...string) error {
+	for i := 0; i+1 < len(flagValues); i += 2 {
+		if err := custody.CheckText("--"+flagValues[i], flagValues[i+1]); err != nil {
+			return usageErr(err.Error(), "type the text without control characters, line breaks or direction overrides")
+		}
+	}
+	return nil
 }
 
 // party merges the flags over the profile of the key at keyPath.
@@ -180,6 +205,10 @@ func legalKinds() string {
 }
 
 func (f *detailFlags) validate() error {
+	if err := checkTexts("case", f.caseID, "location", f.location, "purpose", f.purpose, "legal-basis", f.basis, "legal-ref", f.ref,
+		"requesting-authority", f.requesting, "requested-authority", f.reqd, "tool", f.tool, "tool-version", f.toolVersion); err != nil {
+		return err
+	}
 	if f.kind != "" && !slices.Contains(custody.LegalKinds, custody.LegalKind(f.kind)) {
 		return usageErr(fmt.Sprintf("--legal-kind %q is not one of %s", f.kind, legalKinds()))
 	}

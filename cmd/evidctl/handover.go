@@ -21,6 +21,7 @@ type transferFlags struct {
 	to     string
 	toWho  actorFlags
 	items  []string
+	trust  string
 }
 
 func (f *transferFlags) register(cmd *cobra.Command) {
@@ -34,6 +35,7 @@ func (f *transferFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.toWho.role, "to-role", "", "the recipient's role")
 	cmd.Flags().StringVar(&f.toWho.jurisdiction, "to-jurisdiction", "", "the recipient's jurisdiction (ISO 3166-1 alpha-2)")
 	cmd.Flags().StringArrayVar(&f.items, "item", nil, "item id to transfer; repeatable (default: every item you hold)")
+	cmd.Flags().StringVar(&f.trust, "trust", "", "trust policy: warn when it trusts the recipient's key for someone else than --to-name and the others say")
 }
 
 func (f *transferFlags) validate([]string) error {
@@ -49,6 +51,9 @@ func (f *transferFlags) validate([]string) error {
 	j, err := checkJurisdiction("to-jurisdiction", f.toWho.jurisdiction)
 	f.toWho.jurisdiction = j
 	if err != nil {
+		return err
+	}
+	if err := f.toWho.checkText("to-"); err != nil {
 		return err
 	}
 	return f.detail.validate()
@@ -86,6 +91,9 @@ func (a *app) transfer(ctx context.Context, path string, f *transferFlags) error
 		return usageErr("--to-name is required (no profile beside "+f.to+" names the recipient)", "pass --to-name, --to-org, --to-jurisdiction")
 	}
 	to := custody.Actor{Party: who, KeyID: v.KeyID()}
+	if err := a.warnRecipient(f, to); err != nil {
+		return err
+	}
 	return a.update(ctx, path, &f.sign, nil, func(s *session, b *custody.Bundle) error {
 		me := s.custodian.Actor().KeyID
 		ids, err := pick(b, f.items, func(it custody.ItemStatus) bool {

@@ -65,6 +65,9 @@ func (f *intakeFlags) validate(files []string) error {
 		return usageErr("--recipient is required: sealed evidence must be readable by someone",
 			"give an age recipient (age1…) or a recipients file, e.g. the PREFIX.recipient.txt keygen --age wrote")
 	}
+	if err := checkTexts("description", f.description); err != nil {
+		return err
+	}
 	if f.description != "" && len(files) > 1 {
 		return usageErr("--description applies to one file; with several, each is described by its base name")
 	}

@@ -62,9 +62,12 @@ func (a *app) showJSON(b *custody.Bundle, items []custody.ItemStatus) error {
 		}
 		out.Events = append(out.Events, shownEvent{Index: i + 1, Commitment: r.CommitmentString(), Event: &st.Predicate})
 	}
-	enc := json.NewEncoder(a.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	js, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return failErr(err)
+	}
+	_, err = a.stdout.Write(append(custody.EscapeJSON(js), '\n'))
+	return err
 }
 
 func (a *app) showText(b *custody.Bundle, items []custody.ItemStatus) error {
@@ -78,17 +81,17 @@ func (a *app) showText(b *custody.Bundle, items []custody.ItemStatus) error {
 			return failErr(fmt.Errorf("event %d: %w", i+1, err))
 		}
 		ev := &st.Predicate
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", i+1, ev.Time.UTC().Format(time.RFC3339), ev.Type, shortID(ev.Item.ID),
-			ev.Actor.Party, eventNote(ev))
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", i+1, ev.Time.UTC().Format(time.RFC3339), ev.Type, custody.Escape(shortID(ev.Item.ID)),
+			custody.Escape(ev.Actor.Party.String()), custody.Escape(eventNote(ev)))
 	}
 	tw.Flush()
 	fmt.Fprintln(a.stdout, "\nitems:")
 	for _, it := range items {
-		fmt.Fprintf(a.stdout, "  %s (%s)\n    sha256:%s\n", it.ID, it.Description, it.Digest.SHA256().Hex())
+		fmt.Fprintf(a.stdout, "  %s (%s)\n    sha256:%s\n", custody.Escape(it.ID), custody.Escape(it.Description), it.Digest.SHA256().Hex())
 		for _, d := range otherDigests(it.Digest) {
 			fmt.Fprintf(a.stdout, "    %s\n", d)
 		}
-		fmt.Fprintf(a.stdout, "    %s\n", itemState(it))
+		fmt.Fprintf(a.stdout, "    %s\n", custody.Escape(itemState(it)))
 	}
 	return nil
 }

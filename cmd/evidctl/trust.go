@@ -361,7 +361,7 @@ func (a *app) trustSigner(p *custody.Policy, path string, s custody.TrustedSigne
 	if err := writePolicy(p, path); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "trusting %s %s in %s\n", s.Party, how, path)
+	fmt.Fprintf(a.stdout, "trusting %s %s in %s\n", custody.Escape(s.Party.String()), how, path)
 	return nil
 }
 
@@ -413,12 +413,12 @@ func (a *app) showWitnessPolicy(text string) {
 
 func (a *app) showSigner(s custody.TrustedSigner) {
 	if s.PublicKey == "" {
-		fmt.Fprintf(a.stdout, "  %s\n    certified by roots in the policy\n", s.Party)
+		fmt.Fprintf(a.stdout, "  %s\n    certified by roots in the policy\n", custody.Escape(s.Party.String()))
 		return
 	}
 	id := "(unreadable key)"
 	if v, err := sign.LoadVerifier([]byte(s.PublicKey)); err == nil {
 		id = v.KeyID()
 	}
-	fmt.Fprintf(a.stdout, "  %s\n    key %s\n", s.Party, id)
+	fmt.Fprintf(a.stdout, "  %s\n    key %s\n", custody.Escape(s.Party.String()), id)
 }

@@ -289,10 +289,6 @@ func (a *app) writeReport(ctx context.Context, rep *custody.Report, f *verifyFla
 	if err != nil {
 		return err
 	}
-	verdict := "VALID"
-	if !rep.Valid {
-		verdict = "INVALID"
-	}
-	fmt.Fprintf(a.stdout, "wrote %s: custody bundle %s\n", f.out, verdict)
+	fmt.Fprintf(a.stdout, "wrote %s: custody bundle %s\n", f.out, custody.Escape(rep.Verdict))
 	return nil
 }

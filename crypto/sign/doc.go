@@ -55,9 +55,13 @@
 //
 // An [Envelope] is a DSSE envelope (https://github.com/secure-systems-lab/dsse):
 // payloadType, payload and signatures, in JSON with standard base64. Signatures
-// cover [PAE](payloadType, payload), never the JSON. [ParseEnvelope] is strict: it
-// rejects unknown or duplicate fields, bad base64, missing payloadType and
-// envelopes without signatures.
+// cover [PAE](payloadType, payload), never the JSON. [ParseEnvelope] is strict, with
+// the semantics of encoding/json/v2: it rejects unknown, duplicate or differently
+// cased fields, invalid UTF-8, base64 that is not canonical, a missing payloadType,
+// envelopes without signatures, two signatures by one key id ([WithUniqueKeyIDs]), and more than
+// [DefaultMaxSignatures] signatures ([ErrTooManySignatures], refused as soon as it is
+// seen). [DecodeEnvelope] reads an envelope embedded in a larger JSON document the
+// same way, in place.
 //
 // [Envelope.Commitment] is SHA-256 of the PAE: the 32 bytes the custody ledger
 // records. It does not depend on the signatures, so [Envelope.AddSignature] (a

@@ -8,10 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"slices"
 	"strconv"
-	"strings"
 
 	ssldsse "github.com/secure-systems-lab/go-securesystemslib/dsse"
 	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
@@ -24,6 +21,9 @@ var (
 	ErrMalformedEnvelope = errors.New("malformed DSSE envelope")
 	// ErrInvalidSignature means a signature by a trusted key does not verify.
 	ErrInvalidSignature = errors.New("signature does not verify")
+	// ErrTooManySignatures means an envelope carries more signatures than the
+	// parser allows ([WithMaxSignatures]); it is wrapped with [ErrMalformedEnvelope].
+	ErrTooManySignatures = errors.New("too many signatures")
 	// ErrUnknownKey means a signature names a key id that no trusted verifier has.
 	// Such signatures are skipped, not fatal; they appear in [*ThresholdError].
 	ErrUnknownKey = errors.New("signature by an untrusted key")
@@ -103,132 +103,6 @@ func PAE(payloadType string, payload []byte) []byte {
 // not change it.
 func (e *Envelope) Commitment() [32]byte {
 	return sha256.Sum256(PAE(e.PayloadType, e.Payload))
-}
-
-// ParseEnvelope decodes DSSE JSON strictly. It rejects: anything but one JSON
-// object; unknown, duplicate or differently-cased field names; a missing or empty
-// payloadType; a missing payload; base64 that is not standard padded base64
-// (URL-safe, unpadded or with line breaks); an envelope without signatures; a
-// signature with a missing or empty sig. A missing keyid is read as "". Errors wrap
-// [ErrMalformedEnvelope] and never quote the payload.
-func ParseEnvelope(b []byte) (*Envelope, error) {
-	var raw struct {
-		PayloadType *string           `json:"payloadType"`
-		Payload     *string           `json:"payload"`
-		Signatures  []json.RawMessage `json:"signatures"`
-	}
-	if err := decodeStrict(b, &raw, "payloadType", "payload", "signatures"); err != nil {
-		return nil, err
-	}
-	switch {
-	case raw.PayloadType == nil || *raw.PayloadType == "":
-		return nil, fmt.Errorf("%w: missing payloadType", ErrMalformedEnvelope)
-	case raw.Payload == nil:
-		return nil, fmt.Errorf("%w: missing payload", ErrMalformedEnvelope)
-	case len(raw.Signatures) == 0:
-		return nil, fmt.Errorf("%w: no signatures", ErrMalformedEnvelope)
-	}
-	payload, err := decodeBase64(*raw.Payload)
-	if err != nil {
-		return nil, fmt.Errorf("%w: payload: %w", ErrMalformedEnvelope, err)
-	}
-	e := &Envelope{PayloadType: *raw.PayloadType, Payload: payload}
-	for i, rs := range raw.Signatures {
-		s, err := parseSignature(rs)
-		if err != nil {
-			return nil, fmt.Errorf("%w: signature %d: %w", ErrMalformedEnvelope, i, err)
-		}
-		e.Signatures = append(e.Signatures, s)
-	}
-	return e, nil
-}
-
-func parseSignature(b []byte) (Signature, error) {
-	var raw struct {
-		KeyID *string `json:"keyid"`
-		Sig   *string `json:"sig"`
-	}
-	if err := decodeStrict(b, &raw, "keyid", "sig"); err != nil {
-		return Signature{}, err
-	}
-	if raw.Sig == nil || *raw.Sig == "" {
-		return Signature{}, errors.New("empty sig")
-	}
-	sig, err := decodeBase64(*raw.Sig)
-	if err != nil {
-		return Signature{}, fmt.Errorf("sig: %w", err)
-	}
-	s := Signature{Sig: sig}
-	if raw.KeyID != nil {
-		s.KeyID = *raw.KeyID
-	}
-	return s, nil
-}
-
-// decodeBase64 accepts only standard, padded base64 without line breaks.
-func decodeBase64(s string) ([]byte, error) {
-	if strings.ContainsAny(s, "\r\n") {
-		return nil, errors.New("line break in base64")
-	}
-	b, err := base64.StdEncoding.Strict().DecodeString(s)
-	if err != nil {
-		return nil, errors.New("not standard base64")
-	}
-	return b, nil
-}
-
-// decodeStrict decodes one JSON object into v after checking that its member names
-// are exactly among allowed (case-sensitive) and appear once, and that nothing
-// follows it.
-func decodeStrict(b []byte, v any, allowed ...string) error {
-	if err := checkMembers(b, allowed); err != nil {
-		return fmt.Errorf("%w: %w", ErrMalformedEnvelope, err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%w: %w", ErrMalformedEnvelope, err)
-	}
-	return nil
-}
-
-func checkMembers(b []byte, allowed []string) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return errors.New("not a JSON object")
-	}
-	seen := make(map[string]bool, len(allowed))
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return errors.New("invalid JSON")
-		}
-		name, _ := t.(string)
-		switch {
-		case !slices.Contains(allowed, name):
-			return fmt.Errorf("unknown field %q", truncate(name))
-		case seen[name]:
-			return fmt.Errorf("duplicate field %q", name)
-		}
-		seen[name] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return fmt.Errorf("field %q: invalid JSON", name)
-		}
-	}
-	if _, err := dec.Token(); err != nil {
-		return errors.New("invalid JSON")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the JSON object")
-	}
-	return nil
-}
-
-// truncate keeps error messages short when a field name is long.
-func truncate(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
 }
 
 // SignEnvelope signs payload as payloadType with every signer, in order, through

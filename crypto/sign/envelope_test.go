@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 
+	"github.com/go-json-experiment/json/jsontext"
 	ssldsse "github.com/secure-systems-lab/go-securesystemslib/dsse"
 	"github.com/stretchr/testify/require"
 )
@@ -77,7 +80,10 @@ func TestParseEnvelope(t *testing.T) {
 		{"empty sig", env(`"payloadType":"t","payload":"","signatures":[{"keyid":"k","sig":""}]`), "signature 0: empty sig"},
 		{"missing sig", env(`"payloadType":"t","payload":"","signatures":[` + sig + `,{"keyid":"k"}]`), "signature 1: empty sig"},
 		{"sig bad base64", env(`"payloadType":"t","payload":"","signatures":[{"sig":"%%"}]`), "signature 0: sig: not standard base64"},
-		{"unknown signature field", env(`"payloadType":"t","payload":"","signatures":[{"sig":"AA==","cert":"x"}]`), `signature 0: malformed DSSE envelope: unknown field "cert"`},
+		{"unknown signature field", env(`"payloadType":"t","payload":"","signatures":[{"sig":"AA==","cert":"x"}]`), `malformed DSSE envelope: signature 0: unknown field "cert"`},
+		{"signature field in other case", env(`"payloadType":"t","payload":"","signatures":[{"sig":"AA==","KeyID":"x"}]`), `signature 0: unknown field "KeyID"`},
+		{"payload with non-zero padding bits", env(`"payloadType":"t","payload":"aGVsbG9=","signatures":[` + sig + `]`), "payload: not standard base64"},
+		{"invalid UTF-8 in keyid", env(`"payloadType":"t","payload":"","signatures":[{"keyid":"` + "\xff" + `","sig":"AA=="}]`), "invalid JSON"},
 		{"duplicate keyid", env(`"payloadType":"t","payload":"","signatures":[{"keyid":"a","keyid":"b","sig":"AA=="}]`), `duplicate field "keyid"`},
 		{"signature not an object", env(`"payloadType":"t","payload":"","signatures":["AA=="]`), "not a JSON object"},
 		{"array", `[` + env(valid) + `]`, "not a JSON object"},
@@ -98,6 +104,21 @@ func TestParseEnvelope(t *testing.T) {
 			require.ErrorIs(t, err, ErrMalformedEnvelope)
 			require.ErrorContains(t, err, tt.wantErr)
 			require.Nil(t, e)
+		})
+	}
+}
+
+func TestParseEnvelopeUniqueKeyIDs(t *testing.T) {
+	for name, in := range map[string]string{
+		"two signatures by one key":    `{"payloadType":"t","payload":"","signatures":[{"keyid":"k","sig":"AA=="},{"keyid":"k","sig":"AQ=="}]}`,
+		"two signatures without keyid": `{"payloadType":"t","payload":"","signatures":[{"sig":"AA=="},{"sig":"AQ=="}]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ParseEnvelope([]byte(in))
+			require.NoError(t, err, "allowed by default")
+			_, err = ParseEnvelope([]byte(in), WithUniqueKeyIDs())
+			require.ErrorIs(t, err, ErrMalformedEnvelope)
+			require.ErrorContains(t, err, "signature 1: a second signature by key")
 		})
 	}
 }
@@ -164,4 +185,38 @@ func TestSignEnvelopeCopiesPayload(t *testing.T) {
 	require.NoError(t, err)
 	copy(payload, "modified")
 	require.Equal(t, "original", string(env.Payload))
+}
+
+// TestParseEnvelopeStopsAtTooManySignatures: an envelope with a flood of signatures is
+// refused at the first one too many, without reading the rest.
+func TestParseEnvelopeStopsAtTooManySignatures(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"payloadType":"t","payload":"","signatures":[`)
+	for i := range 100000 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"keyid":"k%d","sig":"AA=="}`, i)
+	}
+	b.WriteString(`]}`)
+	r := &countingReader{r: strings.NewReader(b.String())}
+	dec := jsontext.NewDecoder(r)
+	_, err := DecodeEnvelope(dec)
+	require.ErrorIs(t, err, ErrTooManySignatures)
+	require.ErrorIs(t, err, ErrMalformedEnvelope)
+	require.Less(t, r.n, b.Len()/10, "the decoder read %d of %d bytes", r.n, b.Len())
+
+	_, err = ParseEnvelope([]byte(b.String()), WithMaxSignatures(100000))
+	require.NoError(t, err)
+}
+
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }

@@ -188,9 +188,10 @@ func (x *exporter) receipt(n node, rec *custody.Record) {
 func (x *exporter) checks(n node, checks []custody.Check) {
 	var passed, failed []string
 	for _, c := range checks {
-		if c.OK {
+		switch c.Result() {
+		case custody.StatusOK:
 			passed = append(passed, string(c.Rule))
-		} else {
+		case custody.StatusFailed:
 			failed = append(failed, string(c.Rule))
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/evidctl/evidctl/crypto/digest"
+	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/testkit"
 )
@@ -200,12 +201,24 @@ func hostileCase(t testing.TB, text string) verified {
 	t.Helper()
 	ctx := context.Background()
 	d := testkit.New(t)
-	lab := party(t, d, d.Logs[0], text, text, text, "FR")
-	var sealed bytes.Buffer
-	b, err := lab.Custodian.Acquire(ctx, custody.Evidence{ItemID: text, Description: text, MediaType: text, Source: bytes.NewReader([]byte("x")), Sealed: &sealed},
-		custody.Sealing{Recipients: []string{lab.Recipient}},
-		custody.Details{Case: text, Location: text, Purpose: text, Note: text, Legal: &custody.Legal{Kind: custody.Domestic, Basis: text, Reference: text, Requesting: text, Requested: text},
-			Tool: &custody.Tool{Name: text, Version: text}})
+	// Custody refuses such text when an event is made: the statement is forged, signed
+	// by a trusted key and logged, as a dishonest signer could.
+	lab := party(t, d, d.Logs[0], "lab", "lab org", "examiner", "FR")
+	ev := custody.Event{Type: custody.Acquire, Time: d.Clock()(),
+		Actor: custody.Actor{Party: custody.Party{Name: text, Organization: text, Role: text, Jurisdiction: "FR"}, KeyID: lab.Signer.KeyID()},
+		Item: custody.Item{ID: text, Description: text, MediaType: text, Size: 1, Digest: digest.Set{digest.SHA256Bytes([]byte("x"))},
+			Sealed: &custody.Sealed{Digest: digest.Set{digest.SHA256Bytes([]byte("sealed x"))}, Size: 8, Recipients: []string{lab.Recipient}}},
+		Case: text, Location: text, Purpose: text, Note: text,
+		Legal: &custody.Legal{Kind: custody.Domestic, Basis: text, Reference: text, Requesting: text, Requested: text},
+		Tool:  &custody.Tool{Name: text, Version: text}}
+	payload, err := custody.NewStatement(&ev).Marshal()
 	require.NoError(t, err)
-	return verify(t, b, d.Policy)
+	env, err := sign.SignEnvelope(ctx, custody.PayloadType, payload, lab.Signer)
+	require.NoError(t, err)
+	commit := env.Commitment()
+	rc, err := d.Logs[0].Append(ctx, commit[:])
+	require.NoError(t, err)
+	proof, err := rc.MarshalText()
+	require.NoError(t, err)
+	return verify(t, &custody.Bundle{Events: []*custody.Record{custody.NewRecord(env, string(proof))}}, d.Policy)
 }

@@ -71,7 +71,7 @@ func (x *exporter) verification() error {
 	}
 	var passed []string
 	for _, c := range x.rep.Checks {
-		if c.OK {
+		if c.Result() == custody.StatusOK {
 			passed = append(passed, string(c.Rule))
 		}
 	}

@@ -74,6 +74,7 @@ type Recorder struct {
 
 	mu      sync.Mutex
 	answers []ledger.WitnessAnswer
+	forked  []bool // the witness's latest refusal was a fork, not yet followed by a cosignature
 }
 
 // NewRecorder records the answers of the policy's endpoints, asked through base (nil:
@@ -87,6 +88,7 @@ func NewRecorder(base http.RoundTripper, policy *ledger.WitnessPolicy) (*Recorde
 		}
 		r.index[u] = len(r.answers)
 		r.answers = append(r.answers, ledger.WitnessAnswer{Witness: w.Name, URL: w.URL, Answer: "not asked yet"})
+		r.forked = append(r.forked, false)
 	}
 	return r, nil
 }
@@ -118,14 +120,44 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		}{io.MultiReader(bytes.NewReader(peek), resp.Body), resp.Body}
 	}
 	answer, cosigned := DescribeStatus(resp.StatusCode, resp.Header.Get("Content-Type"), peek)
-	r.record(i, answer, cosigned)
+	switch {
+	case resp.StatusCode == http.StatusConflict && isStale(resp.Header.Get("Content-Type")):
+		r.recordStale(i, answer)
+	case resp.StatusCode == http.StatusConflict:
+		r.recordFork(i, answer)
+	default:
+		r.record(i, answer, cosigned)
+	}
 	return resp, nil
 }
+
+// isStale reports whether a 409 is the spec's "your old size is not mine" (the client
+// proves consistency from the size given and asks again), as opposed to a fork.
+func isStale(contentType string) bool { return contentType == "text/x.tlog.size" }
 
 func (r *Recorder) record(i int, answer string, cosigned bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.answers[i].Answer, r.answers[i].Cosigned = answer, cosigned
+	r.answers[i].Answer, r.answers[i].Cosigned, r.forked[i] = answer, cosigned, false
+}
+
+// recordFork records a witness's refusal of a fork; the refusal stands until the witness
+// cosigns again.
+func (r *Recorder) recordFork(i int, answer string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.answers[i].Answer, r.answers[i].Cosigned, r.forked[i] = answer, false, true
+}
+
+// recordStale records a witness's "not the old size I last cosigned", unless the witness
+// already refused a fork: a log retrying from the witness's size is only a step on the
+// way to that refusal again, and the fork is what the witness has to say.
+func (r *Recorder) recordStale(i int, answer string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.forked[i] {
+		r.answers[i].Answer, r.answers[i].Cosigned = answer, false
+	}
 }
 
 // Answers returns each witness's latest answer, in policy order.

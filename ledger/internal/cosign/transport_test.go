@@ -1,0 +1,56 @@
+package cosign
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/evidctl/evidctl/ledger"
+)
+
+// TestRecorderKeepsTheFork: a witness that refused a fork and then, as the log retries
+// from another old size, answers "not the old size I last cosigned" has still said the
+// log forked; only a cosignature clears it.
+func TestRecorderKeepsTheFork(t *testing.T) {
+	var step atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch step.Load() {
+		case 0: // a fork: same size, another root
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusConflict)
+			_, _ = w.Write([]byte("2\n"))
+		case 1: // a stale old size
+			w.Header().Set("Content-Type", "text/x.tlog.size")
+			w.WriteHeader(http.StatusConflict)
+			_, _ = w.Write([]byte("2\n"))
+		default:
+			_, _ = w.Write([]byte("— w1 AAAA\n"))
+		}
+	}))
+	t.Cleanup(srv.Close)
+	p, err := ledger.ParseWitnessPolicy([]byte("witness w1 " + testWitnessKey + " " + srv.URL + "\nquorum w1\n"))
+	require.NoError(t, err)
+	rec, err := NewRecorder(nil, p)
+	require.NoError(t, err)
+	c := &http.Client{Transport: rec}
+	post := func() string {
+		resp, err := c.Post(srv.URL+"/add-checkpoint", "text/plain", strings.NewReader("x"))
+		require.NoError(t, err)
+		resp.Body.Close()
+		return rec.Answers()[0].Answer
+	}
+	require.Contains(t, post(), "the log has forked")
+	step.Store(1)
+	require.Contains(t, post(), "the log has forked", "a stale-size answer after a fork does not hide it")
+	step.Store(2)
+	require.Equal(t, "cosigned", post())
+	step.Store(1)
+	require.Contains(t, post(), "not the old size it was sent", "after a cosignature, a stale size is just that")
+}
+
+// testWitnessKey is a cosignature/v1 verifier key named w1.
+const testWitnessKey = "w1+af943e53+BPZ99uck0Rs26MRLbr1MFq+xTghs+91l1aXM1tpD0COe"
