@@ -151,7 +151,7 @@ func (l *tlLayout) newLane(e EventReport, class string) laneView {
 		name = "(unreadable statement)"
 	}
 	sub := strings.Join(nonEmpty(e.Organization, e.Jurisdiction), ", ")
-	lv.Label, lv.Sub, lv.Title = Escape(truncate(name, 24)), Escape(truncate(sub, 30)), Escape(who(e))
+	lv.Label, lv.Sub, lv.Title = Escape(truncate(name, 22)), Escape(truncate(sub, 27)), Escape(who(e))
 	return lv
 }
 

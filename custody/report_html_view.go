@@ -91,7 +91,7 @@ func checkOf(c Check) checkView {
 type verdictView struct {
 	Valid                bool
 	Word, Line, Headline string
-	Summary              []string // one line per fact: what failed, what was not checked, warnings
+	Summary              []string // what failed where, how many warnings (the line names what was not checked)
 }
 
 func verdictOf(r *Report, v *htmlView) verdictView {
@@ -111,9 +111,6 @@ func verdictOf(r *Report, v *htmlView) verdictView {
 	}
 	if len(v.Failures) > 0 {
 		vv.Summary = append(vv.Summary, "Failed: "+failedRules(v.Failures)+".")
-	}
-	for _, nc := range v.NotChecked {
-		vv.Summary = append(vv.Summary, "Not checked: "+nc.Rules+" ("+nc.Where+"): "+nc.Why+".")
 	}
 	if len(v.Warnings) > 0 {
 		vv.Summary = append(vv.Summary, fmt.Sprintf("%d %s, listed under Warnings.", len(v.Warnings), plural(len(v.Warnings), "warning", "warnings")))
