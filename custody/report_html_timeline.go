@@ -1,9 +1,6 @@
 package custody
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // The custody timeline of the HTML report, laid out here and drawn by the template as
 // SVG: one lane per custodian (per jurisdiction when there are too many custodians),
@@ -150,8 +147,12 @@ func (l *tlLayout) newLane(e EventReport, class string) laneView {
 	if name == "" {
 		name = "(unreadable statement)"
 	}
-	sub := strings.Join(nonEmpty(e.Organization, e.Jurisdiction), ", ")
-	lv.Label, lv.Sub, lv.Title = Escape(truncate(name, 22)), Escape(truncate(sub, 27)), Escape(who(e))
+	sub := e.Organization
+	if e.Jurisdiction != "" && sub != "" {
+		sub += ", "
+	}
+	sub += e.Jurisdiction
+	lv.Label, lv.Sub, lv.Title = Escape(shortened(name, 22)), Escape(shortened(sub, 27)), Escape(who(e))
 	return lv
 }
 
@@ -218,18 +219,8 @@ func (l *tlLayout) segment(from, to int) segmentView {
 	return seg
 }
 
-func nonEmpty(ss ...string) []string {
-	var out []string
-	for _, s := range ss {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// truncate shortens s to n characters, marking the cut with an ellipsis.
-func truncate(s string, n int) string {
+// shortened shortens s to n characters, marking the cut with an ellipsis.
+func shortened(s string, n int) string {
 	rs := []rune(s)
 	if len(rs) <= n {
 		return s
