@@ -37,7 +37,7 @@ var markShapes = map[EventType]markShape{
 
 func (l *tlLayout) mark(col tlColumn, x, y int) markView {
 	first, last := l.r.Events[col.first], l.r.Events[col.last]
-	m := markView{X: x, Y: y, Kind: string(first.Type), First: first.Index, Last: last.Index, Count: col.last - col.first + 1,
+	m := markView{X: x, Y: y, Kind: "unknown", First: first.Index, Last: last.Index, Count: col.last - col.first + 1,
 		Class: l.lanes[col.lane].Class, Failed: eventFailed(first), LabelY: y - 13, FailX: x + 9, FailY: y - 7}
 	if m.Count > 1 {
 		m.Shape, m.Kind, m.Label = "run", "run", fmt.Sprintf("×%d", m.Count)
@@ -47,7 +47,9 @@ func (l *tlLayout) mark(col tlColumn, x, y int) markView {
 	}
 	m.Title = eventTitle(first)
 	sh, ok := markShapes[first.Type]
-	if !ok {
+	if ok {
+		m.Kind = string(first.Type) // a CSS class: only a known type
+	} else {
 		sh = markShape{circle: true, r: 6, hollow: true} // an unreadable statement
 	}
 	m.Label = sh.label

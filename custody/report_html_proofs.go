@@ -37,7 +37,7 @@ func ruleRows(r *Report) []ruleRowView {
 }
 
 func ruleRowOf(e EventReport) ruleRowView {
-	row := ruleRowView{First: e.Index, Last: e.Index, Count: 1, Type: string(e.Type), Who: Escape(who(e)), Item: Escape(shortItem(e.Item)), Status: statusOK}
+	row := ruleRowView{First: e.Index, Last: e.Index, Count: 1, Type: Escape(string(e.Type)), Who: Escape(who(e)), Item: Escape(shortItem(e.Item)), Status: statusOK}
 	for _, c := range e.Checks {
 		cv := checkOf(c)
 		switch cv.Status {

@@ -286,7 +286,7 @@ func handoverViews(r *Report) (hand, other []handoverView) {
 		if e.Type != Transfer && e.Legal == nil {
 			continue
 		}
-		h := handoverView{Index: e.Index, Type: string(e.Type), Item: Escape(e.Item), From: Escape(who(e)), To: Escape(e.Counterparty),
+		h := handoverView{Index: e.Index, Type: Escape(string(e.Type)), Item: Escape(e.Item), From: Escape(who(e)), To: Escape(e.Counterparty),
 			Time: htmlTime(e.Time), Legal: legalOf(e.Legal), Purpose: Escape(e.Purpose), Failed: eventFailed(e)}
 		if e.Type != Transfer {
 			other = append(other, h)
