@@ -26,7 +26,8 @@ const (
 type timelineView struct {
 	Events, Columns, Lanes int
 	ByJurisdiction         bool
-	Grouped                int // events drawn in shared columns
+	Trusted                bool // some events have a trusted time (a row of glyphs)
+	Grouped                int  // events drawn in shared columns
 	Legend                 []legendView
 	Segments               []segmentView
 }
@@ -40,6 +41,8 @@ type segmentView struct {
 	Width, Height      int
 	LineFrom, LineTo   int // x of the lane lines
 	NumY, TimeY, DateY int // baselines of the column labels
+	TrustY             int // baseline of the trusted-time glyphs, when there are any
+	Times              []*timeGlyph
 	Lanes              []laneView
 	Cols               []colView
 	Marks              []markView
@@ -88,15 +91,22 @@ type tlLayout struct {
 	cols     []tlColumn
 	colOf    []int // per event position
 	received map[int]int
+	times    []*intervalView // per event position; nil without trusted time
+	anyTime  bool
 	byJur    bool
 	legend   []legendView
 }
 
 func timelineOf(r *Report, cfg *htmlConfig) timelineView {
 	l := &tlLayout{r: r, received: receivesOf(r)}
+	for _, e := range r.Events {
+		iv := intervalOf(e)
+		l.times = append(l.times, iv)
+		l.anyTime = l.anyTime || iv != nil
+	}
 	l.assignLanes()
 	l.assignColumns()
-	tv := timelineView{Events: len(r.Events), Columns: len(l.cols), Lanes: len(l.lanes), ByJurisdiction: l.byJur, Legend: l.legend}
+	tv := timelineView{Events: len(r.Events), Columns: len(l.cols), Lanes: len(l.lanes), ByJurisdiction: l.byJur, Legend: l.legend, Trusted: l.anyTime}
 	tv.Grouped = len(r.Events) - len(l.cols)
 	for start := 0; start < len(l.cols); start += tlPerSegment {
 		seg := l.segment(start, min(start+tlPerSegment, len(l.cols)))
@@ -193,6 +203,10 @@ func (l *tlLayout) segment(from, to int) segmentView {
 		LineFrom: tlLabelWidth, LineTo: tlLabelWidth + n*tlColWidth}
 	seg.NumY = tlTop + len(l.lanes)*tlLaneHeight + 14
 	seg.TimeY, seg.DateY = seg.NumY+13, seg.NumY+26
+	if l.anyTime {
+		seg.TrustY = seg.DateY + 18
+		seg.Height += 18
+	}
 	x := func(c int) int { return tlLabelWidth + (c-from)*tlColWidth + tlColWidth/2 }
 	prevDate := ""
 	for c := from; c < to; c++ {
@@ -209,6 +223,9 @@ func (l *tlLayout) segment(from, to int) segmentView {
 			}
 		}
 		seg.Cols = append(seg.Cols, cv)
+		if g := columnTime(l.times[col.first:col.last+1], x(c), seg.TrustY); g != nil {
+			seg.Times = append(seg.Times, g)
+		}
 		m := l.mark(col, x(c), l.lanes[col.lane].Y)
 		if m.Failed {
 			seg.Failed++
