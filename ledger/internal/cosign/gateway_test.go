@@ -241,7 +241,16 @@ func TestGatewayFork(t *testing.T) {
 	g, err := cosign.New(s.entry, nil, fork.Prove)
 	require.NoError(t, err)
 	defer g.Close()
-	for size, want := range map[uint64]string{9: "cosigned another root for this size: the log has forked (409)", 12: "consistency proof from its last cosigned checkpoint does not verify"} {
+	// In this order: the gateway goes on submitting the largest checkpoint it was given,
+	// so once 12 was tried, 9 is never sent alone again.
+	for _, c := range []struct {
+		size uint64
+		want string
+	}{
+		{9, "cosigned another root for this size: the log has forked (409)"},
+		{12, "consistency proof from its last cosigned checkpoint does not verify"},
+	} {
+		size, want := c.size, c.want
 		_, err = g.Cosign(t.Context(), fork.Checkpoint(t, size))
 		require.ErrorIs(t, err, ledger.ErrQuorum, "size %d", size)
 		require.Contains(t, err.Error(), want, "size %d", size)
