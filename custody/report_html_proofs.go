@@ -15,6 +15,7 @@ import (
 type ruleRowView struct {
 	First, Last, Count int
 	Type, Who, Item    string
+	Time, LastTime     string // claimed
 	Status             string // failed if any check failed, else not-checked if any was not made, else ok
 	OK                 []string
 	Other              []checkView // failed and not checked, with what was expected and found, or why
@@ -27,7 +28,7 @@ func ruleRows(r *Report) []ruleRowView {
 		row := ruleRowOf(e)
 		key := row.groupKey()
 		if n := len(out); n > 0 && key != "" && key == lastKey && out[n-1].Last == e.Index-1 {
-			out[n-1].Last, out[n-1].Count = e.Index, out[n-1].Count+1
+			out[n-1].Last, out[n-1].Count, out[n-1].LastTime = e.Index, out[n-1].Count+1, row.Time
 			continue
 		}
 		out = append(out, row)
@@ -37,7 +38,8 @@ func ruleRows(r *Report) []ruleRowView {
 }
 
 func ruleRowOf(e EventReport) ruleRowView {
-	row := ruleRowView{First: e.Index, Last: e.Index, Count: 1, Type: Escape(string(e.Type)), Who: Escape(who(e)), Item: Escape(shortItem(e.Item)), Status: statusOK}
+	row := ruleRowView{First: e.Index, Last: e.Index, Count: 1, Type: Escape(string(e.Type)), Who: Escape(who(e)), Item: Escape(shortItem(e.Item)),
+		Time: htmlTime(e.Time), Status: statusOK}
 	for _, c := range e.Checks {
 		cv := checkOf(c)
 		switch cv.Status {
