@@ -104,6 +104,11 @@ type itemState struct {
 	closedBy  EventType
 	last      time.Time
 	events    int
+
+	// key tags the item's log entries; custodyHead is the commitment of its latest
+	// event that is not a note, which the next such event's tag names (tags.go).
+	key         *ItemKey
+	custodyHead string
 }
 
 type pendingTransfer struct {
@@ -204,6 +209,7 @@ func (cs *chainState) open(commit string, ev *Event) []Violation {
 	}
 	st := &itemState{id: ev.Item.ID, item: ev.Item, digest: ev.Item.Digest, sealed: ev.Item.Sealed,
 		head: commit, custodian: ev.Actor, last: ev.Time, events: 1}
+	st.key, st.custodyHead = ev.ItemKey, commit
 	if _, ok := cs.items[ev.Item.ID]; !ok {
 		cs.order = append(cs.order, ev.Item.ID)
 	}
@@ -256,6 +262,9 @@ func (cs *chainState) follow(commit string, ev *Event) []Violation {
 	vs = append(vs, cs.checkSealed(st, ev)...)
 	vs = append(vs, cs.custodyRules(st, commit, ev)...)
 	st.head, st.events, st.item = commit, st.events+1, ev.Item
+	if ev.Type != Note {
+		st.custodyHead = commit
+	}
 	if ev.Time.After(st.last) {
 		st.last = ev.Time
 	}

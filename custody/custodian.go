@@ -11,7 +11,8 @@ import (
 )
 
 // Custodian is a party that acts on evidence: it signs each event with its key as the
-// actor it claims to be, and appends the event's commitment to its ledger.
+// actor it claims to be, and appends the event's entry (tag || commitment) to its
+// ledger.
 type Custodian struct {
 	signer *sign.Signer
 	actor  Actor
@@ -79,8 +80,7 @@ func (c *Custodian) recordWith(ctx context.Context, b *Bundle, ev *Event, check 
 	if err != nil {
 		return nil, fmt.Errorf("signing %s event: %w", ev.Type, err)
 	}
-	commit := env.Commitment()
-	receipt, err := c.appendEnvelope(ctx, env, commit)
+	receipt, err := c.appendEvent(ctx, b, ev, env)
 	if err != nil {
 		return nil, fmt.Errorf("appending %s event to log %s: %w", ev.Type, c.ledger.Origin(), err)
 	}
@@ -97,7 +97,9 @@ func (c *Custodian) recordWith(ctx context.Context, b *Bundle, ev *Event, check 
 }
 
 // appendEnvelope appends the envelope's commitment, handing the whole envelope to
-// ledgers that authenticate appends, and checks that the receipt proves this leaf.
+// ledgers that authenticate appends, and checks that the receipt proves this leaf: the
+// legacy path of an item opened before entries had tags (appendEvent), gone with
+// ledger.LegacyLeaves.
 func (c *Custodian) appendEnvelope(ctx context.Context, env *sign.Envelope, commit [32]byte) (*ledger.Receipt, error) {
 	ea, ok := c.ledger.(ledger.EnvelopeAppender)
 	if !ok {

@@ -22,8 +22,12 @@
 // # Formats
 //
 // Each event is an in-toto Statement v1 ([Statement]) whose predicate, of type
-// [PredicateType], is an [Event]; it is signed in a DSSE envelope. The log leaf is the
-// SHA-256 of the envelope's PAE ([Record.Commitment]): the log never sees case data.
+// [PredicateType], is an [Event]; it is signed in a DSSE envelope. Its commitment is the
+// SHA-256 of the envelope's PAE ([Record.Commitment]), and its log entry the 64 bytes
+// tag || commitment: the tag, keyed by the item's secret [ItemKey], names the custody
+// event it follows, so a ledger refuses a second successor of any event (a double
+// transfer from a copy of the bundle; the refusal is a [RefusedError] under RuleFork).
+// The log never sees case data.
 // Each event's receipt is a C2SP tlog-proof. A [Bundle] (NAME.custody.json) holds the
 // envelopes with their receipts, and consistency proofs between checkpoints; the
 // sealed payload travels beside it as NAME.age, a plain age file. JSON Schemas are in
@@ -54,6 +58,15 @@
 // was expected and what was found.
 //
 // Each rule's meaning, for a report or a refusal, is [Rule.Meaning].
+//
+// # Completeness
+//
+// Verify proves what a bundle shows. [Audit] reads the whole log up to a checkpoint the
+// policy accepts and reports what the bundle does not show: a branch (an entry that
+// follows the same custody event as one of the bundle's), a hidden event (an entry that
+// follows an item's last event in the bundle), a bundle entry missing from the log.
+// [AuditAll] lists every tag a log holds twice. Both end with the checkpoint they are
+// complete as of ([AuditReport]).
 //
 // # Payloads
 //

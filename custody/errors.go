@@ -49,13 +49,22 @@ func (v Violation) Error() string {
 }
 
 // RefusedError is returned when an operation would break a custody rule, for instance
-// an access by someone who is not the custodian. Nothing was signed or logged. The
-// message names the first violation; Violations lists them all.
+// an access by someone who is not the custodian. Nothing was logged: most refusals come
+// before anything is signed; the ledger's refusal of a second successor of an event
+// (RuleFork: someone already acted on a copy of the bundle) comes after, and the signed
+// statement is discarded. The message names the first violation; Violations lists them
+// all.
 type RefusedError struct {
 	Type       EventType
 	Item       string
 	Violations []Violation
+	// Cause is the ledger's refusal, a *ledger.ConflictError naming the entry logged
+	// first, when the ledger refused; nil otherwise.
+	Cause error
 }
+
+// Unwrap returns Cause.
+func (e *RefusedError) Unwrap() error { return e.Cause }
 
 func (e *RefusedError) Error() string {
 	s := fmt.Sprintf("refusing %s of item %s", e.Type, e.Item)

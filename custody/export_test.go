@@ -8,3 +8,11 @@ import "context"
 func (c *Custodian) RecordUnchecked(ctx context.Context, b *Bundle, ev *Event) (*Record, error) {
 	return c.recordWith(ctx, b, ev, false)
 }
+
+// SetLegacyEntries sets whether items opened without an itemKey are accepted (as while
+// ledger.LegacyLeaves holds) until the test ends.
+func SetLegacyEntries(t interface{ Cleanup(func()) }, on bool) {
+	old := legacyEntries
+	legacyEntries = on
+	t.Cleanup(func() { legacyEntries = old })
+}

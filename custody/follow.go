@@ -151,7 +151,7 @@ func (c *Custodian) Derive(ctx context.Context, b *Bundle, parents []string, e E
 	if err != nil {
 		return nil, err
 	}
-	ev := &Event{Type: Derive, Item: it, Parents: ps}
+	ev := &Event{Type: Derive, Item: it, Parents: ps, ItemKey: NewItemKey()}
 	d.apply(ev)
 	return c.record(ctx, b, ev)
 }

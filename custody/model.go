@@ -155,9 +155,12 @@ type Parent struct {
 }
 
 // Event is the predicate of a custody statement: one thing that happened to one item.
+// ItemKey, the item's secret tag key, is carried only by the event that opens the item
+// (see [ItemKey]).
 type Event struct {
 	Type         EventType `json:"type"`
 	Item         Item      `json:"item"`
+	ItemKey      *ItemKey  `json:"itemKey,omitempty"`
 	Prev         string    `json:"prev,omitempty"` // commitment of this item's previous envelope
 	Time         time.Time `json:"time"`
 	Actor        Actor     `json:"actor"`
@@ -281,6 +284,10 @@ func (e *Event) validateLinks() error {
 		return fmt.Errorf("receive of item %s: the accepted transfer is not cited", e.Item.ID)
 	case e.Type == Derive && len(e.Parents) == 0:
 		return fmt.Errorf("derive of item %s: no parents", e.Item.ID)
+	case e.Prev != "" && e.ItemKey != nil:
+		return fmt.Errorf("%s event for item %s: only the event that opens an item carries its itemKey", e.Type, e.Item.ID)
+	case e.Prev == "" && e.ItemKey == nil && !legacyEntries:
+		return fmt.Errorf("%s event for item %s: %w", e.Type, e.Item.ID, errNoItemKey)
 	}
 	for _, p := range e.Parents {
 		if p.ID == "" || !commitmentRE.MatchString(p.Event) || p.Digest.SHA256().IsZero() {

@@ -112,7 +112,7 @@ func (c *Custodian) Acquire(ctx context.Context, e Evidence, s Sealing, d Detail
 	if err != nil {
 		return nil, err
 	}
-	ev := &Event{Type: Acquire, Item: it}
+	ev := &Event{Type: Acquire, Item: it, ItemKey: NewItemKey()}
 	d.apply(ev)
 	b := &Bundle{}
 	if _, err := c.record(ctx, b, ev); err != nil {
@@ -155,7 +155,8 @@ func (c *Custodian) Disclose(ctx context.Context, b *Bundle, es []Evidence, s Se
 }
 
 // continuePreserved links a disclosure to the preservation of the same item, checking
-// that the data has not changed since.
+// that the data has not changed since; the disclosure keeps the preservation's item
+// key. A disclosure of an item not preserved opens it, with a new key.
 func (c *Custodian) continuePreserved(b *Bundle, ev *Event) error {
 	cs, err := replay(b)
 	if err != nil {
@@ -163,6 +164,7 @@ func (c *Custodian) continuePreserved(b *Bundle, ev *Event) error {
 	}
 	st, ok := cs.items[ev.Item.ID]
 	if !ok {
+		ev.ItemKey = NewItemKey() // a new item
 		return nil
 	}
 	if ev.Item.Digest.Match(st.digest) != nil {
@@ -189,7 +191,7 @@ func (c *Custodian) Preserve(ctx context.Context, es []Evidence, algs []digest.A
 		if err != nil {
 			return nil, fmt.Errorf("hashing %s: %w", describe(e), err)
 		}
-		ev := &Event{Type: Preserve, Item: newItem(e, set, n)}
+		ev := &Event{Type: Preserve, Item: newItem(e, set, n), ItemKey: NewItemKey()}
 		d.apply(ev)
 		if _, err := c.record(ctx, b, ev); err != nil {
 			return nil, err

@@ -223,8 +223,12 @@ func (v *verifier) inclusion(rec *Record, er *EventReport) []Check {
 		return []Check{{Rule: RuleInclusion, Status: StatusFailed, Expected: "a c2sp.org/tlog-proof@v1 receipt", Found: err.Error(), Detail: "the receipt cannot be read"},
 			notChecked(RuleCheckpoint, "the receipt cannot be read"), notChecked(RuleOrder, "the receipt cannot be read")}
 	}
-	commit := rec.Commitment()
-	cp, err := v.trust.VerifyReceipt(rc, commit[:])
+	leaf, err := v.leaf(rec)
+	if err != nil {
+		why := "the event's log entry cannot be computed from the bundle: " + err.Error()
+		return []Check{notChecked(RuleInclusion, why), notChecked(RuleCheckpoint, why), notChecked(RuleOrder, why)}
+	}
+	cp, err := v.trust.VerifyReceipt(rc, leaf)
 	if err != nil {
 		rule, other := RuleCheckpoint, RuleInclusion
 		if errors.Is(err, ledger.ErrLeafMismatch) || errors.Is(err, ledger.ErrMalformed) {
@@ -247,6 +251,17 @@ func (v *verifier) inclusion(rec *Record, er *EventReport) []Check {
 	}
 	v.lastIndex[cp.Origin] = rc.Index
 	return checks
+}
+
+// leaf is the log leaf of rec that its receipt must prove, recomputed from the bundle as
+// the chain stands before rec: its entry, tag || commitment, with the item key of the
+// item's opening statement and the custody head of the replayed chain (tags.go).
+func (v *verifier) leaf(rec *Record) ([]byte, error) {
+	st, err := rec.Statement()
+	if err != nil {
+		return nil, fmt.Errorf("the statement cannot be read: %w", err)
+	}
+	return v.chain.entryOf(rec.Commitment(), &st.Predicate)
 }
 
 // consistency checks that, per log, every checkpoint the receipts cite extends the

@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"strings"
 	"testing"
 
@@ -17,16 +18,22 @@ import (
 func TestKeyErrorsDoNotIncludeKey(t *testing.T) {
 	skey, vkey, err := note.GenerateKey(rand.Reader, "example.org/log")
 	require.NoError(t, err)
-	secret := skey[strings.LastIndex(skey, "+")+1:]
-	pub := vkey[strings.LastIndex(vkey, "+")+1:]
+	// The key is the last of the "+"-separated fields, and base64 may hold "+" itself.
+	secret := strings.SplitN(skey, "+", 5)[4] // PRIVATE+KEY+name+hash+key
+	pub := strings.SplitN(vkey, "+", 3)[2]    // name+hash+key
+	prefix := vkey[:len(vkey)-len(pub)]
+	raw, err := base64.StdEncoding.DecodeString(pub)
+	require.NoError(t, err)
+	raw[0] = 0x7f // no signature type has this algorithm byte (0x01 is Ed25519, 0x04 a cosignature key)
+	otherType := base64.StdEncoding.EncodeToString(raw)
 	tests := []struct {
 		name, key, quoted string
 	}{
 		{"private signing key", skey, secret},
 		{"private key, origin dropped", "PRIVATE+KEY+" + secret, secret},
-		{"bad base64", vkey[:strings.LastIndex(vkey, "+")+1] + "!" + pub, pub},
+		{"bad base64", prefix + "!" + pub, pub},
 		{"truncated", vkey[:len(vkey)-8], pub[:len(pub)-8]},
-		{"wrong key type", vkey[:strings.LastIndex(vkey, "+")+1] + "B" + pub[1:], pub[1:]},
+		{"wrong key type", prefix + otherType, otherType[1:]},
 		{"too many parts", vkey + "+" + secret, secret},
 	}
 	for _, tt := range tests {

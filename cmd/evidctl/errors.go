@@ -170,6 +170,7 @@ func refusalHints(r *custody.RefusedError) []string {
 var refusalAdvice = map[custody.Rule]string{
 	custody.RuleCustodian: "run 'evidctl show' to see who holds it",
 	custody.RuleDigest:    "the data was changed since it was preserved",
+	custody.RuleFork:      "someone already used this bundle's head: a copy of the bundle was acted on; 'evidctl audit BUNDLE --log LEDGER --trust FILE' shows that branch",
 	custody.RulePayload:   "give the sealed payload that travels with this bundle (NAME.age)",
 }
 

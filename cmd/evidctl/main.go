@@ -98,7 +98,7 @@ Exit codes: 0 ok or valid, 1 verification failed, 2 usage or I/O error.`,
 		a.transferCommand(), a.receiveCommand(), a.resealCommand(),
 		a.accessCommand(), a.deriveCommand(),
 		a.returnCommand(), a.disposeCommand(), a.noteCommand(),
-		a.verifyCommand(), a.reportCommand(), a.exportCommand(), a.decryptCommand(), a.showCommand(),
+		a.verifyCommand(), a.reportCommand(), a.auditCommand(), a.exportCommand(), a.decryptCommand(), a.showCommand(),
 		a.serveCommand(), a.witnessCommand(), a.demoCommand(), a.versionCommand(),
 	)
 	return root

@@ -53,7 +53,8 @@ func TestREADMEQuickstart(t *testing.T) {
 		t.Fatalf("README quickstart failed: %v\n--- script ---\n%s\n--- output ---\n%s", err, script, out)
 	}
 	for _, want := range []string{"custody bundle: VALID", "wrote image-copy.dd", "wrote case-br-report.md: custody bundle VALID",
-		"serving log ", "access: item ", "cosigned by witness.central-authority.example/1, witness.court.example/1"} {
+		"serving log ", "access: item ", "cosigned by witness.central-authority.example/1, witness.court.example/1",
+		"complete as of checkpoint", "no duplicate tag as of checkpoint"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("README quickstart output lacks %q:\n%s", want, out)
 		}

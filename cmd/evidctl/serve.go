@@ -33,9 +33,11 @@ func (a *app) serveCommand() *cobra.Command {
 		Short: "serve a ledger over HTTP to custodians on other machines",
 		Long: `serve runs the ledger server: custodians append with --ledger http://HOST:PORT, and
 anyone reads the latest checkpoint, inclusion and consistency proofs (and, for an
-embedded log, its tlog-tiles). An append is accepted only when the DSSE envelope is
+embedded log, its tlog-tiles). An append is a 64-byte log entry (tag || commitment)
 signed by a key on the allow-list (--allow PUB.pem, or every signer of --allow-trust
-FILE): the signature is the authentication. See docs/HTTP-API.md.
+FILE): the signature is the authentication, and the server never sees a statement. An
+entry whose tag is already logged with another commitment (a second successor of one
+custody event) is refused (409). See docs/HTTP-API.md.
 
 Witnesses: the checkpoints the server hands out, alone or in receipts, are cosigned by
 the ledger's witnesses when it has any. An evidctl home's embedded log always uses the
@@ -52,7 +54,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	f.home.register(cmd, true)
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
-	fl.StringArrayVar(&f.allow, "allow", nil, "public key (PEM) whose signed envelopes may be appended (repeatable)")
+	fl.StringArrayVar(&f.allow, "allow", nil, "public key (PEM) whose signed entries may be appended (repeatable)")
 	fl.StringVar(&f.allowTrust, "allow-trust", "", "trust policy whose signers may append")
 	fl.StringVar(&f.listenFile, "listen-file", "", "write the address actually listened on to this file")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
@@ -63,7 +65,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 func (f *serveFlags) validate([]string) error {
 	if len(f.allow) == 0 && f.allowTrust == "" {
 		return usageErr("serve needs an allow-list: --allow PUB.pem or --allow-trust FILE",
-			"only envelopes signed by these keys are appended")
+			"only entries signed by these keys are appended")
 	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return usageErr("--tls-cert and --tls-key go together")

@@ -10,7 +10,7 @@ import (
 // writes the outputs (out: the bundle rewritten in place and any payloads; nil for
 // the bundle alone) and reports the events added. The bundle is locked meanwhile, so
 // that two commands updating it run one after the other; on failure it is left as it
-// was.
+// was, but for a pending event (pending.go), which the next command completes first.
 func (a *app) update(ctx context.Context, path string, sf *signFlags, out *outputs, op func(*session, *custody.Bundle) error) error {
 	if out == nil {
 		out = &outputs{bundle: path, inPlace: true}
@@ -28,8 +28,11 @@ func (a *app) update(ctx context.Context, path string, sf *signFlags, out *outpu
 		return err
 	}
 	defer s.close()
+	if done, err := a.resumePending(ctx, s, path, b, before); done {
+		return err // pending.go
+	}
 	if err := op(s, b); err != nil {
-		return err
+		return a.keepPending(path, out, b, before, err)
 	}
 	return a.write(out, b, len(b.Events)-before)
 }

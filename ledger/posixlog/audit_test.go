@@ -1,46 +1,19 @@
 package posixlog_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"github.com/transparency-dev/tessera"
 	"github.com/transparency-dev/tessera/api/layout"
-	"github.com/transparency-dev/tessera/storage/posix"
 
 	"github.com/evidctl/evidctl/ledger"
-	"github.com/evidctl/evidctl/ledger/internal/notekey"
 	"github.com/evidctl/evidctl/ledger/ledgertest"
 	"github.com/evidctl/evidctl/ledger/posixlog"
 	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
 )
-
-// forge appends leaves to the log in dir with raw Tessera, bypassing the tag index, as
-// a log operator who wanted to accept a double transfer could, and waits until they are
-// published.
-func forge(t *testing.T, dir, key string, leaves ...[]byte) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	signer, _, err := notekey.Read(key)
-	require.NoError(t, err)
-	driver, err := posix.New(ctx, posix.Config{Path: dir})
-	require.NoError(t, err)
-	a, shutdown, r, err := tessera.NewAppender(ctx, driver, tessera.NewAppendOptions().
-		WithCheckpointSigner(signer).WithCheckpointInterval(posixlog.DefaultCheckpointInterval).
-		WithBatching(1, posixlog.DefaultBatchMaxAge))
-	require.NoError(t, err)
-	awaiter := tessera.NewPublicationAwaiter(ctx, r.ReadCheckpoint, posixlog.DefaultPollInterval)
-	for _, leaf := range leaves {
-		_, _, err := awaiter.Await(ctx, a.Add(ctx, tessera.NewEntry(leaf)))
-		require.NoError(t, err)
-	}
-	require.NoError(t, shutdown(ctx))
-}
 
 // latest reads and verifies the log's published checkpoint.
 func latest(t *testing.T, r *posixlog.Reader, entry ledger.Log) *ledger.Checkpoint {
@@ -73,7 +46,7 @@ func TestAuditFindsForgedSuccessor(t *testing.T) {
 	require.NoError(t, posixlog.CheckIndex(t.Context(), dir))
 
 	toB := ledgertest.Entry("item/transfer", "to B")
-	forge(t, dir, key, ledgertest.Entry("unrelated", "x"), toB)
+	posixlogtest.Forge(t, dir, key, ledgertest.Entry("unrelated", "x"), toB)
 	cp = latest(t, r, entry)
 	conflicts, err = ledger.FindConflicts(t.Context(), r, cp)
 	require.NoError(t, err)

@@ -107,3 +107,27 @@ func Fill(tb testing.TB, n int, leaf func(i int) []byte) (dir, keyFile string, e
 	require.NoError(tb, shutdown(ctx))
 	return dir, keyFile, ledger.Log{Origin: signer.Name(), VerifierKey: vkey}
 }
+
+// Forge appends leaves to the posixlog log in dir (signed with the note key in keyFile)
+// with raw Tessera, past posixlog and its tag index, as a log operator who wanted to
+// accept a second successor could, and waits until they are published. Close any Log
+// open on dir first.
+func Forge(tb testing.TB, dir, keyFile string, leaves ...[]byte) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	signer, _, err := notekey.Read(keyFile)
+	require.NoError(tb, err)
+	driver, err := posix.New(ctx, posix.Config{Path: dir})
+	require.NoError(tb, err)
+	a, shutdown, r, err := tessera.NewAppender(ctx, driver, tessera.NewAppendOptions().
+		WithCheckpointSigner(signer).WithCheckpointInterval(posixlog.DefaultCheckpointInterval).
+		WithBatching(1, posixlog.DefaultBatchMaxAge))
+	require.NoError(tb, err)
+	awaiter := tessera.NewPublicationAwaiter(ctx, r.ReadCheckpoint, posixlog.DefaultPollInterval)
+	for _, leaf := range leaves {
+		_, _, err := awaiter.Await(ctx, a.Add(ctx, tessera.NewEntry(leaf)))
+		require.NoError(tb, err)
+	}
+	require.NoError(tb, shutdown(ctx))
+}
