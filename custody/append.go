@@ -78,14 +78,15 @@ func (c *Custodian) refusal(err error, cs *chainState, ev *Event, env *sign.Enve
 // did not cosign in time, the ledger did not answer, the context ended. The ledger may
 // have logged the entry all the same; it then holds the item's custody head, and any
 // other event after that head is refused as a fork. So the event is not lost: keep
-// Envelope and pass it to [Custodian.Resume] later, which appends the same entry (a
-// ledger that logged it returns its receipt) and adds the event to the bundle. The
-// bundle itself is unchanged.
+// Envelope (and Anchor) and pass it to [Custodian.Resume] later, which appends the
+// same entry (a ledger that logged it returns its receipt) and adds the event to the
+// bundle. The bundle's events are unchanged; it keeps Anchor, which Resume needs.
 type PendingError struct {
 	Type     EventType
 	Item     string
-	Envelope *sign.Envelope // the signed event
-	Err      error          // why no receipt came back
+	Envelope *sign.Envelope    // the signed event
+	Anchor   *AnchorCheckpoint // the checkpoint (and token) the event cites as its anchor; nil if none
+	Err      error             // why no receipt came back
 }
 
 func (e *PendingError) Error() string {
@@ -97,12 +98,20 @@ func (e *PendingError) Unwrap() error { return e.Err }
 
 // Resume completes an event that was signed but left without a receipt (a
 // [*PendingError]'s Envelope): it appends the same entry again and adds the event to b
-// with its receipt. A ledger that logged the entry returns its receipt; one that did not
+// with its receipt, and the checkpoint the event cites as its anchor with a consistency
+// proof from it. The failed operation kept that checkpoint in b; a caller that kept the
+// event elsewhere passes the PendingError's Anchor. A ledger that logged the entry returns its receipt; one that did not
 // logs it now. The event must be this custodian's and still follow b's chain (it is
 // checked as a new event would be); a failure to append is a *PendingError again.
-func (c *Custodian) Resume(ctx context.Context, b *Bundle, env *sign.Envelope) (*Record, error) {
+func (c *Custodian) Resume(ctx context.Context, b *Bundle, env *sign.Envelope, anchors ...AnchorCheckpoint) (*Record, error) {
 	if b == nil || env == nil {
 		return nil, argError("resume", "env", "a bundle and a signed event are required")
+	}
+	for i := range anchors {
+		if err := anchors[i].validate(); err != nil {
+			return nil, argError("resume", "anchors", "anchor %d: %w", i+1, err)
+		}
+		b.keepAnchor(&anchors[i])
 	}
 	st, err := NewRecord(env, "").Statement()
 	if err != nil {
@@ -123,8 +132,17 @@ func (c *Custodian) Resume(ctx context.Context, b *Bundle, env *sign.Envelope) (
 	if err != nil {
 		return nil, fmt.Errorf("encoding receipt: %w", err)
 	}
-	if err := c.addConsistency(ctx, b, receipt.Checkpoint); err != nil {
+	head, err := ledger.ReadHeadUnverified(receipt.Checkpoint)
+	if err != nil {
+		return nil, fmt.Errorf("reading new checkpoint: %w", err)
+	}
+	if err := c.addConsistency(ctx, b, head); err != nil {
 		return nil, err
+	}
+	if ev.Anchor != nil { // its checkpoint was kept in b when the event became pending
+		if err := c.addProof(ctx, b, ev.Anchor.Origin, ev.Anchor.Size, head.Size); err != nil {
+			return nil, err
+		}
 	}
 	rec := NewRecord(env, string(text))
 	b.Events = append(b.Events, rec)

@@ -103,7 +103,7 @@ func TestAuditCutBundle(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ac.audit(t, ac.b).Complete)
 
-	cut := &custody.Bundle{Events: ac.b.Events[:4], Consistency: ac.b.Consistency}
+	cut := &custody.Bundle{Events: ac.b.Events[:4], Consistency: ac.b.Consistency, Anchors: ac.b.Anchors}
 	rep, err := custody.Verify(context.Background(), cut, ac.d.Policy)
 	require.NoError(t, err)
 	require.True(t, rep.Valid, "the cut bundle verifies: only an audit shows what it hides")

@@ -26,10 +26,12 @@ const (
 )
 
 // Bundle is the portable record of custody: every event's signed envelope with its log
-// receipt, and consistency proofs between the checkpoints those receipts cite.
+// receipt, consistency proofs between the checkpoints those receipts cite, and the
+// checkpoints the statements cite as read before signing (their anchors).
 type Bundle struct {
 	Events      []*Record
 	Consistency []Consistency
+	Anchors     []AnchorCheckpoint
 }
 
 // Record is one event in a bundle: its DSSE envelope and its tlog-proof receipt.
@@ -38,7 +40,8 @@ type Record struct {
 	Proof    string // c2sp.org/tlog-proof@v1 text
 
 	commitment [32]byte
-	maxChain   int // certificates an actor's chain may hold; 0: the default
+	commitText string // "sha256:<hex>" of commitment
+	maxChain   int    // certificates an actor's chain may hold; 0: the default
 	parse      sync.Once
 	statement  *Statement
 	err        error
@@ -59,9 +62,10 @@ type Consistency struct {
 }
 
 type wireBundle struct {
-	MediaType   string        `json:"mediaType"`
-	Events      []wireRecord  `json:"events"`
-	Consistency []Consistency `json:"consistency,omitempty"`
+	MediaType   string             `json:"mediaType"`
+	Events      []wireRecord       `json:"events"`
+	Consistency []Consistency      `json:"consistency,omitempty"`
+	Anchors     []AnchorCheckpoint `json:"anchors,omitempty"`
 }
 
 type wireRecord struct {
@@ -71,7 +75,8 @@ type wireRecord struct {
 
 // NewRecord makes a record of an envelope and the text of its receipt.
 func NewRecord(env *sign.Envelope, proof string) *Record {
-	return &Record{Envelope: env, Proof: proof, commitment: env.Commitment()}
+	c := env.Commitment()
+	return &Record{Envelope: env, Proof: proof, commitment: c, commitText: "sha256:" + hex.EncodeToString(c[:])}
 }
 
 // Commitment is the log leaf of the record's envelope: SHA-256 of its DSSE PAE.
@@ -79,7 +84,7 @@ func (r *Record) Commitment() [32]byte { return r.commitment }
 
 // CommitmentString is the commitment as "sha256:<hex>", the form prev, transfer and
 // parents cite.
-func (r *Record) CommitmentString() string { return "sha256:" + hex.EncodeToString(r.commitment[:]) }
+func (r *Record) CommitmentString() string { return r.commitText }
 
 // Statement decodes the record's payload as a custody statement. The result is
 // cached: callers must not modify it.
@@ -124,7 +129,8 @@ func (r *Record) parseReceipt() {
 	})
 }
 
-// ParseBundle decodes a bundle strictly under the default limits (see [DecodeBundle]).
+// ParseBundle decodes a bundle strictly under the default limits (see [DecodeBundle]). A bundle without anchors (made before
+// statements cited them) parses: its events' times are unanchored below.
 func ParseBundle(data []byte) (*Bundle, error) {
 	l := DefaultLimits()
 	if int64(len(data)) > l.BundleSize {
@@ -152,7 +158,15 @@ func decodeBundle(r io.Reader, l Limits) (*Bundle, error) {
 	if len(w.Events) == 0 {
 		return nil, fmt.Errorf("bundle: no events")
 	}
-	b := &Bundle{Consistency: w.Consistency}
+	b := &Bundle{Consistency: w.Consistency, Anchors: w.Anchors}
+	if len(w.Anchors) > len(w.Events) {
+		return nil, fmt.Errorf("bundle: %d anchors for %d events (at most one each)", len(w.Anchors), len(w.Events))
+	}
+	for i, ac := range w.Anchors {
+		if err := ac.validate(); err != nil {
+			return nil, fmt.Errorf("bundle: anchor %d: %w", i+1, err)
+		}
+	}
 	for i, wr := range w.Events {
 		switch {
 		case wr.Envelope == nil:
@@ -183,7 +197,7 @@ func ReadBundle(path string, opts ...ReadOption) (*Bundle, error) {
 
 // MarshalJSON encodes the bundle in its file format.
 func (b *Bundle) MarshalJSON() ([]byte, error) {
-	w := wireBundle{MediaType: BundleMediaType, Consistency: b.Consistency}
+	w := wireBundle{MediaType: BundleMediaType, Consistency: b.Consistency, Anchors: b.Anchors}
 	for _, r := range b.Events {
 		w.Events = append(w.Events, wireRecord{Envelope: r.Envelope, Proof: r.Proof})
 	}
@@ -206,5 +220,6 @@ func (b *Bundle) Clone() *Bundle {
 	return &Bundle{
 		Events:      append([]*Record(nil), b.Events...),
 		Consistency: append([]Consistency(nil), b.Consistency...),
+		Anchors:     append([]AnchorCheckpoint(nil), b.Anchors...),
 	}
 }

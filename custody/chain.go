@@ -29,6 +29,8 @@ const (
 	RuleRecipient    Rule = "recipient"
 	RuleTransfer     Rule = "transfer"
 	RuleTime         Rule = "time"
+	RuleAnchor       Rule = "anchor"
+	RuleKey          Rule = "key"
 	RuleDigest       Rule = "digest"
 	RuleSealed       Rule = "sealed"
 	RuleClosed       Rule = "closed"
@@ -58,7 +60,9 @@ var rules = []ruleMeaning{
 	{RuleCustodian, "only the item's current custodian acts on it"},
 	{RuleRecipient, "only the recipient named in a transfer receives it"},
 	{RuleTransfer, "a receive cites the open transfer it accepts"},
-	{RuleTime, "times never go backwards along an item's chain"},
+	{RuleTime, "the claimed time lies within the event's trusted interval (give or take the policy's skew), and times never go backwards along an item's chain"},
+	{RuleAnchor, "the checkpoint the statement cites as read before signing is a trusted checkpoint of its log, which the receipt's checkpoint extends"},
+	{RuleKey, "the signing key was within its validity, and not revoked, over the whole of the event's trusted interval"},
 	{RuleDigest, "the item's content digest never changes"},
 	{RuleSealed, "the sealed copy changes only by a recorded re-seal"},
 	{RuleClosed, "nothing but notes follows a return or a disposal"},
@@ -184,21 +188,27 @@ func (cs *chainState) rulesChecked(commit string, ev *Event) (checked []Rule, sk
 // applies the event even when it breaks rules, so that later events are judged
 // against the chain as the bundle presents it.
 func (cs *chainState) apply(commit string, ev *Event) []Violation {
+	return cs.applyAt(commit, ev, ev.Time)
+}
+
+// applyAt is apply for an event that counts as dated at along its chain: its claimed
+// time, unless the verifier's trusted time refuted it (see verifier.timeRule).
+func (cs *chainState) applyAt(commit string, ev *Event, at time.Time) []Violation {
 	var vs []Violation
 	if cs.applied[commit] {
 		return []Violation{{Rule: RuleDuplicate, Detail: "this envelope already appears earlier in the bundle", Found: commit}}
 	}
 	cs.applied[commit] = true
 	if ev.Prev == "" {
-		vs = cs.open(commit, ev)
+		vs = cs.open(commit, ev, at)
 	} else {
-		vs = cs.follow(commit, ev)
+		vs = cs.follow(commit, ev, at)
 	}
 	return vs
 }
 
 // open starts a new item's chain: acquire, disclose, preserve, derive.
-func (cs *chainState) open(commit string, ev *Event) []Violation {
+func (cs *chainState) open(commit string, ev *Event, at time.Time) []Violation {
 	var vs []Violation
 	if old, ok := cs.items[ev.Item.ID]; ok {
 		vs = append(vs, Violation{Rule: RuleChain, Detail: fmt.Sprintf("%s opens item %s, which already has a chain", article(ev.Type), ev.Item.ID),
@@ -208,7 +218,7 @@ func (cs *chainState) open(commit string, ev *Event) []Violation {
 		vs = append(vs, cs.checkParents(ev)...)
 	}
 	st := &itemState{id: ev.Item.ID, item: ev.Item, digest: ev.Item.Digest, sealed: ev.Item.Sealed,
-		head: commit, custodian: ev.Actor, last: ev.Time, events: 1}
+		head: commit, custodian: ev.Actor, last: at, events: 1}
 	st.key, st.custodyHead = ev.ItemKey, commit
 	if _, ok := cs.items[ev.Item.ID]; !ok {
 		cs.order = append(cs.order, ev.Item.ID)
@@ -236,7 +246,7 @@ func (cs *chainState) checkParents(ev *Event) []Violation {
 }
 
 // follow continues an item's chain.
-func (cs *chainState) follow(commit string, ev *Event) []Violation {
+func (cs *chainState) follow(commit string, ev *Event, at time.Time) []Violation {
 	st, ok := cs.items[ev.Item.ID]
 	if !ok {
 		return []Violation{cs.missing(ev, "no earlier event for item "+ev.Item.ID)}
@@ -265,8 +275,8 @@ func (cs *chainState) follow(commit string, ev *Event) []Violation {
 	if ev.Type != Note {
 		st.custodyHead = commit
 	}
-	if ev.Time.After(st.last) {
-		st.last = ev.Time
+	if at.After(st.last) {
+		st.last = at
 	}
 	return vs
 }

@@ -3,7 +3,9 @@ package custody
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/evidctl/evidctl/crypto/sign"
@@ -12,12 +14,15 @@ import (
 
 // Custodian is a party that acts on evidence: it signs each event with its key as the
 // actor it claims to be, and appends the event's entry (tag || commitment) to its
-// ledger.
+// ledger. Before it signs, it reads the ledger's latest checkpoint (and, when the ledger
+// has a TSA, its time-stamp token) and cites it in the statement as the event's
+// [Anchor]: the trusted lower bound of the event's time.
 type Custodian struct {
-	signer *sign.Signer
-	actor  Actor
-	ledger ledger.Ledger
-	now    func() time.Time
+	signer     *sign.Signer
+	actor      Actor
+	ledger     ledger.Ledger
+	now        func() time.Time
+	unanchored bool // cite no anchor, as before statements had them (tests of old bundles)
 }
 
 // Option configures a [Custodian].
@@ -51,16 +56,26 @@ func NewCustodian(signer *sign.Signer, actor Actor, l ledger.Ledger, opts ...Opt
 // Actor is who the custodian signs as.
 func (c *Custodian) Actor() Actor { return c.actor }
 
-// record completes ev (actor, time), checks it against the bundle's chain, signs it,
-// appends it to the ledger and adds it to b with its receipt and a consistency proof
-// from the bundle's previous checkpoint of the same log.
+// record completes ev (actor, time, and the anchor: the ledger's latest checkpoint,
+// read first), checks it against the bundle's chain, signs it, appends it to the ledger
+// and adds it to b with its receipt, the anchor's checkpoint and token, and consistency
+// proofs from the bundle's previous checkpoint of the same log and from the anchor.
 func (c *Custodian) record(ctx context.Context, b *Bundle, ev *Event) (*Record, error) {
 	return c.recordWith(ctx, b, ev, true)
 }
 
 func (c *Custodian) recordWith(ctx context.Context, b *Bundle, ev *Event, check bool) (*Record, error) {
+	var anchor *Anchor
+	var anchored *AnchorCheckpoint
+	if !c.unanchored {
+		var err error
+		if anchor, anchored, err = c.fetchAnchor(ctx); err != nil {
+			return nil, fmt.Errorf("%s event: %w", ev.Type, err)
+		}
+	}
 	ev.Actor = c.actor
 	ev.Time = c.now().UTC()
+	ev.Anchor = anchor
 	if err := ev.checkText(); err != nil {
 		return nil, &ArgumentError{Op: string(ev.Type), Arg: "text", Err: err}
 	}
@@ -82,14 +97,28 @@ func (c *Custodian) recordWith(ctx context.Context, b *Bundle, ev *Event, check 
 	}
 	receipt, err := c.appendEvent(ctx, b, ev, env)
 	if err != nil {
+		var pending *PendingError
+		if errors.As(err, &pending) && anchored != nil {
+			pending.Anchor = anchored
+			b.keepAnchor(anchored) // Resume needs it: the signed event cites it
+		}
 		return nil, fmt.Errorf("appending %s event to log %s: %w", ev.Type, c.ledger.Origin(), err)
 	}
 	text, err := receipt.MarshalText()
 	if err != nil {
 		return nil, fmt.Errorf("encoding receipt: %w", err)
 	}
-	if err := c.addConsistency(ctx, b, receipt.Checkpoint); err != nil {
+	head, err := ledger.ReadHeadUnverified(receipt.Checkpoint)
+	if err != nil {
+		return nil, fmt.Errorf("reading new checkpoint: %w", err)
+	}
+	if err := c.addConsistency(ctx, b, head); err != nil {
 		return nil, err
+	}
+	if anchor != nil {
+		if err := c.addAnchor(ctx, b, anchor, anchored, head.Size); err != nil {
+			return nil, err
+		}
 	}
 	rec := NewRecord(env, string(text))
 	b.Events = append(b.Events, rec)
@@ -119,13 +148,17 @@ func (c *Custodian) appendEnvelope(ctx context.Context, env *sign.Envelope, comm
 	return r, nil
 }
 
-// check refuses, before anything is signed, an event the verifier would reject.
+// check refuses, before anything is signed, an event the verifier would reject. A
+// predecessor dated after this custodian's clock is no ground for refusal: the custodian
+// signs its own time, and only the verifier, with trusted time, can tell a clock that is
+// behind from a predecessor dated in the future (which must not freeze custody).
 func (c *Custodian) check(b *Bundle, ev *Event) error {
 	cs, err := replay(b)
 	if err != nil {
 		return fmt.Errorf("reading the bundle's chain: %w", err)
 	}
-	if vs := cs.apply("sha256:pending", ev); len(vs) > 0 {
+	vs := slices.DeleteFunc(cs.apply("sha256:pending", ev), func(v Violation) bool { return v.Rule == RuleTime })
+	if len(vs) > 0 {
 		return &RefusedError{Type: ev.Type, Item: ev.Item.ID, Violations: vs}
 	}
 	return nil
@@ -133,31 +166,13 @@ func (c *Custodian) check(b *Bundle, ev *Event) error {
 
 // addConsistency adds a proof that the new checkpoint extends the bundle's latest
 // checkpoint of the same log.
-func (c *Custodian) addConsistency(ctx context.Context, b *Bundle, note []byte) error {
-	head, err := ledger.ReadHeadUnverified(note)
-	if err != nil {
-		return fmt.Errorf("reading new checkpoint: %w", err)
-	}
-	origin, size := head.Origin, head.Size
+func (c *Custodian) addConsistency(ctx context.Context, b *Bundle, head ledger.Head) error {
 	var prev uint64
 	for _, r := range b.Events {
 		h, err := r.logHead()
-		if err == nil && h.Origin == origin && h.Size > prev && h.Size <= size {
+		if err == nil && h.Origin == head.Origin && h.Size > prev && h.Size <= head.Size {
 			prev = h.Size
 		}
 	}
-	if prev == 0 || prev == size {
-		return nil
-	}
-	for _, k := range b.Consistency {
-		if k.Origin == origin && k.OldSize == prev && k.NewSize == size {
-			return nil
-		}
-	}
-	proof, err := c.ledger.ConsistencyProof(ctx, prev, size)
-	if err != nil {
-		return fmt.Errorf("consistency proof %d→%d from log %s: %w", prev, size, origin, err)
-	}
-	b.Consistency = append(b.Consistency, Consistency{Origin: origin, OldSize: prev, NewSize: size, Proof: proof})
-	return nil
+	return c.addProof(ctx, b, head.Origin, prev, head.Size)
 }

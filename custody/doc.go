@@ -29,9 +29,9 @@
 // transfer from a copy of the bundle; the refusal is a [RefusedError] under RuleFork).
 // The log never sees case data.
 // Each event's receipt is a C2SP tlog-proof. A [Bundle] (NAME.custody.json) holds the
-// envelopes with their receipts, and consistency proofs between checkpoints; the
-// sealed payload travels beside it as NAME.age, a plain age file. JSON Schemas are in
-// docs/schema.
+// envelopes with their receipts, consistency proofs between checkpoints, and the
+// checkpoints the statements cite as anchors; the sealed payload travels beside it as
+// NAME.age, a plain age file. JSON Schemas are in docs/schema.
 //
 // # Reading
 //
@@ -50,12 +50,25 @@
 // trusted log (RuleInclusion, RuleCheckpoint); per item, one hash chain through prev
 // (RuleChain, RuleFork, RuleDuplicate, RuleOrder), that only the custodian acts
 // (RuleCustodian), that only the named recipient receives (RuleRecipient,
-// RuleTransfer), that times do not go backwards (RuleTime), that digests do not change
-// (RuleDigest, RuleSealed), that nothing follows a return or disposal (RuleClosed);
-// across the bundle, that the checkpoints of each log are consistent
-// (RuleConsistency); and, when given, that the payload and the evidence match their
-// digests (RulePayload, RulePlaintext). Each failure names the event, the rule, what
-// was expected and what was found.
+// RuleTransfer), that the claimed time lies within the event's trusted interval and
+// times do not go backwards (RuleTime), that digests do not change (RuleDigest,
+// RuleSealed), that nothing follows a return or disposal (RuleClosed); across the
+// bundle, that the checkpoints of each log are consistent (RuleConsistency); and, when
+// given, that the payload and the evidence match their digests (RulePayload,
+// RulePlaintext). Each failure names the event, the rule, what was expected and what
+// was found.
+//
+// # Trusted time
+//
+// Each event gets a [TimeInterval] from evidence in the bundle that the policy trusts:
+// signed no earlier than the trusted time of its [Anchor] (the log's checkpoint the
+// custodian read just before signing, with its witness cosignatures and RFC 3161 token),
+// logged no later than the trusted time of its receipt's checkpoint. Rule time judges
+// the claimed time against it (within the policy's MaxSkew; MaxInterval bounds its
+// width), RuleAnchor the anchor's evidence, and RuleKey the signer's ValidFrom,
+// ValidUntil and Revoked over the whole interval; certificates are judged at both of
+// its bounds. An interval without a bound is a warning ([WarnUnanchoredTime]), or a
+// failure when the policy sets RequireAnchoredTime. docs/TRUST.md has the details.
 //
 // Each rule's meaning, for a report or a refusal, is [Rule.Meaning].
 //

@@ -173,6 +173,7 @@ type Event struct {
 	Parents      []Parent  `json:"parents,omitempty"`
 	Transfer     string    `json:"transfer,omitempty"` // receive: commitment of the accepted transfer
 	Note         string    `json:"note,omitempty"`
+	Anchor       *Anchor   `json:"anchor,omitempty"` // the log's checkpoint the signer read before signing
 }
 
 var (
@@ -261,6 +262,11 @@ func (e *Event) Validate() error {
 	}
 	if e.Legal != nil {
 		if err := e.Legal.Validate(); err != nil {
+			return fmt.Errorf("%s event for item %s: %w", e.Type, e.Item.ID, err)
+		}
+	}
+	if e.Anchor != nil {
+		if err := e.Anchor.Validate(); err != nil {
 			return fmt.Errorf("%s event for item %s: %w", e.Type, e.Item.ID, err)
 		}
 	}

@@ -151,7 +151,7 @@ func TestRefusedErrorMessage(t *testing.T) {
 func TestRuleMeaning(t *testing.T) {
 	rules := []custody.Rule{custody.RuleStatement, custody.RuleSignature, custody.RuleActor, custody.RuleInclusion, custody.RuleCheckpoint,
 		custody.RuleConsistency, custody.RuleDuplicate, custody.RuleOrder, custody.RuleChain, custody.RuleFork, custody.RuleCustodian,
-		custody.RuleRecipient, custody.RuleTransfer, custody.RuleTime, custody.RuleDigest, custody.RuleSealed, custody.RuleClosed,
+		custody.RuleRecipient, custody.RuleTransfer, custody.RuleTime, custody.RuleAnchor, custody.RuleKey, custody.RuleDigest, custody.RuleSealed, custody.RuleClosed,
 		custody.RuleParent, custody.RulePayload, custody.RulePlaintext}
 	seen := map[string]bool{}
 	for _, r := range rules {

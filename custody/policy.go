@@ -20,12 +20,25 @@ import (
 const PolicyMediaType = "application/vnd.evidctl.trust.v1+json"
 
 // Policy is what a verifier trusts: the logs (origin and note verifier key, with
-// witnesses and a quorum) and the signers (who they are, and their key or the roots
-// that certify them). Verification needs nothing else.
+// witnesses and a quorum), the signers (who they are, and their key or the roots that
+// certify them, with their validity and revocation), and the time-stamping authorities
+// whose tokens are trusted time, with how trusted time is judged. Verification needs
+// nothing else.
 type Policy struct {
 	Logs    []TrustedLog    `json:"logs"`
 	Signers []TrustedSigner `json:"signers"`
-	Scope   Scope           `json:"scope,omitzero"`
+	// TSAs are the RFC 3161 authorities whose tokens are trusted time (policy_time.go).
+	TSAs []TrustedTSA `json:"tsas,omitempty"`
+	// MaxSkew is how far an event's claimed time may lie outside its trusted interval
+	// (DefaultMaxSkew when nil).
+	MaxSkew *Duration `json:"maxSkew,omitempty"`
+	// MaxInterval, when set, bounds the width of an event's trusted interval: a signer
+	// citing an old checkpoint widens it.
+	MaxInterval *Duration `json:"maxInterval,omitempty"`
+	// RequireAnchoredTime makes an event fail unless its trusted interval has both
+	// bounds; otherwise an unanchored event is a warning.
+	RequireAnchoredTime bool  `json:"requireAnchoredTime,omitempty"`
+	Scope               Scope `json:"scope,omitzero"`
 }
 
 // Scope says what one bundle may span. By default a bundle may hold events of several
@@ -55,12 +68,17 @@ type TrustedLog struct {
 }
 
 // TrustedSigner is a party whose signatures the policy accepts, with the identity an
-// event must claim when signed by it. Exactly one of PublicKey and Roots is set.
+// event must claim when signed by it. Exactly one of PublicKey and Roots is set. The
+// validity window and the revocation are judged over each event's trusted interval,
+// never at the time the event claims.
 type TrustedSigner struct {
 	Party
-	PublicKey string    `json:"publicKey,omitempty"` // PEM
-	Roots     string    `json:"roots,omitempty"`     // PEM certificates
-	Identity  *Identity `json:"identity,omitempty"`  // constraints on a certified signer
+	PublicKey  string      `json:"publicKey,omitempty"` // PEM
+	Roots      string      `json:"roots,omitempty"`     // PEM certificates
+	Identity   *Identity   `json:"identity,omitempty"`  // constraints on a certified signer
+	ValidFrom  time.Time   `json:"validFrom,omitzero"`  // the key signs nothing before
+	ValidUntil time.Time   `json:"validUntil,omitzero"` // the key signs nothing after
+	Revoked    *Revocation `json:"revoked,omitempty"`   // the key is not trusted from then on
 
 	verifier *sign.Verifier
 	roots    *x509.CertPool
@@ -76,10 +94,14 @@ type Identity struct {
 }
 
 type wirePolicy struct {
-	MediaType string          `json:"mediaType"`
-	Logs      []TrustedLog    `json:"logs"`
-	Signers   []TrustedSigner `json:"signers"`
-	Scope     Scope           `json:"scope,omitzero"`
+	MediaType           string          `json:"mediaType"`
+	Logs                []TrustedLog    `json:"logs"`
+	Signers             []TrustedSigner `json:"signers"`
+	Scope               Scope           `json:"scope,omitzero"`
+	TSAs                []TrustedTSA    `json:"tsas,omitempty"`
+	MaxSkew             *Duration       `json:"maxSkew,omitempty"`
+	MaxInterval         *Duration       `json:"maxInterval,omitempty"`
+	RequireAnchoredTime bool            `json:"requireAnchoredTime,omitempty"`
 }
 
 // ParsePolicy decodes and checks a trust policy: every key must parse, every log must
@@ -89,7 +111,15 @@ func ParsePolicy(data []byte) (*Policy, error) {
 	if err := decodeFile(bytes.NewReader(data), &w, &w.MediaType, PolicyMediaType, DefaultLimits()); err != nil {
 		return nil, fmt.Errorf("trust policy: %w", err)
 	}
-	p := &Policy{Scope: w.Scope}
+	if w.MaxInterval != nil && *w.MaxInterval == 0 {
+		return nil, errors.New("trust policy: maxInterval is zero: no event could meet it")
+	}
+	p := &Policy{Scope: w.Scope, MaxSkew: w.MaxSkew, MaxInterval: w.MaxInterval, RequireAnchoredTime: w.RequireAnchoredTime}
+	for _, t := range w.TSAs {
+		if err := p.AddTSA(t); err != nil {
+			return nil, fmt.Errorf("trust policy: %w", err)
+		}
+	}
 	for _, l := range w.Logs {
 		if err := p.AddLog(l); err != nil {
 			return nil, fmt.Errorf("trust policy: %w", err)
@@ -124,7 +154,8 @@ func ReadPolicy(path string, opts ...ReadOption) (*Policy, error) {
 
 // MarshalJSON encodes the policy in its file format.
 func (p *Policy) MarshalJSON() ([]byte, error) {
-	w := wirePolicy{MediaType: PolicyMediaType, Logs: p.Logs, Signers: p.Signers, Scope: p.Scope}
+	w := wirePolicy{MediaType: PolicyMediaType, Logs: p.Logs, Signers: p.Signers, Scope: p.Scope, TSAs: p.TSAs,
+		MaxSkew: p.MaxSkew, MaxInterval: p.MaxInterval, RequireAnchoredTime: p.RequireAnchoredTime}
 	if w.Logs == nil {
 		w.Logs = []TrustedLog{}
 	}
@@ -195,6 +226,9 @@ func (p *Policy) AddSigner(s TrustedSigner) error {
 	if err := s.Party.checkText(); err != nil {
 		return fmt.Errorf("signer: %w", err)
 	}
+	if err := s.checkLifecycle(); err != nil {
+		return fmt.Errorf("signer %q: %w", s.Name, err)
+	}
 	switch {
 	case s.PublicKey != "" && s.Roots == "":
 		v, err := sign.LoadVerifier([]byte(s.PublicKey))
@@ -260,8 +294,9 @@ func (p *Policy) LedgerTrust() *ledger.Trust {
 
 // verifierFor finds the trusted signer for an actor and the verifier of its key. A
 // signer trusted by key matches on key id; a certified signer matches when the actor's
-// certificate chains to its roots at time at and meets its identity constraints.
-func (p *Policy) verifierFor(a *Actor, at time.Time) (*TrustedSigner, *sign.Verifier, error) {
+// certificate chains to its roots at every time of at (the bounds of the event's trusted
+// interval: none when it has not both) and meets its identity constraints.
+func (p *Policy) verifierFor(a *Actor, at []time.Time) (*TrustedSigner, *sign.Verifier, error) {
 	if s := p.signerForKey(a.KeyID); s != nil {
 		return s, s.verifier, nil
 	}
@@ -272,7 +307,7 @@ func (p *Policy) verifierFor(a *Actor, at time.Time) (*TrustedSigner, *sign.Veri
 			if s.roots == nil {
 				continue
 			}
-			v, err := sign.VerifierFromCertificate([]byte(a.Certificate), s.roots, nil, sign.Identity(*s.Identity), at)
+			v, err := s.certified(a, at)
 			if err != nil {
 				lastErr = err
 				continue
@@ -286,6 +321,26 @@ func (p *Policy) verifierFor(a *Actor, at time.Time) (*TrustedSigner, *sign.Veri
 		}
 	}
 	return nil, nil, fmt.Errorf("key %s is not trusted by the policy", shortKey(a.KeyID))
+}
+
+// errNoTrustedTime: a certificate is judged over an event's trusted interval, and the
+// event has no interval with both bounds.
+var errNoTrustedTime = errors.New("no trusted time to judge the certificate at: the event's interval lacks a bound (the log needs witnesses or a TSA the policy trusts)")
+
+// certified verifies the actor's certificate against the signer's roots and identity at
+// every time of at.
+func (s *TrustedSigner) certified(a *Actor, at []time.Time) (*sign.Verifier, error) {
+	if len(at) == 0 {
+		return nil, errNoTrustedTime
+	}
+	var v *sign.Verifier
+	for _, t := range at {
+		var err error
+		if v, err = sign.VerifierFromCertificate([]byte(a.Certificate), s.roots, nil, sign.Identity(*s.Identity), t); err != nil {
+			return nil, fmt.Errorf("at %s: %w", stamp(t), err)
+		}
+	}
+	return v, nil
 }
 
 // signerForKey is the policy's entry for the key with id keyID, or nil.

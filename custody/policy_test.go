@@ -3,6 +3,7 @@ package custody_test
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -57,36 +58,45 @@ func jsonString(s string) string {
 	return string(b)
 }
 
-// certify issues a root and a leaf certificate for the signer's key with an email SAN.
+// certify issues a root and a leaf certificate for the signer's key with an email SAN,
+// the leaf valid from February 2026 to March 2027.
 func certify(t *testing.T, s *sign.Signer, email string) (rootPEM, leafPEM string) {
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	return certifyFor(t, s.Public(), email, now.AddDate(0, -1, 0), now.AddDate(1, 0, 0))
+}
+
+// certifyFor issues a root (valid 2015-2035) and a leaf certificate for pub with an
+// email SAN, the leaf valid from notBefore to notAfter.
+func certifyFor(t *testing.T, pub crypto.PublicKey, email string, notBefore, notAfter time.Time) (rootPEM, leafPEM string) {
 	t.Helper()
 	rootKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
-	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	root := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Justice PKI Root"},
-		NotBefore: now.AddDate(-1, 0, 0), NotAfter: now.AddDate(5, 0, 0), IsCA: true, BasicConstraintsValid: true,
+		NotBefore: time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2035, 1, 1, 0, 0, 0, 0, time.UTC), IsCA: true, BasicConstraintsValid: true,
 		KeyUsage: x509.KeyUsageCertSign}
 	rootDER, err := x509.CreateCertificate(rand.Reader, root, root, &rootKey.PublicKey, rootKey)
 	require.NoError(t, err)
 	rootCert, err := x509.ParseCertificate(rootDER)
 	require.NoError(t, err)
 	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "A. Examiner"},
-		NotBefore: now.AddDate(0, -1, 0), NotAfter: now.AddDate(1, 0, 0), EmailAddresses: []string{email},
+		NotBefore: notBefore, NotAfter: notAfter, EmailAddresses: []string{email},
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, rootCert, s.Public(), rootKey)
+	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, rootCert, pub, rootKey)
 	require.NoError(t, err)
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: rootDER})),
 		string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER}))
 }
 
 // TestCertifiedSigner: a signer trusted through certificate roots and identity
-// constraints, with its certificate carried inside the signed statement.
+// constraints, with its certificate carried inside the signed statement. The certificate
+// is judged over the event's trusted interval, so the log is witnessed.
 func TestCertifiedSigner(t *testing.T) {
-	d := testkit.New(t)
+	at := func() time.Time { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) }
+	d := witnessedLog(t, at)
 	p := testkit.NewParty(t, "A. Examiner", "FR")
 	rootPEM, leafPEM := certify(t, p.Signer, "examiner@lab.example")
 	p.Actor.Certificate = leafPEM
-	c, err := custody.NewCustodian(p.Signer, p.Actor, d.Logs[0], custody.WithClock(d.Clock()))
+	c, err := custody.NewCustodian(p.Signer, p.Actor, d.log, custody.WithClock(at))
 	require.NoError(t, err)
 	var sealed bytes.Buffer
 	b, err := c.Acquire(context.Background(), custody.Evidence{Source: bytes.NewReader([]byte("x")), Sealed: &sealed},
@@ -102,7 +112,7 @@ func TestCertifiedSigner(t *testing.T) {
 		{"identity differs", "someone@else.example", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pol := &custody.Policy{Logs: d.Policy.Logs}
+			pol := &custody.Policy{Logs: d.pol.Logs}
 			require.NoError(t, pol.AddSigner(custody.TrustedSigner{Party: custody.Party{Name: "A. Examiner", Jurisdiction: "FR"}, Roots: rootPEM,
 				Identity: &custody.Identity{Email: tc.email}}))
 			rep, err := custody.Verify(context.Background(), b, pol)

@@ -84,6 +84,9 @@ type EventReport struct {
 	LogIndex     uint64    `json:"logIndex,omitempty"`
 	Cosigners    []string  `json:"cosigners,omitempty"` // key names of the trusted witnesses that cosigned the receipt's checkpoint, sorted
 	Checks       []Check   `json:"checks"`
+	// Interval is the event's trusted time, from the evidence in the bundle (Time is
+	// the time it claims).
+	Interval *TimeInterval `json:"interval,omitempty"`
 }
 
 // ItemReport is the state of one item at the end of the chain.
@@ -316,6 +319,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			Escape(shortItem(e.Item)), Escape(who(e)), Escape(timelineNote(e)))
 	}
 	tw.Flush()
+	r.writeTimeText(&b)
 	b.WriteString("\nitems:\n")
 	for _, it := range r.Items {
 		fmt.Fprintf(&b, "  %s %s\n    sha256:%s  %s; custodian %s; %d %s\n", Escape(it.ID), quoteIf(it.Description), it.Digest.SHA256().Hex(),

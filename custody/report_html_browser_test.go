@@ -23,6 +23,9 @@ import (
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/chromium"
 	"github.com/evidctl/evidctl/internal/testkit"
+	"github.com/evidctl/evidctl/ledger/posixlog"
+	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
+	"github.com/evidctl/evidctl/ledger/witness/witnesstest"
 )
 
 // The HTML report, tested as a person sees it: in Debian's chromium, driven by
@@ -57,9 +60,11 @@ func artefacts(t *testing.T) string {
 // crossBorderCase is a case as the README tells it: a lab acquires and examines an
 // image, hands it to a central authority under an MLA request, which re-seals it and
 // hands it to the requesting state's prosecutor, who extracts an exhibit. Names are
-// the given ones, so that a test can make them hostile.
+// the given ones, so that a test can make them hostile. The log is witnessed, so every
+// event has a trusted time: the witness and the parties share a clock that ticks a
+// second at each reading.
 type crossBorderCase struct {
-	d                          *testkit.Deployment
+	pol                        *custody.Policy
 	b                          *custody.Bundle
 	payload                    []byte
 	lab, authority, prosecutor *testkit.Party
@@ -68,12 +73,21 @@ type crossBorderCase struct {
 func newCrossBorderCase(t *testing.T, lab, authority, prosecutor custody.Party) *crossBorderCase {
 	t.Helper()
 	ctx := context.Background()
-	d := testkit.New(t)
-	c := &crossBorderCase{d: d}
+	var mu sync.Mutex
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	tick := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		at = at.Add(time.Second)
+		return at
+	}
+	w := witnesstest.NewCosigner(t, "court.br.example/witness", tick)
+	log, entry := posixlogtest.NewLog(t, posixlog.WithDecorator(w.Decorator()))
+	c := &crossBorderCase{pol: &custody.Policy{}}
+	require.NoError(t, c.pol.AddLog(custody.TrustedLog{Origin: entry.Origin, Key: entry.VerifierKey, Witnesses: []string{w.VerifierKey}, Quorum: 1}))
 	party := func(p custody.Party) *testkit.Party {
-		tp, err := testkit.MakeParty(p, d.Logs[0], d.Policy, custody.WithClock(d.Clock()))
+		tp, err := testkit.MakeParty(p, log, c.pol, custody.WithClock(tick))
 		require.NoError(t, err)
-		d.Parties[p.Name] = tp
 		return tp
 	}
 	c.lab, c.authority, c.prosecutor = party(lab), party(authority), party(prosecutor)
@@ -129,7 +143,7 @@ type browserCase struct {
 func browserCases(t *testing.T) []browserCase {
 	ctx := context.Background()
 	valid := newCrossBorderCase(t, labParty, authorityParty, prosecutorParty)
-	repValid, err := custody.Verify(ctx, valid.b, valid.d.Policy, custody.WithPayload("case.age", bytes.NewReader(valid.payload)))
+	repValid, err := custody.Verify(ctx, valid.b, valid.pol, custody.WithPayload("case.age", bytes.NewReader(valid.payload)))
 	require.NoError(t, err)
 	require.True(t, repValid.Valid, "%+v", repValid.Failures)
 
@@ -137,14 +151,14 @@ func browserCases(t *testing.T) []browserCase {
 	env := *tampered.Events[1].Envelope
 	env.Payload = bytes.Replace(env.Payload, []byte("triage"), []byte("triaga"), 1)
 	tampered.Events[1] = custody.NewRecord(&env, tampered.Events[1].Proof)
-	repTampered, err := custody.Verify(ctx, tampered, valid.d.Policy)
+	repTampered, err := custody.Verify(ctx, tampered, valid.pol)
 	require.NoError(t, err)
 	require.False(t, repTampered.Valid)
 
 	hostileAuthority, hostileProsecutor := authorityParty, prosecutorParty
 	hostileAuthority.Name, hostileProsecutor.Organization = scriptName, svgName
 	hostile := newCrossBorderCase(t, labParty, hostileAuthority, hostileProsecutor)
-	repHostile, err := custody.Verify(ctx, hostile.b, hostile.d.Policy)
+	repHostile, err := custody.Verify(ctx, hostile.b, hostile.pol)
 	require.NoError(t, err)
 	return []browserCase{{"valid", repValid, valid.b}, {"tampered", repTampered, tampered}, {"hostile", repHostile, hostile.b}}
 }
@@ -237,6 +251,14 @@ func checkPage(t *testing.T, tab context.Context, rep *custody.Report) {
 	marked := eval(`[...document.querySelectorAll('#timeline g.mark.failed')].map(g => g.dataset.first).join(' ')`)
 	require.Equal(t, failedEvents(rep), marked, "failed events marked in the timeline")
 
+	withTime := 0
+	for _, e := range rep.Events {
+		if e.Interval != nil {
+			withTime++
+		}
+	}
+	require.Equal(t, strconv.Itoa(withTime), eval(`String(document.querySelectorAll('#time tr[data-time]').length)`), "events with a trusted time")
+
 	require.Equal(t, "0", eval(`String(document.scripts.length)`), "the page has no script")
 	require.Equal(t, "unset", eval(`window.__evidctlPwned === undefined ? 'unset' : 'RAN: ' + window.__evidctlPwned`), "injected markup ran")
 	colour := map[bool]string{true: "rgb(31, 122, 58)", false: "rgb(179, 38, 30)"}[rep.Valid]
@@ -273,7 +295,7 @@ func TestHTMLReportScreenshot(t *testing.T) {
 	}
 	path := requireChromium(t)
 	c := newCrossBorderCase(t, labParty, authorityParty, prosecutorParty)
-	rep, err := custody.Verify(context.Background(), c.b, c.d.Policy, custody.WithPayload("case-br.age", bytes.NewReader(c.payload)))
+	rep, err := custody.Verify(context.Background(), c.b, c.pol, custody.WithPayload("case-br.age", bytes.NewReader(c.payload)))
 	require.NoError(t, err)
 	var page bytes.Buffer
 	require.NoError(t, rep.WriteHTML(&page, custody.WithTitle("Chain of custody verification: case-br"), custody.WithReceipts(c.b),

@@ -21,11 +21,17 @@ import (
 
 // TestReportHTMLGolden pins the structure of the HTML report (elements, classes, data
 // attributes and text; not the geometry of the drawing, nor the style sheet) of the
-// fixed report of the Markdown golden test. Regenerate with
+// fixed report of the Markdown golden test, its events given a trusted time. Regenerate with
 // 'go test -run TestReportHTMLGolden -update ./custody/'.
 func TestReportHTMLGolden(t *testing.T) {
+	r := goldenReport()
+	at := r.Events[0].Time
+	r.Events[0].Interval = &custody.TimeInterval{Earliest: at.Add(-time.Minute), Latest: at.Add(time.Minute), WidthSeconds: 120,
+		Sources: []custody.TimeSource{{Bound: "earliest", Kind: "witness", Name: "w1", Time: at.Add(-time.Minute), Checkpoint: "lab.example/log@1"},
+			{Bound: "latest", Kind: "tsa", Name: "tsa1", Time: at.Add(time.Minute), Checkpoint: "lab.example/log@2"}}}
+	r.Events[1].Interval = &custody.TimeInterval{Sources: []custody.TimeSource{}, Warning: "no witness or time-stamp the policy trusts"}
 	var got bytes.Buffer
-	require.NoError(t, goldenReport().WriteHTML(&got, custody.WithTitle("Chain of custody: case 2026-17"),
+	require.NoError(t, r.WriteHTML(&got, custody.WithTitle("Chain of custody: case 2026-17"),
 		custody.WithPreface("bundle: case.custody.json", "trust policy: court.json", "verified: 2026-03-02T10:00:00Z with evidctl devel")))
 	outline := htmlOutline(t, got.Bytes())
 	path := filepath.Join("testdata", "report.golden.html.txt")

@@ -80,17 +80,19 @@ func (iv *intervalView) title() string {
 	return t
 }
 
-// intervalOf is the trusted time of event e, nil when the report has none.
-//
-// TODO(issue 11): EventReport.Interval (earliest, latest, sources, warning) is not on
-// main yet. When it lands this becomes a plain function:
-//
-//	if e.Interval == nil { return nil }
-//	return newIntervalView(e.Index, e.Time, e.Interval.Earliest, e.Interval.Latest, sourcesOf(e.Interval), e.Interval.Warning)
-//
-// Until then it is a variable, so that report_html_time_test.go can give events a
-// trusted time and test how the page shows it.
-var intervalOf = func(EventReport) *intervalView { return nil }
+// intervalOf is the trusted time of event e (EventReport.Interval), nil when the
+// report has none.
+func intervalOf(e EventReport) *intervalView {
+	iv := e.Interval
+	if iv == nil {
+		return nil
+	}
+	var sources []string
+	if len(iv.Sources) > 0 {
+		sources = strings.Split(iv.sourcesText(), "; ") // one line per bound and checkpoint
+	}
+	return newIntervalView(e.Index, e.Time, iv.Earliest, iv.Latest, sources, iv.Warning)
+}
 
 // timeGlyph is the glyph under a column of events first..last: the worst state of
 // their trusted times, or nil when none has one.

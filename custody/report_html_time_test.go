@@ -48,13 +48,13 @@ func TestHTMLTrustedTime(t *testing.T) {
 	require.NotContains(t, page.String(), `id="time"`)
 	require.NotContains(t, page.String(), `class="time-glyph`)
 
-	defer func(old func(EventReport) *intervalView) { intervalOf = old }(intervalOf)
-	intervalOf = func(e EventReport) *intervalView {
-		earliest, latest := e.Time.Add(-time.Minute), e.Time.Add(time.Minute)
+	for i := range r.Events {
+		e := &r.Events[i]
+		e.Interval = &TimeInterval{Earliest: e.Time.Add(-time.Minute), Latest: e.Time.Add(time.Minute),
+			Sources: []TimeSource{{Bound: boundLatest, Kind: "witness", Name: "w1", Time: e.Time.Add(time.Minute), Checkpoint: "log@3"}}}
 		if e.Index == 3 {
-			latest = e.Time.Add(-time.Second) // claims a time after it was logged
+			e.Interval.Latest = e.Time.Add(-time.Second) // claims a time after it was logged
 		}
-		return newIntervalView(e.Index, e.Time, earliest, latest, []string{"latest: witness w1 on log@3"}, "")
 	}
 	page.Reset()
 	require.NoError(t, r.WriteHTML(&page))
@@ -64,4 +64,5 @@ func TestHTMLTrustedTime(t *testing.T) {
 	require.Equal(t, 3, strings.Count(out, `<tr class="time-`), "one row per event")
 	require.Contains(t, out, `<tr class="time-outside" data-event="3" data-time="outside">`)
 	require.Contains(t, out, `<a href="#time">trusted time</a>`)
+	require.Contains(t, out, "latest from log@3: witness w1 at 2026-03-01T09:01:02Z")
 }

@@ -24,6 +24,7 @@ func (r *Report) WriteMarkdown(w io.Writer, title string, preface ...string) err
 	r.mdVerdict(&b)
 	r.mdItems(&b)
 	r.mdTimeline(&b)
+	r.mdTime(&b)
 	if len(r.Checks) > 0 {
 		b.WriteString("\n## Bundle checks\n\n")
 		for _, c := range r.Checks {

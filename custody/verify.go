@@ -3,17 +3,20 @@ package custody
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
+	"time"
 
 	"filippo.io/age"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evidctl/evidctl/crypto/digest"
 	"github.com/evidctl/evidctl/ledger"
+	"github.com/evidctl/evidctl/ledger/tsa"
 )
 
 // VerifyOption adds evidence to check beyond the bundle itself.
@@ -61,13 +64,14 @@ func Verify(ctx context.Context, b *Bundle, p *Policy, opts ...VerifyOption) (*R
 	for _, o := range opts {
 		o(&cfg)
 	}
-	v := &verifier{cases: map[string]bool{}, payloadChecked: map[string]bool{}, plaintextChecked: map[string]bool{}, policy: p, trust: p.LedgerTrust(), checkpoints: map[string][]*ledger.Checkpoint{}, lastIndex: map[string]uint64{}}
+	v := newVerifier(b, p)
 	all := map[string]bool{}
 	for _, r := range b.Events {
 		all[r.CommitmentString()] = true
 	}
 	v.chain = newChainState(all)
 	rep := &Report{}
+	v.prepare(ctx, b)
 	for i, rec := range b.Events {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -83,6 +87,7 @@ func Verify(ctx context.Context, b *Bundle, p *Policy, opts ...VerifyOption) (*R
 	scope, warns := v.scope()
 	rep.Checks = append(rep.Checks, scope...)
 	rep.Warnings = append(v.warnings, warns...)
+	rep.Warnings = append(rep.Warnings, timeWarnings(rep.Events)...)
 	rep.Items = v.items()
 	rep.finish()
 	return rep, nil
@@ -99,6 +104,30 @@ type verifier struct {
 	chain                            *chainState
 	checkpoints                      map[string][]*ledger.Checkpoint
 	lastIndex                        map[string]uint64
+
+	tsa      *tsa.Verifier // the policy's TSAs; nil when it lists none
+	tsaErr   error         // why the policy's TSAs cannot be used
+	anchors  map[string]*AnchorCheckpoint
+	proofs   map[consistencyKey][]tlog.Hash
+	verified map[[32]byte]*ledger.Checkpoint // by SHA-256 of the note
+	ready    map[*Record]*prepared           // what prepare checked in parallel
+}
+
+func newVerifier(b *Bundle, p *Policy) *verifier {
+	v := &verifier{cases: map[string]bool{}, payloadChecked: map[string]bool{}, plaintextChecked: map[string]bool{}, policy: p,
+		trust: p.LedgerTrust(), checkpoints: map[string][]*ledger.Checkpoint{}, lastIndex: map[string]uint64{},
+		anchors: map[string]*AnchorCheckpoint{}, proofs: map[consistencyKey][]tlog.Hash{}, verified: map[[32]byte]*ledger.Checkpoint{}}
+	v.tsa, v.tsaErr = p.tsaVerifier()
+	for i := range b.Anchors {
+		v.anchors[b.Anchors[i].key()] = &b.Anchors[i]
+	}
+	for _, k := range b.Consistency {
+		key := consistencyKey{k.Origin, k.OldSize, k.NewSize}
+		if _, dup := v.proofs[key]; !dup {
+			v.proofs[key] = k.Proof
+		}
+	}
+	return v
 }
 
 func (v *verifier) event(ctx context.Context, i int, rec *Record) EventReport {
@@ -106,7 +135,8 @@ func (v *verifier) event(ctx context.Context, i int, rec *Record) EventReport {
 	st, err := rec.Statement()
 	if err != nil {
 		er.fail(RuleStatement, "a custody statement", err.Error(), "the payload is not a valid custody statement")
-		er.Checks = append(er.Checks, v.inclusion(rec, &er)...)
+		checks, _, _ := v.inclusion(rec, &er)
+		er.Checks = append(er.Checks, checks...)
 		return er
 	}
 	ev := &st.Predicate
@@ -115,19 +145,29 @@ func (v *verifier) event(ctx context.Context, i int, rec *Record) EventReport {
 	if ev.Case != "" {
 		v.cases[ev.Case] = true
 	}
-	er.Checks = append(er.Checks, v.signature(ctx, er.Index, rec, ev)...)
-	er.Checks = append(er.Checks, v.counterparty(er.Index, ev)...)
-	er.Checks = append(er.Checks, v.inclusion(rec, &er)...)
-	er.Checks = append(er.Checks, v.chainChecks(rec.CommitmentString(), ev)...)
+	inclusion, cp, rc := v.inclusion(rec, &er)
+	tt := v.timing(ev, cp, rc)
+	er.Interval = &tt.TimeInterval
+	er.Checks = append(er.Checks, v.signature(ctx, er.Index, rec, ev, tt)...)
+	er.Checks = append(er.Checks, v.counterparty(er.Index, ev, tt)...)
+	er.Checks = append(er.Checks, inclusion...)
+	er.Checks = append(er.Checks, tt.checks...)
+	timeFails, chainTime := v.timeRule(ev, tt)
+	er.Checks = append(er.Checks, timeFails...)
+	if len(timeFails) == 0 {
+		er.Checks = append(er.Checks, Check{Rule: RuleTime, Status: StatusOK, OK: true, Detail: tt.Warning})
+	}
+	er.Checks = append(er.Checks, v.chainChecks(rec.CommitmentString(), ev, chainTime)...)
 	er.Checks = byRule(er.Checks)
 	return er
 }
 
-// chainChecks replays ev on the chain: a failed check per violation, a passed one per
-// other rule checked, and the rules that apply to the event but could not be checked.
-func (v *verifier) chainChecks(commit string, ev *Event) []Check {
+// chainChecks replays ev, counting as dated at (see timeRule), on the chain: a failed
+// check per violation, a passed one per other rule checked, and the rules that apply to
+// the event but could not be checked.
+func (v *verifier) chainChecks(commit string, ev *Event, at time.Time) []Check {
 	checked, skipped, why := v.chain.rulesChecked(commit, ev)
-	vs := v.chain.apply(commit, ev)
+	vs := v.chain.applyAt(commit, ev, at)
 	var out []Check
 	for _, x := range vs {
 		out = append(out, Check{Rule: x.Rule, Status: StatusFailed, Expected: x.Expected, Found: x.Found, Detail: x.Detail})
@@ -165,13 +205,14 @@ func byRule(cs []Check) []Check {
 	return out
 }
 
-func (v *verifier) signature(ctx context.Context, i int, rec *Record, ev *Event) []Check {
-	signer, ver, err := v.policy.verifierFor(&ev.Actor, ev.Time)
+func (v *verifier) signature(ctx context.Context, i int, rec *Record, ev *Event, tt *trustedTime) []Check {
+	signer, ver, err := v.policy.verifierFor(&ev.Actor, tt.at())
 	if err != nil {
 		return []Check{{Rule: RuleSignature, Status: StatusFailed, Expected: "a signature by a key the policy trusts", Found: err.Error(),
-			Detail: "the signing key is not trusted for " + ev.Actor.String()}, notChecked(RuleActor, "the signing key is not trusted")}
+			Detail: "the signing key is not trusted for " + ev.Actor.String()}, notChecked(RuleActor, "the signing key is not trusted"),
+			notChecked(RuleKey, "the signing key is not trusted")}
 	}
-	accepted, err := rec.Envelope.Verify(ctx, 1, ver)
+	accepted, err := v.envelopeSignature(ctx, rec, signer, ver)
 	if err != nil || !slices.Contains(accepted, ev.Actor.KeyID) {
 		found := "no valid signature by key " + shortKey(ev.Actor.KeyID)
 		if err != nil {
@@ -179,10 +220,10 @@ func (v *verifier) signature(ctx context.Context, i int, rec *Record, ev *Event)
 		}
 		return []Check{{Rule: RuleSignature, Status: StatusFailed, Expected: "a valid signature by key " + shortKey(ev.Actor.KeyID), Found: found,
 			Detail: "the envelope's signature does not verify: the statement was altered or signed by another key"},
-			notChecked(RuleActor, "the signature does not verify")}
+			notChecked(RuleActor, "the signature does not verify"), notChecked(RuleKey, "the signature does not verify")}
 	}
 	v.warnings = append(v.warnings, scriptWarnings(i, "actor", ev.Actor.Party)...)
-	checks := []Check{passed(RuleSignature)}
+	checks := []Check{passed(RuleSignature), signer.lifecycle(tt)}
 	if err := signer.matches(&ev.Actor.Party); err != nil {
 		return append(checks, Check{Rule: RuleActor, Status: StatusFailed, Expected: Actor{Party: signer.Party, KeyID: ev.Actor.KeyID}.String(),
 			Found: ev.Actor.String(), Detail: err.Error()})
@@ -194,7 +235,7 @@ func (v *verifier) signature(ctx context.Context, i int, rec *Record, ev *Event)
 // counterparty checks the party an event names as counterparty (a transfer's
 // recipient, a receive's sender, a return's owner) against the policy's entry for its
 // key: a transfer cannot name a trusted key under someone else's name.
-func (v *verifier) counterparty(i int, ev *Event) []Check {
+func (v *verifier) counterparty(i int, ev *Event, tt *trustedTime) []Check {
 	cp := ev.Counterparty
 	if cp == nil {
 		return nil
@@ -202,7 +243,7 @@ func (v *verifier) counterparty(i int, ev *Event) []Check {
 	v.warnings = append(v.warnings, scriptWarnings(i, "counterparty", cp.Party)...)
 	entry := v.policy.signerForKey(cp.KeyID)
 	if entry == nil && cp.Certificate != "" {
-		entry, _, _ = v.policy.verifierFor(cp, ev.Time)
+		entry, _, _ = v.policy.verifierFor(cp, tt.at())
 	}
 	if entry == nil {
 		v.warnings = append(v.warnings, Warning{Event: i, Kind: WarnUncheckedClaim, Subject: "counterparty " + cp.Name,
@@ -217,26 +258,28 @@ func (v *verifier) counterparty(i int, ev *Event) []Check {
 	return []Check{passed(RuleCounterparty)}
 }
 
-func (v *verifier) inclusion(rec *Record, er *EventReport) []Check {
-	rc, err := rec.Receipt()
-	if err != nil {
-		return []Check{{Rule: RuleInclusion, Status: StatusFailed, Expected: "a c2sp.org/tlog-proof@v1 receipt", Found: err.Error(), Detail: "the receipt cannot be read"},
-			notChecked(RuleCheckpoint, "the receipt cannot be read"), notChecked(RuleOrder, "the receipt cannot be read")}
+// inclusion checks the record's receipt, and returns its verified checkpoint (nil when
+// it does not verify).
+func (v *verifier) inclusion(rec *Record, er *EventReport) ([]Check, *ledger.Checkpoint, *ledger.Receipt) {
+	r := v.receipt(rec)
+	switch {
+	case r.readErr != nil:
+		return []Check{{Rule: RuleInclusion, Status: StatusFailed, Expected: "a c2sp.org/tlog-proof@v1 receipt", Found: r.readErr.Error(), Detail: "the receipt cannot be read"},
+			notChecked(RuleCheckpoint, "the receipt cannot be read"), notChecked(RuleOrder, "the receipt cannot be read")}, nil, nil
+	case r.leafErr != nil:
+		why := "the event's log entry cannot be computed from the bundle: " + r.leafErr.Error()
+		return []Check{notChecked(RuleInclusion, why), notChecked(RuleCheckpoint, why), notChecked(RuleOrder, why)}, nil, nil
 	}
-	leaf, err := v.leaf(rec)
-	if err != nil {
-		why := "the event's log entry cannot be computed from the bundle: " + err.Error()
-		return []Check{notChecked(RuleInclusion, why), notChecked(RuleCheckpoint, why), notChecked(RuleOrder, why)}
-	}
-	cp, err := v.trust.VerifyReceipt(rc, leaf)
+	rc, cp, err := r.rc, r.cp, r.verifyErr
 	if err != nil {
 		rule, other := RuleCheckpoint, RuleInclusion
 		if errors.Is(err, ledger.ErrLeafMismatch) || errors.Is(err, ledger.ErrMalformed) {
 			rule, other = RuleInclusion, RuleCheckpoint
 		}
 		return []Check{{Rule: rule, Status: StatusFailed, Found: err.Error(), Detail: "the receipt does not prove this envelope is in a trusted log"},
-			notChecked(other, "the receipt does not verify"), notChecked(RuleOrder, "the receipt does not verify")}
+			notChecked(other, "the receipt does not verify"), notChecked(RuleOrder, "the receipt does not verify")}, nil, nil
 	}
+	v.verified[sha256.Sum256(rc.Checkpoint)] = cp
 	er.Log, er.LogIndex = cp.Origin, rc.Index
 	if len(cp.Cosigners) > 0 {
 		er.Cosigners = slices.Sorted(slices.Values(cp.Cosigners))
@@ -250,7 +293,7 @@ func (v *verifier) inclusion(rec *Record, er *EventReport) []Check {
 		checks = append(checks, passed(RuleOrder))
 	}
 	v.lastIndex[cp.Origin] = rc.Index
-	return checks
+	return checks, cp, rc
 }
 
 // leaf is the log leaf of rec that its receipt must prove, recomputed from the bundle as

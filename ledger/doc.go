@@ -85,6 +85,15 @@
 // checkpoints or timestamp tokens on its receipts, is a [Decorator] passed to New with
 // [WithDecorator]: a function from Backend to Backend, run inside New's checks.
 //
+// # Time-stamps
+//
+// A log whose checkpoints an RFC 3161 time-stamping authority stamps (ledger/tsa's
+// Decorator) returns receipts carrying their checkpoint's token, and implements
+// [Timestamper]: the token of its latest checkpoint, which a signer cites before signing
+// (docs/TRUST.md). Every Ledger New makes implements Timestamper; without a TSA it fails
+// with [ErrNoTimestamps]. It stamps only its latest checkpoint, or one it stamped
+// before ([ErrNotLatest]).
+//
 // # Errors
 //
 // Every verification failure wraps one of the sentinels, for errors.Is, and says what was

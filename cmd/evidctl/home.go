@@ -40,6 +40,7 @@ type homeFlags struct {
 	ledgerTrust   string        // trust policy naming an http(s) ledger's log
 	ledgerTimeout time.Duration // bound on one request to an http(s) ledger
 	witnessPolicy string
+	tsa           string // serve --tsa: the TSA that stamps the ledger's checkpoints
 }
 
 // homeTrustFile is the home's trust policy: the default --ledger-trust of an http(s)
@@ -101,10 +102,14 @@ func (h *homeFlags) ledgerSpec() (string, ledgerurl.Kind, error) {
 // ledgerOptions pass --ledger-key on: it signs a Trillian tree's checkpoints, and is
 // not used for a home (whose key is HOME/log.key) or a server (which signs its own).
 func (h *homeFlags) ledgerOptions() []ledgerurl.Option {
-	if h.ledgerKey == "" || !strings.HasPrefix(strings.ToLower(h.ledger), trillianlog.Scheme+"://") {
-		return nil
+	var opts []ledgerurl.Option
+	if h.tsa != "" {
+		opts = append(opts, ledgerurl.WithTSA(h.tsa))
 	}
-	return []ledgerurl.Option{ledgerurl.WithKeyFile(h.ledgerKey)}
+	if h.ledgerKey == "" || !strings.HasPrefix(strings.ToLower(h.ledger), trillianlog.Scheme+"://") {
+		return opts
+	}
+	return append(opts, ledgerurl.WithKeyFile(h.ledgerKey))
 }
 
 // serverOptions are what an http(s) ledger needs beyond ledgerOptions: the trust policy
@@ -207,6 +212,7 @@ type initFlags struct {
 	witnessPolicy         string
 	trillianAddr, treeID  string
 	hasTree               bool
+	tsa                   string
 }
 
 func (f *initFlags) register(cmd *cobra.Command) {
@@ -215,9 +221,13 @@ func (f *initFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.trillian, "trillian", "", "set up a Trillian ledger at HOST:PORT (the log server), on tree TREE_ID or a new one")
 	cmd.Flags().StringVar(&f.key, "ledger-key", "", "with --trillian: the note signing key file to create")
 	cmd.Flags().StringVar(&f.witnessPolicy, "witness-policy", "", "witness policy file: every append to the home's log gets its checkpoint cosigned by these witnesses (stored in the home)")
+	cmd.Flags().StringVar(&f.tsa, "tsa", "", "URL of an RFC 3161 time-stamping authority that stamps the log's checkpoints (kept in the home, or beside the --ledger-key)")
 }
 
 func (f *initFlags) validate([]string) error {
+	if err := checkTSAURL(f.tsa); err != nil {
+		return err
+	}
 	if f.origin != "" && strings.ContainsAny(f.origin, " +\n\t") {
 		return usageErr(fmt.Sprintf("--origin %q: an origin may not contain spaces or '+'", f.origin),
 			"use a schema-less URL such as evidence.example.org/lab-1")
@@ -267,7 +277,12 @@ it answered, and nothing is recorded. Have each witness accept the log first
 With --trillian it sets up a Trillian ledger instead: it writes the personality's note
 signing key to --ledger-key FILE (0600; its verifier key beside it in FILE.pub) and,
 when no TREE_ID is given, creates and initialises a new log tree through the admin API
-of the trillian_log_server at HOST:PORT. It prints the --ledger URL to use.`,
+of the trillian_log_server at HOST:PORT. It prints the --ledger URL to use.
+
+With --tsa URL an RFC 3161 time-stamping authority stamps each of the log's checkpoints
+once: receipts carry the token, and signers cite the latest checkpoint with its token
+before signing, which gives every event a trusted time (docs/TRUST.md). The URL is kept
+in the home (tsa.url), or beside the Trillian key (FILE.tsa).`,
 		Args: noArgs,
 	}, f, func(ctx context.Context, _ []string) error {
 		if f.trillian != "" {
@@ -281,7 +296,7 @@ of the trillian_log_server at HOST:PORT. It prints the --ledger URL to use.`,
 				return err
 			}
 		}
-		return a.initHome(dir, f.origin, wp)
+		return a.initHome(dir, f.origin, wp, f.tsa)
 	})
 }
 
@@ -303,7 +318,11 @@ func (a *app) initTrillian(ctx context.Context, f *initFlags) error {
 	if err != nil {
 		return failErr(err, "check that trillian_log_server is running at "+f.trillianAddr)
 	}
-	if err := writeNew([]newFile{{f.key + ".pub", 0o644, []byte(vkey + "\n")}}); err != nil {
+	files := []newFile{{f.key + ".pub", 0o644, []byte(vkey + "\n")}}
+	if f.tsa != "" {
+		files = append(files, newFile{f.key + ledgerurl.TSAFileSuffix, 0o644, []byte(f.tsa + "\n")})
+	}
+	if err := writeNew(files); err != nil {
 		return err
 	}
 	url := ep.String()
@@ -313,7 +332,7 @@ func (a *app) initTrillian(ctx context.Context, f *initFlags) error {
 	return nil
 }
 
-func (a *app) initHome(dir, origin string, wp *witnessPolicyFile) error {
+func (a *app) initHome(dir, origin string, wp *witnessPolicyFile, tsaURL string) error {
 	keyFile := filepath.Join(dir, ledgerurl.HomeLogKey)
 	for _, p := range []string{keyFile, filepath.Join(dir, ledgerurl.HomeLogDir)} {
 		if _, err := os.Stat(p); err == nil {
@@ -346,10 +365,17 @@ func (a *app) initHome(dir, origin string, wp *witnessPolicyFile) error {
 		return failErr(err)
 	}
 	pubFile := filepath.Join(dir, ledgerurl.HomeLogVerifierKey)
-	if err := writeNew([]newFile{{pubFile, 0o644, []byte(vkey + "\n")}}); err != nil {
+	files := []newFile{{pubFile, 0o644, []byte(vkey + "\n")}}
+	if tsaURL != "" {
+		files = append(files, newFile{filepath.Join(dir, ledgerurl.HomeTSA), 0o644, []byte(tsaURL + "\n")})
+	}
+	if err := writeNew(files); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "initialised %s\norigin: %s\nverifier key: %s\n", dir, origin, vkey)
+	if tsaURL != "" {
+		fmt.Fprintf(a.stdout, "checkpoints time-stamped by: %s\n", redactURL(tsaURL))
+	}
 	if wp != nil {
 		fmt.Fprintf(a.stdout, "witness policy: %s (stored in %s)\n", wp.describe(), policyFile)
 		fmt.Fprintf(a.stdout, "have each witness accept the log: evidctl witness add-log --dir WITNESS_DIR --origin %s --key %s\n", origin, pubFile)

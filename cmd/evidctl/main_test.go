@@ -35,7 +35,7 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
-		Setup:               setupScript,
+		Setup:               withTSA(t, setupScript),
 		Cmds:                scriptCommands,
 	})
 }

@@ -35,11 +35,11 @@ func (a *app) resumePending(ctx context.Context, s *session, path string, b *cus
 	case err != nil:
 		return true, failErr(fmt.Errorf("reading the pending event %s: %w", path+pendingSuffix, err))
 	}
-	env, err := sign.ParseEnvelope(data)
+	env, anchors, err := parsePending(data)
 	if err != nil {
 		return true, failErr(fmt.Errorf("the pending event %s: %w", path+pendingSuffix, err), abandonHint(path))
 	}
-	if _, err := s.custodian.Resume(ctx, b, env); err != nil {
+	if _, err := s.custodian.Resume(ctx, b, env, anchors...); err != nil {
 		return true, failErr(fmt.Errorf("completing the pending event %s: %w", path+pendingSuffix, err), abandonHint(path))
 	}
 	if err := a.write(&outputs{bundle: path, inPlace: true}, b, len(b.Events)-before); err != nil {
@@ -60,7 +60,7 @@ func (a *app) keepPending(path string, out *outputs, b *custody.Bundle, before i
 	if !errors.As(opErr, &pending) || !out.inPlace || len(out.payloads) > 0 {
 		return opErr
 	}
-	data, err := json.Marshal(pending.Envelope)
+	data, err := json.Marshal(pendingFile{Envelope: pending.Envelope, Anchor: pending.Anchor})
 	if err == nil {
 		err = atomicfile.WriteFile(path+pendingSuffix, data, 0o644)
 	}
@@ -77,4 +77,35 @@ func (a *app) keepPending(path string, out *outputs, b *custody.Bundle, before i
 
 func abandonHint(path string) string {
 	return "to abandon the pending event, remove " + path + pendingSuffix + "; if the log holds it, 'evidctl audit' will show it as a branch and the item cannot move on from this bundle"
+}
+
+// pendingFile is what NAME.custody.json.pending holds: the signed event and the
+// checkpoint (with its token) it cites as its anchor, which the bundle file does not
+// hold yet. A file of an earlier version holds the envelope alone.
+type pendingFile struct {
+	Envelope *sign.Envelope            `json:"envelope"`
+	Anchor   *custody.AnchorCheckpoint `json:"anchor,omitempty"`
+}
+
+// parsePending reads a pending file, of either form.
+func parsePending(data []byte) (*sign.Envelope, []custody.AnchorCheckpoint, error) {
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(data, &probe); err == nil && probe["envelope"] != nil {
+		env, err := sign.ParseEnvelope(probe["envelope"])
+		if err != nil {
+			return nil, nil, err
+		}
+		var f struct {
+			Anchor *custody.AnchorCheckpoint `json:"anchor"`
+		}
+		if err := json.Unmarshal(data, &f); err != nil {
+			return nil, nil, fmt.Errorf("its anchor: %w", err)
+		}
+		if f.Anchor == nil {
+			return env, nil, nil
+		}
+		return env, []custody.AnchorCheckpoint{*f.Anchor}, nil
+	}
+	env, err := sign.ParseEnvelope(data)
+	return env, nil, err
 }

@@ -43,7 +43,11 @@ Witnesses: the checkpoints the server hands out, alone or in receipts, are cosig
 the ledger's witnesses when it has any. An evidctl home's embedded log always uses the
 witness policy stored in the home ('evidctl init --witness-policy'); give a trillian://
 ledger its policy with --witness-policy FILE. An append whose checkpoint the witnesses
-do not cosign in time is refused (HTTP 500) with each witness's answer.`,
+do not cosign in time is refused (HTTP 500) with each witness's answer.
+
+Time-stamps: with --tsa URL (or a home made with 'init --tsa') an RFC 3161 TSA stamps
+each checkpoint once: receipts carry the token, and custodians get the token of the
+checkpoint they cite from POST /checkpoint/timestamp.`,
 		Args: noArgs,
 	}, f, func(ctx context.Context, _ []string) error {
 		return a.serve(ctx, f)
@@ -60,6 +64,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "private key of --tls-cert")
 	fl.Int64Var(&f.maxBody, "max-body", server.DefaultMaxBodySize, "largest append body accepted, in bytes")
+	fl.StringVar(&f.home.tsa, "tsa", "", "URL of an RFC 3161 time-stamping authority that stamps the ledger's checkpoints (default: the home's, from 'init --tsa')")
 }
 
 func (f *serveFlags) validate([]string) error {
@@ -69,6 +74,9 @@ func (f *serveFlags) validate([]string) error {
 	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return usageErr("--tls-cert and --tls-key go together")
+	}
+	if err := checkTSAURL(f.home.tsa); err != nil {
+		return err
 	}
 	if _, _, err := net.SplitHostPort(f.addr); err != nil {
 		return usageErr(fmt.Sprintf("--addr %q: %v", f.addr, err), "give HOST:PORT, e.g. 127.0.0.1:8080")
@@ -156,8 +164,20 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 	if f.tlsCert != "" {
 		opts = append(opts, server.WithTLS(f.tlsCert, f.tlsKey))
 	}
+	if by := f.tsaURL(spec, kind); by != "" {
+		fmt.Fprintf(a.stdout, "checkpoints time-stamped by %s\n", redactURL(by))
+	}
 	if err := server.Serve(ctx, f.addr, l, allow, opts...); err != nil {
 		return failErr(err)
 	}
 	return listenErr
+}
+
+// tsaURL is the TSA that stamps the served ledger's checkpoints: --tsa, else the home's.
+func (f *serveFlags) tsaURL(spec string, kind ledgerurl.Kind) string {
+	if f.home.tsa != "" || kind != ledgerurl.Home {
+		return f.home.tsa
+	}
+	url, _ := ledgerurl.ReadTSAFile(filepath.Join(spec, ledgerurl.HomeTSA))
+	return url
 }

@@ -26,9 +26,10 @@ func (a *app) trustCommand() *cobra.Command {
 		Short: "write and read a trust policy (the logs and signers a verifier trusts)",
 		Args:  noArgs,
 	}, noFlags{}, func(context.Context, []string) error {
-		return usageErr("trust needs a subcommand: init, add-log, add-signer or show", "run 'evidctl trust --help'")
+		return usageErr("trust needs a subcommand: init, add-log, add-signer, add-tsa, revoke-signer, set-time or show", "run 'evidctl trust --help'")
 	})
-	cmd.AddCommand(a.trustInitCommand(), a.trustAddLogCommand(), a.trustAddSignerCommand(), a.trustShowCommand())
+	cmd.AddCommand(a.trustInitCommand(), a.trustAddLogCommand(), a.trustAddSignerCommand(), a.trustShowCommand(),
+		a.trustAddTSACommand(), a.trustRevokeSignerCommand(), a.trustSetTimeCommand())
 	return cmd
 }
 
@@ -264,10 +265,12 @@ type addSignerFlags struct {
 	key, roots string
 	ident      custody.Identity
 	who        actorFlags
+	validity   validityFlags
 }
 
 func (f *addSignerFlags) register(cmd *cobra.Command) {
 	f.trustFlags.register(cmd)
+	f.validity.register(cmd)
 	cmd.Flags().StringVar(&f.key, "key", "", "the signer's public key (PEM)")
 	cmd.Flags().StringVar(&f.roots, "roots", "", "instead of --key: root certificates (PEM) that certify the signer")
 	cmd.Flags().StringVar(&f.ident.Subject, "identity-subject", "", "with --roots: the certificate's subject common name")
@@ -285,6 +288,9 @@ func (f *addSignerFlags) validate([]string) error {
 		return usageErr("add-signer needs --key PUB.pem (the signer's public key) or --roots CA.pem with identity constraints, not both")
 	}
 	if err := f.who.validate(); err != nil {
+		return err
+	}
+	if err := f.validity.validate(); err != nil {
 		return err
 	}
 	switch {
@@ -334,7 +340,9 @@ func (a *app) addSigner(f *addSignerFlags) error {
 	if err != nil {
 		return usageErr("add-signer needs --name (no profile beside "+f.key+" names the signer)", "pass --name, --org, --role and --jurisdiction")
 	}
-	return a.trustSigner(p, f.path, custody.TrustedSigner{Party: who, PublicKey: string(pub)}, "key "+v.KeyID())
+	s := custody.TrustedSigner{Party: who, PublicKey: string(pub)}
+	f.validity.apply(&s)
+	return a.trustSigner(p, f.path, s, "key "+v.KeyID())
 }
 
 // addCertifiedSigner trusts whoever holds a certificate from the roots that meets the
@@ -350,7 +358,9 @@ func (a *app) addCertifiedSigner(f *addSignerFlags) error {
 	}
 	who := custody.Party{Name: f.who.name, Organization: f.who.org, Role: f.who.role, Jurisdiction: f.who.jurisdiction}
 	ident := f.ident
-	return a.trustSigner(p, f.path, custody.TrustedSigner{Party: who, Roots: string(pem), Identity: &ident}, "certified by the roots in "+f.roots)
+	s := custody.TrustedSigner{Party: who, Roots: string(pem), Identity: &ident}
+	f.validity.apply(&s)
+	return a.trustSigner(p, f.path, s, "certified by the roots in "+f.roots)
 }
 
 // trustSigner adds the signer to the policy and writes it.
@@ -390,7 +400,9 @@ func (a *app) trustShowCommand() *cobra.Command {
 		fmt.Fprintln(a.stdout, "signers:")
 		for _, s := range p.Signers {
 			a.showSigner(s)
+			a.showLifecycle(s)
 		}
+		a.showTime(p)
 		return nil
 	})
 }

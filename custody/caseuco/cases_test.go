@@ -83,6 +83,7 @@ func demoCase(t testing.TB) verified {
 	require.NoError(t, err)
 	b.Events = append(b.Events, pres.Events...)
 	b.Consistency = append(b.Consistency, pres.Consistency...)
+	b.Anchors = append(b.Anchors, pres.Anchors...)
 	var disclosed bytes.Buffer
 	b, err = provider.Custodian.Disclose(ctx, b, []custody.Evidence{{ItemID: "acct-42/subscriber", Description: "subscriber record", MediaType: "text/plain", Source: bytes.NewReader(record), Sealed: &disclosed}},
 		custody.Sealing{Recipients: []string{prosecutor.Recipient}},

@@ -42,8 +42,9 @@ type keyed struct {
 	index int64
 }
 
-// NewMemLog returns an empty in-memory log with a fresh note key.
-func NewMemLog(origin string) (*MemLog, error) {
+// NewMemLog returns an empty in-memory log with a fresh note key; opts go to ledger.New
+// (decorators that cosign or time-stamp its checkpoints, say).
+func NewMemLog(origin string, opts ...ledger.Option) (*MemLog, error) {
 	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
 	if err != nil {
 		return nil, fmt.Errorf("making in-memory log: %w", err)
@@ -56,7 +57,7 @@ func NewMemLog(origin string) (*MemLog, error) {
 	if err := b.sign(); err != nil {
 		return nil, fmt.Errorf("making in-memory log: %w", err)
 	}
-	return &MemLog{Ledger: ledger.New(b), vkey: vkey}, nil
+	return &MemLog{Ledger: ledger.New(b, opts...), vkey: vkey}, nil
 }
 
 // VerifierKey is the log's note verifier key, for trust policies.

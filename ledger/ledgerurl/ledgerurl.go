@@ -63,6 +63,13 @@ const (
 	// HomeWitnessPolicy is the file inside a home holding the witness policy text of its
 	// embedded log ([ledger.ParseWitnessPolicy]); a home without it has no witnesses.
 	HomeWitnessPolicy = "witness-policy"
+	// HomeTSA is the optional file inside a home naming the RFC 3161 time-stamping
+	// authority of the embedded log: one http(s) URL (`evidctl init --tsa`). See
+	// [WithTSA].
+	HomeTSA = "tsa.url"
+	// TSAFileSuffix names, beside a Trillian personality's note key file KEY, the
+	// optional file KEY.tsa holding the URL of its TSA (`evidctl init --trillian --tsa`).
+	TSAFileSuffix = ".tsa"
 )
 
 // Errors Check and Open return; test them with errors.Is.
@@ -96,6 +103,7 @@ type config struct {
 	httpClient    *http.Client
 	httpOpts      []httplog.Option // the httplog options of the other With functions
 	witnessPolicy []byte
+	tsaURL        string // see tsa.go
 }
 
 // WithKeyFile names the note signing key file: required for a trillian:// ledger; for a
@@ -210,7 +218,11 @@ func Open(ctx context.Context, spec string, opts ...Option) (ledger.Ledger, erro
 		}
 		return httplog.Open(ctx, spec, hopts...)
 	case Trillian:
-		var topts []trillianlog.Option
+		d, err := cfg.timestamps(cfg.keyFile + TSAFileSuffix)
+		if err != nil {
+			return nil, fmt.Errorf("opening ledger %q: %w", spec, err)
+		}
+		topts := []trillianlog.Option{trillianlog.WithDecorator(d)}
 		if cfg.witnessPolicy != nil {
 			topts = append(topts, trillianlog.WithWitnessPolicy(cfg.witnessPolicy))
 		}
@@ -231,7 +243,11 @@ func openHome(ctx context.Context, dir string, cfg config) (ledger.Ledger, error
 			return nil, fmt.Errorf("%w in %s (missing %s)", ErrNoEmbeddedLog, dir, p)
 		}
 	}
-	var popts []posixlog.Option
+	d, err := cfg.timestamps(filepath.Join(dir, HomeTSA))
+	if err != nil {
+		return nil, fmt.Errorf("opening ledger %q: %w", dir, err)
+	}
+	popts := []posixlog.Option{posixlog.WithDecorator(d)}
 	policy, err := ReadHomeWitnessPolicy(dir)
 	if err != nil {
 		return nil, err

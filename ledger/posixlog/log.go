@@ -163,7 +163,11 @@ func open(dir, keyFile string, cfg config) (*Log, error) {
 		unregister(real)
 		return nil, fmt.Errorf("opening log %s: %w", dir, err)
 	}
-	return &Log{Ledger: ledger.New(b, ledger.WithCloseTimeout(b.witnesses.closeTimeout())), dir: real, vkey: vkey, b: b}, nil
+	opts := []ledger.Option{ledger.WithCloseTimeout(b.witnesses.closeTimeout())}
+	for _, d := range cfg.decorators {
+		opts = append(opts, ledger.WithDecorator(d))
+	}
+	return &Log{Ledger: ledger.New(b, opts...), dir: real, vkey: vkey, b: b}, nil
 }
 
 // start brings up Tessera on b.dir; its background work lives until Close.

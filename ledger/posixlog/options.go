@@ -3,6 +3,8 @@ package posixlog
 import (
 	"fmt"
 	"time"
+
+	"github.com/evidctl/evidctl/ledger"
 )
 
 // Option configures Open.
@@ -15,6 +17,7 @@ type config struct {
 	pollInterval       time.Duration
 	witnessPolicy      []byte // see witness.go
 	witnessTimeout     time.Duration
+	decorators         []ledger.Decorator // see decorate.go
 }
 
 // The defaults suit an interactive CLI: a leaf waits at most 10 ms for its batch, and a

@@ -57,6 +57,7 @@ func New(l ledger.Ledger, allow []*sign.Verifier, opts ...Option) (*Handler, err
 		budget: newByteBudget(cfg.limits.maxBuffered, cfg.maxBody)}
 	h.mux.HandleFunc("POST "+httpapi.AppendPath, h.append)
 	h.mux.HandleFunc("GET "+httpapi.CheckpointPath, h.checkpoint)
+	h.mux.HandleFunc("POST "+httpapi.TimestampPath, h.timestamp)
 	h.mux.HandleFunc("GET "+httpapi.InclusionPath, h.proof(inclusionRoute))
 	h.mux.HandleFunc("GET "+httpapi.ConsistencyPath, h.proof(consistencyRoute))
 	if lr, ok := l.(ledger.LeafReader); ok {

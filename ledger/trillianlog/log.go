@@ -98,7 +98,8 @@ func Open(ctx context.Context, url, keyFile string, opts ...Option) (*Log, error
 	}
 	b.bg, b.cancel = context.WithCancel(context.Background())
 	b.polled.Go(func() { b.pollLoop(cfg.pollInterval) })
-	return &Log{Ledger: ledger.New(b, lopts...), b: b}, nil
+	// Witnesses cosign first; a TSA then stamps what they cosigned.
+	return &Log{Ledger: ledger.New(b, append(lopts, cfg.decorations()...)...), b: b}, nil
 }
 
 // pollLoop looks for integrated leaves while appends wait, until Close.

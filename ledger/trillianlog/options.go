@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+
+	"github.com/evidctl/evidctl/ledger"
 )
 
 // Option configures Open, CreateTree and Init.
@@ -15,6 +17,7 @@ type config struct {
 	dialOptions  []grpc.DialOption
 	displayName  string
 	maxRoot      time.Duration
+	decorators   []ledger.Decorator // see decorate.go
 
 	witnessPolicy  []byte // see witness.go
 	witnessTimeout time.Duration

@@ -9,12 +9,17 @@
 // # Logging with a TSA
 //
 //	client, err := tsa.NewClient("https://tsa.example/tsr")
-//	l = tsa.Wrap(l, client) // l is any ledger.Ledger
+//	l, err := posixlog.Open(ctx, dir, key, posixlog.WithDecorator(tsa.Decorator(client)))
 //	rcpt, err := l.Append(ctx, commitment) // rcpt.Extra[0] is the token over rcpt.Checkpoint
+//	cp, err := l.Checkpoint(ctx)
+//	token, err := l.TimestampCheckpoint(ctx, cp) // the anchor's token, for a signer
 //
-// [Wrap] asks the TSA once per checkpoint, not once per event: concurrent appends under
-// one checkpoint share one request, and tokens are cached ([Client.Token]). For the
-// checkpoint a signer cites before signing (its "anchor"), call [Client.Token] directly.
+// [Decorator] works on any backend (ledger.WithDecorator; trillianlog takes it as an
+// option too), inside ledger.New's checks, and makes the log a ledger.Timestamper.
+// [Wrap] does the same around a finished ledger.Ledger. Both ask the TSA once per
+// checkpoint, not once per event: concurrent appends under one checkpoint share one
+// request, and tokens are cached ([Client.Token]). [Inspect] checks a token without a
+// policy, as a signer does before citing it.
 //
 // # Verifying
 //

@@ -34,6 +34,14 @@ func FuzzVerify(f *testing.F) {
 		if err == nil {
 			require.Equal(t, want, got, "an accepted variant proves the same time")
 		}
+		inspected, ierr := tsa.Inspect(data, cp)
+		if err == nil {
+			require.NoError(t, ierr, "a token the verifier accepts passes inspection")
+			require.Equal(t, want.Time, inspected.Time)
+		}
+		if ierr == nil {
+			require.Empty(t, inspected.Authority, "inspection trusts nobody")
+		}
 	})
 }
 

@@ -54,7 +54,8 @@ func (v *Verifier) VerifyReceipt(r *ledger.Receipt) (*Timestamp, error) {
 
 // Wrap returns a ledger.Ledger that appends to l and stamps every receipt it returns
 // with its checkpoint's token, from c ([Client.Attach]): one TSA request per checkpoint,
-// not per leaf, shared by all appends under it. The other methods are l's. When l is a
+// not per leaf, shared by all appends under it. It is a ledger.Timestamper, as
+// [Decorator] makes a log one. The other methods are l's. When l is a
 // ledger.EnvelopeAppender, so is the result, stamping its receipts too.
 //
 // When the leaves are logged but the token cannot be had, Append and AppendBatch return
@@ -73,7 +74,15 @@ type stamped struct {
 	client *Client
 }
 
-var _ ledger.Ledger = (*stamped)(nil)
+var (
+	_ ledger.Ledger      = (*stamped)(nil)
+	_ ledger.Timestamper = (*stamped)(nil)
+)
+
+// TimestampCheckpoint implements ledger.Timestamper, as [Decorator]'s does.
+func (s *stamped) TimestampCheckpoint(ctx context.Context, checkpoint []byte) ([]byte, error) {
+	return s.client.tokenOfLatest(ctx, checkpoint, s.Ledger.Checkpoint)
+}
 
 func (s *stamped) Append(ctx context.Context, leaf []byte) (*ledger.Receipt, error) {
 	r, err := s.Ledger.Append(ctx, leaf)

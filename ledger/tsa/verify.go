@@ -176,14 +176,8 @@ func (v *Verifier) Verify(token, checkpoint []byte) (*Timestamp, error) {
 
 // verify is Verify without the memo.
 func (v *Verifier) verify(token []byte, want [sha256.Size]byte) (*Timestamp, error) {
-	p, err := parseToken(token)
+	p, err := inspect(token, want)
 	if err != nil {
-		return nil, err
-	}
-	if err := p.checkImprint(want); err != nil {
-		return nil, err
-	}
-	if err := checkUsage(p.signer); err != nil {
 		return nil, err
 	}
 	name, err := v.chain(p)
@@ -193,14 +187,7 @@ func (v *Verifier) verify(token []byte, want [sha256.Size]byte) (*Timestamp, err
 	if name == "" {
 		name = p.signer.Subject.String()
 	}
-	return &Timestamp{
-		Time:      p.ts.Time,
-		Accuracy:  p.ts.Accuracy,
-		Authority: name,
-		Subject:   p.signer.Subject.String(),
-		Serial:    p.ts.SerialNumber,
-		Policy:    p.ts.Policy.String(),
-	}, nil
+	return p.timestamp(name), nil
 }
 
 // checkImprint checks that the token's imprint is SHA-256 and equals want.
