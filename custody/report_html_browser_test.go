@@ -257,7 +257,8 @@ func checkPage(t *testing.T, tab context.Context, rep *custody.Report) {
 			withTime++
 		}
 	}
-	require.Equal(t, strconv.Itoa(withTime), eval(`String(document.querySelectorAll('#time tr[data-time]').length)`), "events with a trusted time")
+	require.Equal(t, strconv.Itoa(withTime), eval(`String([...document.querySelectorAll('#time tr[data-time]')].reduce((n, tr) => n + Number(tr.dataset.last) - Number(tr.dataset.first) + 1, 0))`),
+		"events with a trusted time")
 
 	require.Equal(t, "0", eval(`String(document.scripts.length)`), "the page has no script")
 	require.Equal(t, "unset", eval(`window.__evidctlPwned === undefined ? 'unset' : 'RAN: ' + window.__evidctlPwned`), "injected markup ran")

@@ -94,6 +94,34 @@ func intervalOf(e EventReport) *intervalView {
 	return newIntervalView(e.Index, e.Time, iv.Earliest, iv.Latest, sources, iv.Warning)
 }
 
+// timeRowView is a row of the trusted-time table: one event, or a run of consecutive
+// events that have no bound for the same reason.
+type timeRowView struct {
+	*intervalView
+	Last, Count int
+	LastClaimed string
+}
+
+// timeRows are the rows of the trusted-time table of the report's events.
+func timeRows(r *Report) []timeRowView {
+	var out []timeRowView
+	for _, e := range r.Events {
+		iv := intervalOf(e)
+		if iv == nil {
+			continue
+		}
+		if n := len(out); n > 0 {
+			last := &out[n-1]
+			if iv.State == timeNone && last.State == timeNone && iv.Warning == last.Warning && iv.Index == last.Last+1 {
+				last.Last, last.Count, last.LastClaimed = iv.Index, last.Count+1, iv.Claimed
+				continue
+			}
+		}
+		out = append(out, timeRowView{intervalView: iv, Last: iv.Index, Count: 1, LastClaimed: iv.Claimed})
+	}
+	return out
+}
+
 // timeGlyph is the glyph under a column of events first..last: the worst state of
 // their trusted times, or nil when none has one.
 type timeGlyph struct {

@@ -62,7 +62,15 @@ func TestHTMLTrustedTime(t *testing.T) {
 	require.Equal(t, 2, strings.Count(out, `class="time-glyph`), "one glyph per column (events 2 and 3 share one)")
 	require.Contains(t, out, `<text class="time-glyph t-outside" x="`, "the run shows its worst")
 	require.Equal(t, 3, strings.Count(out, `<tr class="time-`), "one row per event")
-	require.Contains(t, out, `<tr class="time-outside" data-event="3" data-time="outside">`)
+	require.Contains(t, out, `<tr class="time-outside" data-first="3" data-last="3" data-time="outside">`)
 	require.Contains(t, out, `<a href="#time">trusted time</a>`)
 	require.Contains(t, out, "latest from log@3: witness w1 at 2026-03-01T09:01:02Z")
+
+	for i := range r.Events { // no bound, one reason: one row
+		r.Events[i].Interval = &TimeInterval{Warning: "time unanchored"}
+	}
+	page.Reset()
+	require.NoError(t, r.WriteHTML(&page))
+	require.Equal(t, 1, strings.Count(page.String(), `<tr class="time-`))
+	require.Contains(t, page.String(), `<tr class="time-none" data-first="1" data-last="3" data-time="none">`)
 }

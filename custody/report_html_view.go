@@ -29,7 +29,7 @@ type htmlView struct {
 	Handovers  tableView[handoverView]
 	Authority  tableView[handoverView] // other events under a stated legal authority
 	Rules      tableView[ruleRowView]
-	Times      tableView[*intervalView] // the events' trusted times, when the report has them
+	Times      tableView[timeRowView] // the events' trusted times, when the report has them
 	Bundle     []checkView
 	Proofs     proofsView
 	Meanings   []meaningView
@@ -59,13 +59,7 @@ func (r *Report) htmlView(cfg *htmlConfig) *htmlView {
 	hand, other := handoverViews(r)
 	v.Handovers, v.Authority = newTable(hand, cfg), newTable(other, cfg)
 	v.Rules = newTable(ruleRows(r), cfg)
-	var times []*intervalView
-	for _, e := range r.Events {
-		if iv := intervalOf(e); iv != nil {
-			times = append(times, iv)
-		}
-	}
-	v.Times = newTable(times, cfg)
+	v.Times = newTable(timeRows(r), cfg)
 	for _, c := range r.Checks {
 		v.Bundle = append(v.Bundle, checkOf(c))
 	}
