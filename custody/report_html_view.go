@@ -187,29 +187,11 @@ func notCheckedViews(r *Report) []notCheckedView {
 			where = append(where, "the bundle")
 		}
 		if len(g.events) > 0 {
-			where = append(where, htmlEventRanges(g.events))
+			where = append(where, eventList(g.events))
 		}
 		out = append(out, notCheckedView{Rules: andList(g.rules), Why: Escape(why), Where: strings.Join(where, "; ")})
 	}
 	return out
-}
-
-// htmlEventRanges is "event 4" or "events 1–3, 5".
-func htmlEventRanges(ns []int) string {
-	var parts []string
-	for i := 0; i < len(ns); {
-		j := i
-		for j+1 < len(ns) && ns[j+1] == ns[j]+1 {
-			j++
-		}
-		if j > i {
-			parts = append(parts, fmt.Sprintf("%d–%d", ns[i], ns[j]))
-		} else {
-			parts = append(parts, fmt.Sprint(ns[i]))
-		}
-		i = j + 1
-	}
-	return plural(len(ns), "event ", "events ") + strings.Join(parts, ", ")
 }
 
 type warningView struct {
