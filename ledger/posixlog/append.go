@@ -14,25 +14,35 @@ import (
 )
 
 // AppendBatch implements [ledger.Backend]. Each leaf's key (an entry's tag; a legacy
-// leaf itself) is reserved in the tag index, durably, before the leaf goes to Tessera;
-// a key already logged gives the existing receipt or a *ledger.ConflictError. The
-// reserved leaves are queued together and in order, so they usually share one
-// checkpoint and take consecutive indexes.
+// leaf itself) is reserved in the tag index before the leaf goes to Tessera; a key
+// already logged gives the existing receipt or a *ledger.ConflictError. The reserved
+// leaves are queued together and in order, so they usually share one checkpoint and
+// take consecutive indexes.
 func (b *backend) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
 	caller := ctx
 	ctx, cancel := b.witnesses.bound(ctx)
 	defer cancel()
 	claims := make([]claim, len(leaves))
 	errs := make([]error, len(leaves))
+	b.intake.begin(len(leaves))
 	var wg sync.WaitGroup
 	for i, leaf := range leaves {
 		wg.Go(func() { claims[i], errs[i] = b.reserve(ctx, leaf, false) })
 	}
 	wg.Wait()
-	futures := make([]tessera.IndexFuture, len(leaves))
-	for i, leaf := range leaves {
+	var reserved []int
+	for i := range leaves {
 		if errs[i] == nil && claims[i].reserved {
-			futures[i] = b.add(ctx, leaf, claims[i].from)
+			reserved = append(reserved, i)
+		}
+	}
+	futures := make([]tessera.IndexFuture, len(leaves))
+	added, err := b.add(ctx, pick(leaves, reserved), pick(claims, reserved), len(leaves))
+	for j, i := range reserved {
+		if err != nil {
+			errs[i] = err
+		} else {
+			futures[i] = added[j]
 		}
 	}
 	return batch.Each(len(leaves), func(i int) (*ledger.Receipt, error) {
@@ -42,6 +52,15 @@ func (b *backend) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.R
 		}
 		return r, nil
 	})
+}
+
+// pick returns the elements of s at the indexes is.
+func pick[T any](s []T, is []int) []T {
+	out := make([]T, len(is))
+	for j, i := range is {
+		out[j] = s[i]
+	}
+	return out
 }
 
 // appendClaimed finishes one leaf of a batch after its reservation.
@@ -61,22 +80,66 @@ func (b *backend) appendClaimed(ctx context.Context, leaf []byte, c claim, f tes
 // appendOne appends one leaf: reserve its key (waiting while another append holds it),
 // add it, and wait for its checkpoint.
 func (b *backend) appendOne(ctx context.Context, leaf []byte) (*ledger.Receipt, error) {
+	b.intake.begin(1)
 	c, err := b.reserve(ctx, leaf, true)
+	if err != nil || !c.reserved {
+		b.intake.submit(nil, 1)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if !c.reserved {
 		return b.logged(ctx, leaf, c)
 	}
-	return b.await(ctx, b.add(ctx, leaf, c.from))
+	futures, err := b.add(ctx, [][]byte{leaf}, []claim{c}, 1)
+	if err != nil {
+		return nil, err
+	}
+	return b.await(ctx, futures[0])
 }
 
-// add hands a reserved leaf to Tessera. From here the leaf is logged whatever ctx does,
-// and settle records where it landed even if the append gives up waiting.
-func (b *backend) add(ctx context.Context, leaf []byte, from uint64) tessera.IndexFuture {
-	future := b.appender.Add(context.WithoutCancel(ctx), tessera.NewEntry(bytes.Clone(leaf)))
-	b.settling.Go(func() { b.settle(leaf, from, future) })
-	return future
+// add submits reserved leaves to the intake, which counts out the counted leaves that
+// intake.begin counted in, and returns their futures once the intake has handed them to
+// Tessera (hand).
+func (b *backend) add(ctx context.Context, leaves [][]byte, claims []claim, counted int) ([]tessera.IndexFuture, error) {
+	if len(leaves) == 0 {
+		b.intake.submit(nil, counted)
+		return nil, nil
+	}
+	h := &handoff{leaves: leaves, claims: claims, done: make(chan struct{})}
+	b.intake.submit(h, counted)
+	return h.wait(ctx)
+}
+
+// hand hands a group of reserved leaves to Tessera, in order and in one turn of this
+// process (turn.go). From there each leaf is logged whatever its append does, and settle
+// records where it landed. If the turn does not come, the leaves never reach the log, and
+// their keys are freed.
+func (b *backend) hand(group []*handoff) {
+	n := 0
+	for _, h := range group {
+		n += len(h.leaves)
+	}
+	if err := b.turn.enter(context.Background(), n); err != nil {
+		err = fmt.Errorf("waiting for this process's turn to append: %w", err)
+		for _, h := range group {
+			for _, leaf := range h.leaves {
+				b.free(leaf)
+			}
+			h.err = err
+			close(h.done)
+		}
+		return
+	}
+	for _, h := range group {
+		h.futures = make([]tessera.IndexFuture, len(h.leaves))
+		for i, leaf := range h.leaves {
+			future := b.appender.Add(context.Background(), tessera.NewEntry(bytes.Clone(leaf)))
+			h.futures[i] = future
+			b.settling.Go(func() { b.settle(leaf, h.claims[i].from, future) })
+		}
+		close(h.done)
+	}
 }
 
 // await returns the receipt of an added leaf once a published checkpoint covers it.
@@ -116,7 +179,10 @@ func (b *backend) reserve(ctx context.Context, leaf []byte, waitMine bool) (clai
 		var c claim
 		wait := false
 		err := b.index.withShard(key, true, func(sh *shard) (bool, error) {
-			cur := sh.state(key)
+			cur, err := sh.state(key)
+			if err != nil {
+				return false, err
+			}
 			switch cur.kind {
 			case kindLogged:
 				c = claim{logged: cur.leaf, index: cur.n}
@@ -139,7 +205,7 @@ func (b *backend) reserve(ctx context.Context, leaf []byte, waitMine bool) (clai
 					return false, sh.put(record{kind: kindLogged, leaf: cur.leaf, n: index})
 				}
 			}
-			from, err := b.reader.IntegratedSize(ctx)
+			from, err := b.floor.get(ctx)
 			if err != nil {
 				return false, err
 			}
@@ -149,20 +215,25 @@ func (b *backend) reserve(ctx context.Context, leaf []byte, waitMine bool) (clai
 		if err != nil || !wait {
 			return c, err
 		}
-		if err := sleep(ctx, b.pollInterval); err != nil {
+		b.intake.pause()
+		err = sleep(ctx, b.pollInterval)
+		b.intake.resume()
+		if err != nil {
 			return claim{}, fmt.Errorf("waiting for another append of the same tag: %w", err)
 		}
 	}
 }
 
 // settle records where a reserved leaf landed once Tessera has sequenced it, or frees
-// its key if it did not reach the log. It needs no fsync: should the record be lost, the
-// reservation is reconciled with the log.
+// its key if it did not reach the log, and counts it out of this process's turn. It
+// needs no fsync (see the top of index.go).
 func (b *backend) settle(leaf []byte, from uint64, future tessera.IndexFuture) {
-	rec := record{kind: kindLogged, leaf: leaf}
 	idx, err := future()
+	b.turn.leave(1)
+	rec := record{kind: kindLogged, leaf: leaf}
 	if err == nil {
 		rec.n = idx.Index
+		b.floor.raise(idx.Index + 1)
 	} else {
 		index, found, ferr := b.findLeaf(context.Background(), leaf, from)
 		switch {
@@ -177,10 +248,22 @@ func (b *backend) settle(leaf []byte, from uint64, future tessera.IndexFuture) {
 	_ = b.index.withShard(keyOf(leaf), false, func(sh *shard) (bool, error) { return false, sh.put(rec) })
 }
 
-// findLeaf looks for leaf in the log from index from on, up to its integrated size.
+// free frees the key of a reserved leaf that was never handed to Tessera.
+func (b *backend) free(leaf []byte) {
+	_ = b.index.withShard(keyOf(leaf), false, func(sh *shard) (bool, error) {
+		return false, sh.put(record{kind: kindFreed, leaf: leaf})
+	})
+}
+
+// findLeaf looks for leaf in the log from index from on, up to its integrated size. It
+// makes the tree state durable first, so that a leaf it finds stays in the log whatever
+// happens to the machine (a Logged record must never lie: see the top of index.go).
 func (b *backend) findLeaf(ctx context.Context, leaf []byte, from uint64) (uint64, bool, error) {
 	size, err := b.reader.IntegratedSize(ctx)
 	if err != nil {
+		return 0, false, err
+	}
+	if err := notekeySyncDir(b.stateDir()); err != nil {
 		return 0, false, err
 	}
 	i := from

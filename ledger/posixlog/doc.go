@@ -31,26 +31,35 @@
 // # Concurrency and durability
 //
 // Processes coordinate through fcntl locks on files under .state, as Tessera's POSIX
-// driver does; within one process a directory may be opened once at a time (share the
-// *Log). Every file is written to a temporary name, synced, and renamed, so a crash
-// leaves either the old or the new version: a receipt, once returned, stays valid, and
-// later checkpoints are consistent with it. Temporary files of an interrupted write may be
-// left behind; they are harmless.
+// driver does, and flock locks under .tags; within one process a directory may be opened
+// once at a time (share the *Log). One process at a time hands Tessera leaves (its turn:
+// a flock of .tags/turn.lock, held until Tessera has sequenced them), so that Linux never
+// takes Tessera's locks in two processes for a deadlock (EDEADLK, on which Tessera v1.0.4
+// panics). The processes must run on one machine: the directory may not be shared by
+// several machines over a network file system. Every file is written to a temporary
+// name, synced, and renamed, so a crash leaves either the old or the new version: a
+// receipt, once returned, stays valid, and later checkpoints are consistent with it.
+// Temporary files of an interrupted write may be left behind; they are harmless.
 //
 // # The tag index and the single-successor rule
 //
 // An entry's tag may be logged once: a second entry with the tag and another commitment
 // is refused with a *ledger.ConflictError naming the first's index, and the same entry
 // again returns the existing receipt. (A legacy 32-byte leaf is its own tag, so it too
-// is logged once.) The index in .tags records, per tag, in one of 4,096 shard files
-// appended under flock: Reserved before the leaf goes to Tessera, made durable first
-// (fsync, shared by concurrent appends in group-commit rounds); Logged with its index
+// is logged once.) The index in .tags records, per tag, in one of 256 shard files
+// appended under flock: Reserved before the leaf goes to Tessera; Logged with its index
 // once Tessera has sequenced it; Freed if it never reached the log. An append that finds
 // a tag reserved waits while the reserving Log is open (each open Log holds a flock'ed
-// lease file in .tags/owners), and reconciles it once that Log is gone: it looks for
-// the reserved leaf in the log from the size recorded with the reservation, and records
-// it Logged if found, or takes the tag if not. A record torn by a crash at the end of a
-// shard is dropped. [CheckIndex] checks, offline, that index and log agree.
+// lease file in .tags/owners), and reconciles it once that Log is gone: it looks for the
+// reserved leaf in the log from the size recorded with the reservation, and records it
+// Logged if found, or takes the tag if not. A record torn by a crash at the end of a
+// shard is dropped. No append waits for an fsync of the index: the page cache, which
+// every process shares and which outlives each of them, keeps it through any kill -9;
+// after a power loss or a kernel crash (the boot id changes) the first Open reconciles
+// the index with the log from a durable watermark, which open Logs move up every 30 s.
+// Where the system has no boot id, reservations are fsynced instead, one round for all
+// those waiting. [CheckIndex] checks, offline, that index and log agree. The argument
+// that this keeps the single-successor rule through crashes is at the top of index.go.
 //
 // [NewReader] reads a log directory (or a copy) without its key, for audits
 // (ledger.Scan, ledger.FindTags, ledger.FindConflicts); Log.ReadLeaves does the same for
@@ -62,7 +71,8 @@
 // for the next checkpoint (WithCheckpointInterval, default and minimum 100 ms), then builds
 // the inclusion proof from the local tiles. Expect about 100-150 ms per Append whatever
 // the load; concurrent Appends share batches and checkpoints, so throughput grows with
-// concurrency. See docs/BENCHMARKS.md.
+// concurrency (the leaves of Appends reserving their tags at the same moment go to
+// Tessera together, so that they fill one batch). See docs/BENCHMARKS.md.
 //
 // # Witnesses
 //

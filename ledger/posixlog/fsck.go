@@ -41,7 +41,8 @@ func (e *IndexError) Error() string {
 }
 
 // CheckIndex checks, without changing anything, that the tag index of the log in dir
-// agrees with the log up to its published checkpoint, as after any crash it must: every
+// agrees with the log up to its published checkpoint, as after any crash of appenders it
+// must (after a power loss, once the first Open has reconciled the index): every
 // 64-byte entry's tag appears once in the log, and the index records it at its index
 // (logged there, or reserved before it by an appender whose record of the index was cut
 // short); and every entry the index says is logged below the checkpoint is in the log
@@ -127,6 +128,9 @@ func readIndex(dir string) (map[[keySize]byte]record, error) {
 		return nil, err
 	}
 	for _, e := range names {
+		if _, ok := parseShardName(e.Name()); !ok {
+			continue // a temporary file of a rewrite
+		}
 		f, err := os.Open(filepath.Join(dir, shardsDir, e.Name()))
 		if err != nil {
 			return nil, err

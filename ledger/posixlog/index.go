@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -24,24 +23,66 @@ import (
 
 // The tag index lives in DIR/.tags, beside the log it indexes:
 //
-//	.tags/salt         32 random bytes, made once: a key's shard is the first 12 bits of
+//	.tags/salt         32 random bytes, made once: a key's shard is the first 8 bits of
 //	                   SHA-256(salt || key), so that nobody who appends can pile keys
 //	                   into one shard
-//	.tags/shards/XYZ   records of the keys of shard XYZ (hex)
+//	.tags/shards/XY    records of the keys of shard XY (hex; shard.go)
 //	.tags/owners/ID    one lease file per open Log, flock'ed while it lives
+//	.tags/watermark    the boot the index was last reconciled in, and a log size below
+//	                   which it is durable (watermark.go), under watermark.lock's flock
+//	.tags/turn.lock    flock'ed by the process whose turn it is to hand Tessera leaves
+//	                   (turn.go)
 //
 // A shard file is a sequence of fixed-size records, appended under an exclusive flock of
-// the file: Reserved (an appender is about to add the leaf; fsynced before the leaf is
-// handed to Tessera), Logged (the leaf is in the log at an index) and Freed (a reservation
-// whose leaf never reached the log). The last record of a key is its state. A leaf's key
-// is its first 32 bytes: the tag of an entry, the whole of a legacy 32-byte leaf.
+// the file: Reserved (an appender is about to hand the leaf to Tessera), Logged (the leaf
+// is in the log at an index) and Freed (a reservation whose leaf never reached the log).
+// The last record of a key is its state. A leaf's key is its first 32 bytes: the tag of
+// an entry, the whole of a legacy 32-byte leaf.
+//
+// Why the index is right without an fsync per append. It must never say a key is free
+// while the log holds a leaf with it (a second successor would get in), never let an
+// append overtake a live one that holds the key, and never leave a key blocked by an
+// appender that is gone. Case by case:
+//
+// Appenders die (kill -9) and the machine stays up. A record once written is in the page
+// cache, which every process of the machine shares and which outlives each of them, so
+// nothing written is lost; a record cut short by a kill can only be the last of its
+// shard, and the next writer trims it. An appender writes Reserved before it hands the
+// leaf to Tessera, so a leaf in the log always has its key Reserved or Logged. A Reserved
+// key whose owner's lease is no longer flock'ed (the owner closed or died) is settled by
+// whoever meets it next: the leaf is looked for in the log from the size recorded with the
+// reservation (it cannot lie before it), and the key recorded Logged if it is there, free
+// if not. A Reserved key whose owner lives is waited for.
+//
+// The machine loses power, or its kernel crashes. Tessera makes a leaf durable before it
+// hands out its index, but records that were only in the page cache may be gone: a leaf
+// in the log may have lost its key's record. Such a crash changes the boot id, and no
+// append reads the index before an Open. The first Open of the new boot finds the
+// watermark's boot stale and reconciles, under the watermark's exclusive flock (which
+// every Open takes, so that no Log of the new boot appends meanwhile; none of the old
+// boot survived): it drops what the crash left unreadable, records as Logged every leaf
+// the log holds from the watermark's size on, syncs the shards, and only then writes the
+// watermark with the new boot. Below the watermark the index is durable: an open Log
+// moves it up now and then by reading the log's size S, syncing the tree state behind S
+// and every shard, then writing the watermark. Each leaf below S had its key Reserved
+// before Tessera saw the leaf, so before S was read, and that sync made a record of it
+// durable: after the crash it is Logged at its index, or Reserved by an owner the crash
+// killed, and settled as above. A record that cannot be read after the crash makes the
+// reconciliation read the whole log, since what it held is unknown.
+//
+// A Logged record is written only once its leaf is durably in the log (Tessera resolved
+// its index, or the leaf was found below a size whose tree state was synced first), so no
+// crash can make one lie. On a system without a boot id a reservation is made durable
+// before its leaf goes to Tessera, one fsync round for every reservation waiting
+// (groupsync.go), and no reconciliation is needed.
 const (
 	indexDir   = ".tags"
 	shardsDir  = "shards"
 	ownersDir  = "owners"
 	saltFile   = "salt"
 	saltSize   = 32
-	shardCount = 1 << 12
+	shardBits  = 8
+	shardCount = 1 << shardBits
 	recordSize = 96
 	keySize    = 32
 	maxLeaf    = ledger.EntrySize
@@ -105,9 +146,11 @@ func keyOf(leaf []byte) [keySize]byte { return [keySize]byte(leaf[:keySize]) }
 // tagIndex is the index of one log directory, as seen by one open Log.
 type tagIndex struct {
 	dir   string // DIR/.tags
+	boot  string // the running boot's id; "" where there is none: reservations are durable
 	me    owner
 	lease *os.File
 	locks [shardCount]sync.Mutex // one goroutine of this process in a shard's flock at a time
+	views [shardCount]shardView  // under locks
 	group *groupSync
 	salt  []byte
 }
@@ -115,7 +158,7 @@ type tagIndex struct {
 // openIndex creates the index directories if needed, removes the leases of Logs that are
 // gone, and takes a lease for this Log.
 func openIndex(logDir string) (*tagIndex, error) {
-	ix := &tagIndex{dir: filepath.Join(logDir, indexDir)}
+	ix := &tagIndex{dir: filepath.Join(logDir, indexDir), boot: readBootID()}
 	for _, d := range []string{ix.dir, filepath.Join(ix.dir, shardsDir), filepath.Join(ix.dir, ownersDir)} {
 		if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("tag index: %w", err)
@@ -184,7 +227,7 @@ func (ix *tagIndex) shardOf(key [keySize]byte) int {
 	h.Write(ix.salt)
 	h.Write(key[:])
 	var sum [sha256.Size]byte
-	return int(binary.BigEndian.Uint16(h.Sum(sum[:0])[:2]) >> 4)
+	return int(h.Sum(sum[:0])[0]) >> (8 - shardBits)
 }
 
 // takeLease creates this Log's lease under a temporary name, locks it, and only then
@@ -257,133 +300,6 @@ func (ix *tagIndex) close() error {
 		err = cerr
 	}
 	return err
-}
-
-// fmtShard names shard n: three hex digits.
-func fmtShard(n int) string { return fmt.Sprintf("%03x", n) }
-
-// shard is one shard file, locked, as read.
-type shard struct {
-	f       *os.File
-	path    string
-	size    int64
-	records []record
-	created bool
-}
-
-// withShard runs fn on the locked shard of key. fn may call put; when fn returns true,
-// what it put is made durable (with the directory entry of a new shard) before the lock
-// is released.
-func (ix *tagIndex) withShard(key [keySize]byte, read bool, fn func(*shard) (bool, error)) error {
-	n := ix.shardOf(key)
-	ix.locks[n].Lock()
-	defer ix.locks[n].Unlock()
-	sh := &shard{path: filepath.Join(ix.dir, shardsDir, fmtShard(n))}
-	f, err := os.OpenFile(sh.path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-	if errors.Is(err, fs.ErrExist) {
-		f, err = os.OpenFile(sh.path, os.O_RDWR, 0)
-	} else if err == nil {
-		sh.created = true
-	}
-	if err != nil {
-		return fmt.Errorf("tag index: %w", err)
-	}
-	defer f.Close()
-	sh.f = f
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		return fmt.Errorf("tag index: locking %s: %w", sh.path, err)
-	}
-	if err := sh.load(read); err != nil {
-		return fmt.Errorf("tag index: %s: %w", sh.path, err)
-	}
-	durable, err := fn(sh)
-	if err == nil && durable {
-		err = ix.sync(sh)
-	}
-	return err
-}
-
-// sync makes what sh was given durable, in a round shared with the other appends of
-// this process (groupSync).
-func (ix *tagIndex) sync(sh *shard) error {
-	if ix.group == nil {
-		return sh.sync()
-	}
-	return ix.group.sync(sh.f, sh.created)
-}
-
-// notekeySyncDir syncs a directory.
-var notekeySyncDir = notekey.SyncDir
-
-// load reads the shard's records (only its size unless read is set), dropping a record
-// torn by a crash at its end.
-func (sh *shard) load(read bool) error {
-	st, err := sh.f.Stat()
-	if err != nil {
-		return err
-	}
-	sh.size = st.Size()
-	if !read {
-		return sh.trimTorn(sh.size - sh.size%recordSize)
-	}
-	b := make([]byte, sh.size)
-	if _, err := io.ReadFull(sh.f, b); err != nil {
-		return err
-	}
-	whole := sh.size - sh.size%recordSize
-	for off := int64(0); off < whole; off += recordSize {
-		r, err := parseRecord(b[off : off+recordSize])
-		if err != nil {
-			if off+recordSize == whole {
-				return sh.trimTorn(off) // the last record was being written when a crash came
-			}
-			return fmt.Errorf("record %d is corrupt: %w", off/recordSize, err)
-		}
-		sh.records = append(sh.records, r)
-	}
-	return sh.trimTorn(whole)
-}
-
-// trimTorn truncates the shard to size when a crash left a partial record after it.
-func (sh *shard) trimTorn(size int64) error {
-	if size == sh.size {
-		return nil
-	}
-	if err := sh.f.Truncate(size); err != nil {
-		return err
-	}
-	sh.size = size
-	return sh.f.Sync()
-}
-
-// state returns the last record of key, or one of kind kindNone.
-func (sh *shard) state(key [keySize]byte) record {
-	for i := len(sh.records) - 1; i >= 0; i-- {
-		if keyOf(sh.records[i].leaf) == key {
-			return sh.records[i]
-		}
-	}
-	return record{}
-}
-
-// put appends a record at the end of the shard.
-func (sh *shard) put(r record) error {
-	if _, err := sh.f.WriteAt(r.marshal(), sh.size); err != nil {
-		return err
-	}
-	sh.size += recordSize
-	sh.records = append(sh.records, r)
-	return nil
-}
-
-func (sh *shard) sync() error {
-	if err := sh.f.Sync(); err != nil {
-		return err
-	}
-	if sh.created {
-		return notekey.SyncDir(filepath.Dir(sh.path))
-	}
-	return nil
 }
 
 // sleep waits d or until ctx ends.

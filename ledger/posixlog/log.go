@@ -48,10 +48,15 @@ type backend struct {
 	cancel   context.CancelFunc
 	proofs   builderCache
 
-	witnesses    *witnessing // nil without a witness policy
-	index        *tagIndex
-	pollInterval time.Duration
-	settling     sync.WaitGroup // settle calls in flight
+	witnesses     *witnessing // nil without a witness policy
+	index         *tagIndex
+	turn          *turn // this process's turn to hand Tessera leaves (turn.go)
+	intake        intake
+	floor         sizeFloor
+	pollInterval  time.Duration
+	settling      sync.WaitGroup // settle calls in flight
+	watermarking  sync.WaitGroup // keepWatermark
+	stopWatermark context.CancelFunc
 }
 
 // Init creates a new log: it generates an Ed25519 note signing key named origin, writes it
@@ -145,7 +150,9 @@ func open(dir, keyFile string, cfg config) (*Log, error) {
 		origin:       signer.Name(),
 		trust:        ledger.Trust{Logs: []ledger.Log{{Origin: signer.Name(), VerifierKey: vkey}}},
 		pollInterval: cfg.pollInterval,
+		intake:       intake{maxWait: cfg.batchMaxAge},
 	}
+	b.intake.hand = b.hand
 	if b.index, err = openIndex(real); err != nil {
 		unregister(real)
 		return nil, fmt.Errorf("opening log %s: %w", dir, err)
@@ -158,11 +165,19 @@ func open(dir, keyFile string, cfg config) (*Log, error) {
 		// Receipts carry only checkpoints that meet the policy.
 		b.trust.Logs[0].WitnessPolicy = b.witnesses.policy
 	}
-	if err := b.start(cfg, signer); err != nil {
+	// Tessera's start takes its sequencing lock: only in this process's turn.
+	b.turn = newTurn(filepath.Join(b.index.dir, turnFile), cfg.checkpointInterval)
+	if err := b.turn.do(context.Background(), func() error { return b.start(cfg, signer) }); err != nil {
+		b.turn.close()
 		_ = b.index.close()
 		unregister(real)
 		return nil, fmt.Errorf("opening log %s: %w", dir, err)
 	}
+	if err := b.index.reconcile(context.Background(), b.reader); err != nil {
+		_ = b.Close(context.Background())
+		return nil, fmt.Errorf("opening log %s: %w", dir, err)
+	}
+	b.keepWatermark()
 	opts := []ledger.Option{ledger.WithCloseTimeout(b.witnesses.closeTimeout())}
 	for _, d := range cfg.decorators {
 		opts = append(opts, ledger.WithDecorator(d))
@@ -193,6 +208,7 @@ func (b *backend) start(cfg config, signer note.Signer) error {
 	}
 	b.appender, b.shutdown, b.reader, b.cancel = appender, shutdown, reader, cancel
 	b.awaiter = tessera.NewPublicationAwaiter(bg, reader.ReadCheckpoint, cfg.pollInterval)
+	b.floor = sizeFloor{read: reader.IntegratedSize, every: cfg.pollInterval}
 	b.proofs = builderCache{trust: &b.trust, tiles: reader.ReadTile}
 	return nil
 }
@@ -273,6 +289,10 @@ func (b *backend) Close(ctx context.Context) error {
 	select {
 	case <-settled:
 	case <-ctx.Done(): // the reservations left open are reconciled by the next appender
+	}
+	b.turn.close()
+	if werr := b.closeWatermark(ctx); werr != nil {
+		err = errors.Join(err, fmt.Errorf("moving the tag index's watermark: %w", werr))
 	}
 	if ierr := b.index.close(); ierr != nil {
 		err = errors.Join(err, fmt.Errorf("closing the tag index: %w", ierr))

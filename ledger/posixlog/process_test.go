@@ -1,7 +1,6 @@
 package posixlog_test
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -69,9 +68,7 @@ func TestCrashSafety(t *testing.T) {
 		cmd := helper(t, dir, key, out, fmt.Sprint("run", i), 0, 4)
 		require.NoError(t, cmd.Start())
 		time.Sleep(time.Duration(50+rand.IntN(600)) * time.Millisecond)
-		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-		err := cmd.Wait()
-		require.Error(t, err, "run %d ended before it was killed", i)
+		requireKilled(t, cmd, fmt.Sprint("run ", i))
 		n := len(readRecorded(t, out))
 		t.Logf("run %d: %d receipts so far", i, n)
 		before = n
@@ -82,6 +79,20 @@ func TestCrashSafety(t *testing.T) {
 	latest := verifyAll(t, dir, key, entry, all)
 	require.Greater(t, latest.Size, uint64(len(all))-1)
 	runFsck(t, client.FileFetcher{Root: dir}, entry)
+}
+
+// requireKilled kills a helper and checks that it was running until then: a helper
+// must not die on its own (as Tessera's sequencer made it, panicking on a false fcntl
+// deadlock between processes, before turn.go).
+func requireKilled(t *testing.T, cmd *exec.Cmd, which string) {
+	t.Helper()
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL), which)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, which)
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	require.True(t, ok)
+	require.True(t, ws.Signaled() && ws.Signal() == syscall.SIGKILL, "%s ended on its own: %v", which, err)
 }
 
 // verifyAll reopens the log, appends once more, and checks every recorded receipt: it
@@ -141,14 +152,7 @@ func TestCrashSafetyEntries(t *testing.T) {
 		}
 		time.Sleep(time.Duration(100+rand.IntN(700)) * time.Millisecond)
 		for p, c := range cmds {
-			// A helper may have died already: Tessera's POSIX driver panics when the
-			// kernel reports a false fcntl deadlock between two appending processes
-			// (EDEADLK; main's TestManyProcessesAppend meets it too). That is a crash as
-			// good as a kill.
-			if err := c.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
-				t.Fatal(err)
-			}
-			require.Error(t, c.Wait(), "round %d process %d ended on its own", i, p)
+			requireKilled(t, c, fmt.Sprintf("round %d process %d", i, p))
 		}
 	}
 	all := readRecorded(t, out)
