@@ -1,18 +1,41 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/atomicfile"
+	"github.com/evidctl/evidctl/internal/chromium"
 )
+
+// pdfTimeout bounds the printing of a PDF report.
+const pdfTimeout = 2 * time.Minute
+
+// printPDF writes the HTML report, every collapsible part open, printed to PDF by the
+// browser at browser.
+func printPDF(ctx context.Context, w io.Writer, rep *custody.Report, browser string, opts []custody.HTMLOption) error {
+	var page bytes.Buffer
+	if err := rep.WriteHTML(&page, append(opts, custody.WithAllExpanded())...); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, pdfTimeout)
+	defer cancel()
+	pdf, err := chromium.PrintPDF(ctx, browser, page.Bytes())
+	if err != nil {
+		return fmt.Errorf("printing the report with %s: %w", browser, err)
+	}
+	_, err = w.Write(pdf)
+	return err
+}
 
 // verifyFlags are the flags of verify and, with report set, of report.
 type verifyFlags struct {
@@ -25,13 +48,18 @@ type verifyFlags struct {
 
 	report                     bool // report: write the report to a file
 	out, format, title, bundle string
+	parsed                     *custody.Bundle // the bundle verified (its receipts go into an HTML report)
+	chromium                   string          // --format pdf: the browser that prints it
 }
+
+// reportFormats are the formats of report --format.
+var reportFormats = []string{"markdown", "text", "json", "html", "pdf"}
 
 func (f *verifyFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.trust, "trust", "", "trust policy file (required)")
 	if f.report {
 		cmd.Flags().StringVar(&f.out, "out", "", "report file to write (required; never overwritten)")
-		cmd.Flags().StringVar(&f.format, "format", "markdown", "markdown, text or json")
+		cmd.Flags().StringVar(&f.format, "format", "markdown", "markdown, text, json, html (one self-contained page) or pdf (needs a headless Chromium)")
 		cmd.Flags().StringVar(&f.title, "title", "", `report title (default "Chain of custody verification: NAME")`)
 	}
 	cmd.Flags().StringArrayVar(&f.payloads, "payload", nil, "sealed payload to check; repeatable (default: NAME.age beside the bundle)")
@@ -50,8 +78,15 @@ func (f *verifyFlags) validate([]string) error {
 	case !f.report:
 	case f.out == "":
 		return usageErr("--out REPORT is required", "for example --out case-report.md")
-	case f.format != "markdown" && f.format != "text" && f.format != "json":
-		return usageErr(fmt.Sprintf("--format %q: want markdown, text or json", f.format))
+	case !slices.Contains(reportFormats, f.format):
+		return usageErr(fmt.Sprintf("--format %q: want markdown, text, json, html or pdf", f.format))
+	case f.format == "pdf":
+		path, err := chromium.Find()
+		if err != nil {
+			return failErr(fmt.Errorf("--format pdf prints the HTML report with a headless Chromium: %w", err),
+				"install one (Debian: apt-get install chromium), or write --format html and print it from a browser")
+		}
+		f.chromium = path
 	}
 	return nil
 }
@@ -127,7 +162,8 @@ func (a *app) verify(ctx context.Context, path string, f *verifyFlags) error {
 	if err != nil {
 		return failErr(fmt.Errorf("verification could not run: %w", err))
 	}
-	return a.printReport(rep, f)
+	f.parsed = b
+	return a.printReport(ctx, rep, f)
 }
 
 func (a *app) verifyInputs(f *verifyFlags) ([]custody.VerifyOption, func(), error) {
@@ -162,7 +198,7 @@ func (a *app) verifyInputs(f *verifyFlags) ([]custody.VerifyOption, func(), erro
 	return opts, closeAll, nil
 }
 
-func (a *app) printReport(rep *custody.Report, f *verifyFlags) error {
+func (a *app) printReport(ctx context.Context, rep *custody.Report, f *verifyFlags) error {
 	note := a.stdout
 	if f.json {
 		note = a.stderr
@@ -175,7 +211,7 @@ func (a *app) printReport(rep *custody.Report, f *verifyFlags) error {
 	var err error
 	switch {
 	case f.out != "":
-		err = a.writeReport(rep, f)
+		err = a.writeReport(ctx, rep, f)
 	case f.json:
 		err = rep.WriteJSON(a.stdout)
 	default:
@@ -194,13 +230,18 @@ func (a *app) printReport(rep *custody.Report, f *verifyFlags) error {
 func (a *app) reportCommand() *cobra.Command {
 	f := &verifyFlags{report: true}
 	return command(&cobra.Command{
-		Use:   "report NAME.custody.json --trust FILE --out REPORT [--format markdown|text|json] [--title TEXT] [--payload NAME.age ...] [--identity ID | --evidence FILE]",
+		Use:   "report NAME.custody.json --trust FILE --out REPORT [--format markdown|text|json|html|pdf] [--title TEXT] [--payload NAME.age ...] [--identity ID | --evidence FILE]",
 		Short: "verify a bundle and write the report for a court file (exit 0 valid, 1 invalid)",
 		Long: `report verifies like 'verify' and writes the report to a file: by default a Markdown
 document with the verdict, the items, the timeline (who, when, under which legal
 authority, which log entry), every failure with what was expected and found, and what
 each rule establishes. The file is written whether the bundle is valid or not; the
-exit code says which.`,
+exit code says which.
+
+--format html writes one self-contained page (no script, nothing fetched) with the
+custody timeline drawn as a picture, the proofs and receipts, and a print style sheet
+for numbered A4 pages; --format pdf prints that page with a headless Chromium found on
+PATH (chromium, chromium-browser or google-chrome).`,
 		Args: exactArgs(1, "the bundle NAME.custody.json"),
 	}, f, func(ctx context.Context, args []string) error {
 		if err := refuseExisting(f.out); err != nil {
@@ -211,7 +252,7 @@ exit code says which.`,
 }
 
 // writeReport writes the report file atomically in the chosen format.
-func (a *app) writeReport(rep *custody.Report, f *verifyFlags) error {
+func (a *app) writeReport(ctx context.Context, rep *custody.Report, f *verifyFlags) error {
 	title := f.title
 	if title == "" {
 		title = "Chain of custody verification: " + filepath.Base(bundleName(f.bundle))
@@ -236,6 +277,12 @@ func (a *app) writeReport(rep *custody.Report, f *verifyFlags) error {
 			return rep.WriteJSON(w)
 		case "text":
 			return rep.WriteText(w)
+		case "html", "pdf":
+			opts := []custody.HTMLOption{custody.WithTitle(title), custody.WithPreface(preface...), custody.WithReceipts(f.parsed)}
+			if f.format == "pdf" {
+				return printPDF(ctx, w, rep, f.chromium, opts)
+			}
+			return rep.WriteHTML(w, opts...)
 		}
 		return rep.WriteMarkdown(w, title, preface...)
 	})
