@@ -82,5 +82,8 @@
 // directory that grows another history cannot get its checkpoints cosigned. Each
 // cosignature adds a witness round trip to the publication; an Append that gets no
 // cosigned checkpoint in time fails with a *ledger.CosigningError (see
-// WithWitnessTimeout).
+// WithWitnessTimeout). Close does not wait for witnesses that refuse or cannot be
+// reached (at most a couple of seconds once every leaf is sequenced): a leaf Tessera
+// has sequenced stays in the log, and the next Log opened on the directory has its
+// checkpoint cosigned and published.
 package posixlog

@@ -27,7 +27,8 @@ var _ ledger.Ledger = (*Log)(nil)
 // are those of [ledger.New] over Tessera: AppendBatch queues its leaves together, so
 // they usually share one checkpoint; Close waits (at most 30 s) for the Appends in
 // flight, then has Tessera publish every leaf it was given (one whose Append gave up
-// included) before it stops.
+// included) before it stops; with witnesses that do not cosign, it stops once those
+// leaves are sequenced, and the next Log opened on the directory publishes them.
 type Log struct {
 	ledger.Ledger
 	dir  string // as resolved by realPath; the key of the open-log registry
@@ -274,12 +275,14 @@ func (b *backend) checkSize(ctx context.Context, size uint64) error {
 	return nil
 }
 
-// Close implements [ledger.Backend]: Tessera publishes what it was given (so a leaf
-// whose Append gave up is still logged), then stops; appends still waiting are released.
-// The tag index records where each leaf landed, then gives up this Log's lease.
+// Close implements [ledger.Backend]: Tessera sequences every leaf it was given (so a
+// leaf whose Append gave up is still logged) and publishes it, then stops; appends still
+// waiting are released. With witnesses, the publication waits for them only a short
+// while (stopTessera). The tag index records where each leaf landed, then gives up this
+// Log's lease.
 func (b *backend) Close(ctx context.Context) error {
 	defer unregister(b.dir)
-	err := b.shutdown(ctx)
+	err := b.stopTessera(ctx)
 	b.cancel()
 	if err != nil {
 		err = fmt.Errorf("stopping Tessera on %s: %w", b.dir, err)

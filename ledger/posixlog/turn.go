@@ -56,6 +56,7 @@ type turn struct {
 	yielding bool // held for maxHold: no new leaves until the inflight ones are sequenced
 	taking   bool // a goroutine is waiting for the flock
 	takeErr  error
+	sealed   bool // no new leaves: the Log is closing (seal)
 	closed   bool
 	changed  chan struct{} // closed, and replaced, at every change of the state above
 }
@@ -77,7 +78,7 @@ func (t *turn) enter(ctx context.Context, n int) error {
 	defer func() { t.waiting-- }()
 	for {
 		switch {
-		case t.closed:
+		case t.closed || t.sealed:
 			return errClosing
 		case t.f != nil && !t.yielding && t.inflight > 0 && time.Since(t.since) >= t.maxHold:
 			t.yielding = true
@@ -112,8 +113,11 @@ func (t *turn) leave(n int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.inflight -= n
-	if t.inflight == 0 && t.f != nil {
+	switch {
+	case t.inflight == 0 && t.f != nil:
 		t.releaseLocked()
+	case t.inflight == 0:
+		t.changedLocked() // for drain
 	}
 }
 
@@ -136,7 +140,7 @@ func (t *turn) take() {
 	switch {
 	case err != nil:
 		t.takeErr = fmt.Errorf("taking the turn to append: %w", err)
-	case t.closed || t.waiting == 0: // closing, or every enter gave up
+	case t.closed || t.sealed || t.waiting == 0: // closing, or every enter gave up
 		_ = f.Close()
 	default:
 		t.f, t.since, t.yielding = f, time.Now(), false
@@ -153,6 +157,34 @@ func (t *turn) releaseLocked() {
 func (t *turn) changedLocked() {
 	close(t.changed)
 	t.changed = make(chan struct{})
+}
+
+// seal stops new leaves from entering (enter fails with errClosing) while the leaves in
+// Tessera's hands keep the turn until they are sequenced.
+func (t *turn) seal() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sealed = true
+	t.changedLocked()
+}
+
+// drain waits, once the turn is sealed, until every leaf handed to Tessera has been
+// sequenced (left), or ctx ends.
+func (t *turn) drain(ctx context.Context) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for !t.sealed || t.inflight > 0 {
+		changed := t.changed
+		t.mu.Unlock()
+		select {
+		case <-changed:
+			t.mu.Lock()
+		case <-ctx.Done():
+			t.mu.Lock()
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // close gives the turn up for good; appends waiting for it fail with errClosing.

@@ -91,3 +91,20 @@ func TestTurnClose(t *testing.T) {
 	require.ErrorIs(t, <-done, errClosing)
 	a.leave(1)
 }
+
+// TestTurnSealDrains: a sealed turn takes no more leaves, and drain returns once those
+// already in Tessera's hands are sequenced.
+func TestTurnSealDrains(t *testing.T) {
+	a, _ := twoTurns(t, time.Hour)
+	require.NoError(t, a.enter(t.Context(), 2))
+	a.seal()
+	require.ErrorIs(t, enterWithin(t, a, time.Second), errClosing, "sealed")
+	short, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, a.drain(short), context.DeadlineExceeded, "two leaves in Tessera's hands")
+	a.leave(1)
+	drained := make(chan error, 1)
+	go func() { drained <- a.drain(t.Context()) }()
+	a.leave(1)
+	require.NoError(t, <-drained)
+}

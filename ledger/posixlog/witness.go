@@ -136,6 +136,87 @@ func (w *witnessing) closeTimeout() time.Duration {
 	return min(ledger.DefaultCloseTimeout, w.wait)
 }
 
+// closeGrace bounds how long Close lets Tessera try to publish, through the witnesses,
+// the leaves it has sequenced (stopTessera).
+const closeGrace = 2 * time.Second
+
+// stopTessera shuts Tessera down. Tessera's shutdown returns once a published checkpoint
+// covers every leaf it was handed: without witnesses, within a checkpoint interval. With
+// witnesses, only once they cosign, which they do not while they refuse or cannot be
+// reached; Close would then wait its whole timeout, after the Append that met the
+// refusal had already waited as long. So with witnesses Close stops taking leaves (the
+// turn is sealed: a leaf not yet handed over never reaches the log, and its tag is
+// freed), waits until Tessera has sequenced every leaf it was handed, and then lets the
+// publication go on only until the witnesses' answers since then leave the quorum out of
+// reach, or closeGrace has passed; then it stops Tessera without it.
+//
+// This loses no leaf and breaks no promise. Tessera sequences a leaf (its entry bundle,
+// the tiles and the tree state, in sequenceBatch) before the leaf's future resolves, and
+// that is what the drain waits for: from then on the leaf is in the log's storage
+// whatever this process does, and settle records its tag as logged, so that no second
+// successor can take it. What is left undone is only the checkpoint, which holds nothing
+// of its own: Tessera publishes one of the stored tree whenever it is larger than the
+// published checkpoint, so the next Log opened on the directory (in any process, with the
+// same witness policy) has the witnesses cosign a checkpoint that covers the leaf. No
+// receipt goes astray either: the Appends of such leaves have returned already (the
+// gate waited for them), with an error, and an Append of the identical entry later
+// returns its receipt.
+func (b *backend) stopTessera(ctx context.Context) error {
+	if b.witnesses == nil {
+		return b.shutdown(ctx)
+	}
+	b.turn.seal()
+	stop, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- b.shutdown(stop) }()
+	drained := make(chan error, 1)
+	go func() { drained <- b.turn.drain(stop) }()
+	select {
+	case err := <-done:
+		return err
+	case err := <-drained:
+		if err != nil { // ctx ended: so does the shutdown
+			return <-done
+		}
+	}
+	mark := b.witnesses.recorder.Mark()
+	grace := time.NewTimer(closeGrace)
+	defer grace.Stop()
+	tick := time.NewTicker(b.witnesses.poll)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-tick.C:
+			if !b.witnesses.refused(mark) {
+				continue
+			}
+		case <-grace.C:
+		}
+		cancel()
+		<-done // context.Canceled: the publication is left to the next Log
+		return nil
+	}
+}
+
+// refused reports whether the witnesses' answers since mark leave the quorum out of
+// reach: those that have not refused since could not meet it.
+func (w *witnessing) refused(mark uint64) bool {
+	no := map[string]bool{}
+	for _, name := range w.recorder.RefusedSince(mark) {
+		no[name] = true
+	}
+	var rest []string
+	for _, pw := range w.policy.Witnesses() {
+		if !no[pw.Name] {
+			rest = append(rest, pw.Name)
+		}
+	}
+	return !w.policy.Satisfied(rest...)
+}
+
 // requestCosigned makes Tessera republish, through the witnesses, a published checkpoint
 // that does not meet the policy: the empty tree's checkpoint Init wrote, or one published
 // before the log had witnesses. Tessera republishes an unchanged checkpoint once it is

@@ -1,6 +1,7 @@
 package posixlog_test
 
 import (
+	"crypto/sha256"
 	"errors"
 	"os"
 	"path/filepath"
@@ -106,6 +107,45 @@ func TestWitnessQuorum(t *testing.T) {
 	r, err = l.Append(t.Context(), leaf)
 	require.NoError(t, err, "the witness is back and catches up")
 	_, err = trust.VerifyReceipt(r, leaf)
+	require.NoError(t, err)
+}
+
+// TestCloseAfterQuorumFailure: when an Append has failed for want of the quorum, Close
+// does not wait for the witnesses a second time (it used to wait its whole timeout, as
+// long as the Append had, for Tessera to publish the entry), yet the entry, which
+// Tessera had sequenced, is not lost: once the witnesses are back, the next Log
+// publishes it, and the same entry appended again returns its receipt at the index it
+// was given.
+func TestCloseAfterQuorumFailure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the witnessed log's bounded wait (about 10 s)")
+	}
+	w := newWitnessedLog(t, 1)
+	policy := posixlog.WithWitnessPolicy(witnesstest.Policy(1, w.witnesses...))
+	l, err := posixlog.Open(t.Context(), w.dir, w.key, policy)
+	require.NoError(t, err)
+	entry := func(s string) []byte {
+		e := ledger.NewEntry(sha256.Sum256([]byte("tag "+s)), sha256.Sum256([]byte(s)))
+		return e[:]
+	}
+	first, err := l.Append(t.Context(), entry("first"))
+	require.NoError(t, err)
+
+	w.witnesses[0].Stop()
+	stuck := entry("stuck")
+	_, err = l.Append(t.Context(), stuck)
+	require.ErrorIs(t, err, ledger.ErrQuorum)
+	start := time.Now()
+	require.NoError(t, l.Close())
+	require.Less(t, time.Since(start), posixlog.DefaultWitnessTimeout,
+		"Close gives the witnesses a short grace, not the bounded wait again (2 x 5 s + 100 ms)")
+
+	w.witnesses[0].Restart(t)
+	again := w.open(t, 1)
+	r, err := again.Append(t.Context(), stuck)
+	require.NoError(t, err, "the entry was logged: its receipt")
+	require.Equal(t, first.Index+1, r.Index, "at the index Tessera gave it before Close")
+	_, err = w.trust(t, 1).VerifyReceipt(r, stuck)
 	require.NoError(t, err)
 }
 

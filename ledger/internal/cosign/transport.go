@@ -74,7 +74,9 @@ type Recorder struct {
 
 	mu      sync.Mutex
 	answers []ledger.WitnessAnswer
-	forked  []bool // the witness's latest refusal was a fork, not yet followed by a cosignature
+	forked  []bool   // the witness's latest refusal was a fork, not yet followed by a cosignature
+	seq     uint64   // answers recorded so far (Mark)
+	at      []uint64 // seq of each witness's latest final answer (not a stale size)
 }
 
 // NewRecorder records the answers of the policy's endpoints, asked through base (nil:
@@ -89,6 +91,7 @@ func NewRecorder(base http.RoundTripper, policy *ledger.WitnessPolicy) (*Recorde
 		r.index[u] = len(r.answers)
 		r.answers = append(r.answers, ledger.WitnessAnswer{Witness: w.Name, URL: w.URL, Answer: "not asked yet"})
 		r.forked = append(r.forked, false)
+		r.at = append(r.at, 0)
 	}
 	return r, nil
 }
@@ -139,6 +142,8 @@ func (r *Recorder) record(i int, answer string, cosigned bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.answers[i].Answer, r.answers[i].Cosigned, r.forked[i] = answer, cosigned, false
+	r.seq++
+	r.at[i] = r.seq
 }
 
 // recordFork records a witness's refusal of a fork; the refusal stands until the witness
@@ -147,17 +152,42 @@ func (r *Recorder) recordFork(i int, answer string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.answers[i].Answer, r.answers[i].Cosigned, r.forked[i] = answer, false, true
+	r.seq++
+	r.at[i] = r.seq
 }
 
 // recordStale records a witness's "not the old size I last cosigned", unless the witness
 // already refused a fork: a log retrying from the witness's size is only a step on the
-// way to that refusal again, and the fork is what the witness has to say.
+// way to that refusal again, and the fork is what the witness has to say. It is not a
+// final answer: the log asks again at once (RefusedSince does not count it).
 func (r *Recorder) recordStale(i int, answer string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.forked[i] {
 		r.answers[i].Answer, r.answers[i].Cosigned = answer, false
 	}
+}
+
+// Mark returns a mark of the answers recorded so far, for RefusedSince.
+func (r *Recorder) Mark() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.seq
+}
+
+// RefusedSince returns the names of the witnesses whose latest answer came after mark
+// and was not a cosignature: a refusal, an error, or no connection. An answer that only
+// asks the log to prove consistency from another size is no refusal.
+func (r *Recorder) RefusedSince(mark uint64) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for i, a := range r.answers {
+		if r.at[i] > mark && !a.Cosigned {
+			out = append(out, a.Witness)
+		}
+	}
+	return out
 }
 
 // Answers returns each witness's latest answer, in policy order.

@@ -54,3 +54,46 @@ func TestRecorderKeepsTheFork(t *testing.T) {
 
 // testWitnessKey is a cosignature/v1 verifier key named w1.
 const testWitnessKey = "w1+af943e53+BPZ99uck0Rs26MRLbr1MFq+xTghs+91l1aXM1tpD0COe"
+
+// TestRecorderRefusedSince: a witness counts as refusing once it answers, after the
+// mark, anything but a cosignature; a request to prove consistency from another size is
+// not an answer yet, and a cosignature clears the refusal.
+func TestRecorderRefusedSince(t *testing.T) {
+	var status atomic.Int32
+	status.Store(http.StatusNotFound)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch code := int(status.Load()); code {
+		case http.StatusOK:
+			_, _ = w.Write([]byte("— w1 AAAA\n"))
+		case http.StatusConflict:
+			w.Header().Set("Content-Type", "text/x.tlog.size")
+			w.WriteHeader(code)
+			_, _ = w.Write([]byte("2\n"))
+		default:
+			w.WriteHeader(code)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	p, err := ledger.ParseWitnessPolicy([]byte("witness w1 " + testWitnessKey + " " + srv.URL + "\nquorum w1\n"))
+	require.NoError(t, err)
+	rec, err := NewRecorder(nil, p)
+	require.NoError(t, err)
+	c := &http.Client{Transport: rec}
+	post := func() {
+		resp, err := c.Post(srv.URL+"/add-checkpoint", "text/plain", strings.NewReader("x"))
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+	post()
+	mark := rec.Mark()
+	require.Empty(t, rec.RefusedSince(mark), "an answer before the mark does not count")
+	status.Store(http.StatusConflict)
+	post()
+	require.Empty(t, rec.RefusedSince(mark), "a stale size is no answer yet")
+	status.Store(http.StatusNotFound)
+	post()
+	require.Equal(t, []string{"w1"}, rec.RefusedSince(mark))
+	status.Store(http.StatusOK)
+	post()
+	require.Empty(t, rec.RefusedSince(mark), "cosigned since")
+}
