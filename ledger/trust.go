@@ -1,6 +1,9 @@
 package ledger
 
 import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math"
@@ -201,12 +204,30 @@ func (l *Log) verifiers() (note.Verifier, *WitnessPolicy, error) {
 			return nil, nil, fmt.Errorf("trust policy: log %q: %w", l.Origin, err)
 		}
 	}
+	logKey, _ := ed25519Key(l.VerifierKey)
 	for _, w := range policy.witnesses {
-		if w.verifier.Name() == logV.Name() && w.verifier.KeyHash() == logV.KeyHash() {
+		wKey, _ := ed25519Key(w.VerifierKey)
+		sameHash := w.verifier.Name() == logV.Name() && w.verifier.KeyHash() == logV.KeyHash()
+		if sameHash || logKey != nil && bytes.Equal(wKey, logKey) {
 			return nil, nil, fmt.Errorf("trust policy: log %q: witness %q has the log's own key", l.Origin, w.Name)
 		}
 	}
 	return logV, policy, nil
+}
+
+// ed25519Key returns the Ed25519 public key of a note verifier key of type 0x01 (a log's
+// Ed25519 key) or 0x04 (a cosignature/v1 key), whatever its name: the two types give one
+// key two key hashes, so only the key itself tells that a witness is the log.
+func ed25519Key(vkey string) ([]byte, bool) {
+	parts := strings.SplitN(vkey, "+", 3)
+	if len(parts) != 3 {
+		return nil, false
+	}
+	raw, err := base64.StdEncoding.DecodeString(parts[2])
+	if err != nil || len(raw) != 1+ed25519.PublicKeySize || (raw[0] != 0x01 && raw[0] != 0x04) {
+		return nil, false
+	}
+	return raw[1:], true
 }
 
 // newLogVerifier parses a log's note verifier key. Its errors never quote the key (the

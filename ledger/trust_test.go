@@ -2,10 +2,15 @@ package ledger_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -151,6 +156,55 @@ func TestTrustPolicyErrors(t *testing.T) {
 	}
 	_, err := (&ledger.Trust{}).VerifyCheckpoint(m.checkpoint(t, 1))
 	require.ErrorIs(t, err, ledger.ErrUnknownLog, "the zero Trust accepts nothing")
+}
+
+// TestWitnessIsNotTheLog: the log's own Ed25519 key cannot be one of its witnesses,
+// whether given as is, in its cosignature/v1 form (another key hash for the same key),
+// under another name, or in a witness policy.
+func TestWitnessIsNotTheLog(t *testing.T) {
+	m := newMemLog(t, "example.org/log")
+	m.grow(t, 1)
+	cosig := func(vkey string) string {
+		k, err := fnote.VKeyToCosignatureV1(vkey)
+		require.NoError(t, err)
+		return k
+	}
+	renamed := renameKey(t, m.vkey, "witness.example")
+	policy := func(vkey string) *ledger.WitnessPolicy {
+		p, err := ledger.ParseWitnessPolicy([]byte("witness me " + vkey + "\nquorum me\n"))
+		require.NoError(t, err)
+		return p
+	}
+	for name, e := range map[string]ledger.Log{
+		"as is":                          {Witnesses: []string{m.vkey}, Quorum: 1},
+		"cosignature form":               {Witnesses: []string{cosig(m.vkey)}, Quorum: 1},
+		"another name":                   {Witnesses: []string{renamed}, Quorum: 1},
+		"another name, cosignature form": {Witnesses: []string{cosig(renamed)}, Quorum: 1},
+		"in a witness policy":            {WitnessPolicy: policy(cosig(renamed))},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e.Origin, e.VerifierKey = m.origin, m.vkey
+			trust := &ledger.Trust{Logs: []ledger.Log{e}}
+			require.ErrorContains(t, trust.Validate(), "has the log's own key")
+			_, err := trust.VerifyCheckpoint(m.checkpoint(t, 1))
+			require.ErrorContains(t, err, "has the log's own key")
+		})
+	}
+	_, other := newWitness(t, "witness.example")
+	require.NoError(t, (&ledger.Trust{Logs: []ledger.Log{{Origin: m.origin, VerifierKey: m.vkey, Witnesses: []string{other}, Quorum: 1}}}).Validate())
+}
+
+// renameKey returns the Ed25519 note verifier key vkey under another name.
+func renameKey(t *testing.T, vkey, name string) string {
+	parts := strings.SplitN(vkey, "+", 3)
+	require.Len(t, parts, 3)
+	raw, err := base64.StdEncoding.DecodeString(parts[2])
+	require.NoError(t, err)
+	h := sha256.Sum256(append([]byte(name+"\n"), raw...))
+	out := fmt.Sprintf("%s+%08x+%s", name, binary.BigEndian.Uint32(h[:4]), parts[2])
+	_, err = note.NewVerifier(out)
+	require.NoError(t, err)
+	return out
 }
 
 func TestVerifyConsistency(t *testing.T) {
