@@ -88,10 +88,11 @@ func AddLog(dir, origin, logKey string) error {
 		return fmt.Errorf("adding log: %w", err)
 	}
 	if strings.HasPrefix(logKey, "PRIVATE+KEY+") {
-		return errors.New("adding log: that is a private signer key; give the log's verifier key")
+		return fmt.Errorf("adding log %q: that is a private signer key; give the log's verifier key, and keep the private key secret", origin)
 	}
 	if _, err := fnote.NewVerifier(logKey); err != nil {
-		return fmt.Errorf("adding log %q: not a note verifier key: %v", origin, err)
+		// The parser's error quotes the key: say only what is wanted.
+		return fmt.Errorf("adding log %q: not a C2SP signed-note verifier key (NAME+HASH+KEY)", origin)
 	}
 	if _, _, err := readKey(dir); err != nil {
 		return fmt.Errorf("adding log %q: %w", origin, err)
@@ -107,7 +108,7 @@ func AddLog(dir, origin, logKey string) error {
 				return nil
 			}
 			if l.Origin == origin {
-				return fmt.Errorf("adding log %q: %w (%s)", origin, ErrLogKeyConflict, l.VerifierKey)
+				return fmt.Errorf("adding log %q: %w (%s)", origin, ErrLogKeyConflict, keyName(l.VerifierKey))
 			}
 		}
 		if err := p.AddLogs(ctx, []wconfig.Log{{Origin: origin, VKey: logKey}}); err != nil {
@@ -211,16 +212,27 @@ func readKey(dir string) (fnote.Signer, string, error) {
 		return nil, "", fmt.Errorf("reading witness key: %w", err)
 	}
 	skey := strings.TrimSuffix(string(b), "\n")
+	// The parsers' errors may quote the key: say only what is wanted.
 	s, err := fnote.NewSignerForCosignatureV1(skey)
 	if err != nil {
-		return nil, "", fmt.Errorf("witness key %s: not a note signer key: %v", path, err)
+		return nil, "", fmt.Errorf("witness key %s: not a note signer key (PRIVATE+KEY+NAME+HASH+KEY)", path)
 	}
 	vkey, err := notekey.VerifierKey(skey)
 	if err == nil {
 		vkey, err = fnote.VKeyToCosignatureV1(vkey)
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("witness key %s: not an Ed25519 note signer key: %v", path, err)
+		return nil, "", fmt.Errorf("witness key %s: not an Ed25519 note signer key", path)
 	}
 	return s, vkey, nil
+}
+
+// keyName names a note verifier key by its name and key hash, "NAME+HASH", quoting none
+// of the key.
+func keyName(vkey string) string {
+	v, err := fnote.NewVerifier(vkey)
+	if err != nil {
+		return "a key that does not parse"
+	}
+	return fmt.Sprintf("key %s+%08x", v.Name(), v.KeyHash())
 }
