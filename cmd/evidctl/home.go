@@ -259,10 +259,15 @@ func (f *initFlags) validate([]string) error {
 func (a *app) initCommand() *cobra.Command {
 	f := &initFlags{}
 	return command(&cobra.Command{
-		Use:   "init [--home DIR] [--origin ORIGIN] [--witness-policy FILE] | init --trillian HOST:PORT[/TREE_ID] --ledger-key FILE --origin ORIGIN",
-		Short: "create the evidctl home with its embedded log, or a Trillian ledger's key (and tree)",
+		Use:   "init [--home DIR] [--origin ORIGIN] [--witness-policy FILE] [--tsa URL] | init --trillian HOST:PORT[/TREE_ID] --ledger-key FILE --origin ORIGIN",
+		Short: "create the evidctl home with its embedded log (or set its witnesses and TSA), or a Trillian ledger's key (and tree)",
 		Long: `init creates the evidctl home ($EVIDCTL_HOME, default ~/.evidctl) with its embedded log
 and prints the log's origin and verifier key.
+
+On a home that is already initialised, --witness-policy FILE and --tsa URL set or
+replace its witness policy and its TSA, with the same checks (and a witness may not
+have the log's own key), and print what changed. The log, its key and its origin are
+never touched; without either flag, init refuses an initialised home.
 
 With --witness-policy FILE the log is witnessed: FILE is a witness policy (one item per
 line: "witness NAME VKEY URL", "group NAME k|any|all MEMBER...", "quorum NAME"; every
@@ -295,6 +300,9 @@ in the home (tsa.url), or beside the Trillian key (FILE.tsa).`,
 			if wp, err = readWitnessPolicy(f.witnessPolicy, true); err != nil {
 				return err
 			}
+		}
+		if initialised(dir) && (wp != nil || f.tsa != "") {
+			return a.configureHome(dir, f.origin, wp, f.tsa)
 		}
 		return a.initHome(dir, f.origin, wp, f.tsa)
 	})
@@ -337,7 +345,8 @@ func (a *app) initHome(dir, origin string, wp *witnessPolicyFile, tsaURL string)
 	for _, p := range []string{keyFile, filepath.Join(dir, ledgerurl.HomeLogDir)} {
 		if _, err := os.Stat(p); err == nil {
 			return failErr(fmt.Errorf("%s is already initialised (%s exists)", dir, p),
-				"use the existing home, or pass --home DIR (or set $EVIDCTL_HOME) for a new one")
+				"use the existing home, or pass --home DIR (or set $EVIDCTL_HOME) for a new one",
+				"to give the existing home witnesses or a TSA: evidctl init --witness-policy FILE, or --tsa URL")
 		}
 	}
 	if origin == "" {
