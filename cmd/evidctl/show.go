@@ -85,6 +85,9 @@ func (a *app) showText(b *custody.Bundle, items []custody.ItemStatus) error {
 			custody.Escape(ev.Actor.Party.String()), custody.Escape(eventNote(ev)))
 	}
 	tw.Flush()
+	if err := a.showClaimedTime(b); err != nil {
+		return err
+	}
 	fmt.Fprintln(a.stdout, "\nitems:")
 	for _, it := range items {
 		fmt.Fprintf(a.stdout, "  %s (%s)\n    sha256:%s\n", custody.Escape(it.ID), custody.Escape(it.Description), it.Digest.SHA256().Hex())
@@ -94,6 +97,34 @@ func (a *app) showText(b *custody.Bundle, items []custody.ItemStatus) error {
 		fmt.Fprintf(a.stdout, "    %s\n", custody.Escape(itemState(it)))
 	}
 	return nil
+}
+
+// showClaimedTime lists each event's time as its statement claims it, and the checkpoint the
+// signer cites as read before signing (its anchor), none of it checked.
+func (a *app) showClaimedTime(b *custody.Bundle) error {
+	fmt.Fprintln(a.stdout, "\ntime, as each statement claims it (UNVERIFIED: 'evidctl verify' bounds each event's time")
+	fmt.Fprintln(a.stdout, "with the witnesses' and time-stamping authorities' evidence in the bundle):")
+	tw := tabwriter.NewWriter(a.stdout, 0, 2, 2, ' ', 0)
+	for i, r := range b.Events {
+		st, err := r.Statement()
+		if err != nil {
+			return failErr(fmt.Errorf("event %d: %w", i+1, err))
+		}
+		fmt.Fprintf(tw, "  %d\tclaimed %s\t%s\n", i+1, st.Predicate.Time.UTC().Format(time.RFC3339Nano), custody.Escape(citedAnchor(st.Predicate.Anchor)))
+	}
+	return tw.Flush()
+}
+
+// citedAnchor describes the checkpoint a statement cites as read before signing.
+func citedAnchor(an *custody.Anchor) string {
+	if an == nil {
+		return "cites no checkpoint read before signing"
+	}
+	s := fmt.Sprintf("cites checkpoint %s@%d as read before signing", an.Origin, an.Size)
+	if an.Token != "" {
+		s += ", with its time-stamp token"
+	}
+	return s
 }
 
 func itemState(it custody.ItemStatus) string {
