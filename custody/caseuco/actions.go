@@ -32,6 +32,7 @@ func (x *exporter) event(i int) {
 	x.envelope(n, rec, c)
 	x.receipt(n, rec)
 	x.checks(n, x.rep.Events[i].Checks)
+	x.trustedTime(n, c, x.rep.Events[i].Interval)
 	st, err := rec.Statement()
 	if err != nil {
 		n["uco-core:name"] = "unreadable event"
@@ -55,6 +56,7 @@ func (x *exporter) describe(n node, index int, ev *custody.Event, c string) {
 	n.set("uco-core:description", strs(ev.Purpose, ev.Note))
 	n["uco-action:startTime"] = dateTime(ev.Time)
 	n["uco-action:endTime"] = dateTime(ev.Time)
+	anchor(n, ev.Anchor)
 	n["uco-action:performer"] = ref(x.person(ev.Actor))
 	if ev.Counterparty != nil {
 		n["uco-action:participant"] = refs(x.person(*ev.Counterparty))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 	"github.com/stretchr/testify/require"
@@ -12,6 +13,9 @@ import (
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/testkit"
+	"github.com/evidctl/evidctl/ledger/posixlog"
+	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
+	"github.com/evidctl/evidctl/ledger/witness/witnesstest"
 )
 
 // verified is a bundle with its verification report.
@@ -182,6 +186,31 @@ func providerDisclosure(t testing.TB) verified {
 		require.NoError(t, err)
 	}
 	return verify(t, b, d.Policy)
+}
+
+// witnessedT0 is when everything happens in witnessedCase.
+var witnessedT0 = time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+
+// witnessedCase is an acquisition and an access on a log whose checkpoints a witness
+// cosigns, both at witnessedT0 by the lab's clock and the witness's: every event has a
+// trusted time interval, from its anchor's cosignature to its receipt's.
+func witnessedCase(t testing.TB) verified {
+	t.Helper()
+	ctx := context.Background()
+	now := func() time.Time { return witnessedT0 }
+	w := witnesstest.NewCosigner(t, "w1", now)
+	l, entry := posixlogtest.NewLog(t, posixlog.WithDecorator(w.Decorator()))
+	pol := &custody.Policy{}
+	require.NoError(t, pol.AddLog(custody.TrustedLog{Origin: entry.Origin, Key: entry.VerifierKey, Witnesses: []string{w.VerifierKey}, Quorum: 1}))
+	lab, err := testkit.MakeParty(custody.Party{Name: "A. Examiner", Organization: "Lab", Role: "examiner", Jurisdiction: "FR"}, l, pol, custody.WithClock(now))
+	require.NoError(t, err)
+	var sealed bytes.Buffer
+	b, err := lab.Custodian.Acquire(ctx, custody.Evidence{ItemID: "disk-1", Source: bytes.NewReader([]byte("image")), Sealed: &sealed},
+		custody.Sealing{Recipients: []string{lab.Recipient}}, custody.Details{Case: "TIME-1"})
+	require.NoError(t, err)
+	_, err = lab.Custodian.Access(ctx, b, "", custody.Details{Purpose: "triage"})
+	require.NoError(t, err)
+	return verify(t, b, pol)
 }
 
 // tampered is the lab acquisition with a note by a signer the policy does not trust:

@@ -33,8 +33,11 @@
 // What CASE has no term for is in [NS] (prefix "evidctl"): on each action the
 // envelope's commitment (the log leaf), its signatures (evidctl:Signature nodes with key
 // id and signature), its receipt (log origin, index, tree size, root hash, checkpoint,
-// and the whole C2SP tlog-proof), prev, transfer and parent commitments, the case, and
-// the rules the verifier checked; on persons their key id, jurisdiction and
+// and the whole C2SP tlog-proof), prev, transfer and parent commitments, the case, the
+// rules the verifier checked, the event's trusted time interval with its sources
+// (evidctl:TimeSource nodes) and the checkpoint its statement cites (its anchor): CASE
+// has no term for bounds on an action's time, so uco-action:startTime and endTime hold
+// the time the statement claims; on persons their key id, jurisdiction and
 // certificate; on sealed payloads their age recipients. An evidctl verifier ties the
 // graph back to a bundle by the commitments and signatures. docs/CASE-UCO.md lists
 // every term.

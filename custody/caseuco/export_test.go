@@ -2,9 +2,11 @@ package caseuco_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -292,6 +294,66 @@ func TestExportExtension(t *testing.T) {
 	require.Equal(t, map[string]any{"@type": "xsd:nonNegativeInteger", "@value": "0"}, a["evidctl:logIndex"])
 	require.Equal(t, true, a["evidctl:verified"])
 	require.Contains(t, a["evidctl:passedRule"], "signature")
+}
+
+// TestExportTrustedTime: each action carries the trusted interval the verifier built
+// (bounds, sources) and the checkpoint its statement cites, beside the claimed time.
+func TestExportTrustedTime(t *testing.T) {
+	v := witnessedCase(t)
+	require.True(t, v.report.Valid, "%+v", v.report.Failures)
+	x := export(t, v)
+	for i := 1; i <= len(v.bundle.Events); i++ {
+		a := x.action(t, v, i)
+		iv := v.report.Events[i-1].Interval
+		require.NotNil(t, iv)
+		require.True(t, iv.Anchored(), "%+v", iv)
+		dt := func(tm time.Time) map[string]any {
+			return map[string]any{"@type": "xsd:dateTime", "@value": tm.UTC().Format(time.RFC3339Nano)}
+		}
+		require.Equal(t, dt(witnessedT0), a["uco-action:startTime"], "the claimed time")
+		require.Equal(t, dt(iv.Earliest), a["evidctl:earliestTime"])
+		require.Equal(t, dt(iv.Latest), a["evidctl:latestTime"])
+		require.Equal(t, dt(witnessedT0), a["evidctl:earliestTime"], "the anchor's cosignature")
+		require.Equal(t, dt(witnessedT0.Add(time.Second)), a["evidctl:latestTime"], "the receipt's cosignature, plus its rounding")
+		require.NotContains(t, a, "evidctl:timeWarning")
+
+		var sources []map[string]any
+		for _, id := range refsIn(a["evidctl:timeSource"]) {
+			sources = append(sources, x.nodes[id])
+		}
+		require.Len(t, sources, len(iv.Sources))
+		bounds := map[string]bool{}
+		for _, s := range sources {
+			require.Equal(t, "evidctl:TimeSource", s["@type"])
+			require.Equal(t, "witness", s["evidctl:sourceKind"])
+			require.Equal(t, "w1", s["evidctl:sourceName"])
+			require.Equal(t, dt(witnessedT0), s["evidctl:sourceTime"])
+			require.Regexp(t, `^evidctl\.test/\S+@\d+$`, s["evidctl:sourceCheckpoint"])
+			bounds[s["evidctl:bound"].(string)] = true
+		}
+		require.Equal(t, map[string]bool{"earliest": true, "latest": true}, bounds)
+
+		st, err := v.bundle.Events[i-1].Statement()
+		require.NoError(t, err)
+		an := st.Predicate.Anchor
+		require.NotNil(t, an)
+		require.Equal(t, an.Origin, a["evidctl:anchorOrigin"])
+		require.Equal(t, map[string]any{"@type": "xsd:nonNegativeInteger", "@value": strconv.FormatUint(an.Size, 10)}, a["evidctl:anchorTreeSize"])
+		require.Equal(t, base64.StdEncoding.EncodeToString(an.Hash[:]), a["evidctl:anchorRootHash"])
+		require.Equal(t, an.Checkpoint, a["evidctl:anchorCheckpoint"])
+		require.NotContains(t, a, "evidctl:anchorToken", "no TSA")
+	}
+}
+
+// TestExportUnanchoredTime: without a witness or a TSA the policy trusts, an action has
+// no bounds, and says why.
+func TestExportUnanchoredTime(t *testing.T) {
+	v, x := demo(t)
+	a := x.action(t, v, 1)
+	require.NotContains(t, a, "evidctl:earliestTime")
+	require.NotContains(t, a, "evidctl:latestTime")
+	require.Contains(t, a["evidctl:timeWarning"], "time unanchored")
+	require.Contains(t, a, "evidctl:anchorOrigin", "the statement still cites its checkpoint")
 }
 
 func TestExportCasesAndVerdict(t *testing.T) {

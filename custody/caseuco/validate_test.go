@@ -52,8 +52,8 @@ func validate(t *testing.T, files ...string) (string, int) {
 	return "", 0
 }
 
-// TestValidatesAgainstCASE exports the demo case and the examples' cases and
-// validates every graph against the CASE 1.4.0 / UCO 1.4.0 ontologies and shapes: no
+// TestValidatesAgainstCASE exports the demo case, the examples' cases and a case with
+// trusted time, and validates every graph against the CASE 1.4.0 / UCO 1.4.0 ontologies and shapes: no
 // result of any severity.
 func TestValidatesAgainstCASE(t *testing.T) {
 	needValidator(t)
@@ -61,7 +61,7 @@ func TestValidatesAgainstCASE(t *testing.T) {
 	var files []string
 	for name, build := range map[string]func(testing.TB) verified{
 		"demo": demoCase, "lab-acquisition": labAcquisition, "cross-border-handoff": crossBorder,
-		"provider-disclosure": providerDisclosure, "invalid": tampered,
+		"provider-disclosure": providerDisclosure, "invalid": tampered, "witnessed": witnessedCase,
 		"hostile": func(t testing.TB) verified { return hostileCase(t, "\"}]<script>\n\u2028 évidence") },
 	} {
 		x := export(t, build(t), caseuco.WithTool("evidctl", "test"))
