@@ -74,20 +74,21 @@ func (a *app) showText(b *custody.Bundle, items []custody.ItemStatus) error {
 	fmt.Fprintln(a.stdout, "UNVERIFIED: this is what the bundle claims; signatures, log receipts and custody rules")
 	fmt.Fprintln(a.stdout, "were not checked. Run 'evidctl verify --trust FILE' for a verdict.")
 	fmt.Fprintln(a.stdout, "\ntimeline:")
-	tw := tabwriter.NewWriter(a.stdout, 0, 2, 2, ' ', 0)
+	events := make([]*custody.Event, len(b.Events))
 	for i, r := range b.Events {
 		st, err := r.Statement()
 		if err != nil {
 			return failErr(fmt.Errorf("event %d: %w", i+1, err))
 		}
-		ev := &st.Predicate
+		events[i] = &st.Predicate
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 2, 2, ' ', 0)
+	for i, ev := range events {
 		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", i+1, ev.Time.UTC().Format(time.RFC3339), ev.Type, custody.Escape(shortID(ev.Item.ID)),
 			custody.Escape(ev.Actor.Party.String()), custody.Escape(eventNote(ev)))
 	}
 	tw.Flush()
-	if err := a.showClaimedTime(b); err != nil {
-		return err
-	}
+	a.showClaimedTime(events)
 	fmt.Fprintln(a.stdout, "\nitems:")
 	for _, it := range items {
 		fmt.Fprintf(a.stdout, "  %s (%s)\n    sha256:%s\n", custody.Escape(it.ID), custody.Escape(it.Description), it.Digest.SHA256().Hex())
@@ -99,20 +100,16 @@ func (a *app) showText(b *custody.Bundle, items []custody.ItemStatus) error {
 	return nil
 }
 
-// showClaimedTime lists each event's time as its statement claims it, and the checkpoint the
-// signer cites as read before signing (its anchor), none of it checked.
-func (a *app) showClaimedTime(b *custody.Bundle) error {
+// showClaimedTime lists each event's time as its statement claims it, and the
+// checkpoint the signer cites as read before signing (its anchor), none of it checked.
+func (a *app) showClaimedTime(events []*custody.Event) {
 	fmt.Fprintln(a.stdout, "\ntime, as each statement claims it (UNVERIFIED: 'evidctl verify' bounds each event's time")
 	fmt.Fprintln(a.stdout, "with the witnesses' and time-stamping authorities' evidence in the bundle):")
 	tw := tabwriter.NewWriter(a.stdout, 0, 2, 2, ' ', 0)
-	for i, r := range b.Events {
-		st, err := r.Statement()
-		if err != nil {
-			return failErr(fmt.Errorf("event %d: %w", i+1, err))
-		}
-		fmt.Fprintf(tw, "  %d\tclaimed %s\t%s\n", i+1, st.Predicate.Time.UTC().Format(time.RFC3339Nano), custody.Escape(citedAnchor(st.Predicate.Anchor)))
+	for i, ev := range events {
+		fmt.Fprintf(tw, "  %d\tclaimed %s\t%s\n", i+1, ev.Time.UTC().Format(time.RFC3339Nano), custody.Escape(citedAnchor(ev.Anchor)))
 	}
-	return tw.Flush()
+	tw.Flush()
 }
 
 // citedAnchor describes the checkpoint a statement cites as read before signing.

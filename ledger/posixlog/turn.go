@@ -93,18 +93,26 @@ func (t *turn) enter(ctx context.Context, n int) error {
 			t.taking = true
 			go t.take()
 		}
-		changed := t.changed
-		t.mu.Unlock()
-		select {
-		case <-changed:
-			t.mu.Lock()
-		case <-ctx.Done():
-			t.mu.Lock()
+		if err := t.waitLocked(ctx); err != nil {
 			if t.waiting == 1 && t.inflight == 0 && t.f != nil {
 				t.releaseLocked() // taken for this enter alone
 			}
-			return ctx.Err()
+			return err
 		}
+	}
+}
+
+// waitLocked waits, with t.mu held, for the next change of the turn's state or the end
+// of ctx; t.mu is held again when it returns.
+func (t *turn) waitLocked(ctx context.Context) error {
+	changed := t.changed
+	t.mu.Unlock()
+	defer t.mu.Lock()
+	select {
+	case <-changed:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -174,14 +182,8 @@ func (t *turn) drain(ctx context.Context) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for !t.sealed || t.inflight > 0 {
-		changed := t.changed
-		t.mu.Unlock()
-		select {
-		case <-changed:
-			t.mu.Lock()
-		case <-ctx.Done():
-			t.mu.Lock()
-			return ctx.Err()
+		if err := t.waitLocked(ctx); err != nil {
+			return err
 		}
 	}
 	return nil

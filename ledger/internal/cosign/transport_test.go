@@ -31,16 +31,9 @@ func TestRecorderKeepsTheFork(t *testing.T) {
 			_, _ = w.Write([]byte("— w1 AAAA\n"))
 		}
 	}))
-	t.Cleanup(srv.Close)
-	p, err := ledger.ParseWitnessPolicy([]byte("witness w1 " + testWitnessKey + " " + srv.URL + "\nquorum w1\n"))
-	require.NoError(t, err)
-	rec, err := NewRecorder(nil, p)
-	require.NoError(t, err)
-	c := &http.Client{Transport: rec}
+	rec, postOnce := recordWitness(t, srv)
 	post := func() string {
-		resp, err := c.Post(srv.URL+"/add-checkpoint", "text/plain", strings.NewReader("x"))
-		require.NoError(t, err)
-		resp.Body.Close()
+		postOnce()
 		return rec.Answers()[0].Answer
 	}
 	require.Contains(t, post(), "the log has forked")
@@ -50,6 +43,23 @@ func TestRecorderKeepsTheFork(t *testing.T) {
 	require.Equal(t, "cosigned", post())
 	step.Store(1)
 	require.Contains(t, post(), "not the old size it was sent", "after a cosignature, a stale size is just that")
+}
+
+// recordWitness is a Recorder for the witness w1 served by srv, and a function that
+// posts one add-checkpoint request to it through the Recorder.
+func recordWitness(t *testing.T, srv *httptest.Server) (*Recorder, func()) {
+	t.Helper()
+	t.Cleanup(srv.Close)
+	p, err := ledger.ParseWitnessPolicy([]byte("witness w1 " + testWitnessKey + " " + srv.URL + "\nquorum w1\n"))
+	require.NoError(t, err)
+	rec, err := NewRecorder(nil, p)
+	require.NoError(t, err)
+	c := &http.Client{Transport: rec}
+	return rec, func() {
+		resp, err := c.Post(srv.URL+"/add-checkpoint", "text/plain", strings.NewReader("x"))
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
 }
 
 // testWitnessKey is a cosignature/v1 verifier key named w1.
@@ -73,17 +83,7 @@ func TestRecorderRefusedSince(t *testing.T) {
 			w.WriteHeader(code)
 		}
 	}))
-	t.Cleanup(srv.Close)
-	p, err := ledger.ParseWitnessPolicy([]byte("witness w1 " + testWitnessKey + " " + srv.URL + "\nquorum w1\n"))
-	require.NoError(t, err)
-	rec, err := NewRecorder(nil, p)
-	require.NoError(t, err)
-	c := &http.Client{Transport: rec}
-	post := func() {
-		resp, err := c.Post(srv.URL+"/add-checkpoint", "text/plain", strings.NewReader("x"))
-		require.NoError(t, err)
-		resp.Body.Close()
-	}
+	rec, post := recordWitness(t, srv)
 	post()
 	mark := rec.Mark()
 	require.Empty(t, rec.RefusedSince(mark), "an answer before the mark does not count")
