@@ -252,7 +252,8 @@ func inclusionProofLen(index, size uint64) int {
 }
 
 // Validate checks the policy itself: every log's verifier key and witness keys parse,
-// no witness is listed twice, and every quorum is reachable. Verification reports these
+// no witness is listed twice or has its log's own key (in whichever form or name), and
+// every quorum is reachable. Verification reports these
 // errors too; Validate lets a tool that writes policies refuse a bad entry early.
 func (t *Trust) Validate() error {
 	seen := map[string]bool{}
