@@ -87,6 +87,9 @@ type PendingError struct {
 	Envelope *sign.Envelope    // the signed event
 	Anchor   *AnchorCheckpoint // the checkpoint (and token) the event cites as its anchor; nil if none
 	Err      error             // why no receipt came back
+	// Batch, when the event was signed in a [Batch], is every event of that batch in
+	// order, Envelope among them: complete them all with [Custodian.ResumeBatch].
+	Batch []*sign.Envelope
 }
 
 func (e *PendingError) Error() string {

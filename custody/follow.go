@@ -43,89 +43,144 @@ func (cs *chainState) next(itemID string, t EventType) (*Event, *itemState, erro
 	return &Event{Type: t, Item: it, Prev: st.head}, st, nil
 }
 
-func (c *Custodian) simple(ctx context.Context, b *Bundle, itemID string, t EventType, d Details) (*Record, error) {
-	ev, _, err := c.follow(b, itemID, t)
+// eventOf makes one event of an item already in custody against the chain as it
+// stands before it: the single operations below and a [Batch] share them.
+type eventOf func(cs *chainState) (*Event, error)
+
+// recordOf records the event build makes against b's chain.
+func (c *Custodian) recordOf(ctx context.Context, b *Bundle, build eventOf) (*Record, error) {
+	cs, err := replay(b)
+	if err != nil {
+		return nil, fmt.Errorf("reading the bundle's chain: %w", err)
+	}
+	ev, err := build(cs)
 	if err != nil {
 		return nil, err
 	}
-	d.apply(ev)
 	return c.record(ctx, b, ev)
+}
+
+// simpleEvent is the next event of type t of the item, with details d.
+func simpleEvent(itemID string, t EventType, d Details) eventOf {
+	return func(cs *chainState) (*Event, error) {
+		ev, _, err := cs.next(itemID, t)
+		if err != nil {
+			return nil, err
+		}
+		d.apply(ev)
+		return ev, nil
+	}
+}
+
+func accessEvent(itemID string, d Details) eventOf {
+	if d.Purpose == "" {
+		return failed(argError("access", "d.Purpose", "a purpose is required"))
+	}
+	return simpleEvent(itemID, Access, d)
+}
+
+func returnEvent(itemID string, to *Actor, d Details) eventOf {
+	return func(cs *chainState) (*Event, error) {
+		ev, err := simpleEvent(itemID, Return, d)(cs)
+		if err != nil {
+			return nil, err
+		}
+		ev.Counterparty = to
+		return ev, nil
+	}
+}
+
+func noteEvent(itemID, text string, d Details) eventOf {
+	if text == "" {
+		return failed(argError("note", "text", "the text is empty"))
+	}
+	d.Note = text
+	return simpleEvent(itemID, Note, d)
+}
+
+func transferEvent(itemID string, to Actor, d Details) eventOf {
+	if err := to.Validate(); err != nil {
+		return failed(argError("transfer", "to", "recipient: %w", err))
+	}
+	if err := to.Party.checkText(); err != nil {
+		return failed(argError("transfer", "to", "recipient: %w", err))
+	}
+	return func(cs *chainState) (*Event, error) {
+		ev, err := simpleEvent(itemID, Transfer, d)(cs)
+		if err != nil {
+			return nil, err
+		}
+		ev.Counterparty = &to
+		return ev, nil
+	}
+}
+
+// receiveEvent accepts the item's open transfer; check, when not nil, vets the item
+// first (Receive checks the payload that arrived).
+func receiveEvent(itemID string, d Details, check func(st *itemState) *Violation) eventOf {
+	return func(cs *chainState) (*Event, error) {
+		ev, st, err := cs.next(itemID, Receive)
+		if err != nil {
+			return nil, err
+		}
+		if st.pending == nil {
+			return nil, &RefusedError{Type: Receive, Item: st.id, Violations: []Violation{{Rule: RuleTransfer, Detail: "no open transfer to receive"}}}
+		}
+		if check != nil {
+			if v := check(st); v != nil {
+				return nil, &RefusedError{Type: Receive, Item: st.id, Violations: []Violation{*v}}
+			}
+		}
+		d.apply(ev)
+		ev.Transfer = st.pending.commitment
+		sender := st.custodian
+		sender.Certificate = ""
+		ev.Counterparty = &sender
+		return ev, nil
+	}
+}
+
+// failed is an eventOf that fails with err: an argument refused before any chain.
+func failed(err error) eventOf {
+	return func(*chainState) (*Event, error) { return nil, err }
 }
 
 // Access records that the custodian examined the item (say why in d.Purpose and with
 // what in d.Tool).
 func (c *Custodian) Access(ctx context.Context, b *Bundle, itemID string, d Details) (*Record, error) {
-	if d.Purpose == "" {
-		return nil, argError("access", "d.Purpose", "a purpose is required")
-	}
-	return c.simple(ctx, b, itemID, Access, d)
+	return c.recordOf(ctx, b, accessEvent(itemID, d))
 }
 
 // Return records that the item went back to its owner; custody ends.
 func (c *Custodian) Return(ctx context.Context, b *Bundle, itemID string, to *Actor, d Details) (*Record, error) {
-	ev, _, err := c.follow(b, itemID, Return)
-	if err != nil {
-		return nil, err
-	}
-	d.apply(ev)
-	ev.Counterparty = to
-	return c.record(ctx, b, ev)
+	return c.recordOf(ctx, b, returnEvent(itemID, to, d))
 }
 
 // Dispose records that the item was destroyed; custody ends.
 func (c *Custodian) Dispose(ctx context.Context, b *Bundle, itemID string, d Details) (*Record, error) {
-	return c.simple(ctx, b, itemID, Dispose, d)
+	return c.recordOf(ctx, b, simpleEvent(itemID, Dispose, d))
 }
 
 // Note adds an annotation to the item's chain. Any trusted party may add one.
 func (c *Custodian) Note(ctx context.Context, b *Bundle, itemID, text string, d Details) (*Record, error) {
-	if text == "" {
-		return nil, argError("note", "text", "the text is empty")
-	}
-	d.Note = text
-	return c.simple(ctx, b, itemID, Note, d)
+	return c.recordOf(ctx, b, noteEvent(itemID, text, d))
 }
 
 // Transfer hands the item to a named recipient, identified by the key id of the key
 // it signs with. Until that recipient's Receive, nobody else may act on the item.
 func (c *Custodian) Transfer(ctx context.Context, b *Bundle, itemID string, to Actor, d Details) (*Record, error) {
-	if err := to.Validate(); err != nil {
-		return nil, argError("transfer", "to", "recipient: %w", err)
-	}
-	if err := to.Party.checkText(); err != nil {
-		return nil, argError("transfer", "to", "recipient: %w", err)
-	}
-	ev, _, err := c.follow(b, itemID, Transfer)
-	if err != nil {
-		return nil, err
-	}
-	d.apply(ev)
-	ev.Counterparty = &to
-	return c.record(ctx, b, ev)
+	return c.recordOf(ctx, b, transferEvent(itemID, to, d))
 }
 
 // Receive accepts the open transfer of the item; only its named recipient may. When
 // payload is not nil, its ciphertext digest is checked against the sealed digest first
 // and a mismatch refuses the receipt.
 func (c *Custodian) Receive(ctx context.Context, b *Bundle, itemID string, payload io.Reader, d Details) (*Record, error) {
-	ev, st, err := c.follow(b, itemID, Receive)
-	if err != nil {
-		return nil, err
-	}
-	if st.pending == nil {
-		return nil, &RefusedError{Type: Receive, Item: st.id, Violations: []Violation{{Rule: RuleTransfer, Detail: "no open transfer to receive"}}}
-	}
+	var check func(st *itemState) *Violation
 	if payload != nil {
-		if v := checkArrival(ctx, payload, st); v != nil {
-			return nil, &RefusedError{Type: Receive, Item: st.id, Violations: []Violation{*v}}
-		}
+		check = func(st *itemState) *Violation { return checkArrival(ctx, payload, st) }
 	}
-	d.apply(ev)
-	ev.Transfer = st.pending.commitment
-	sender := st.custodian
-	sender.Certificate = ""
-	ev.Counterparty = &sender
-	return c.record(ctx, b, ev)
+	return c.recordOf(ctx, b, receiveEvent(itemID, d, check))
 }
 
 // Derive makes a new item from parents (an extraction, translation, redaction or

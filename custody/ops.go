@@ -3,11 +3,14 @@ package custody
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync/atomic"
 
 	"filippo.io/age"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/evidctl/evidctl/crypto/digest"
 	"github.com/evidctl/evidctl/crypto/seal"
@@ -175,42 +178,70 @@ func (c *Custodian) Disclose(ctx context.Context, b *Bundle, es []Evidence, s Se
 	if b != nil {
 		out = b.Clone()
 	}
-	for _, e := range es {
-		it, err := sealItem(ctx, Disclose, e, s)
-		if err != nil {
-			return nil, err
-		}
-		ev := &Event{Type: Disclose, Item: it}
-		d.apply(ev)
-		if err := c.continuePreserved(out, ev); err != nil {
-			return nil, err
-		}
-		if _, err := c.record(ctx, out, ev); err != nil {
-			return nil, err
-		}
+	items, err := sealItems(ctx, Disclose, es, s)
+	if err != nil {
+		return nil, err
+	}
+	bt := c.Batch(out)
+	for _, it := range items {
+		bt.add(discloseEvent(it, d))
+	}
+	if _, err := bt.Commit(ctx); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-// continuePreserved links a disclosure to the preservation of the same item, checking
-// that the data has not changed since; the disclosure keeps the preservation's item
-// key. A disclosure of an item not preserved opens it, with a new key.
-func (c *Custodian) continuePreserved(b *Bundle, ev *Event) error {
-	cs, err := replay(b)
-	if err != nil {
-		return err
+// maxSealers bounds the evidence that sealItems seals at once.
+var maxSealers = max(runtime.GOMAXPROCS(0), 4)
+
+// sealItems seals every piece of evidence (sealItem), several at once; on error it
+// returns that of the first failing evidence in order.
+func sealItems(ctx context.Context, op EventType, es []Evidence, s Sealing) ([]Item, error) {
+	if _, err := s.parse(op); err != nil {
+		return nil, err
 	}
-	st, ok := cs.items[ev.Item.ID]
-	if !ok {
-		ev.ItemKey = NewItemKey() // a new item
-		return nil
+	items := make([]Item, len(es))
+	errs := make([]error, len(es))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(maxSealers)
+	for i, e := range es {
+		g.Go(func() error {
+			items[i], errs[i] = sealItem(gctx, op, e, s)
+			return errs[i]
+		})
 	}
-	if ev.Item.Digest.Match(st.digest) != nil {
-		return &RefusedError{Type: Disclose, Item: ev.Item.ID, Violations: []Violation{{Rule: RuleDigest,
-			Detail: "the disclosed data differs from what was preserved", Expected: st.digest.String(), Found: ev.Item.Digest.String()}}}
+	if err := g.Wait(); err != nil {
+		for _, e := range errs {
+			if e != nil && !errors.Is(e, context.Canceled) {
+				return nil, e
+			}
+		}
+		return nil, err
 	}
-	ev.Prev = st.head
-	return nil
+	return items, nil
+}
+
+// discloseEvent is the disclosure of a sealed item: it continues the item's
+// preservation, checking that the data has not changed since (the disclosure keeps the
+// preservation's item key); a disclosure of an item not preserved opens it, with a new
+// key.
+func discloseEvent(it Item, d Details) eventOf {
+	return func(cs *chainState) (*Event, error) {
+		ev := &Event{Type: Disclose, Item: it}
+		d.apply(ev)
+		st, ok := cs.items[ev.Item.ID]
+		if !ok {
+			ev.ItemKey = NewItemKey() // a new item
+			return ev, nil
+		}
+		if ev.Item.Digest.Match(st.digest) != nil {
+			return nil, &RefusedError{Type: Disclose, Item: ev.Item.ID, Violations: []Violation{{Rule: RuleDigest,
+				Detail: "the disclosed data differs from what was preserved", Expected: st.digest.String(), Found: ev.Item.Digest.String()}}}
+		}
+		ev.Prev = st.head
+		return ev, nil
+	}
 }
 
 // Preserve commits the digests of preserved data without handing it over (the
