@@ -178,11 +178,13 @@ func (o *outputs) commit() error {
 	if err := refuseExisting(o.payloads...); err != nil {
 		return err
 	}
-	for i, f := range o.files {
-		if err := f.Commit(); err != nil {
-			return failErr(fmt.Errorf("writing %s: %w", o.payloads[i], err))
+	n, err := atomicfile.CommitAll(o.files)
+	o.placed += n
+	if err != nil {
+		if n == len(o.files) { // all renamed; the directory's fsync failed
+			return failErr(fmt.Errorf("writing the payloads: %w", err))
 		}
-		o.placed++
+		return failErr(fmt.Errorf("writing %s: %w", o.payloads[n], err))
 	}
 	return nil
 }

@@ -227,30 +227,35 @@ func (a *app) disclose(ctx context.Context, files []string, f *intakeFlags) erro
 	return a.write(out, b, len(files))
 }
 
-// evidenceList opens every file; when the outputs have payloads, each file is sealed
-// to the next. closeAll closes the sources.
+// evidenceList checks every file and makes its evidence, opened only while it is read
+// (lazySource); when the outputs have payloads, each file is sealed to the next.
+// closeAll closes the sources still open.
 func (a *app) evidenceList(files, ids []string, out *outputs) ([]custody.Evidence, func(), error) {
-	var srcs []io.Closer
+	srcs := make([]*lazySource, len(files))
 	closeAll := func() {
-		for _, c := range srcs {
-			_ = c.Close()
+		for _, s := range srcs {
+			if s != nil {
+				_ = s.Close()
+			}
+		}
+	}
+	if err := checkSources("evidence file", files); err != nil {
+		return nil, closeAll, err
+	}
+	var ws []io.Writer
+	if len(out.payloads) > 0 {
+		var err error
+		if ws, err = out.createPayloads(); err != nil {
+			return nil, closeAll, err
 		}
 	}
 	es := make([]custody.Evidence, len(files))
 	for i, file := range files {
-		src, err := a.openSource("evidence file", file)
-		if err != nil {
-			return nil, closeAll, err
-		}
-		srcs = append(srcs, src)
+		srcs[i] = &lazySource{a: a, what: "evidence file", path: file}
 		desc, mt := describeFile(file, "")
-		es[i] = custody.Evidence{ItemID: ids[i], Description: desc, MediaType: mt, Source: src}
-		if len(out.payloads) > 0 {
-			w, err := out.payload()
-			if err != nil {
-				return nil, closeAll, err
-			}
-			es[i].Sealed = w
+		es[i] = custody.Evidence{ItemID: ids[i], Description: desc, MediaType: mt, Source: srcs[i]}
+		if ws != nil {
+			es[i].Sealed = ws[i]
 		}
 	}
 	return es, closeAll, nil

@@ -1,0 +1,166 @@
+package atomicfile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// Many files at once (a disclosure of thousands): [CreateAll] scans each directory
+// once for stale temporaries, not once per file, and [CommitAll] fsyncs the files
+// several at once and each directory once, not once per file.
+
+// maxSyncs bounds the fsyncs CommitAll runs at once.
+const maxSyncs = 32
+
+// CreateAll creates a temporary file for each of paths, as [Create] does, removing the
+// stale temporaries of all of them with one scan of each directory. On error the files
+// already created are aborted. Each File holds an open descriptor (and its lock) until
+// it is committed or aborted.
+func CreateAll(paths []string, perm fs.FileMode) ([]*File, error) {
+	for _, p := range paths {
+		if _, base := filepath.Split(p); base == "" {
+			return nil, fmt.Errorf("creating %q: names a directory, not a file", p)
+		}
+		if err := refuseSymlink(p); err != nil {
+			return nil, err
+		}
+	}
+	removeStaleAll(paths) // best effort, as in Create
+	files := make([]*File, 0, len(paths))
+	for _, p := range paths {
+		dir, base := filepath.Split(p)
+		tmp, err := createTemp(dirOrDot(dir), base, perm.Perm())
+		if err != nil {
+			for _, f := range files {
+				_ = f.Abort()
+			}
+			return nil, fmt.Errorf("creating temporary file for %q: %w", p, err)
+		}
+		files = append(files, &File{path: p, tmp: tmp})
+	}
+	return files, nil
+}
+
+// removeStaleAll removes the stale temporaries of paths, reading each directory once.
+func removeStaleAll(paths []string) {
+	if !canLock {
+		return
+	}
+	byDir := map[string]map[string]bool{}
+	for _, p := range paths {
+		dir, base := filepath.Split(p)
+		dir = dirOrDot(dir)
+		if byDir[dir] == nil {
+			byDir[dir] = map[string]bool{}
+		}
+		byDir[dir][base] = true
+	}
+	for dir, bases := range byDir {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if base, ok := tempBase(e.Name()); ok && bases[base] && e.Type().IsRegular() {
+				_, _ = removeIfStale(filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+}
+
+// tempBase is the destination base name of a temporary file's name.
+func tempBase(name string) (string, bool) {
+	n := len(name) - suffixLen - len(tempInfix)
+	if n < 2 || name[0] != '.' {
+		return "", false
+	}
+	base := name[1:n]
+	return base, isTempOf(name, base)
+}
+
+// CommitAll commits files as [File.Commit] commits each, with fewer waits: every
+// temporary file is fsynced first, several at once, then each is renamed over its path
+// in order, and each directory is fsynced once at the end. It returns how many files
+// were renamed into place. On error the files not renamed are removed; those renamed
+// stay (the caller removes them if it must). A destination that became a symbolic
+// link is refused with [ErrSymlink].
+func CommitAll(files []*File) (int, error) {
+	for _, f := range files {
+		if f == nil || f.done {
+			return 0, ErrClosed
+		}
+	}
+	abortFrom := func(i int) {
+		for _, f := range files[i:] {
+			_ = f.Abort()
+		}
+	}
+	errs := make([]error, len(files))
+	limit := make(chan struct{}, maxSyncs)
+	var wg sync.WaitGroup
+	for i, f := range files {
+		limit <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-limit }()
+			if err := f.tmp.Sync(); err != nil {
+				errs[i] = fmt.Errorf("syncing %q: %w", f.path, err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		abortFrom(0)
+		return 0, err
+	}
+	dirs := map[string]bool{}
+	syncDirs := func() error {
+		for d := range dirs {
+			if err := syncDir(d); err != nil {
+				return fmt.Errorf("syncing directory %q: %w", d, err)
+			}
+		}
+		return nil
+	}
+	for i, f := range files {
+		if err := f.rename(); err != nil {
+			abortFrom(i + 1)
+			return i, errors.Join(err, syncDirs())
+		}
+		dirs[filepath.Dir(f.path)] = true
+	}
+	return len(files), syncDirs()
+}
+
+// rename is the second half of Commit, after the fsync: the rename over the
+// destination and the close, the directory not yet fsynced. On failure the temporary
+// file is removed.
+func (f *File) rename() error {
+	f.done = true
+	name := f.tmp.Name()
+	fail := func(err error) error {
+		_ = os.Remove(name)
+		_ = f.tmp.Close()
+		return err
+	}
+	if err := refuseSymlink(f.path); err != nil {
+		return fail(err)
+	}
+	if !renameOpen {
+		if err := f.tmp.Close(); err != nil {
+			return fail(fmt.Errorf("closing %q: %w", f.path, err))
+		}
+	}
+	if err := os.Rename(name, f.path); err != nil {
+		return fail(fmt.Errorf("renaming into %q: %w", f.path, err))
+	}
+	if renameOpen {
+		if err := f.tmp.Close(); err != nil {
+			return fmt.Errorf("closing %q: %w", f.path, err)
+		}
+	}
+	return nil
+}
