@@ -63,17 +63,35 @@ func (l *lazySource) Close() error {
 	return err
 }
 
-// createPayloads creates the temporary files of every payload at once, in the order
-// named.
-func (o *outputs) createPayloads() ([]io.Writer, error) {
-	files, err := atomicfile.CreateAll(o.payloads[len(o.files):], 0o644)
-	if err != nil {
-		return nil, failErr(err)
+// lazyPayloads names the temporary files of every payload, in the order named, each
+// created on its first write (several sealers create theirs at once), after one scan
+// of the directory for stale temporaries.
+func (o *outputs) lazyPayloads() []io.Writer {
+	_, _ = atomicfile.RemoveStaleAll(o.payloads) // best effort, as in atomicfile.Create
+	paths := o.payloads[len(o.files):]
+	first := len(o.files)
+	o.files = append(o.files, make([]*atomicfile.File, len(paths))...)
+	ws := make([]io.Writer, len(paths))
+	for i, p := range paths {
+		ws[i] = &lazyPayload{path: p, slot: &o.files[first+i]}
 	}
-	o.files = append(o.files, files...)
-	ws := make([]io.Writer, len(files))
-	for i, f := range files {
-		ws[i] = f
+	return ws
+}
+
+// lazyPayload creates its temporary file on the first write, in its slot of
+// outputs.files.
+type lazyPayload struct {
+	path string
+	slot **atomicfile.File
+}
+
+func (l *lazyPayload) Write(p []byte) (int, error) {
+	if *l.slot == nil {
+		f, err := atomicfile.CreateScanned(l.path, 0o644)
+		if err != nil {
+			return 0, err
+		}
+		*l.slot = f
 	}
-	return ws, nil
+	return (*l.slot).Write(p)
 }

@@ -132,7 +132,9 @@ func (o *outputs) payload() (io.Writer, error) {
 // abort removes every temporary file not yet renamed into place.
 func (o *outputs) abort() {
 	for _, f := range o.files {
-		_ = f.Abort()
+		if f != nil { // a lazy payload never written
+			_ = f.Abort()
+		}
 	}
 }
 

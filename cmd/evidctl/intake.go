@@ -244,10 +244,7 @@ func (a *app) evidenceList(files, ids []string, out *outputs) ([]custody.Evidenc
 	}
 	var ws []io.Writer
 	if len(out.payloads) > 0 {
-		var err error
-		if ws, err = out.createPayloads(); err != nil {
-			return nil, closeAll, err
-		}
+		ws = out.lazyPayloads()
 	}
 	es := make([]custody.Evidence, len(files))
 	for i, file := range files {

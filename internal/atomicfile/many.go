@@ -9,46 +9,60 @@ import (
 	"sync"
 )
 
-// Many files at once (a disclosure of thousands): [CreateAll] scans each directory
-// once for stale temporaries, not once per file, and [CommitAll] fsyncs the files
-// several at once and each directory once, not once per file.
+// Many files at once (a disclosure of thousands): [CreateAll] and [RemoveStaleAll]
+// scan each directory once for stale temporaries, not once per file, and [CommitAll]
+// fsyncs the files several at once and each directory once, not once per file.
 
 // maxSyncs bounds the fsyncs CommitAll runs at once.
 const maxSyncs = 32
 
 // CreateAll creates a temporary file for each of paths, as [Create] does, removing the
-// stale temporaries of all of them with one scan of each directory. On error the files
-// already created are aborted. Each File holds an open descriptor (and its lock) until
-// it is committed or aborted.
+// stale temporaries of all of them with one scan of each directory ([RemoveStaleAll]).
+// On error the files already created are aborted. Each File holds an open descriptor
+// (and its lock) until it is committed or aborted.
 func CreateAll(paths []string, perm fs.FileMode) ([]*File, error) {
 	for _, p := range paths {
 		if _, base := filepath.Split(p); base == "" {
 			return nil, fmt.Errorf("creating %q: names a directory, not a file", p)
 		}
-		if err := refuseSymlink(p); err != nil {
-			return nil, err
-		}
 	}
-	removeStaleAll(paths) // best effort, as in Create
+	_, _ = RemoveStaleAll(paths) // best effort, as in Create
 	files := make([]*File, 0, len(paths))
 	for _, p := range paths {
-		dir, base := filepath.Split(p)
-		tmp, err := createTemp(dirOrDot(dir), base, perm.Perm())
+		f, err := CreateScanned(p, perm)
 		if err != nil {
 			for _, f := range files {
 				_ = f.Abort()
 			}
-			return nil, fmt.Errorf("creating temporary file for %q: %w", p, err)
+			return nil, err
 		}
-		files = append(files, &File{path: p, tmp: tmp})
+		files = append(files, f)
 	}
 	return files, nil
 }
 
-// removeStaleAll removes the stale temporaries of paths, reading each directory once.
-func removeStaleAll(paths []string) {
+// CreateScanned is [Create] without the scan for stale temporaries, for a caller that
+// ran [RemoveStaleAll] over all the paths it creates: it may run in several goroutines
+// at once.
+func CreateScanned(path string, perm fs.FileMode) (*File, error) {
+	dir, base := filepath.Split(path)
+	if base == "" {
+		return nil, fmt.Errorf("creating %q: names a directory, not a file", path)
+	}
+	if err := refuseSymlink(path); err != nil {
+		return nil, err
+	}
+	tmp, err := createTemp(dirOrDot(dir), base, perm.Perm())
+	if err != nil {
+		return nil, fmt.Errorf("creating temporary file for %q: %w", path, err)
+	}
+	return &File{path: path, tmp: tmp}, nil
+}
+
+// RemoveStaleAll is [RemoveStale] for many paths, reading each directory once.
+func RemoveStaleAll(paths []string) ([]string, error) {
 	if !canLock {
-		return
+		return nil, nil
 	}
 	byDir := map[string]map[string]bool{}
 	for _, p := range paths {
@@ -59,17 +73,28 @@ func removeStaleAll(paths []string) {
 		}
 		byDir[dir][base] = true
 	}
+	var removed []string
+	var errs []error
 	for dir, bases := range byDir {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
+			errs = append(errs, fmt.Errorf("looking for stale temporary files in %q: %w", dir, err))
 			continue
 		}
 		for _, e := range entries {
 			if base, ok := tempBase(e.Name()); ok && bases[base] && e.Type().IsRegular() {
-				_, _ = removeIfStale(filepath.Join(dir, e.Name()))
+				name := filepath.Join(dir, e.Name())
+				ok, err := removeIfStale(name)
+				if err != nil {
+					errs = append(errs, err)
+				}
+				if ok {
+					removed = append(removed, name)
+				}
 			}
 		}
 	}
+	return removed, errors.Join(errs...)
 }
 
 // tempBase is the destination base name of a temporary file's name.
