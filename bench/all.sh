@@ -149,7 +149,7 @@ row "verify a $(printf "%'d" "$events")-event bundle (\`verify --trust\`, no pay
 (cd "$repo" && go test -count=1 -run '^$' -bench '^BenchmarkSignedEvents$' -benchtime 10x ./custody) >"$work/events.out" 2>&1 ||
 	{ cat "$work/events.out" >&2; echo "all.sh: BenchmarkSignedEvents failed" >&2; exit 1; }
 rate=$(grep -o '[0-9.]* events/s' "$work/events.out" | tail -1 | cut -d' ' -f1)
-rows+=("$(printf '| bulk signed events/s (\`custody.Batch\`, embedded log, ECDSA P-256, batches of 1,000) | %.0f events/s | Rekor v2 here: ~1,000/s | **%.1f×** (target 10×) | — | — |' "$rate" "$(echo "$rate / 1000" | bc -l)")")
+rows+=("$(printf '| bulk signed events/s (`custody.Batch`, embedded log, ECDSA P-256, batches of 1,000) | %.0f events/s | Rekor v2 here: ~1,000/s | **%.1f×** (target 10×) | — | — |' "$rate" "$(echo "$rate / 1000" | bc -l)")")
 echo "  done: bulk signed events/s" >&2
 # disclose of BENCH_FILES small files (default 10,000): one batch, one payload per file;
 # the ratio is against the target, 5 s (bench/disclose.sh also gives this machine's
