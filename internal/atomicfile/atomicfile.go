@@ -105,19 +105,10 @@ type File struct {
 // package documentation). Nothing appears at path until [File.Commit]. A path
 // that is a symbolic link is refused with [ErrSymlink].
 func Create(path string, perm fs.FileMode) (*File, error) {
-	dir, base := filepath.Split(path)
-	if base == "" {
-		return nil, fmt.Errorf("creating %q: names a directory, not a file", path)
+	if _, base := filepath.Split(path); base != "" {
+		_, _ = RemoveStale(path) // best effort: a failure here must not stop the write
 	}
-	if err := refuseSymlink(path); err != nil {
-		return nil, err
-	}
-	_, _ = RemoveStale(path) // best effort: a failure here must not stop the write
-	tmp, err := createTemp(dirOrDot(dir), base, perm.Perm())
-	if err != nil {
-		return nil, fmt.Errorf("creating temporary file for %q: %w", path, err)
-	}
-	return &File{path: path, tmp: tmp}, nil
+	return CreateScanned(path, perm)
 }
 
 func dirOrDot(dir string) string {
@@ -163,33 +154,14 @@ func (f *File) Commit() error {
 	if f.done {
 		return ErrClosed
 	}
-	f.done = true
-	name := f.tmp.Name()
-	fail := func(err error) error {
-		_ = os.Remove(name)
-		_ = f.tmp.Close()
-		return err
-	}
 	if err := f.tmp.Sync(); err != nil {
-		return fail(fmt.Errorf("syncing %q: %w", f.path, err))
+		f.done = true
+		_ = os.Remove(f.tmp.Name())
+		_ = f.tmp.Close()
+		return fmt.Errorf("syncing %q: %w", f.path, err)
 	}
-	if err := refuseSymlink(f.path); err != nil {
-		return fail(err)
-	}
-	if !renameOpen {
-		if err := f.tmp.Close(); err != nil {
-			return fail(fmt.Errorf("closing %q: %w", f.path, err))
-		}
-	}
-	// Where locks exist the file is renamed while still open and locked, so that
-	// no other process takes it for a stale temporary in between.
-	if err := os.Rename(name, f.path); err != nil {
-		return fail(fmt.Errorf("renaming into %q: %w", f.path, err))
-	}
-	if renameOpen {
-		if err := f.tmp.Close(); err != nil {
-			return fmt.Errorf("closing %q: %w", f.path, err)
-		}
+	if err := f.rename(); err != nil {
+		return err
 	}
 	if err := syncDir(filepath.Dir(f.path)); err != nil {
 		return fmt.Errorf("syncing directory of %q: %w", f.path, err)

@@ -76,22 +76,35 @@ func RemoveStaleAll(paths []string) ([]string, error) {
 	var removed []string
 	var errs []error
 	for dir, bases := range byDir {
-		entries, err := os.ReadDir(dir)
+		r, err := removeStaleIn(dir, bases)
+		removed = append(removed, r...)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("looking for stale temporary files in %q: %w", dir, err))
+			errs = append(errs, err)
+		}
+	}
+	return removed, errors.Join(errs...)
+}
+
+// removeStaleIn removes the stale temporaries in dir of the destinations named bases.
+func removeStaleIn(dir string, bases map[string]bool) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("looking for stale temporary files in %q: %w", dir, err)
+	}
+	var removed []string
+	var errs []error
+	for _, e := range entries {
+		base, ok := tempBase(e.Name())
+		if !ok || !bases[base] || !e.Type().IsRegular() {
 			continue
 		}
-		for _, e := range entries {
-			if base, ok := tempBase(e.Name()); ok && bases[base] && e.Type().IsRegular() {
-				name := filepath.Join(dir, e.Name())
-				ok, err := removeIfStale(name)
-				if err != nil {
-					errs = append(errs, err)
-				}
-				if ok {
-					removed = append(removed, name)
-				}
-			}
+		name := filepath.Join(dir, e.Name())
+		ok, err := removeIfStale(name)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if ok {
+			removed = append(removed, name)
 		}
 	}
 	return removed, errors.Join(errs...)

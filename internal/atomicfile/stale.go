@@ -81,27 +81,7 @@ func RemoveStale(path string) ([]string, error) {
 		return nil, nil
 	}
 	dir, base := filepath.Split(path)
-	dir = dirOrDot(dir)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("looking for stale temporary files of %q: %w", path, err)
-	}
-	var removed []string
-	var errs []error
-	for _, e := range entries {
-		if !e.Type().IsRegular() || !isTempOf(e.Name(), base) {
-			continue
-		}
-		name := filepath.Join(dir, e.Name())
-		ok, err := removeIfStale(name)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		if ok {
-			removed = append(removed, name)
-		}
-	}
-	return removed, errors.Join(errs...)
+	return removeStaleIn(dirOrDot(dir), map[string]bool{base: true})
 }
 
 // removeIfStale removes the temporary file name if no process holds its lock.
