@@ -2,13 +2,12 @@ package custody
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"runtime"
 	"slices"
-	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -31,9 +30,10 @@ import (
 // item. Commit reads the log's checkpoint once (every event cites it as its anchor),
 // replays the bundle once and checks each event against the chain as the events
 // before it leave it, refusing the whole batch before anything is signed; it signs
-// the statements in parallel, appends their entries as one ledger batch and adds the
-// events to the bundle with receipts under one checkpoint, and one consistency proof
-// from the bundle's previous checkpoint and one from the anchor.
+// the statements in parallel, appends their entries as one ledger batch (see
+// appendEntries for ledgers that cannot keep a batch's order) and adds the events to
+// the bundle with receipts under one checkpoint, and one consistency proof from the
+// bundle's previous checkpoint and one from the anchor.
 //
 // Argument errors of a queued event (an access without purpose) are reported by
 // Commit, which names the event. A Batch is not safe for concurrent use and is
@@ -90,7 +90,9 @@ type batchEvent struct {
 }
 
 // Commit signs and logs the queued events and adds them to the bundle, returning
-// their records in order. On any error the bundle is unchanged:
+// their records in log order: the order queued wherever an event follows an earlier one
+// of the batch, and on ledgers that log a batch in order (the embedded log) throughout.
+// On any error the bundle is unchanged:
 //   - an event the chain refuses is a *RefusedError (wrapped, naming the event's
 //     place in the batch), and nothing was signed;
 //   - a ledger that already holds another successor of an event's custody head refuses
@@ -209,33 +211,59 @@ func (c *Custodian) signAll(ctx context.Context, es []batchEvent) error {
 	return g.Wait()
 }
 
-// maxSignedAppends bounds the appends in flight to a ledger that authenticates each
-// entry ([ledger.AuthenticatedAppender]: a ledger server).
-const maxSignedAppends = 16
+// inOrder is implemented by ledgers whose AppendBatch logs the leaves of a batch in the
+// order given, at increasing indexes (posixlog).
+type inOrder interface{ AppendsInOrder() bool }
 
-// appendEntries appends the entries as one ledger batch. A ledger that authenticates
-// appends has no batch form (each entry carries its own signature, which the server
-// checks): its entries are appended one by one, maxSignedAppends at a time.
-func (c *Custodian) appendEntries(ctx context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
-	a, ok := c.ledger.(ledger.AuthenticatedAppender)
-	if !ok {
-		return c.ledger.AppendBatch(ctx, leaves)
+// appendEntries appends the entries of the batch so that the log orders them as the
+// batch does wherever an event depends on an earlier one of the batch (the verifier
+// wants a bundle in log order, and each event after the one it follows). A ledger that
+// logs a batch in order (inOrder: the embedded log) gets one AppendBatch. A ledger that
+// authenticates appends ([ledger.AuthenticatedAppender], a ledger server) has no batch
+// form, each entry carrying its own signature that the server checks: its entries are
+// appended one by one, in order. Any other ledger (trillianlog appends a batch's leaves
+// concurrently) gets the batch in waves of events on distinct items, one AppendBatch
+// each; logBatch then puts each wave's events in log order.
+func (c *Custodian) appendEntries(ctx context.Context, es []batchEvent) ([]*ledger.Receipt, error) {
+	rs := make([]*ledger.Receipt, len(es))
+	for from := 0; from < len(es); {
+		to := c.wave(es, from)
+		leaves := make([][]byte, to-from)
+		for i := range leaves {
+			leaves[i] = es[from+i].leaf
+		}
+		var got []*ledger.Receipt
+		var err error
+		if a, ok := c.ledger.(ledger.AuthenticatedAppender); ok {
+			var r *ledger.Receipt
+			r, err = a.AppendSigned(ctx, leaves[0], c.signer)
+			got = []*ledger.Receipt{r}
+		} else {
+			got, err = c.ledger.AppendBatch(ctx, leaves)
+		}
+		copy(rs[from:], got)
+		if err != nil {
+			return rs, err
+		}
+		from = to
 	}
-	rs := make([]*ledger.Receipt, len(leaves))
-	errs := make([]error, len(leaves))
-	limit := make(chan struct{}, maxSignedAppends)
-	var wg sync.WaitGroup
-	for i, leaf := range leaves {
-		limit <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-limit }()
-			if rs[i], errs[i] = a.AppendSigned(ctx, leaf, c.signer); errs[i] != nil {
-				errs[i] = fmt.Errorf("entry %d of %d: %w", i+1, len(leaves), errs[i])
-			}
-		})
+	return rs, nil
+}
+
+// wave is the end of the wave of events that starts at from (see appendEntries).
+func (c *Custodian) wave(es []batchEvent, from int) int {
+	if _, ok := c.ledger.(ledger.AuthenticatedAppender); ok {
+		return from + 1
 	}
-	wg.Wait()
-	return rs, errors.Join(errs...)
+	if o, ok := c.ledger.(inOrder); ok && o.AppendsInOrder() {
+		return len(es)
+	}
+	items := map[string]bool{}
+	to := from
+	for ; to < len(es) && !items[es[to].ev.Item.ID]; to++ {
+		items[es[to].ev.Item.ID] = true
+	}
+	return to
 }
 
 // logBatch appends the entries of signed events, brings their receipts under one
@@ -243,11 +271,7 @@ func (c *Custodian) appendEntries(ctx context.Context, leaves [][]byte) ([]*ledg
 // consistency proofs from b's previous checkpoint and from each anchor. On error b is
 // unchanged.
 func (c *Custodian) logBatch(ctx context.Context, b *Bundle, es []batchEvent, anchors []AnchorCheckpoint) ([]*Record, error) {
-	leaves := make([][]byte, len(es))
-	for i := range es {
-		leaves[i] = es[i].leaf
-	}
-	rs, err := c.appendEntries(ctx, leaves)
+	rs, err := c.appendEntries(ctx, es)
 	if err != nil {
 		return nil, c.batchFailure(fmt.Errorf("appending %d events to log %s: %w", len(es), c.ledger.Origin(), err), es, anchors)
 	}
@@ -268,6 +292,7 @@ func (c *Custodian) receipts(ctx context.Context, b *Bundle, es []batchEvent, rs
 	if err != nil {
 		return nil, nil, err
 	}
+	es, rs = logOrder(es, rs)
 	recs := make([]*Record, len(es))
 	for i, r := range rs {
 		text, err := r.MarshalText()
@@ -336,6 +361,21 @@ func (c *Custodian) oneCheckpoint(ctx context.Context, rs []*ledger.Receipt, es 
 		}
 	}
 	return heads[top], nil
+}
+
+// logOrder puts the events in the order of their log indexes: the order of the batch
+// wherever an event depends on an earlier one (appendEntries).
+func logOrder(es []batchEvent, rs []*ledger.Receipt) ([]batchEvent, []*ledger.Receipt) {
+	order := make([]int, len(es))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(rs[a].Index, rs[b].Index) })
+	oes, ors := make([]batchEvent, len(es)), make([]*ledger.Receipt, len(rs))
+	for i, j := range order {
+		oes[i], ors[i] = es[j], rs[j]
+	}
+	return oes, ors
 }
 
 func count[T comparable](s []T, v T) int {

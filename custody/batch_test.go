@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -346,4 +347,104 @@ func TestDiscloseMany(t *testing.T) {
 			requireValid(t, d, out)
 		})
 	}
+}
+
+// signedLedger is a ledger that authenticates appends (as a ledger server's client):
+// it has no batch form, so a batch appends each signed entry on its own.
+type signedLedger struct {
+	ledger.Ledger
+	signed int
+	mu     sync.Mutex
+}
+
+func (l *signedLedger) AppendSigned(ctx context.Context, entry []byte, s ledger.EntrySigner) (*ledger.Receipt, error) {
+	if _, err := s.SignEntry(ctx, entry); err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	l.signed++
+	l.mu.Unlock()
+	return l.Ledger.Append(ctx, entry)
+}
+
+func (l *signedLedger) AppendBatch(context.Context, [][]byte) ([]*ledger.Receipt, error) {
+	return nil, errors.New("a ledger that authenticates appends takes no unsigned batch")
+}
+
+// TestBatchSignedAppends: on a ledger that authenticates appends, a batch signs each
+// entry; its receipts are still brought under one checkpoint, and a second successor
+// is still refused.
+func TestBatchSignedAppends(t *testing.T) {
+	ctx := context.Background()
+	d := testkit.New(t, "lab", "authority", "rogue")
+	b, _ := d.Acquire(t, "lab", evidenceBytes)
+	other := b.Clone()
+	lab := d.Parties["lab"]
+	sl := &signedLedger{Ledger: d.Logs[0]}
+	c, err := custody.NewCustodian(lab.Signer, lab.Actor, sl, custody.WithClock(d.Clock()))
+	require.NoError(t, err)
+	bt := c.Batch(b)
+	for i := range 8 {
+		bt.Access("", custody.Details{Purpose: fmt.Sprintf("read %d", i)})
+	}
+	bt.Transfer("", d.Parties["authority"].Actor, custody.Details{Purpose: "hand-over"})
+	recs, err := bt.Commit(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 9, sl.signed)
+	requireOneCheckpoint(t, recs)
+	requireValid(t, d, b)
+
+	bt = c.Batch(other)
+	bt.Transfer("", d.Parties["rogue"].Actor, custody.Details{Purpose: "to the rogue"})
+	_, err = bt.Commit(ctx)
+	var re *custody.RefusedError
+	require.ErrorAs(t, err, &re)
+	require.Equal(t, custody.RuleFork, re.Violations[0].Rule)
+}
+
+// reversingLedger logs the leaves of a batch in reverse order, as a ledger that appends
+// a batch's leaves concurrently may.
+type reversingLedger struct{ ledger.Ledger }
+
+func (l reversingLedger) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
+	rs := make([]*ledger.Receipt, len(leaves))
+	for i := len(leaves) - 1; i >= 0; i-- {
+		r, err := l.Ledger.Append(ctx, leaves[i])
+		if err != nil {
+			return nil, err
+		}
+		rs[i] = r
+	}
+	return rs, nil
+}
+
+// TestBatchUnorderedLedger: on a ledger that does not keep a batch's order, the events
+// that follow one another are logged in waves, and the bundle is in log order.
+func TestBatchUnorderedLedger(t *testing.T) {
+	ctx := context.Background()
+	d := testkit.New(t, "provider")
+	p := d.Parties["provider"]
+	c, err := custody.NewCustodian(p.Signer, p.Actor, reversingLedger{d.Logs[0]}, custody.WithClock(d.Clock()))
+	require.NoError(t, err)
+	es := []custody.Evidence{
+		{Description: "a", Source: bytes.NewReader([]byte("a")), Sealed: &bytes.Buffer{}},
+		{Description: "b", Source: bytes.NewReader([]byte("b")), Sealed: &bytes.Buffer{}},
+		{Description: "c", Source: bytes.NewReader([]byte("c")), Sealed: &bytes.Buffer{}},
+	}
+	b, err := c.Disclose(ctx, nil, es, custody.Sealing{Recipients: []string{p.Recipient}}, custody.Details{Legal: &custody.Legal{Kind: custody.Production, Reference: "PO-1"}})
+	require.NoError(t, err)
+	ids, err := b.Items()
+	require.NoError(t, err)
+	bt := c.Batch(b)
+	for _, id := range ids {
+		bt.Access(id, custody.Details{Purpose: "review"})
+	}
+	for _, id := range ids {
+		bt.Note(id, "reviewed", custody.Details{})
+	}
+	recs, err := bt.Commit(ctx)
+	require.NoError(t, err)
+	require.Len(t, recs, 6)
+	requireOneCheckpoint(t, recs)
+	requireValid(t, d, b)
 }
