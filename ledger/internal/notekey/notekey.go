@@ -78,18 +78,10 @@ func SyncDir(dir string) error {
 // Read loads the signer key from path, refusing a file that others may read.
 // It returns the signer and the matching verifier key.
 func Read(path string) (note.Signer, string, error) {
-	fi, err := os.Stat(path)
+	skey, err := ReadSecret(path, "key file")
 	if err != nil {
-		return nil, "", fmt.Errorf("reading key file: %w", err)
+		return nil, "", err
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, "", fmt.Errorf("key file %s has mode %04o; it must be readable by its owner only (chmod 600): %w", path, fi.Mode().Perm(), fs.ErrPermission)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, "", fmt.Errorf("reading key file: %w", err)
-	}
-	skey := strings.TrimSuffix(string(b), "\n")
 	s, err := note.NewSigner(skey)
 	if err != nil {
 		// The error from note never includes the key.
@@ -100,6 +92,24 @@ func Read(path string) (note.Signer, string, error) {
 		return nil, "", fmt.Errorf("key file %s: %w", path, err)
 	}
 	return s, vkey, nil
+}
+
+// ReadSecret reads the signer key text in the file at path (following a symbolic link),
+// without its final newline, refusing a file that others may read. what names the file
+// in errors ("key file", "witness key"); no error quotes the file's content.
+func ReadSecret(path, what string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", what, err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("%s %s has mode %04o; it must be readable by its owner only (chmod 600): %w", what, path, fi.Mode().Perm(), fs.ErrPermission)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", what, err)
+	}
+	return strings.TrimSuffix(string(b), "\n"), nil
 }
 
 // VerifierKey derives the verifier key from an Ed25519 note signer key,
