@@ -122,22 +122,7 @@ func parseSSHRecipient(s string) (age.Recipient, error) {
 // ignored. At least one recipient is required. Errors name the line number,
 // never its content.
 func ParseRecipients(r io.Reader) ([]age.Recipient, error) {
-	var out []age.Recipient
-	err := scanLines(r, "recipients", func(n int, line string) error {
-		rcpt, err := ParseRecipient(line)
-		if err != nil {
-			return fmt.Errorf("line %d: %w", n, err)
-		}
-		out = append(out, rcpt)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return nil, errors.New("recipients file: no recipients found")
-	}
-	return out, nil
+	return parseLines(r, "recipients", "recipients", ParseRecipient)
 }
 
 // ReadRecipients interprets a command-line argument: a recipient string (it
@@ -179,22 +164,7 @@ func ParseIdentities(r io.Reader) ([]age.Identity, error) {
 	case bytes.HasPrefix(trimmed, []byte("-----BEGIN")):
 		return parseSSHIdentity(br)
 	}
-	var out []age.Identity
-	err := scanLines(br, "identity", func(n int, line string) error {
-		id, err := parseIdentityLine(line)
-		if err != nil {
-			return fmt.Errorf("line %d: %w", n, err)
-		}
-		out = append(out, id)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return nil, errors.New("identity file: no identities found")
-	}
-	return out, nil
+	return parseLines(br, "identity", "identities", parseIdentityLine)
 }
 
 func parseIdentityLine(s string) (age.Identity, error) {
@@ -255,9 +225,12 @@ func ReadIdentities(path string) ([]age.Identity, error) {
 	return ids, nil
 }
 
-// scanLines calls f for every line of r that is neither empty nor a "#"
-// comment, enforcing the size limits of age's key files.
-func scanLines(r io.Reader, what string, f func(n int, line string) error) error {
+// parseLines parses every line of r that is neither empty nor a "#" comment with parse,
+// and wants at least one. Lines must be valid UTF-8; r is read up to keyFileSizeLimit.
+// what names the file in errors ("recipients", "identity"), and plural what it holds
+// ("recipients", "identities"); errors name the line number, never its content.
+func parseLines[T any](r io.Reader, what, plural string, parse func(line string) (T, error)) ([]T, error) {
+	var out []T
 	lr := &io.LimitedReader{R: r, N: keyFileSizeLimit + 1}
 	sc := bufio.NewScanner(lr)
 	sc.Buffer(make([]byte, 0, 4096), lineLengthLimit+2)
@@ -269,22 +242,27 @@ func scanLines(r io.Reader, what string, f func(n int, line string) error) error
 			continue
 		}
 		if !utf8.ValidString(line) {
-			return fmt.Errorf("%s file: line %d is not valid UTF-8", what, n)
+			return nil, fmt.Errorf("%s file: line %d is not valid UTF-8", what, n)
 		}
-		if err := f(n, line); err != nil {
-			return fmt.Errorf("%s file: %w", what, err)
+		v, err := parse(line)
+		if err != nil {
+			return nil, fmt.Errorf("%s file: line %d: %w", what, n, err)
 		}
+		out = append(out, v)
 	}
 	if errors.Is(sc.Err(), bufio.ErrTooLong) {
-		return fmt.Errorf("%s file: line %d is too long", what, n+1)
+		return nil, fmt.Errorf("%s file: line %d is too long", what, n+1)
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("reading %s file: %w", what, err)
+		return nil, fmt.Errorf("reading %s file: %w", what, err)
 	}
 	if lr.N == 0 {
-		return fmt.Errorf("%s file is too long", what)
+		return nil, fmt.Errorf("%s file is too long", what)
 	}
-	return nil
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s file: no %s found", what, plural)
+	}
+	return out, nil
 }
 
 // GenerateX25519 returns a new random X25519 identity, readable by every age
