@@ -136,16 +136,7 @@ func ReadRecipients(arg string) ([]age.Recipient, error) {
 		}
 		return []age.Recipient{r}, nil
 	}
-	f, err := os.Open(arg)
-	if err != nil {
-		return nil, fmt.Errorf("opening recipients file: %w", err)
-	}
-	defer f.Close()
-	rs, err := ParseRecipients(f)
-	if err != nil {
-		return nil, fmt.Errorf("recipients file %q: %w", arg, err)
-	}
-	return rs, nil
+	return readFile(arg, "recipients", ParseRecipients)
 }
 
 // ParseIdentities parses an identity file: either an age-keygen file (one
@@ -213,16 +204,22 @@ func parseSSHIdentity(r io.Reader) ([]age.Identity, error) {
 
 // ReadIdentities reads an identity file with [ParseIdentities].
 func ReadIdentities(path string) ([]age.Identity, error) {
+	return readFile(path, "identity", ParseIdentities)
+}
+
+// readFile parses the file at path with parse; what names the file in errors
+// ("recipients", "identity").
+func readFile[T any](path, what string, parse func(io.Reader) ([]T, error)) ([]T, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("opening identity file: %w", err)
+		return nil, fmt.Errorf("opening %s file: %w", what, err)
 	}
 	defer f.Close()
-	ids, err := ParseIdentities(f)
+	out, err := parse(f)
 	if err != nil {
-		return nil, fmt.Errorf("identity file %q: %w", path, err)
+		return nil, fmt.Errorf("%s file %q: %w", what, path, err)
 	}
-	return ids, nil
+	return out, nil
 }
 
 // parseLines parses every line of r that is neither empty nor a "#" comment with parse,
