@@ -29,14 +29,15 @@ func size(t *testing.T, l ledger.Ledger, trust *ledger.Trust) uint64 {
 	return cp.Size
 }
 
-// appendVerified appends leaf, a leaf or an entry, to l and verifies its receipt; it
-// returns the receipt and the checkpoint the receipt carries.
-func appendVerified(t *testing.T, l ledger.Ledger, trust *ledger.Trust, leaf []byte) (*ledger.Receipt, *ledger.Checkpoint) {
+// AppendVerified appends leaf, a leaf or an entry, to l and verifies its receipt with
+// trust; it returns the receipt and the checkpoint the receipt carries. msgAndArgs, as
+// for require, say what the append is in a failure.
+func AppendVerified(t testing.TB, l ledger.Ledger, trust *ledger.Trust, leaf []byte, msgAndArgs ...any) (*ledger.Receipt, *ledger.Checkpoint) {
 	t.Helper()
 	r, err := l.Append(t.Context(), leaf)
-	require.NoError(t, err)
+	require.NoError(t, err, msgAndArgs...)
 	cp, err := trust.VerifyReceipt(r, leaf)
-	require.NoError(t, err)
+	require.NoError(t, err, msgAndArgs...)
 	return r, cp
 }
 
@@ -56,7 +57,7 @@ func requireConflict(t *testing.T, err error, first []byte, index uint64) {
 
 func testEntry(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 	e := Entry(t.Name(), "acquire")
-	r, _ := appendVerified(t, l, trust, e)
+	r, _ := AppendVerified(t, l, trust, e)
 	_, err := trust.VerifyReceipt(r, Entry(t.Name(), "another"))
 	require.ErrorIs(t, err, ledger.ErrLeafMismatch)
 }
@@ -65,7 +66,7 @@ func testEntry(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 // refused, naming the first, and the log does not grow.
 func testSecondSuccessor(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 	first := Entry(t.Name(), "transfer to A")
-	r, _ := appendVerified(t, l, trust, first)
+	r, _ := AppendVerified(t, l, trust, first)
 	before := size(t, l, trust)
 
 	_, err := l.Append(t.Context(), Entry(t.Name(), "transfer to B"))

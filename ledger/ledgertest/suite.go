@@ -63,7 +63,7 @@ func testCheckpointVerifies(t *testing.T, l ledger.Ledger, trust *ledger.Trust) 
 
 func testAppend(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 	leaf := Leaf(t.Name())
-	r, cp := appendVerified(t, l, trust, leaf)
+	r, cp := AppendVerified(t, l, trust, leaf)
 	require.Less(t, r.Index, cp.Size)
 
 	text, err := r.MarshalText()
@@ -131,8 +131,8 @@ func testConcurrentAppends(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 func testProofsAtLaterSizes(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 	ctx := t.Context()
 	a, b := Leaf(t.Name()+"/a"), Leaf(t.Name()+"/b")
-	ra, cpa := appendVerified(t, l, trust, a)
-	_, cpb := appendVerified(t, l, trust, b)
+	ra, cpa := AppendVerified(t, l, trust, a)
+	_, cpb := AppendVerified(t, l, trust, b)
 	require.Greater(t, cpb.Size, ra.Index)
 
 	// a is provably in b's checkpoint too.
@@ -159,7 +159,7 @@ func testProofsAtLaterSizes(t *testing.T, l ledger.Ledger, trust *ledger.Trust) 
 
 func testProofArguments(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 	ctx := t.Context()
-	_, cp := appendVerified(t, l, trust, Leaf(t.Name()))
+	_, cp := AppendVerified(t, l, trust, Leaf(t.Name()))
 	_, err := l.InclusionProof(ctx, cp.Size, cp.Size)
 	require.Error(t, err, "index not below tree size")
 	_, err = l.InclusionProof(ctx, 0, cp.Size+1<<20)
