@@ -191,7 +191,7 @@ func (f *File) Commit() error {
 			return fmt.Errorf("closing %q: %w", f.path, err)
 		}
 	}
-	if err := syncDir(filepath.Dir(f.path)); err != nil {
+	if err := SyncPath(filepath.Dir(f.path)); err != nil {
 		return fmt.Errorf("syncing directory of %q: %w", f.path, err)
 	}
 	return nil
@@ -217,13 +217,15 @@ func (f *File) Abort() error {
 	return nil
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// SyncPath fsyncs the file or directory at path: a file whose writer did not sync it,
+// or a directory, so that a file just created, linked or renamed in it survives a crash.
+func SyncPath(path string) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
-	serr := d.Sync()
-	cerr := d.Close()
+	serr := f.Sync()
+	cerr := f.Close()
 	if serr != nil {
 		return serr
 	}

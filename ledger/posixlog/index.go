@@ -17,8 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/evidctl/evidctl/internal/atomicfile"
 	"github.com/evidctl/evidctl/ledger"
-	"github.com/evidctl/evidctl/ledger/internal/notekey"
 )
 
 // The tag index lives in DIR/.tags, beside the log it indexes:
@@ -163,7 +163,7 @@ func openIndex(logDir string) (*tagIndex, error) {
 		if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("tag index: %w", err)
 		} else if err == nil {
-			if err := notekey.SyncDir(filepath.Dir(d)); err != nil {
+			if err := atomicfile.SyncPath(filepath.Dir(d)); err != nil {
 				return nil, fmt.Errorf("tag index: %w", err)
 			}
 		}
@@ -218,7 +218,7 @@ func readOrMakeSalt(path string) ([]byte, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	return salt, notekey.SyncDir(filepath.Dir(path))
+	return salt, atomicfile.SyncPath(filepath.Dir(path))
 }
 
 // shardOf returns the shard of key.

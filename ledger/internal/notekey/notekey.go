@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/evidctl/evidctl/internal/atomicfile"
 )
 
 // keyFilePerm is the only mode Open accepts for a key file.
@@ -41,7 +43,7 @@ func WriteNew(path, origin string) (string, error) {
 	if err := os.Link(tmp.Name(), path); err != nil {
 		return "", fmt.Errorf("writing key file: %w", err)
 	}
-	if err := SyncDir(dir); err != nil {
+	if err := atomicfile.SyncPath(dir); err != nil {
 		return "", fmt.Errorf("writing key file: %w", err)
 	}
 	return vkey, nil
@@ -56,20 +58,6 @@ func writeAndSync(f *os.File, s string) error {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// SyncDir fsyncs a directory, so that a file just linked or renamed into it survives a
-// crash.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
 		err = cerr
 	}
 	return err
