@@ -10,9 +10,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
@@ -20,7 +20,7 @@ import (
 	"github.com/evidctl/evidctl/internal/atomicfile"
 )
 
-// keyFilePerm is the only mode Open accepts for a key file.
+// keyFilePerm is the mode of a new key file: Read refuses a key file others may read.
 const keyFilePerm = 0o600
 
 // WriteNew generates an Ed25519 note key named origin and writes the signer key to
@@ -30,37 +30,22 @@ func WriteNew(path, origin string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("generating note key for origin %q: %v", origin, err)
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
+	if _, err := os.Lstat(path); err == nil {
+		return "", fmt.Errorf("writing key file: %s: %w", path, fs.ErrExist)
+	}
+	f, err := atomicfile.Create(path, keyFilePerm)
 	if err != nil {
 		return "", fmt.Errorf("writing key file: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if err := writeAndSync(tmp, skey+"\n"); err != nil {
+	defer f.Abort()
+	if _, err := io.WriteString(f, skey+"\n"); err != nil {
 		return "", fmt.Errorf("writing key file: %w", err)
 	}
-	// Link, unlike rename, refuses to replace an existing key.
-	if err := os.Link(tmp.Name(), path); err != nil {
-		return "", fmt.Errorf("writing key file: %w", err)
-	}
-	if err := atomicfile.SyncPath(dir); err != nil {
+	// CommitNew, unlike Commit, never replaces a key.
+	if err := f.CommitNew(); err != nil {
 		return "", fmt.Errorf("writing key file: %w", err)
 	}
 	return vkey, nil
-}
-
-func writeAndSync(f *os.File, s string) error {
-	err := f.Chmod(keyFilePerm)
-	if err == nil {
-		_, err = f.WriteString(s)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // Read loads the signer key from path, refusing a file that others may read.
