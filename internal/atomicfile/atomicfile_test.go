@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -238,7 +237,7 @@ func BenchmarkCreate(b *testing.B) {
 
 // TestCommitNew: a new file appears whole; anything already at the destination (a
 // file, a symbolic link, or one put there while the temporary was written) stays as it
-// was, CommitNew fails with fs.ErrExist, and no temporary is left behind.
+// was, CommitNew fails with os.ErrExist, and no temporary is left behind.
 func TestCommitNew(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -268,7 +267,7 @@ func TestCommitNew(t *testing.T) {
 			if tt.want == "new" {
 				require.NoError(t, err)
 			} else {
-				require.ErrorIs(t, err, fs.ErrExist)
+				require.ErrorIs(t, err, os.ErrExist)
 			}
 			got, err := os.ReadFile(path)
 			require.NoError(t, err)
@@ -287,10 +286,10 @@ func TestCommitNewLeavesSymlink(t *testing.T) {
 	defer f.Abort()
 	target := filepath.Join(dir, "target")
 	require.NoError(t, os.Symlink(target, path))
-	require.ErrorIs(t, f.CommitNew(), fs.ErrExist)
+	require.ErrorIs(t, f.CommitNew(), os.ErrExist)
 	_, err = os.Stat(target)
-	require.ErrorIs(t, err, fs.ErrNotExist, "nothing written through the link")
+	require.ErrorIs(t, err, os.ErrNotExist, "nothing written through the link")
 	fi, err := os.Lstat(path)
 	require.NoError(t, err)
-	require.Equal(t, fs.ModeSymlink, fi.Mode().Type())
+	require.Equal(t, os.ModeSymlink, fi.Mode().Type())
 }
