@@ -227,39 +227,39 @@ func TestBufferedBytes(t *testing.T) {
 
 // TestEnvelopeRefusedUnread: a DSSE envelope, the append of the transition of issue 12,
 // gets 415 telling the client to upgrade, before a byte of its body is read and without
-// a reservation in the buffered-bytes budget: while a slow sender holds the whole
-// budget, a signed entry waits and gets 503, an envelope whose body never comes gets
-// its 415 at once (reading it would have given 408; reserving, 503).
+// a reservation in the buffered-bytes budget: from an address whose share of the budget
+// a slow sender holds, a signed entry gets 503 at once, and an envelope whose body never
+// comes gets its 415 (reading it would have given 408; reserving, 503).
 func TestEnvelopeRefusedUnread(t *testing.T) {
 	backend, _ := posixlogtest.NewLog(t)
 	s := ledgertest.NewSigner(t)
 	addr := startServe(t, backend, []*sign.Verifier{s.Verifier()},
-		server.WithMaxBodySize(httpapi.MaxSignedEntrySize), server.WithMaxBufferedBytes(httpapi.MaxSignedEntrySize), server.WithBodyReadTimeout(time.Second))
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
+		server.WithMaxBodySize(httpapi.MaxSignedEntrySize), server.WithMaxBufferedBytes(httpapi.MaxSignedEntrySize), server.WithBodyReadTimeout(5*time.Second))
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	wg.Go(func() { trickle(ctx, "127.0.0.2", addr) }) // reserves the whole budget
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel() // before the wait: the trickle ends with ctx
+	wg.Go(func() { trickle(ctx, "127.0.0.2", addr) }) // reserves the address's whole share
 	time.Sleep(200 * time.Millisecond)
 
 	ask := func(contentType string, length int, body []byte) (int, string) {
-		conn, err := dialFrom("127.0.0.3", addr)
+		conn, err := dialFrom("127.0.0.2", addr)
 		require.NoError(t, err)
 		defer conn.Close()
-		require.NoError(t, conn.SetDeadline(time.Now().Add(10*time.Second)))
+		require.NoError(t, conn.SetDeadline(time.Now().Add(3*time.Second)))
 		_, err = fmt.Fprintf(conn, "POST /append HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", contentType, length)
 		require.NoError(t, err)
 		_, err = conn.Write(body)
 		require.NoError(t, err)
 		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		require.NoError(t, err)
+		require.NoError(t, err, "no answer without the body")
 		defer resp.Body.Close()
 		answer, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(answer)
 	}
 	entry := signedEntry(t, ledgertest.Leaf(t.Name()), s)
 	code, answer := ask(httpapi.SignedEntryType, len(entry), entry)
-	require.Equal(t, http.StatusServiceUnavailable, code, "the budget is not held: %s", answer)
+	require.Equal(t, http.StatusServiceUnavailable, code, "the address's share is not held: %s", answer)
 
 	envelope, _ := ledgertest.Envelope(t, `{"old":"client"}`, s)
 	code, answer = ask(httpapi.EnvelopeType, len(envelope), nil)

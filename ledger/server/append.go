@@ -17,10 +17,12 @@ import (
 
 // append serves POST /append: a log entry signed by an allowed key in, the receipt out.
 // A body of any other media type is refused with 415 before a byte of it is read: it
-// spends nothing of the buffered-bytes budget.
+// spends nothing of the buffered-bytes budget, and the connection is closed after the
+// answer rather than drained of the body.
 func (h *Handler) append(w http.ResponseWriter, r *http.Request) {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if no := h.mediaType(mt); no != nil {
+		w.Header().Set("Connection", "close")
 		refuse(w, no.code, no.msg)
 		return
 	}
