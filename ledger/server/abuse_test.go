@@ -238,7 +238,7 @@ func TestEnvelopeRefusedUnread(t *testing.T) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel() // before the wait: the trickle ends with ctx
+	defer cancel()                                    // before the wait: the trickle ends with ctx
 	wg.Go(func() { trickle(ctx, "127.0.0.2", addr) }) // reserves the address's whole share
 	time.Sleep(200 * time.Millisecond)
 

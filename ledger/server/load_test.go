@@ -58,8 +58,8 @@ func loadSettings(t *testing.T) loadConfig {
 // loadResult is what a load run saw.
 type loadResult struct {
 	receipts map[ledger.Entry]*ledger.Receipt // by entry
-	failed   []error                      // appends that returned no receipt
-	statuses map[int]int                  // HTTP statuses the server answered appends with
+	failed   []error                          // appends that returned no receipt
+	statuses map[int]int                      // HTTP statuses the server answered appends with
 	elapsed  time.Duration
 }
 
