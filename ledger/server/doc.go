@@ -61,8 +61,9 @@
 // What the server holds for its clients is bounded, so that many connections that never
 // sign anything can neither exhaust its memory nor lock out an allowed signer:
 //
-//   - the body of one append ([WithMaxBodySize], 256 KiB); a larger declared
-//     Content-Length is refused before a byte of it is read;
+//   - the body of one append (4 KiB, a signed entry's; [WithMaxBodySize] may lower it);
+//     a larger declared Content-Length is refused before a byte of it is read, and a
+//     body of any media type but a signed entry is not read at all (415);
 //   - the bytes of append bodies held at once, across all requests
 //     ([WithMaxBufferedBytes], 64 MiB): a request reserves its declared length (or the
 //     body limit, when it declares none) before reading, waits its turn while the budget
