@@ -64,10 +64,7 @@ func testCheckpointVerifies(t *testing.T, l ledger.Ledger, trust *ledger.Trust) 
 
 func testAppend(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 	leaf := Leaf(t.Name())
-	r, err := l.Append(t.Context(), leaf)
-	require.NoError(t, err)
-	cp, err := trust.VerifyReceipt(r, leaf)
-	require.NoError(t, err)
+	r, cp := AppendVerified(t, l, trust, leaf)
 	require.Less(t, r.Index, cp.Size)
 
 	text, err := r.MarshalText()
@@ -81,11 +78,7 @@ func testAppend(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 	require.ErrorIs(t, err, ledger.ErrLeafMismatch)
 
 	// The published checkpoint now covers the leaf too.
-	note, err := l.Checkpoint(t.Context())
-	require.NoError(t, err)
-	latest, err := trust.VerifyCheckpoint(note)
-	require.NoError(t, err)
-	require.GreaterOrEqual(t, latest.Size, cp.Size)
+	require.GreaterOrEqual(t, size(t, l, trust), cp.Size)
 }
 
 func testAppendWrongSize(t *testing.T, l ledger.Ledger, _ *ledger.Trust) {
@@ -171,14 +164,8 @@ func testConcurrentAppends(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 func testProofsAtLaterSizes(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 	ctx := t.Context()
 	a, b := Leaf(t.Name()+"/a"), Leaf(t.Name()+"/b")
-	ra, err := l.Append(ctx, a)
-	require.NoError(t, err)
-	cpa, err := trust.VerifyReceipt(ra, a)
-	require.NoError(t, err)
-	rb, err := l.Append(ctx, b)
-	require.NoError(t, err)
-	cpb, err := trust.VerifyReceipt(rb, b)
-	require.NoError(t, err)
+	ra, cpa := AppendVerified(t, l, trust, a)
+	_, cpb := AppendVerified(t, l, trust, b)
 	require.Greater(t, cpb.Size, ra.Index)
 
 	// a is provably in b's checkpoint too.
@@ -205,11 +192,8 @@ func testProofsAtLaterSizes(t *testing.T, l ledger.Ledger, trust *ledger.Trust) 
 
 func testProofArguments(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 	ctx := t.Context()
-	r, err := l.Append(ctx, Leaf(t.Name()))
-	require.NoError(t, err)
-	cp, err := trust.VerifyReceipt(r, Leaf(t.Name()))
-	require.NoError(t, err)
-	_, err = l.InclusionProof(ctx, cp.Size, cp.Size)
+	_, cp := AppendVerified(t, l, trust, Leaf(t.Name()))
+	_, err := l.InclusionProof(ctx, cp.Size, cp.Size)
 	require.Error(t, err, "index not below tree size")
 	_, err = l.InclusionProof(ctx, 0, cp.Size+1<<20)
 	require.Error(t, err, "tree size beyond the log")
