@@ -29,6 +29,7 @@ func Run(t *testing.T, newLedger Factory) {
 		{"CheckpointVerifies", testCheckpointVerifies},
 		{"AppendReturnsVerifiableReceipt", testAppend},
 		{"AppendRejectsWrongLeafSize", testAppendWrongSize},
+		{"AppendRefusesBareCommitment", testAppendBareCommitment},
 		{"AppendBatchKeepsOrder", testAppendBatch},
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"ProofsAtLaterSizes", testProofsAtLaterSizes},
@@ -87,6 +88,38 @@ func testAppendWrongSize(t *testing.T, l ledger.Ledger, _ *ledger.Trust) {
 	}
 	_, err := l.AppendBatch(t.Context(), [][]byte{Leaf("ok"), make([]byte, ledger.LeafSize-1)})
 	require.ErrorIs(t, err, ledger.ErrMalformed)
+}
+
+// testAppendBareCommitment: a 32-byte leaf, a commitment alone as ledgers logged before
+// entries had tags, is refused in every form of append, with an error that says what an
+// entry is, and nothing is logged.
+func testAppendBareCommitment(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
+	before := size(t, l, trust)
+	commitment := Leaf(t.Name())[ledger.TagSize:]
+	type form struct {
+		name string
+		run  func() error
+	}
+	forms := []form{
+		{"Append", func() error { _, err := l.Append(t.Context(), commitment); return err }},
+		{"AppendBatch", func() error { _, err := l.AppendBatch(t.Context(), [][]byte{commitment}); return err }},
+		{"AppendBatchAfterAnEntry", func() error {
+			_, err := l.AppendBatch(t.Context(), [][]byte{Leaf(t.Name() + "/entry"), commitment})
+			return err
+		}},
+	}
+	if a, ok := l.(ledger.AuthenticatedAppender); ok {
+		forms = append(forms, form{"AppendSigned", func() error {
+			_, err := a.AppendSigned(t.Context(), commitment, NewSigner(t))
+			return err
+		}})
+	}
+	for _, tc := range forms {
+		err := tc.run()
+		require.ErrorIs(t, err, ledger.ErrMalformed, tc.name)
+		require.ErrorContains(t, err, "tag || commitment", tc.name)
+	}
+	require.Equal(t, before, size(t, l, trust), "a refused leaf was logged")
 }
 
 func testAppendBatch(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
