@@ -14,7 +14,8 @@ import (
 // bundle's chain before ev (tags.go); a ledger that authenticates appends
 // ([ledger.AuthenticatedAppender], a ledger server) gets the entry signed with the
 // custodian's key and never sees the statement, any other gets Append. An item opened
-// before entries had tags is appended as its commitment alone, as it was then.
+// before entries had tags (no itemKey) is refused with ErrUnkeyedItem: no ledger logs
+// its 32-byte leaves any more.
 //
 // A ledger that already holds another successor of the item's custody head refuses the
 // entry; the refusal becomes a *RefusedError under RuleFork that names the log index of
@@ -26,12 +27,9 @@ func (c *Custodian) appendEvent(ctx context.Context, b *Bundle, ev *Event, env *
 		return nil, fmt.Errorf("reading the bundle's chain: %w", err)
 	}
 	commit := env.Commitment()
-	leaf, err := cs.entryOf(commit, ev)
+	leaf, err := cs.newEntryOf(commit, ev)
 	if err != nil {
 		return nil, err
-	}
-	if len(leaf) == ledger.LeafSize {
-		return c.appendEnvelope(ctx, env, commit)
 	}
 	var r *ledger.Receipt
 	if a, ok := c.ledger.(ledger.AuthenticatedAppender); ok {

@@ -263,18 +263,16 @@ func TestAuditCheckpointFromReceipts(t *testing.T) {
 	require.Equal(t, custody.SourceLog, rep.Checkpoint.Source)
 }
 
-// TestAuditUnkeyedItem: an item opened before entries had tags cannot be audited, and
-// the report says so rather than calling it complete.
+// TestAuditUnkeyedItem: an item opened before entries had tags (a bundle of then) cannot
+// be audited, and the report says so rather than calling it complete, or failing.
 func TestAuditUnkeyedItem(t *testing.T) {
-	custody.SetLegacyEntries(t, true)
-	ac := newAuditCase(t)
-	b := &custody.Bundle{}
-	ev := &custody.Event{Type: custody.Acquire, Item: custody.Item{ID: "legacy-1", Size: 4, Digest: sha256Set(hexRepeat("4c"))}}
-	_, err := ac.d.Parties["lab"].Custodian.RecordUnchecked(context.Background(), b, ev)
+	b, pol, _, l := legacyBundle(t)
+	rep, err := custody.Audit(context.Background(), b, pol, l)
 	require.NoError(t, err)
-	rep := ac.audit(t, b)
 	require.False(t, rep.Complete)
+	require.Len(t, rep.Findings, 1, text(t, rep))
 	require.Equal(t, custody.FindingUnkeyed, rep.Findings[0].Kind)
+	require.Equal(t, "urn:uuid:4f1e0c1a-legacy-disk-1", rep.Findings[0].Item)
 }
 
 // TestAuditTextGolden pins the text of a report with every kind of line, escaped for

@@ -2,7 +2,6 @@ package custody
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -82,6 +81,9 @@ func (c *Custodian) recordWith(ctx context.Context, b *Bundle, ev *Event, check 
 	if err := ev.Validate(); err != nil {
 		return nil, err
 	}
+	if err := refuseUnkeyed(b, ev); err != nil {
+		return nil, err
+	}
 	if check {
 		if err := c.check(b, ev); err != nil {
 			return nil, err
@@ -125,27 +127,18 @@ func (c *Custodian) recordWith(ctx context.Context, b *Bundle, ev *Event, check 
 	return rec, nil
 }
 
-// appendEnvelope appends the envelope's commitment, handing the whole envelope to
-// ledgers that authenticate appends, and checks that the receipt proves this leaf: the
-// legacy path of an item opened before entries had tags (appendEvent), gone with
-// ledger.LegacyLeaves.
-func (c *Custodian) appendEnvelope(ctx context.Context, env *sign.Envelope, commit [32]byte) (*ledger.Receipt, error) {
-	ea, ok := c.ledger.(ledger.EnvelopeAppender)
-	if !ok {
-		return c.ledger.Append(ctx, commit[:])
-	}
-	data, err := json.Marshal(env)
+// refuseUnkeyed refuses, before anything is signed, an event that could not be logged:
+// one that opens an item without an itemKey, or continues an item opened without one
+// (ErrUnkeyedItem: a bundle from before log entries had successor tags).
+func refuseUnkeyed(b *Bundle, ev *Event) error {
+	cs, err := replay(b)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("reading the bundle's chain: %w", err)
 	}
-	r, err := ea.AppendEnvelope(ctx, data)
-	if err != nil {
-		return nil, err
+	if _, err := cs.newEntryOf([ledger.LeafSize]byte{}, ev); err != nil {
+		return &ArgumentError{Op: string(ev.Type), Arg: "item", Err: err}
 	}
-	if err := r.CoversUnverified(commit[:]); err != nil {
-		return nil, fmt.Errorf("the log returned a bad receipt: %w", err)
-	}
-	return r, nil
+	return nil
 }
 
 // check refuses, before anything is signed, an event the verifier would reject. A

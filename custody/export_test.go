@@ -12,11 +12,3 @@ func (c *Custodian) RecordUnchecked(ctx context.Context, b *Bundle, ev *Event) (
 // WithoutAnchors makes a custodian cite no anchor, as custodians did before statements
 // had them: the tests of such bundles use it.
 func WithoutAnchors() Option { return func(c *Custodian) { c.unanchored = true } }
-
-// SetLegacyEntries sets whether items opened without an itemKey are accepted (as while
-// ledger.LegacyLeaves holds) until the test ends.
-func SetLegacyEntries(t interface{ Cleanup(func()) }, on bool) {
-	old := legacyEntries
-	legacyEntries = on
-	t.Cleanup(func() { legacyEntries = old })
-}

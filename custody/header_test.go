@@ -33,7 +33,7 @@ func sealedTo(t *testing.T, d *testkit.Deployment, sealTo, declare []string) (*c
 	var sealed bytes.Buffer
 	res, err := seal.Seal(context.Background(), &sealed, bytes.NewReader(evidenceBytes), rs)
 	require.NoError(t, err)
-	ev := &custody.Event{Type: custody.Acquire, Case: "CASE-1", Item: custody.Item{ID: custody.NewItemID(), Size: res.PlaintextSize, Digest: res.Plaintext,
+	ev := &custody.Event{Type: custody.Acquire, Case: "CASE-1", ItemKey: custody.NewItemKey(), Item: custody.Item{ID: custody.NewItemID(), Size: res.PlaintextSize, Digest: res.Plaintext,
 		Sealed: &custody.Sealed{Digest: digest.Set{res.Ciphertext}, Size: res.CiphertextSize, Recipients: declare}}}
 	b := &custody.Bundle{}
 	_, err = d.Parties["lab"].Custodian.RecordUnchecked(context.Background(), b, ev)

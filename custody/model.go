@@ -292,8 +292,6 @@ func (e *Event) validateLinks() error {
 		return fmt.Errorf("derive of item %s: no parents", e.Item.ID)
 	case e.Prev != "" && e.ItemKey != nil:
 		return fmt.Errorf("%s event for item %s: only the event that opens an item carries its itemKey", e.Type, e.Item.ID)
-	case e.Prev == "" && e.ItemKey == nil && !legacyEntries:
-		return fmt.Errorf("%s event for item %s: %w", e.Type, e.Item.ID, errNoItemKey)
 	}
 	for _, p := range e.Parents {
 		if p.ID == "" || !commitmentRE.MatchString(p.Event) || p.Digest.SHA256().IsZero() {

@@ -328,53 +328,47 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "    %s\n", d)
 		}
 	}
-	if len(r.Checks) > 0 {
-		b.WriteString("\nbundle checks:\n")
-	}
-	for _, c := range r.Checks {
-		fmt.Fprintf(&b, "  %-11s %s %s\n", statusWord(c.Status), c.Rule, Escape(c.text()))
-	}
-	r.textFailures(&b)
-	r.textNotChecked(&b)
-	r.textWarnings(&b)
+	writeSection(&b, "\nbundle checks:\n", r.Checks, func(b *strings.Builder, c Check) {
+		fmt.Fprintf(b, "  %-11s %s %s\n", statusWord(c.Status), c.Rule, Escape(c.text()))
+	})
+	writeSection(&b, "\nfailures:\n", r.Failures, textFailure)
+	writeSection(&b, "\nnot checked:\n", r.NotChecked, textFinding)
+	writeSection(&b, "\nwarnings:\n", r.Warnings, textWarning)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func (r *Report) textFailures(b *strings.Builder) {
-	if len(r.Failures) == 0 {
+// writeSection writes header, then each item with line; nothing at all when there
+// are no items.
+func writeSection[T any](b *strings.Builder, header string, items []T, line func(*strings.Builder, T)) {
+	if len(items) == 0 {
 		return
 	}
-	b.WriteString("\nfailures:\n")
-	for _, f := range r.Failures {
-		fmt.Fprintf(b, "  %s: rule %s: %s\n", Escape(f.Where("bundle")), f.Rule, Escape(f.Detail))
-		if f.Expected != "" {
-			fmt.Fprintf(b, "      expected: %s\n", Escape(f.Expected))
-		}
-		if f.Found != "" {
-			fmt.Fprintf(b, "      found:    %s\n", Escape(f.Found))
-		}
+	b.WriteString(header)
+	for _, it := range items {
+		line(b, it)
 	}
 }
 
-func (r *Report) textNotChecked(b *strings.Builder) {
-	if len(r.NotChecked) == 0 {
-		return
+// textFinding is a failure's or an unchecked rule's line in the text report.
+func textFinding(b *strings.Builder, f Failure) {
+	fmt.Fprintf(b, "  %s: rule %s: %s\n", Escape(f.Where("bundle")), f.Rule, Escape(f.Detail))
+}
+
+// textFailure is a failure in the text report: its line, then what was expected and
+// what was found.
+func textFailure(b *strings.Builder, f Failure) {
+	textFinding(b, f)
+	if f.Expected != "" {
+		fmt.Fprintf(b, "      expected: %s\n", Escape(f.Expected))
 	}
-	b.WriteString("\nnot checked:\n")
-	for _, f := range r.NotChecked {
-		fmt.Fprintf(b, "  %s: rule %s: %s\n", Escape(f.Where("bundle")), f.Rule, Escape(f.Detail))
+	if f.Found != "" {
+		fmt.Fprintf(b, "      found:    %s\n", Escape(f.Found))
 	}
 }
 
-func (r *Report) textWarnings(b *strings.Builder) {
-	if len(r.Warnings) == 0 {
-		return
-	}
-	b.WriteString("\nwarnings:\n")
-	for _, wn := range r.Warnings {
-		fmt.Fprintf(b, "  %s: %s: %s\n", Escape(wn.where()), wn.Kind, Escape(wn.Detail))
-	}
+func textWarning(b *strings.Builder, w Warning) {
+	fmt.Fprintf(b, "  %s: %s: %s\n", Escape(w.where()), w.Kind, Escape(w.Detail))
 }
 
 // statusWord is how a report prints a status.

@@ -25,15 +25,12 @@ func (r *Report) WriteMarkdown(w io.Writer, title string, preface ...string) err
 	r.mdItems(&b)
 	r.mdTimeline(&b)
 	r.mdTime(&b)
-	if len(r.Checks) > 0 {
-		b.WriteString("\n## Bundle checks\n\n")
-		for _, c := range r.Checks {
-			fmt.Fprintf(&b, "- %s: %s %s\n", mdStatus(c.Status), c.Rule, mdInline(c.text()))
-		}
-	}
-	r.mdFailures(&b)
-	r.mdNotChecked(&b)
-	r.mdWarnings(&b)
+	writeSection(&b, "\n## Bundle checks\n\n", r.Checks, func(b *strings.Builder, c Check) {
+		fmt.Fprintf(b, "- %s: %s %s\n", mdStatus(c.Status), c.Rule, mdInline(c.text()))
+	})
+	writeSection(&b, "\n## Failures\n", r.Failures, mdFailure)
+	writeSection(&b, "\n## Not checked\n\nThese checks were not made; nothing is claimed for them.\n\n", r.NotChecked, mdFinding)
+	writeSection(&b, "\n## Warnings\n\nThese break no rule the policy asks for, but a reader should know them.\n\n", r.Warnings, mdWarning)
 	b.WriteString("\n## Rules\n\n| rule | what it establishes |\n| --- | --- |\n")
 	for _, m := range rules {
 		fmt.Fprintf(&b, "| %s | %s |\n", m.rule, m.rule.Meaning())
@@ -129,43 +126,28 @@ func checksCell(cs []Check) string {
 	return fmt.Sprintf("%d ok", ok)
 }
 
-func (r *Report) mdFailures(b *strings.Builder) {
-	if len(r.Failures) == 0 {
-		return
+// mdFailure is a failure in the Markdown report: a heading with its place and rule,
+// the detail, then what was expected and what was found.
+func mdFailure(b *strings.Builder, f Failure) {
+	fmt.Fprintf(b, "\n### %s: rule %s\n\n%s\n", mdInline(f.Where("the bundle as a whole")), f.Rule, mdInline(f.Detail))
+	if f.Expected != "" {
+		fmt.Fprintf(b, "\n- expected: %s", mdCode(f.Expected))
 	}
-	b.WriteString("\n## Failures\n")
-	for _, f := range r.Failures {
-		fmt.Fprintf(b, "\n### %s: rule %s\n\n%s\n", mdInline(f.Where("the bundle as a whole")), f.Rule, mdInline(f.Detail))
-		if f.Expected != "" {
-			fmt.Fprintf(b, "\n- expected: %s", mdCode(f.Expected))
-		}
-		if f.Found != "" {
-			fmt.Fprintf(b, "\n- found: %s", mdCode(f.Found))
-		}
-		if f.Expected != "" || f.Found != "" {
-			b.WriteString("\n")
-		}
+	if f.Found != "" {
+		fmt.Fprintf(b, "\n- found: %s", mdCode(f.Found))
+	}
+	if f.Expected != "" || f.Found != "" {
+		b.WriteString("\n")
 	}
 }
 
-func (r *Report) mdNotChecked(b *strings.Builder) {
-	if len(r.NotChecked) == 0 {
-		return
-	}
-	b.WriteString("\n## Not checked\n\nThese checks were not made; nothing is claimed for them.\n\n")
-	for _, f := range r.NotChecked {
-		fmt.Fprintf(b, "- %s: rule %s: %s\n", mdInline(f.Where("the bundle as a whole")), f.Rule, mdInline(f.Detail))
-	}
+// mdFinding is an unchecked rule's item in the Markdown report.
+func mdFinding(b *strings.Builder, f Failure) {
+	fmt.Fprintf(b, "- %s: rule %s: %s\n", mdInline(f.Where("the bundle as a whole")), f.Rule, mdInline(f.Detail))
 }
 
-func (r *Report) mdWarnings(b *strings.Builder) {
-	if len(r.Warnings) == 0 {
-		return
-	}
-	b.WriteString("\n## Warnings\n\nThese break no rule the policy asks for, but a reader should know them.\n\n")
-	for _, w := range r.Warnings {
-		fmt.Fprintf(b, "- %s: %s: %s\n", mdInline(w.where()), w.Kind, mdInline(w.Detail))
-	}
+func mdWarning(b *strings.Builder, w Warning) {
+	fmt.Fprintf(b, "- %s: %s: %s\n", mdInline(w.where()), w.Kind, mdInline(w.Detail))
 }
 
 func mdStatus(s Status) string {

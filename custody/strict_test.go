@@ -3,6 +3,7 @@ package custody_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -25,7 +26,8 @@ func (c *caseFile) appendPayload(t *testing.T, b *custody.Bundle, p *testkit.Par
 	env, err := sign.SignEnvelope(ctx, custody.PayloadType, payload, p.Signer)
 	require.NoError(t, err)
 	commit := env.Commitment()
-	leaf := commit[:] // a statement no reader parses has no entry to compute
+	unread := ledger.NewEntry(sha256.Sum256(commit[:]), commit) // a statement no reader parses has no entry to compute: any tag
+	leaf := unread[:]
 	if leaves, err := (&custody.Bundle{Events: append(slices.Clone(b.Events), custody.NewRecord(env, ""))}).Leaves(); err == nil {
 		leaf = leaves[len(leaves)-1] // its entry, tag || commitment
 	}

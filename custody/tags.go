@@ -91,19 +91,39 @@ func (k *ItemKey) tag(domain, prefix, subject string) [ledger.TagSize]byte {
 // commitmentText is a commitment as statements cite it: "sha256:<hex>".
 func commitmentText(c [ledger.LeafSize]byte) string { return "sha256:" + hex.EncodeToString(c[:]) }
 
-// legacyEntries says whether an item opened without an itemKey is still accepted, its
-// events logged as 32-byte commitments: it follows ledger.LegacyLeaves, the transition
-// switch (tests set it).
-var legacyEntries = ledger.LegacyLeaves
-
 // errNoItemKey: an opening statement carries no itemKey.
 var errNoItemKey = errors.New("an event that opens an item carries its itemKey")
 
-// entryOf returns the log leaf of ev, whose commitment is commit, judged against the
-// chain as it stands before ev is applied: the 64-byte entry (tag || commitment) or,
-// for an item opened without an itemKey while legacy entries are accepted, the 32-byte
-// commitment alone. It fails when ev follows an item the chain does not hold, or an
-// item without a key once legacy entries are gone.
+// ErrUnkeyedItem: the item was opened without an itemKey, before log entries had
+// successor tags, and its events were logged as 32-byte commitments, which no ledger
+// appends any more. Its custody cannot be continued; its bundle still verifies (with a
+// warning that its completeness cannot be audited). Custodians refuse such an event
+// before signing it.
+var ErrUnkeyedItem = errors.New("the item was opened before log entries had successor tags (it has no itemKey): its custody cannot be continued, though its bundle still verifies")
+
+// newEntryOf returns the entry a custodian appends for ev, whose commitment is commit:
+// entryOf's, refused for an item opened without an itemKey (ErrUnkeyedItem) or an
+// opening statement without one.
+func (cs *chainState) newEntryOf(commit [ledger.LeafSize]byte, ev *Event) ([]byte, error) {
+	if ev.Prev == "" && ev.ItemKey == nil {
+		return nil, fmt.Errorf("item %s: %w", ev.Item.ID, errNoItemKey)
+	}
+	leaf, err := cs.entryOf(commit, ev)
+	if err != nil {
+		return nil, err
+	}
+	if len(leaf) != ledger.EntrySize {
+		return nil, fmt.Errorf("item %s: %w", ev.Item.ID, ErrUnkeyedItem)
+	}
+	return leaf, nil
+}
+
+// entryOf returns the log leaf of ev, whose commitment is commit, as its receipt must
+// prove it, judged against the chain as it stands before ev is applied: the 64-byte
+// entry (tag || commitment) or, for an item opened without an itemKey (a bundle from
+// before entries had tags), the 32-byte commitment alone, as ledgers logged it then.
+// No ledger appends a 32-byte leaf any more, so no new event of such an item can be
+// logged (see newEntryOf). It fails when ev follows an item the chain does not hold.
 func (cs *chainState) entryOf(commit [ledger.LeafSize]byte, ev *Event) ([]byte, error) {
 	key, subject, domain := ev.ItemKey, "", successorDomain
 	prefix := "id "
@@ -124,9 +144,6 @@ func (cs *chainState) entryOf(commit [ledger.LeafSize]byte, ev *Event) ([]byte, 
 		key, prefix, subject = st.key, "event ", st.custodyHead
 	}
 	if key == nil {
-		if !legacyEntries {
-			return nil, fmt.Errorf("item %s: %w", ev.Item.ID, errNoItemKey)
-		}
 		return commit[:], nil
 	}
 	tag := key.tag(domain, prefix, subject)

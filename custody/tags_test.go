@@ -240,43 +240,20 @@ func TestItemKeyText(t *testing.T) {
 	require.NoError(t, back.UnmarshalText([]byte(canon)), strconv.Quote(canon))
 }
 
-// TestLegacyItems: while legacy entries are accepted (ledger.LegacyLeaves), an item
-// opened without an itemKey, as before entries had tags, is logged as its commitment
-// alone and verifies; once they are not, its opening statement fails the statement rule
-// and nobody can continue it.
-func TestLegacyItems(t *testing.T) {
-	custody.SetLegacyEntries(t, true)
+// TestNoKeylessItems: a custodian opens no item without an itemKey, even through the
+// unchecked path the tamper tests use: the event is refused before it is signed, and
+// nothing is logged (items of before entries had tags: legacy_test.go).
+func TestNoKeylessItems(t *testing.T) {
 	ctx := context.Background()
 	d := testkit.New(t, "lab")
 	lab := d.Parties["lab"]
+	size := logSize(t, d.Logs[0])
 	b := &custody.Bundle{}
-	ev := &custody.Event{Type: custody.Acquire, Item: custody.Item{ID: "legacy-1", Size: 4, Digest: sha256Set(hexRepeat("4c"))}}
+	ev := &custody.Event{Type: custody.Acquire, Item: custody.Item{ID: "keyless-1", Size: 4, Digest: sha256Set(hexRepeat("4c"))}}
 	_, err := lab.Custodian.RecordUnchecked(ctx, b, ev)
-	require.NoError(t, err)
-	_, err = lab.Custodian.Access(ctx, b, "", custody.Details{Purpose: "triage"})
-	require.NoError(t, err)
-	leaves, err := b.Leaves()
-	require.NoError(t, err)
-	for i, l := range leaves {
-		require.Len(t, l, ledger.LeafSize, "event %d is a legacy leaf", i+1)
-		require.Equal(t, b.Events[i].Commitment(), [32]byte(l))
-	}
-	rep, err := custody.Verify(ctx, b, d.Policy)
-	require.NoError(t, err)
-	require.True(t, rep.Valid)
-
-	custody.SetLegacyEntries(t, false)
-	data, err := json.Marshal(b)
-	require.NoError(t, err)
-	b, err = custody.ParseBundle(data) // records cache their statements: read them again
-	require.NoError(t, err)
-	rep, err = custody.Verify(ctx, b, d.Policy)
-	require.NoError(t, err)
-	require.False(t, rep.Valid)
-	require.True(t, rep.Failed(custody.RuleStatement, 1), "the opening statement lacks its itemKey")
-	_, err = lab.Custodian.Access(ctx, b, "", custody.Details{Purpose: "again"})
-	require.ErrorContains(t, err, "itemKey")
-	require.Len(t, b.Events, 2)
+	require.ErrorContains(t, err, "an event that opens an item carries its itemKey")
+	require.Empty(t, b.Events)
+	require.Equal(t, size, logSize(t, d.Logs[0]), "something was logged")
 }
 
 // TestItemKeyOnlyOnOpening: a statement that continues an item carries no itemKey

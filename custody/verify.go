@@ -91,10 +91,30 @@ func Verify(ctx context.Context, b *Bundle, p *Policy, opts ...VerifyOption) (*R
 	scope, warns := v.scope()
 	rep.Checks = append(rep.Checks, scope...)
 	rep.Warnings = append(v.warnings, warns...)
+	rep.Warnings = append(rep.Warnings, unkeyedWarnings(b)...)
 	rep.Warnings = append(rep.Warnings, timeWarnings(rep.Events)...)
 	rep.Items = v.items()
 	rep.finish()
 	return rep, nil
+}
+
+// unkeyedWarnings warns, at its opening event, of each item opened without an itemKey:
+// a bundle from before log entries had successor tags. Its receipts prove its events'
+// 32-byte commitments, as ledgers logged them then, so it still verifies; but nothing
+// in the log links its events, so no audit can show a double transfer or an event left
+// out. No ledger logs a 32-byte leaf any more, so no new event of it can verify: a
+// keyless item is one from before the transition, frozen.
+func unkeyedWarnings(b *Bundle) []Warning {
+	var out []Warning
+	for i, r := range b.Events {
+		st, err := r.Statement()
+		if err != nil || st.Predicate.Prev != "" || st.Predicate.ItemKey != nil {
+			continue
+		}
+		out = append(out, Warning{Event: i + 1, Kind: WarnUnkeyedItem, Subject: "item " + st.Predicate.Item.ID,
+			Detail: "the item was opened without an itemKey, before log entries had successor tags: its events verify, but its completeness cannot be audited (no log shows a second successor or an event left out of this bundle)"})
+	}
+	return out
 }
 
 type verifier struct {

@@ -15,6 +15,7 @@ import (
 	"github.com/evidctl/evidctl/crypto/seal"
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/testkit"
+	"github.com/evidctl/evidctl/ledger"
 )
 
 var evidenceBytes = bytes.Repeat([]byte("disk image sector\n"), 4096)
@@ -292,7 +293,7 @@ func inconsistentCheckpoints(t *testing.T, c *caseFile) (*custody.Bundle, []cust
 	b := c.b.Clone()
 	fork := testkit.ForkLog(t, c.d.Logs[0])
 	// The original grows by one unrelated entry; the fork by another.
-	_, err := c.d.Logs[0].Append(context.Background(), bytes.Repeat([]byte{1}, 32))
+	_, err := c.d.Logs[0].Append(context.Background(), bytes.Repeat([]byte{1}, ledger.EntrySize))
 	require.NoError(t, err)
 	p := *c.party("prosecutor")
 	cust, err := custody.NewCustodian(p.Signer, p.Actor, fork, custody.WithClock(c.d.Clock()))

@@ -25,6 +25,11 @@ const (
 	// WarnSameEvidence: the same evidence (by SHA-256) entered custody under more than
 	// one item id.
 	WarnSameEvidence WarningKind = "same-evidence"
+	// WarnUnkeyedItem: an item opened without an itemKey, before log entries had
+	// successor tags (its events were logged as 32-byte commitments). Its events verify,
+	// but no audit of the log can show a second successor or events left out of the
+	// bundle: its completeness cannot be audited.
+	WarnUnkeyedItem WarningKind = "unkeyed-item"
 )
 
 // Warning is something a reader of a report should know that breaks no rule (or no

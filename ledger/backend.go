@@ -15,26 +15,23 @@ import (
 //
 //   - the lifecycle: after Close every method but Origin fails with ErrClosed, and Close
 //     waits for the operations in flight;
-//   - the argument checks: every leaf is an EntrySize-byte entry (or, while
-//     [LegacyLeaves] holds, a LeafSize-byte commitment; else ErrMalformed), an
-//     inclusion proof's index lies below its tree size, a consistency proof's old size
-//     does not exceed its new size;
+//   - the argument checks: every leaf is an EntrySize-byte entry (else ErrMalformed; a
+//     bare LeafSize-byte commitment too), an inclusion proof's index lies below its
+//     tree size, a consistency proof's old size does not exceed its new size;
 //   - Append, which is AppendBatch of one leaf, and the empty batch;
 //   - the error prefix naming the operation and the log (see "Errors" in the package
 //     documentation).
 //
 // So New calls a Backend only with arguments it has checked, and never after Close:
-// AppendBatch gets at least one leaf, each of EntrySize (or LeafSize) bytes, with ctx
-// not yet done;
+// AppendBatch gets at least one leaf, each of EntrySize bytes, with ctx not yet done;
 // InclusionProof gets index < treeSize; ConsistencyProof gets oldSize <= newSize. What
 // only the backend knows stays its own to check: that a tree size is no larger than its
 // log. Its errors need not name the log or the operation; New adds both, wrapping with
 // %w, so that a sentinel or a typed error the backend returns (a refused entry, say)
 // reaches the caller intact for errors.Is and errors.As.
 //
-// A Backend that also implements [AuthenticatedAppender] or [EnvelopeAppender]
-// (ledger/httplog) gets the same treatment for AppendSigned and AppendEnvelope, and the
-// Ledger that New returns implements them too.
+// A Backend that also implements [AuthenticatedAppender] (ledger/httplog) gets the same
+// treatment for AppendSigned, and the Ledger that New returns implements it too.
 //
 // # Entries
 //
@@ -42,8 +39,7 @@ import (
 // an entry whose tag it already holds with another commitment is refused with a
 // [*ConflictError] naming the index of the entry logged first ([Successor] decides), and
 // the identical entry appended again returns the receipt of the existing entry, with no
-// second log entry. A LeafSize-byte leaf has no tag; a backend may log it again or return
-// the existing receipt.
+// second log entry.
 type Backend interface {
 	// Origin is the log's origin line, as for [Ledger].
 	Origin() string
@@ -72,9 +68,8 @@ type Backend interface {
 // the checkpoints it publishes with witnesses, say, or attach a timestamp token to each
 // receipt (Receipt.Extra). Pass decorators to [New] with [WithDecorator]; they sit inside
 // New's checks, so they see only checked arguments and never run after Close. A
-// decorator that hides AppendEnvelope of an [EnvelopeAppender] backend takes that method
-// away from the Ledger; so does one that hides AppendSigned of an
-// [AuthenticatedAppender] backend.
+// decorator that hides AppendSigned of an [AuthenticatedAppender] backend takes that
+// method away from the Ledger.
 type Decorator func(Backend) Backend
 
 // Option configures New.
@@ -121,15 +116,8 @@ func New(b Backend, opts ...Option) Ledger {
 		b = d(b)
 	}
 	g := &guarded{b: b, closeTimeout: cfg.closeTimeout}
-	a, signed := b.(AuthenticatedAppender)
-	e, envelopes := b.(EnvelopeAppender)
-	switch {
-	case signed && envelopes && LegacyLeaves:
-		return &guardedBoth{guarded: g, a: a, e: e}
-	case signed:
+	if a, ok := b.(AuthenticatedAppender); ok {
 		return &guardedSigned{guarded: g, a: a}
-	case envelopes && LegacyLeaves:
-		return &guardedEnvelopes{guarded: g, e: e}
 	}
 	return g
 }
@@ -256,52 +244,18 @@ func (g *guardedSigned) AppendSigned(ctx context.Context, entry []byte, s EntryS
 	return g.appendSigned(g.a, ctx, entry, s)
 }
 
-// guardedEnvelopes is the Ledger New makes of an EnvelopeAppender backend (while
-// LegacyLeaves holds).
-type guardedEnvelopes struct {
-	*guarded
-	e EnvelopeAppender
-}
-
-// AppendEnvelope implements EnvelopeAppender.
-func (g *guardedEnvelopes) AppendEnvelope(ctx context.Context, envelope []byte) (*Receipt, error) {
-	return g.appendEnvelope(g.e, ctx, envelope)
-}
-
-// guardedBoth is the Ledger New makes of a backend that is both (ledger/httplog).
-type guardedBoth struct {
-	*guarded
-	a AuthenticatedAppender
-	e EnvelopeAppender
-}
-
-// AppendSigned implements AuthenticatedAppender.
-func (g *guardedBoth) AppendSigned(ctx context.Context, entry []byte, s EntrySigner) (*Receipt, error) {
-	return g.appendSigned(g.a, ctx, entry, s)
-}
-
-// AppendEnvelope implements EnvelopeAppender.
-func (g *guardedBoth) AppendEnvelope(ctx context.Context, envelope []byte) (*Receipt, error) {
-	return g.appendEnvelope(g.e, ctx, envelope)
-}
-
 // appendSigned runs a's AppendSigned behind the checks: an EntrySize-byte entry, a
 // signer, the gate and the error prefix.
 func (g *guarded) appendSigned(a AuthenticatedAppender, ctx context.Context, entry []byte, s EntrySigner) (*Receipt, error) {
 	return g.appendOne(ctx, func() (*Receipt, error) {
-		if _, err := ParseEntry(entry); err != nil {
-			return nil, err
+		if err := checkLeaf(entry); err != nil {
+			return nil, fmt.Errorf("entry: %w", err)
 		}
 		if s == nil {
 			return nil, errors.New("no entry signer")
 		}
 		return a.AppendSigned(ctx, entry, s)
 	})
-}
-
-// appendEnvelope runs e's AppendEnvelope behind the gate and the error prefix.
-func (g *guarded) appendEnvelope(e EnvelopeAppender, ctx context.Context, envelope []byte) (*Receipt, error) {
-	return g.appendOne(ctx, func() (*Receipt, error) { return e.AppendEnvelope(ctx, envelope) })
 }
 
 // appendOne runs one append admitted by the gate, after checking ctx, and prefixes its
@@ -333,20 +287,27 @@ func run[T any](gt *gate, op func() (T, error)) (T, error) {
 	return op()
 }
 
-// checkLeaves checks that every leaf is an EntrySize-byte entry or, while LegacyLeaves
-// holds, a LeafSize-byte commitment; the error wraps ErrMalformed and names the first
-// bad leaf.
+// checkLeaves checks that every leaf is an EntrySize-byte entry; the error wraps
+// ErrMalformed and names the first bad leaf, and says so when it is a bare commitment.
 func checkLeaves(leaves [][]byte) error {
 	for i, leaf := range leaves {
-		if len(leaf) == EntrySize || (LegacyLeaves && len(leaf) == LeafSize) {
-			continue
+		if err := checkLeaf(leaf); err != nil {
+			return fmt.Errorf("leaf %d: %w", i, err)
 		}
-		if LegacyLeaves {
-			return fmt.Errorf("leaf %d is %d bytes, want a %d-byte entry (tag || commitment) or a %d-byte commitment: %w", i, len(leaf), EntrySize, LeafSize, ErrMalformed)
-		}
-		return fmt.Errorf("leaf %d is %d bytes, want a %d-byte entry (tag || commitment): %w", i, len(leaf), EntrySize, ErrMalformed)
 	}
 	return nil
+}
+
+// checkLeaf checks that leaf is an EntrySize-byte entry. A LeafSize-byte leaf gets an
+// error of its own: a commitment alone, as logged before entries had tags.
+func checkLeaf(leaf []byte) error {
+	switch len(leaf) {
+	case EntrySize:
+		return nil
+	case LeafSize:
+		return fmt.Errorf("a bare %d-byte commitment is no longer logged: entries are tag || commitment, %d bytes: %w", LeafSize, EntrySize, ErrMalformed)
+	}
+	return fmt.Errorf("%d bytes, want a %d-byte entry (tag || commitment): %w", len(leaf), EntrySize, ErrMalformed)
 }
 
 // checkReceipts checks that a backend returned one receipt for each of n leaves.

@@ -80,28 +80,33 @@ func (f *fakeBackend) Close(context.Context) error {
 	return nil
 }
 
-// envelopeBackend is a fakeBackend that also appends envelopes.
-type envelopeBackend struct{ *fakeBackend }
-
-func (e envelopeBackend) AppendEnvelope(_ context.Context, envelope []byte) (*ledger.Receipt, error) {
-	e.record("AppendEnvelope " + string(envelope))
-	return &ledger.Receipt{}, nil
-}
-
 func leafN(n int) []byte { return make([]byte, n) }
 
-// TestNewChecksLeaves: leaves of the wrong size never reach the backend.
+// TestNewChecksLeaves: leaves of the wrong size never reach the backend; a bare
+// 32-byte commitment, as logged before entries had tags, is told apart.
 func TestNewChecksLeaves(t *testing.T) {
 	f := &fakeBackend{}
 	l := ledger.New(f)
-	for _, n := range []int{0, 1, ledger.LeafSize - 1, ledger.LeafSize + 1, ledger.EntrySize - 1, ledger.EntrySize + 1, 2 * ledger.EntrySize} {
-		_, err := l.Append(t.Context(), leafN(n))
-		require.ErrorIs(t, err, ledger.ErrMalformed, "leaf of %d bytes", n)
-		require.ErrorContains(t, err, "appending to example.org/fake: leaf 0 is")
+	for name, tc := range map[string]struct {
+		n    int
+		want string
+	}{
+		"Empty":           {0, "leaf 0: 0 bytes, want a 64-byte entry (tag || commitment)"},
+		"OneByte":         {1, "leaf 0: 1 bytes, want a 64-byte entry"},
+		"BelowCommitment": {ledger.LeafSize - 1, "leaf 0: 31 bytes, want a 64-byte entry"},
+		"BareCommitment":  {ledger.LeafSize, "leaf 0: a bare 32-byte commitment is no longer logged: entries are tag || commitment, 64 bytes"},
+		"AboveCommitment": {ledger.LeafSize + 1, "leaf 0: 33 bytes"},
+		"BelowEntry":      {ledger.EntrySize - 1, "leaf 0: 63 bytes"},
+		"AboveEntry":      {ledger.EntrySize + 1, "leaf 0: 65 bytes"},
+		"TwoEntries":      {2 * ledger.EntrySize, "leaf 0: 128 bytes"},
+	} {
+		_, err := l.Append(t.Context(), leafN(tc.n))
+		require.ErrorIs(t, err, ledger.ErrMalformed, name)
+		require.ErrorContains(t, err, "appending to example.org/fake: "+tc.want, name)
 	}
-	_, err := l.AppendBatch(t.Context(), [][]byte{leafN(ledger.LeafSize), leafN(ledger.LeafSize - 1)})
+	_, err := l.AppendBatch(t.Context(), [][]byte{leafN(ledger.EntrySize), leafN(ledger.LeafSize)})
 	require.ErrorIs(t, err, ledger.ErrMalformed)
-	require.ErrorContains(t, err, "leaf 1 is")
+	require.ErrorContains(t, err, "leaf 1: a bare 32-byte commitment")
 	require.Empty(t, f.Calls(), "the backend saw a bad leaf")
 }
 
@@ -132,7 +137,7 @@ func TestNewChecksProofArguments(t *testing.T) {
 func TestNewAppendIsBatchOfOne(t *testing.T) {
 	f := &fakeBackend{}
 	l := ledger.New(f)
-	leaf := leafN(ledger.LeafSize)
+	leaf := leafN(ledger.EntrySize)
 	leaf[0] = 7
 	r, err := l.Append(t.Context(), leaf)
 	require.NoError(t, err)
@@ -163,10 +168,10 @@ func TestNewChecksReceipts(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			l := ledger.New(&fakeBackend{answer: answer})
-			r, err := l.Append(t.Context(), leafN(ledger.LeafSize))
+			r, err := l.Append(t.Context(), leafN(ledger.EntrySize))
 			require.Error(t, err)
 			require.Nil(t, r)
-			rs, err := l.AppendBatch(t.Context(), [][]byte{leafN(ledger.LeafSize), leafN(ledger.LeafSize)})
+			rs, err := l.AppendBatch(t.Context(), [][]byte{leafN(ledger.EntrySize), leafN(ledger.EntrySize)})
 			require.Error(t, err)
 			require.Nil(t, rs, "receipts that do not match the leaves slot for slot")
 		})
@@ -186,7 +191,7 @@ func TestNewKeepsBackendErrors(t *testing.T) {
 	f := &fakeBackend{answer: func(leaves [][]byte) ([]*ledger.Receipt, error) {
 		return []*ledger.Receipt{{Index: 3}, nil}, fmt.Errorf("leaf 2 of 2: %w", &refusedError{Index: 9})
 	}}
-	rs, err := ledger.New(f).AppendBatch(t.Context(), [][]byte{leafN(ledger.LeafSize), leafN(ledger.LeafSize)})
+	rs, err := ledger.New(f).AppendBatch(t.Context(), [][]byte{leafN(ledger.EntrySize), leafN(ledger.EntrySize)})
 	var refused *refusedError
 	require.ErrorAs(t, err, &refused)
 	require.Equal(t, uint64(9), refused.Index)
@@ -199,14 +204,15 @@ func TestNewKeepsBackendErrors(t *testing.T) {
 // TestNewClosed: after Close every method fails with ErrClosed without reaching the
 // backend, whose Close runs once.
 func TestNewClosed(t *testing.T) {
-	f := &fakeBackend{}
-	l := ledger.New(envelopeBackend{f})
+	sb := &signedBackend{}
+	f := &sb.fakeBackend
+	l := ledger.New(sb)
 	require.NoError(t, l.Close())
 	require.NoError(t, l.Close(), "a second Close")
 	require.Equal(t, []string{"Close"}, f.Calls())
 
 	ctx := t.Context()
-	_, err := l.Append(ctx, leafN(ledger.LeafSize))
+	_, err := l.Append(ctx, leafN(ledger.EntrySize))
 	require.ErrorIs(t, err, ledger.ErrClosed)
 	_, err = l.AppendBatch(ctx, nil)
 	require.ErrorIs(t, err, ledger.ErrClosed)
@@ -217,7 +223,7 @@ func TestNewClosed(t *testing.T) {
 	require.ErrorIs(t, err, ledger.ErrClosed)
 	_, err = l.ConsistencyProof(ctx, 0, 1)
 	require.ErrorIs(t, err, ledger.ErrClosed)
-	_, err = l.(ledger.EnvelopeAppender).AppendEnvelope(ctx, []byte("{}"))
+	_, err = l.(ledger.AuthenticatedAppender).AppendSigned(ctx, leafN(ledger.EntrySize), nopSigner{})
 	require.ErrorIs(t, err, ledger.ErrClosed)
 	require.Equal(t, []string{"Close"}, f.Calls(), "the backend was called after Close")
 	require.Equal(t, 1, f.closed)
@@ -229,7 +235,7 @@ func TestNewCloseWaits(t *testing.T) {
 	f := &fakeBackend{block: make(chan struct{})}
 	l := ledger.New(f)
 	appended := make(chan error, 1)
-	go func() { _, err := l.Append(context.Background(), leafN(ledger.LeafSize)); appended <- err }()
+	go func() { _, err := l.Append(context.Background(), leafN(ledger.EntrySize)); appended <- err }()
 	require.Eventually(t, func() bool { return len(f.Calls()) == 1 }, 5*time.Second, time.Millisecond)
 	closed := make(chan error, 1)
 	go func() { closed <- l.Close() }()
@@ -246,7 +252,7 @@ func TestNewCloseWaits(t *testing.T) {
 	stuck := &fakeBackend{block: make(chan struct{})}
 	defer close(stuck.block)
 	l = ledger.New(stuck, ledger.WithCloseTimeout(20*time.Millisecond))
-	go func() { _, _ = l.Append(context.Background(), leafN(ledger.LeafSize)) }()
+	go func() { _, _ = l.Append(context.Background(), leafN(ledger.EntrySize)) }()
 	require.Eventually(t, func() bool { return len(stuck.Calls()) == 1 }, 5*time.Second, time.Millisecond)
 	err := l.Close()
 	require.ErrorIs(t, err, context.DeadlineExceeded)
@@ -278,27 +284,10 @@ func (e extraBackend) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledg
 func TestNewDecorators(t *testing.T) {
 	f := &fakeBackend{}
 	l := ledger.New(f, ledger.WithDecorator(extraDecorator("inner")), ledger.WithDecorator(nil), ledger.WithDecorator(extraDecorator("outer")))
-	r, err := l.Append(t.Context(), leafN(ledger.LeafSize))
+	r, err := l.Append(t.Context(), leafN(ledger.EntrySize))
 	require.NoError(t, err)
 	require.Equal(t, [][]byte{[]byte("inner"), []byte("outer")}, r.Extra)
 	_, err = l.Append(t.Context(), leafN(1))
 	require.ErrorIs(t, err, ledger.ErrMalformed)
 	require.Equal(t, []string{"AppendBatch 1"}, f.Calls(), "a decorator let a bad leaf through")
-}
-
-// TestNewEnvelopes: the Ledger offers AppendEnvelope exactly when the backend does.
-func TestNewEnvelopes(t *testing.T) {
-	_, ok := ledger.New(&fakeBackend{}).(ledger.EnvelopeAppender)
-	require.False(t, ok, "a backend without AppendEnvelope")
-	f := &fakeBackend{}
-	l := ledger.New(envelopeBackend{f})
-	e, ok := l.(ledger.EnvelopeAppender)
-	require.True(t, ok)
-	_, err := e.AppendEnvelope(t.Context(), []byte("{}"))
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	_, err = e.AppendEnvelope(ctx, []byte("late"))
-	require.ErrorIs(t, err, context.Canceled)
-	require.Equal(t, []string{"AppendEnvelope {}"}, f.Calls())
 }

@@ -2,21 +2,26 @@
 // events in, and the offline verifier for what the log hands out.
 //
 // A [Ledger] stores 64-byte entries ([Entry]: a tag, then a commitment, the SHA-256 of a
-// DSSE pre-authentication encoding), never case data; while [LegacyLeaves] holds it also
-// stores bare 32-byte commitments. [Ledger.Append] returns only when
+// DSSE pre-authentication encoding), never case data. [Ledger.Append] returns only when
 // the leaf is covered by a published checkpoint signed by the log, and hands back a
 // [Receipt]. The receipt is self-contained: anyone holding it, the leaf and a [Trust]
 // policy can later prove, offline, that the leaf is in the log.
+//
+// The transition of issue 12 is over: every ledger refuses a bare 32-byte commitment
+// (ErrMalformed, naming entries as tag || commitment). Logs written before it still hold
+// such leaves, and their receipts still verify: VerifyReceipt proves whatever leaf it is
+// given, and [Scan] reads both sizes.
 //
 // Backends live in sibling packages (ledger/posixlog is the embedded default); this
 // package imports none of them, and the receipt format does not depend on the backend.
 //
 // # Appending and verifying
 //
-//	rcpt, err := l.Append(ctx, commitment[:])
+//	entry := ledger.NewEntry(tag, commitment)
+//	rcpt, err := l.Append(ctx, entry[:])
 //	...
 //	trust := &ledger.Trust{Logs: []ledger.Log{{Origin: origin, VerifierKey: vkey}}}
-//	cp, err := trust.VerifyReceipt(rcpt, commitment[:])
+//	cp, err := trust.VerifyReceipt(rcpt, entry[:])
 //
 // VerifyReceipt checks, in this order: the checkpoint is well formed; its origin names a
 // log in the policy; the log's key signed it; enough trusted witnesses cosigned it (when

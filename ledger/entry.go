@@ -16,15 +16,6 @@ const TagSize = 32
 // those 64 bytes.
 const EntrySize = TagSize + LeafSize
 
-// LegacyLeaves is the transition switch of issue 12. While it is true, every ledger also
-// accepts the 32-byte leaves of today (a commitment alone, with no tag semantics beyond
-// "the same leaf twice is one leaf"), and the ledger server keeps its DSSE-envelope append
-// path beside the signed-entry path. Once custody appends 64-byte entries everywhere, set
-// it to false: New then refuses 32-byte leaves (ErrMalformed), the server refuses
-// envelopes (415), and the code under `if LegacyLeaves` (and [EnvelopeAppender]) can be
-// deleted.
-const LegacyLeaves = true
-
 // ErrConflict: the entry's tag is already logged with another commitment, so the entry
 // would be a second successor of one custody event. Ledgers return it inside a
 // [*ConflictError] that names the entry already logged.
@@ -78,10 +69,11 @@ func (e Entry) Tag() [TagSize]byte { return [TagSize]byte(e[:TagSize]) }
 func (e Entry) Commitment() [LeafSize]byte { return [LeafSize]byte(e[TagSize:]) }
 
 // Successor decides an append of leaf to a log that already holds logged, under the same
-// key (an entry's tag; a legacy leaf's own bytes), at index: nil when the two are the
+// tag, at index: nil when the two are the
 // same (the append is idempotent and returns the receipt of index), a [*ConflictError]
-// naming logged otherwise. Backends call it so that they all decide alike. logged must
-// be at least LeafSize bytes.
+// naming logged otherwise. Backends call it so that they all decide alike. leaf is an
+// EntrySize-byte entry; logged is one too, or the LeafSize-byte commitment an old log
+// holds under the same first 32 bytes.
 func Successor(leaf, logged []byte, index uint64) error {
 	if bytes.Equal(leaf, logged) {
 		return nil

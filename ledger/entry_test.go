@@ -42,21 +42,19 @@ func TestSuccessor(t *testing.T) {
 	require.Contains(t, err.Error(), "index 7")
 }
 
-// TestNewAcceptsEntries: New lets 64-byte entries through, and 32-byte leaves while
-// LegacyLeaves holds; other sizes are malformed.
+// TestNewAcceptsEntries: New lets 64-byte entries through, and refuses 32-byte leaves
+// (the bare commitments of before entries had tags) and other sizes as malformed.
 func TestNewAcceptsEntries(t *testing.T) {
 	f := &fakeBackend{}
 	l := ledger.New(f)
 	_, err := l.Append(t.Context(), make([]byte, ledger.EntrySize))
 	require.NoError(t, err)
 	_, err = l.Append(t.Context(), make([]byte, ledger.LeafSize))
-	if ledger.LegacyLeaves {
-		require.NoError(t, err)
-	} else {
-		require.ErrorIs(t, err, ledger.ErrMalformed)
-	}
+	require.ErrorIs(t, err, ledger.ErrMalformed)
+	require.ErrorContains(t, err, "entries are tag || commitment")
 	_, err = l.Append(t.Context(), make([]byte, 48))
 	require.ErrorIs(t, err, ledger.ErrMalformed)
+	require.Equal(t, []string{"AppendBatch 1"}, f.Calls(), "a refused leaf reached the backend")
 }
 
 // signedBackend is a fakeBackend that also appends signed entries.
@@ -96,6 +94,7 @@ func TestNewPassesAppendSigned(t *testing.T) {
 
 	_, err = a.AppendSigned(t.Context(), entry[:ledger.LeafSize], nopSigner{})
 	require.ErrorIs(t, err, ledger.ErrMalformed, "a signed append is of an entry")
+	require.ErrorContains(t, err, "entries are tag || commitment")
 	_, err = a.AppendSigned(t.Context(), entry, nil)
 	require.ErrorContains(t, err, "no entry signer")
 

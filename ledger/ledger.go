@@ -7,12 +7,13 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// LeafSize is the size in bytes of a commitment (SHA-256 of a DSSE PAE), and of the
-// leaves ledgers accepted before entries (see [LegacyLeaves]).
+// LeafSize is the size in bytes of a commitment (SHA-256 of a DSSE PAE). Before log
+// entries had tags, ledgers logged commitments alone, as LeafSize-byte leaves: old logs
+// still hold them and old receipts prove them, but no ledger appends one any more.
 const LeafSize = 32
 
 // Ledger is an append-only, verifiable log of entries: each [EntrySize] bytes, a tag and a
-// commitment (and, while [LegacyLeaves] holds, bare 32-byte commitments too).
+// commitment.
 //
 // Implementations are safe for concurrent use. Every method that returns proofs returns
 // RFC 6962 hashes, in the order of RFC 6962 section 2.1 (the same order as
@@ -21,10 +22,10 @@ const LeafSize = 32
 type Ledger interface {
 	// Origin is the log's origin line, the first line of each of its checkpoints.
 	Origin() string
-	// Append adds leaf (an EntrySize-byte entry, or a LeafSize-byte commitment while
-	// LegacyLeaves holds) and returns only when the leaf is covered by a published, signed
-	// checkpoint; the receipt proves inclusion under that checkpoint. A leaf of another
-	// size is rejected with ErrMalformed. An entry whose tag is already logged with another
+	// Append adds leaf (an EntrySize-byte entry, tag || commitment) and returns only
+	// when the leaf is covered by a published, signed checkpoint; the receipt proves
+	// inclusion under that checkpoint. A leaf of another size, a bare LeafSize-byte
+	// commitment included, is rejected with ErrMalformed. An entry whose tag is already logged with another
 	// commitment is refused with a *ConflictError (errors.Is ErrConflict) naming the index
 	// of the entry logged first; the identical entry appended again returns the receipt
 	// of the existing entry and logs nothing. If ctx ends first, Append returns ctx's
@@ -74,18 +75,3 @@ var (
 	// ErrClosed: the Ledger has been closed.
 	ErrClosed = errors.New("ledger closed")
 )
-
-// EnvelopeAppender is the append path of 32-byte commitments that the ledger server
-// authenticates by the whole envelope; [AuthenticatedAppender] replaces it, and it goes
-// when [LegacyLeaves] does.
-//
-// EnvelopeAppender is implemented by ledgers that authenticate what they append, such
-// as a client of a remote `evidctl serve` (ledger/httplog): the server accepts an entry
-// only with the signed DSSE envelope whose commitment it is, and only from a signer on
-// its allow-list. The leaf appended is the envelope's commitment, SHA-256 of its DSSE
-// pre-authentication encoding; the log still never sees the envelope's content beyond
-// what it needs to check the signature. Callers that hold the envelope (custody) use
-// AppendEnvelope when a ledger offers it, and Append otherwise.
-type EnvelopeAppender interface {
-	AppendEnvelope(ctx context.Context, envelope []byte) (*Receipt, error)
-}

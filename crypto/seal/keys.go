@@ -122,22 +122,7 @@ func parseSSHRecipient(s string) (age.Recipient, error) {
 // ignored. At least one recipient is required. Errors name the line number,
 // never its content.
 func ParseRecipients(r io.Reader) ([]age.Recipient, error) {
-	var out []age.Recipient
-	err := scanLines(r, "recipients", func(n int, line string) error {
-		rcpt, err := ParseRecipient(line)
-		if err != nil {
-			return fmt.Errorf("line %d: %w", n, err)
-		}
-		out = append(out, rcpt)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return nil, errors.New("recipients file: no recipients found")
-	}
-	return out, nil
+	return parseLines(r, "recipients", "recipients", ParseRecipient)
 }
 
 // ReadRecipients interprets a command-line argument: a recipient string (it
@@ -151,16 +136,7 @@ func ReadRecipients(arg string) ([]age.Recipient, error) {
 		}
 		return []age.Recipient{r}, nil
 	}
-	f, err := os.Open(arg)
-	if err != nil {
-		return nil, fmt.Errorf("opening recipients file: %w", err)
-	}
-	defer f.Close()
-	rs, err := ParseRecipients(f)
-	if err != nil {
-		return nil, fmt.Errorf("recipients file %q: %w", arg, err)
-	}
-	return rs, nil
+	return readFile(arg, "recipients", ParseRecipients)
 }
 
 // ParseIdentities parses an identity file: either an age-keygen file (one
@@ -179,22 +155,7 @@ func ParseIdentities(r io.Reader) ([]age.Identity, error) {
 	case bytes.HasPrefix(trimmed, []byte("-----BEGIN")):
 		return parseSSHIdentity(br)
 	}
-	var out []age.Identity
-	err := scanLines(br, "identity", func(n int, line string) error {
-		id, err := parseIdentityLine(line)
-		if err != nil {
-			return fmt.Errorf("line %d: %w", n, err)
-		}
-		out = append(out, id)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return nil, errors.New("identity file: no identities found")
-	}
-	return out, nil
+	return parseLines(br, "identity", "identities", parseIdentityLine)
 }
 
 func parseIdentityLine(s string) (age.Identity, error) {
@@ -243,21 +204,30 @@ func parseSSHIdentity(r io.Reader) ([]age.Identity, error) {
 
 // ReadIdentities reads an identity file with [ParseIdentities].
 func ReadIdentities(path string) ([]age.Identity, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("opening identity file: %w", err)
-	}
-	defer f.Close()
-	ids, err := ParseIdentities(f)
-	if err != nil {
-		return nil, fmt.Errorf("identity file %q: %w", path, err)
-	}
-	return ids, nil
+	return readFile(path, "identity", ParseIdentities)
 }
 
-// scanLines calls f for every line of r that is neither empty nor a "#"
-// comment, enforcing the size limits of age's key files.
-func scanLines(r io.Reader, what string, f func(n int, line string) error) error {
+// readFile parses the file at path with parse; what names the file in errors
+// ("recipients", "identity").
+func readFile[T any](path, what string, parse func(io.Reader) ([]T, error)) ([]T, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s file: %w", what, err)
+	}
+	defer f.Close()
+	out, err := parse(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s file %q: %w", what, path, err)
+	}
+	return out, nil
+}
+
+// parseLines parses every line of r that is neither empty nor a "#" comment with parse,
+// and wants at least one. Lines must be valid UTF-8; r is read up to keyFileSizeLimit.
+// what names the file in errors ("recipients", "identity"), and plural what it holds
+// ("recipients", "identities"); errors name the line number, never its content.
+func parseLines[T any](r io.Reader, what, plural string, parse func(line string) (T, error)) ([]T, error) {
+	var out []T
 	lr := &io.LimitedReader{R: r, N: keyFileSizeLimit + 1}
 	sc := bufio.NewScanner(lr)
 	sc.Buffer(make([]byte, 0, 4096), lineLengthLimit+2)
@@ -269,22 +239,27 @@ func scanLines(r io.Reader, what string, f func(n int, line string) error) error
 			continue
 		}
 		if !utf8.ValidString(line) {
-			return fmt.Errorf("%s file: line %d is not valid UTF-8", what, n)
+			return nil, fmt.Errorf("%s file: line %d is not valid UTF-8", what, n)
 		}
-		if err := f(n, line); err != nil {
-			return fmt.Errorf("%s file: %w", what, err)
+		v, err := parse(line)
+		if err != nil {
+			return nil, fmt.Errorf("%s file: line %d: %w", what, n, err)
 		}
+		out = append(out, v)
 	}
 	if errors.Is(sc.Err(), bufio.ErrTooLong) {
-		return fmt.Errorf("%s file: line %d is too long", what, n+1)
+		return nil, fmt.Errorf("%s file: line %d is too long", what, n+1)
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("reading %s file: %w", what, err)
+		return nil, fmt.Errorf("reading %s file: %w", what, err)
 	}
 	if lr.N == 0 {
-		return fmt.Errorf("%s file is too long", what)
+		return nil, fmt.Errorf("%s file is too long", what)
 	}
-	return nil
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s file: no %s found", what, plural)
+	}
+	return out, nil
 }
 
 // GenerateX25519 returns a new random X25519 identity, readable by every age

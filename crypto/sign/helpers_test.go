@@ -69,6 +69,17 @@ func rawKey(t testing.TB, kt KeyType, name string) crypto.Signer {
 	return s
 }
 
+// weakKeys returns private keys of kinds this package refuses: ECDSA on P-224 and RSA
+// of 1024 bits.
+func weakKeys(t testing.TB) (*ecdsa.PrivateKey, *rsa.PrivateKey) {
+	t.Helper()
+	p224, err := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
+	require.NoError(t, err)
+	rsa1024, err := rsa.GenerateKey(rand.Reader, 1024)
+	require.NoError(t, err)
+	return p224, rsa1024
+}
+
 // testSigner is a fast Signer (no key file) of type kt.
 func testSigner(t testing.TB, kt KeyType, name string) *Signer {
 	t.Helper()

@@ -5,8 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
@@ -235,10 +233,7 @@ func TestKeyID(t *testing.T) {
 }
 
 func TestKeyIDUnsupported(t *testing.T) {
-	p224, err := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
-	require.NoError(t, err)
-	rsa1024, err := rsa.GenerateKey(rand.Reader, 1024)
-	require.NoError(t, err)
+	p224, rsa1024 := weakKeys(t)
 	tests := []struct {
 		name string
 		pub  any
@@ -264,8 +259,7 @@ func TestKeyIDUnsupported(t *testing.T) {
 
 func TestLoadVerifierErrors(t *testing.T) {
 	kp := testKeyPair(t, ECDSAP256)
-	rsa1024, err := rsa.GenerateKey(rand.Reader, 1024)
-	require.NoError(t, err)
+	_, rsa1024 := weakKeys(t)
 	weak, err := cryptoutils.MarshalPublicKeyToPEM(rsa1024.Public())
 	require.NoError(t, err)
 	tests := []struct {

@@ -3,10 +3,6 @@ package sign
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"io"
 	"testing"
 
@@ -71,10 +67,7 @@ func TestNewSignerChecksExternalSignatures(t *testing.T) {
 }
 
 func TestNewSignerErrors(t *testing.T) {
-	p224, err := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
-	require.NoError(t, err)
-	rsa1024, err := rsa.GenerateKey(rand.Reader, 1024)
-	require.NoError(t, err)
+	p224, rsa1024 := weakKeys(t)
 	tests := []struct {
 		name   string
 		signer crypto.Signer

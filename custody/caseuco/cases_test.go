@@ -13,6 +13,7 @@ import (
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/testkit"
+	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/posixlog"
 	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
 	"github.com/evidctl/evidctl/ledger/witness/witnesstest"
@@ -240,13 +241,13 @@ func hostileCase(t testing.TB, text string) verified {
 			Sealed: &custody.Sealed{Digest: digest.Set{digest.SHA256Bytes([]byte("sealed x"))}, Size: 8, Recipients: []string{lab.Recipient}}},
 		Case: text, Location: text, Purpose: text, Note: text,
 		Legal: &custody.Legal{Kind: custody.Domestic, Basis: text, Reference: text, Requesting: text, Requested: text},
-		Tool:  &custody.Tool{Name: text, Version: text}}
+		Tool:  &custody.Tool{Name: text, Version: text}, ItemKey: custody.NewItemKey()}
 	payload, err := custody.NewStatement(&ev).Marshal()
 	require.NoError(t, err)
 	env, err := sign.SignEnvelope(ctx, custody.PayloadType, payload, lab.Signer)
 	require.NoError(t, err)
-	commit := env.Commitment()
-	rc, err := d.Logs[0].Append(ctx, commit[:])
+	entry := ledger.NewEntry(ev.ItemKey.OpeningTag(ev.Item.ID), env.Commitment())
+	rc, err := d.Logs[0].Append(ctx, entry[:])
 	require.NoError(t, err)
 	proof, err := rc.MarshalText()
 	require.NoError(t, err)

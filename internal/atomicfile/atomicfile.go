@@ -150,7 +150,37 @@ func (f *File) ReadFrom(r io.Reader) (int64, error) {
 // removed and the destination is untouched (unless the rename itself
 // succeeded and only the directory fsync failed). A destination that became a
 // symbolic link meanwhile is refused with [ErrSymlink].
-func (f *File) Commit() error {
+func (f *File) Commit() error { return f.commit(f.renameOver) }
+
+// renameOver renames the temporary file name over the destination, unless the
+// destination became a symbolic link: Commit's place.
+func (f *File) renameOver(name string) error {
+	if err := refuseSymlink(f.path); err != nil {
+		return err
+	}
+	if err := os.Rename(name, f.path); err != nil {
+		return fmt.Errorf("renaming into %q: %w", f.path, err)
+	}
+	return nil
+}
+
+// CommitNew is [File.Commit] for a destination that must not exist: the temporary
+// file is linked into place, never renamed over anything, so that a file already at
+// path (a symbolic link included), or one another process put there first, stays as
+// it is and CommitNew fails with an error that is [fs.ErrExist].
+func (f *File) CommitNew() error {
+	return f.commit(func(name string) error {
+		if err := os.Link(name, f.path); err != nil {
+			return fmt.Errorf("linking into %q: %w", f.path, err)
+		}
+		_ = os.Remove(name) // the file lives on at path; a name left over is a stale temporary
+		return nil
+	})
+}
+
+// commit fsyncs the temporary file, moves it into place with place (given the
+// temporary file's name), closes it and fsyncs the directory; see [File.Commit].
+func (f *File) commit(place func(name string) error) error {
 	if f.done {
 		return ErrClosed
 	}
@@ -160,11 +190,39 @@ func (f *File) Commit() error {
 		_ = f.tmp.Close()
 		return fmt.Errorf("syncing %q: %w", f.path, err)
 	}
-	if err := f.rename(); err != nil {
+	if err := f.put(place); err != nil {
 		return err
 	}
-	if err := syncDir(filepath.Dir(f.path)); err != nil {
+	if err := SyncPath(filepath.Dir(f.path)); err != nil {
 		return fmt.Errorf("syncing directory of %q: %w", f.path, err)
+	}
+	return nil
+}
+
+// put moves the temporary file, already fsynced, into place with place and closes it;
+// the directory is not yet fsynced. On failure the temporary file is removed.
+func (f *File) put(place func(name string) error) error {
+	f.done = true
+	name := f.tmp.Name()
+	fail := func(err error) error {
+		_ = os.Remove(name)
+		_ = f.tmp.Close()
+		return err
+	}
+	if !renameOpen {
+		if err := f.tmp.Close(); err != nil {
+			return fail(fmt.Errorf("closing %q: %w", f.path, err))
+		}
+	}
+	// Where locks exist the file is moved while still open and locked, so that no
+	// other process takes it for a stale temporary in between.
+	if err := place(name); err != nil {
+		return fail(err)
+	}
+	if renameOpen {
+		if err := f.tmp.Close(); err != nil {
+			return fmt.Errorf("closing %q: %w", f.path, err)
+		}
 	}
 	return nil
 }
@@ -189,13 +247,15 @@ func (f *File) Abort() error {
 	return nil
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// SyncPath fsyncs the file or directory at path: a file whose writer did not sync it,
+// or a directory, so that a file just created, linked or renamed in it survives a crash.
+func SyncPath(path string) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
-	serr := d.Sync()
-	cerr := d.Close()
+	serr := f.Sync()
+	cerr := f.Close()
 	if serr != nil {
 		return serr
 	}

@@ -234,3 +234,62 @@ func BenchmarkCreate(b *testing.B) {
 		})
 	}
 }
+
+// TestCommitNew: a new file appears whole; anything already at the destination (a
+// file, a symbolic link, or one put there while the temporary was written) stays as it
+// was, CommitNew fails with os.ErrExist, and no temporary is left behind.
+func TestCommitNew(t *testing.T) {
+	tests := []struct {
+		name     string
+		existing bool   // a file "old" is at path before Create
+		racing   bool   // a file "old" is put at path between Create and CommitNew
+		want     string // content of path after: "new" when CommitNew succeeds
+	}{
+		{name: "absent", want: "new"},
+		{name: "existing file", existing: true, want: "old"},
+		{name: "file appearing meanwhile", racing: true, want: "old"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "key")
+			if tt.existing {
+				require.NoError(t, os.WriteFile(path, []byte("old"), 0o600))
+			}
+			f, err := Create(path, 0o600)
+			require.NoError(t, err)
+			_, err = io.WriteString(f, "new")
+			require.NoError(t, err)
+			if tt.racing {
+				require.NoError(t, os.WriteFile(path, []byte("old"), 0o600))
+			}
+			err = f.CommitNew()
+			if tt.want == "new" {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, os.ErrExist)
+			}
+			got, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.Equal(t, tt.want, string(got))
+			require.Equal(t, []string{"key"}, dirEntries(t, dir), "no temporary left")
+			require.ErrorIs(t, f.CommitNew(), ErrClosed)
+		})
+	}
+}
+
+func TestCommitNewLeavesSymlink(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "key")
+	f, err := Create(path, 0o600)
+	require.NoError(t, err)
+	defer f.Abort()
+	target := filepath.Join(dir, "target")
+	require.NoError(t, os.Symlink(target, path))
+	require.ErrorIs(t, f.CommitNew(), os.ErrExist)
+	_, err = os.Stat(target)
+	require.ErrorIs(t, err, os.ErrNotExist, "nothing written through the link")
+	fi, err := os.Lstat(path)
+	require.NoError(t, err)
+	require.Equal(t, os.ModeSymlink, fi.Mode().Type())
+}

@@ -157,48 +157,18 @@ func CommitAll(files []*File) (int, error) {
 	dirs := map[string]bool{}
 	syncDirs := func() error {
 		for d := range dirs {
-			if err := syncDir(d); err != nil {
+			if err := SyncPath(d); err != nil {
 				return fmt.Errorf("syncing directory %q: %w", d, err)
 			}
 		}
 		return nil
 	}
 	for i, f := range files {
-		if err := f.rename(); err != nil {
+		if err := f.put(f.renameOver); err != nil {
 			abortFrom(i + 1)
 			return i, errors.Join(err, syncDirs())
 		}
 		dirs[filepath.Dir(f.path)] = true
 	}
 	return len(files), syncDirs()
-}
-
-// rename is the second half of Commit, after the fsync: the rename over the
-// destination and the close, the directory not yet fsynced. On failure the temporary
-// file is removed.
-func (f *File) rename() error {
-	f.done = true
-	name := f.tmp.Name()
-	fail := func(err error) error {
-		_ = os.Remove(name)
-		_ = f.tmp.Close()
-		return err
-	}
-	if err := refuseSymlink(f.path); err != nil {
-		return fail(err)
-	}
-	if !renameOpen {
-		if err := f.tmp.Close(); err != nil {
-			return fail(fmt.Errorf("closing %q: %w", f.path, err))
-		}
-	}
-	if err := os.Rename(name, f.path); err != nil {
-		return fail(fmt.Errorf("renaming into %q: %w", f.path, err))
-	}
-	if renameOpen {
-		if err := f.tmp.Close(); err != nil {
-			return fmt.Errorf("closing %q: %w", f.path, err)
-		}
-	}
-	return nil
 }

@@ -4,7 +4,7 @@
 // ([FormatProof], [ParseProof]). Receipts and checkpoints are C2SP formats, made and read
 // by package ledger. docs/HTTP-API.md describes the API in prose.
 //
-//	POST AppendPath                        signed entry (SignedEntryType) or DSSE envelope (EnvelopeType) in; receipt (ReceiptType) out
+//	POST AppendPath                        signed entry (SignedEntryType) in; receipt (ReceiptType) out
 //	GET  CheckpointPath                    the latest signed checkpoint (CheckpointType)
 //	GET  InclusionQuery(index, size)       inclusion path (ProofType)
 //	GET  ConsistencyQuery(oldSize, newSize) consistency proof (ProofType)
@@ -12,7 +12,8 @@
 //	GET  EntriesQuery(start, count)        the log's entries (EntriesType), any backend that can read them
 //
 // A refusal is one line of ErrorType text; 429 and 503 carry RetryAfterHeader; 409 is a
-// conflict, its line made by FormatConflict.
+// conflict, its line made by FormatConflict; 415 answers any body but a signed entry
+// (EnvelopeType included, with a line telling the client to upgrade).
 package httpapi
 
 import (
@@ -28,7 +29,7 @@ import (
 
 // Paths, relative to the server's base URL.
 const (
-	// AppendPath takes a POST of a signed DSSE envelope and answers its receipt.
+	// AppendPath takes a POST of a signed entry and answers its receipt.
 	AppendPath = "/append"
 	// CheckpointPath answers the latest signed checkpoint.
 	CheckpointPath = "/checkpoint"
@@ -72,9 +73,10 @@ const (
 
 // Media types.
 const (
-	// EnvelopeType is the media type of an append body that is a DSSE envelope as JSON
-	// (the path that goes with ledger.LegacyLeaves). A server reads any type but LeafType
-	// and SignedEntryType as an envelope.
+	// EnvelopeType is the media type of a DSSE envelope as JSON, the append body of the
+	// transition of issue 12, when ledgers still logged 32-byte commitments. A server
+	// answers it 415, unread, telling the client to upgrade; it reads only
+	// SignedEntryType (and LeafType when it allows unsafe leaf appends).
 	EnvelopeType = "application/vnd.dsse.envelope.v1+json"
 	// LeafType is the media type of a bare leaf, accepted only by a server started with
 	// server.WithLeafAppendsUnsafe.

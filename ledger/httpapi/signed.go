@@ -59,7 +59,7 @@ func ParseSignedEntry(b []byte) (SignedEntry, error) {
 	}
 	var s SignedEntry
 	if s.Entry, err = canonicalBase64(vals["entry"]); err != nil || len(s.Entry) != ledger.EntrySize {
-		return SignedEntry{}, fmt.Errorf("parsing signed entry: entry is not %d bytes in canonical base64: %w", ledger.EntrySize, ledger.ErrMalformed)
+		return SignedEntry{}, fmt.Errorf("parsing signed entry: entry is not %d bytes (tag || commitment) in canonical base64: %w", ledger.EntrySize, ledger.ErrMalformed)
 	}
 	if s.Sig, err = canonicalBase64(vals["sig"]); err != nil || len(s.Sig) == 0 || len(s.Sig) > MaxSignatureSize {
 		return SignedEntry{}, fmt.Errorf("parsing signed entry: sig is not 1 to %d bytes in canonical base64: %w", MaxSignatureSize, ledger.ErrMalformed)

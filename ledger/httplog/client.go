@@ -113,7 +113,7 @@ func (c *client) once(ctx context.Context, method, path, contentType string, bod
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return nil, true, retryAfter{serr, parseRetryAfter(resp.Header.Get(httpapi.RetryAfterHeader))}
 	case http.StatusUnsupportedMediaType:
-		return nil, false, fmt.Errorf("%w: %w", ErrEnvelopeRequired, serr)
+		return nil, false, fmt.Errorf("%w: %w", ErrSignedEntryRequired, serr)
 	case http.StatusConflict:
 		if ce, err := httpapi.ParseConflict(serr.Message); err == nil {
 			return nil, false, fmt.Errorf("the ledger server refused the entry: %w", ce)

@@ -8,12 +8,12 @@
 //	defer l.Close()
 //	rcpt, err := l.AppendSigned(ctx, entry[:], signer) // a 64-byte entry; signer a *sign.Signer
 //
-// The server appends only signed appends: a log entry signed by the custodian's key
-// ([ledger.AuthenticatedAppender], which custody uses whenever a ledger offers it), or,
-// while ledger.LegacyLeaves holds, a signed DSSE envelope whose commitment it logs
-// ([ledger.EnvelopeAppender]). The server never needs the statement for the first. Append
-// of a bare leaf is refused by such a server with an error wrapping
-// [ErrEnvelopeRequired]; it works only against a server started with
+// The server appends only signed entries: a 64-byte log entry signed by the custodian's
+// key ([ledger.AuthenticatedAppender], which custody uses whenever a ledger offers it).
+// The server never sees the statement. (The DSSE-envelope appends of the transition are
+// gone: a server answers them 415.) Append of a bare leaf is refused by such a server
+// with an error wrapping [ErrSignedEntryRequired]; it works only against a server
+// started with
 // server.WithLeafAppendsUnsafe, as in tests. A second successor is refused with a
 // *ledger.ConflictError naming the entry logged first.
 //
@@ -46,7 +46,7 @@
 // [*RetryError] naming the URL, the attempts, the time and the last error. A request that
 // takes longer than 2 s is reported to [WithProgress] — which URL, which attempt of how
 // many, the last error — and again every 5 s, so that a person is never left waiting in
-// silence. Re-posting an entry or an envelope is safe: the server returns the existing
+// silence. Re-posting an entry is safe: the server returns the existing
 // entry's receipt. Other refusals are returned at once as a [*StatusError] carrying the
 // server's reason (400 malformed, 403 not signed by an allowed key, 413 too large),
 // except 409, a *ledger.ConflictError. No message quotes the password of a URL.

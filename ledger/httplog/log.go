@@ -17,18 +17,16 @@ import (
 var (
 	_ ledger.Ledger                = (*Log)(nil)
 	_ ledger.AuthenticatedAppender = (*Log)(nil)
-	_ ledger.EnvelopeAppender      = (*Log)(nil)
 	_ ledger.LeafReader            = (*Log)(nil)
 	_ ledger.Backend               = (*client)(nil)
 	_ ledger.AuthenticatedAppender = (*client)(nil)
-	_ ledger.EnvelopeAppender      = (*client)(nil)
 	_ ledger.EntrySigner           = (*sign.Signer)(nil)
 )
 
-// ErrEnvelopeRequired: the server appends only signed appends, so a bare leaf cannot be
-// appended; use [Log.AppendSigned] with the entry and its signer (or, during the
-// transition, [Log.AppendEnvelope] with the envelope whose commitment it is).
-var ErrEnvelopeRequired = errors.New("the ledger server appends only signed entries (AppendSigned) or, during the transition, signed DSSE envelopes (AppendEnvelope), not bare leaves")
+// ErrSignedEntryRequired: the server appends only entries signed by an allowed key
+// (415 Unsupported Media Type for anything else), so a bare leaf cannot be appended; use
+// [Log.AppendSigned] with the entry and its signer.
+var ErrSignedEntryRequired = errors.New("the ledger server appends only signed entries (AppendSigned), not bare leaves")
 
 // maxBatchRequests bounds the requests one AppendBatch has in flight.
 const maxBatchRequests = 16
@@ -37,12 +35,11 @@ const maxBatchRequests = 16
 // for concurrent use. Its Ledger methods are those of [ledger.New] over the HTTP client;
 // Append and AppendBatch post bare leaves, which only a server started with
 // server.WithLeafAppendsUnsafe accepts (any other refuses them with an error wrapping
-// ErrEnvelopeRequired).
+// ErrSignedEntryRequired).
 type Log struct {
 	ledger.Ledger
-	signed    ledger.AuthenticatedAppender // the same Ledger
-	envelopes ledger.EnvelopeAppender      // the same Ledger
-	c         *client
+	signed ledger.AuthenticatedAppender // the same Ledger
+	c      *client
 }
 
 // client is the ledger.Backend of a ledger server: its HTTP client.
@@ -87,9 +84,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Log, error) {
 		return nil, fmt.Errorf("opening %s: %w", rawURL, err)
 	}
 	l := ledger.New(c)
-	out := &Log{Ledger: l, signed: l.(ledger.AuthenticatedAppender), c: c}
-	out.envelopes, _ = l.(ledger.EnvelopeAppender) // gone with ledger.LegacyLeaves
-	return out, nil
+	return &Log{Ledger: l, signed: l.(ledger.AuthenticatedAppender), c: c}, nil
 }
 
 // URL returns the server's URL.
@@ -104,17 +99,6 @@ func (l *Log) AppendSigned(ctx context.Context, entry []byte, s ledger.EntrySign
 	return l.signed.AppendSigned(ctx, entry, s)
 }
 
-// AppendEnvelope implements [ledger.EnvelopeAppender]: it posts the signed DSSE envelope
-// and returns the receipt of its commitment, after checking that the receipt's inclusion
-// path leads from that commitment to the root of the checkpoint it carries, and (with
-// [WithTrust]) that the checkpoint verifies and is consistent with those seen before.
-func (l *Log) AppendEnvelope(ctx context.Context, envelope []byte) (*ledger.Receipt, error) {
-	if l.envelopes == nil {
-		return nil, fmt.Errorf("appending to %s: envelopes are no longer appended (ledger.LegacyLeaves is off); use AppendSigned: %w", l.Origin(), ErrEnvelopeRequired)
-	}
-	return l.envelopes.AppendEnvelope(ctx, envelope)
-}
-
 // Origin implements [ledger.Backend]: the origin of the server's checkpoint when opened.
 func (c *client) Origin() string { return c.origin }
 
@@ -126,16 +110,6 @@ func (c *client) AppendSigned(ctx context.Context, entry []byte, s ledger.EntryS
 	}
 	body := httpapi.SignedEntry{Entry: entry, KeyID: s.KeyID(), Sig: sig}.Marshal()
 	return c.post(ctx, httpapi.SignedEntryType, body, entry)
-}
-
-// AppendEnvelope implements [ledger.EnvelopeAppender] for ledger.New.
-func (c *client) AppendEnvelope(ctx context.Context, envelope []byte) (*ledger.Receipt, error) {
-	env, err := sign.ParseEnvelope(envelope)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ledger.ErrMalformed, err)
-	}
-	commitment := env.Commitment()
-	return c.post(ctx, httpapi.EnvelopeType, envelope, commitment[:])
 }
 
 // AppendBatch implements [ledger.Backend] with concurrent posts of bare leaves.

@@ -32,8 +32,8 @@ func serve(t *testing.T, backend ledger.Ledger, entry ledger.Log, allow []*sign.
 }
 
 // served puts each ledger newBackend makes behind a ledger server that accepts bare
-// leaves (WithLeafAppendsUnsafe: the conformance suite appends them; TestAppendEnvelope
-// covers the authenticated path), and returns a client of it.
+// leaves (WithLeafAppendsUnsafe: the conformance suite appends them; TestAppendSigned
+// and TestAppendSignedConcurrently cover the authenticated path), and returns a client of it.
 func served(newBackend ledgertest.Factory) ledgertest.Factory {
 	return func(t *testing.T) (ledger.Ledger, ledger.Log) {
 		backend, entry := newBackend(t)
@@ -54,9 +54,9 @@ func TestConformanceTrillianProcess(t *testing.T) {
 	ledgertest.Run(t, served(trilliantest.Factory(addr)))
 }
 
-// TestAppendEnvelope appends signed envelopes concurrently through the server to each
-// backend; every receipt proves the envelope's commitment.
-func TestAppendEnvelope(t *testing.T) {
+// TestAppendSignedConcurrently appends signed entries concurrently through the server
+// to each backend; every receipt proves its entry.
+func TestAppendSignedConcurrently(t *testing.T) {
 	backends := map[string]ledgertest.Factory{
 		"posix":    posixlogtest.Factory(),
 		"trillian": trilliantest.Factory(trilliantest.InProcess(t)),
@@ -71,30 +71,29 @@ func TestAppendEnvelope(t *testing.T) {
 			errs := make([]error, 16)
 			for i := range errs {
 				wg.Go(func() {
-					env, c := ledgertest.Envelope(t, fmt.Sprintf(`{"event":%d}`, i), s)
-					r, err := l.AppendEnvelope(t.Context(), env)
+					leaf := ledgertest.Leaf(fmt.Sprintf(`{"event":%d}`, i))
+					r, err := l.AppendSigned(t.Context(), leaf, s)
 					if err == nil {
-						_, err = trust.VerifyReceipt(r, c[:])
+						_, err = trust.VerifyReceipt(r, leaf)
 					}
 					errs[i] = err
 				})
 			}
 			wg.Wait()
 			for i, err := range errs {
-				require.NoError(t, err, "envelope %d", i)
+				require.NoError(t, err, "entry %d", i)
 			}
 
-			// The same envelope again: a receipt that proves it (Trillian returns the
-			// existing entry; Tessera logs it again).
-			env, c := ledgertest.Envelope(t, `{"event":0}`, s)
-			r, err := l.AppendEnvelope(t.Context(), env)
+			// The same entry again: the receipt of the one logged.
+			leaf := ledgertest.Leaf(`{"event":0}`)
+			r, err := l.AppendSigned(t.Context(), leaf, s)
 			require.NoError(t, err)
-			_, err = trust.VerifyReceipt(r, c[:])
+			_, err = trust.VerifyReceipt(r, leaf)
 			require.NoError(t, err)
 
 			_, err = l.Append(t.Context(), ledgertest.Leaf("bare"))
-			require.ErrorIs(t, err, httplog.ErrEnvelopeRequired)
-			require.ErrorContains(t, err, "AppendEnvelope")
+			require.ErrorIs(t, err, httplog.ErrSignedEntryRequired)
+			require.ErrorContains(t, err, "AppendSigned")
 		})
 	}
 }

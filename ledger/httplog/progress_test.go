@@ -101,8 +101,8 @@ func TestAlways503(t *testing.T) {
 		httplog.WithRetryTimeout(3500*time.Millisecond), httplog.WithProgress(progress.add))
 	require.NoError(t, err)
 	defer l.Close()
-	env, _ := ledgertest.Envelope(t, `{"busy":true}`, s)
-	_, err = l.AppendEnvelope(t.Context(), env)
+	leaf := ledgertest.Leaf(`{"busy":true}`)
+	_, err = l.AppendSigned(t.Context(), leaf, s)
 	var re *httplog.RetryError
 	require.ErrorAs(t, err, &re)
 	var se *httplog.StatusError

@@ -43,12 +43,12 @@ func TestRetryAfter(t *testing.T) {
 	require.NoError(t, err)
 	defer l.Close()
 
-	env, c := ledgertest.Envelope(t, `{"retry":true}`, s)
+	leaf := ledgertest.Leaf(`{"retry":true}`)
 	start := time.Now()
-	r, err := l.AppendEnvelope(t.Context(), env)
+	r, err := l.AppendSigned(t.Context(), leaf, s)
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, time.Since(start), 2*time.Second, "two Retry-After: 1 honoured")
-	_, err = (&ledger.Trust{Logs: []ledger.Log{entry}}).VerifyReceipt(r, c[:])
+	_, err = (&ledger.Trust{Logs: []ledger.Log{entry}}).VerifyReceipt(r, leaf)
 	require.NoError(t, err)
 
 	// Giving up: a server that is always busy.
@@ -56,7 +56,7 @@ func TestRetryAfter(t *testing.T) {
 	l2, err := httplog.Open(t.Context(), srv.URL, trust, httplog.WithMaxAttempts(2), httplog.WithMaxRetryWait(10*time.Millisecond))
 	require.NoError(t, err)
 	defer l2.Close()
-	_, err = l2.AppendEnvelope(t.Context(), env)
+	_, err = l2.AppendSigned(t.Context(), leaf, s)
 	var se *httplog.StatusError
 	require.ErrorAs(t, err, &se)
 	require.Contains(t, []int{http.StatusTooManyRequests, http.StatusServiceUnavailable}, se.Code)

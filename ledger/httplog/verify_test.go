@@ -89,12 +89,12 @@ func TestManInTheMiddle(t *testing.T) {
 		realH.ServeHTTP(w, r)
 	}))
 	defer mitm.Close()
-	env, commit := ledgertest.Envelope(t, `{"mitm":1}`, s)
+	leaf := ledgertest.Leaf(`{"mitm":1}`)
 
 	l, err := httplog.Open(t.Context(), mitm.URL, httplog.WithTrust(trust))
 	require.NoError(t, err, "the checkpoint read through the proxy is the real one")
 	defer l.Close()
-	r, err := l.AppendEnvelope(t.Context(), env)
+	r, err := l.AppendSigned(t.Context(), leaf, s)
 	require.ErrorIs(t, err, ledger.ErrUnknownLog, "a receipt signed by the attacker's key")
 	require.ErrorContains(t, err, "man-in-the-middle")
 	require.Nil(t, r)
@@ -102,9 +102,9 @@ func TestManInTheMiddle(t *testing.T) {
 	unsafe, err := httplog.Open(t.Context(), mitm.URL, httplog.WithoutCheckpointVerificationUnsafe())
 	require.NoError(t, err)
 	defer unsafe.Close()
-	r, err = unsafe.AppendEnvelope(t.Context(), env)
+	r, err = unsafe.AppendSigned(t.Context(), leaf, s)
 	require.NoError(t, err, "unverified, the attacker's receipt is taken")
-	_, err = trust.VerifyReceipt(r, commit[:])
+	_, err = trust.VerifyReceipt(r, leaf)
 	require.ErrorIs(t, err, ledger.ErrUnknownLog)
 
 	// An impersonator answering everything is refused at Open, and so is a server of a
@@ -154,8 +154,8 @@ func TestForkedLog(t *testing.T) {
 		"Receipt": {
 			serve: func(sw *switchable) { sw.set(handlerOf(t, two, s)) },
 			check: func(t *testing.T, l *httplog.Log) error {
-				env, _ := ledgertest.Envelope(t, `{"fork":1}`, s)
-				r, err := l.AppendEnvelope(t.Context(), env)
+				leaf := ledgertest.Leaf(`{"fork":1}`)
+				r, err := l.AppendSigned(t.Context(), leaf, s)
 				require.Nil(t, r)
 				return err
 			},
@@ -195,10 +195,10 @@ func TestForkedLog(t *testing.T) {
 		require.NoError(t, err)
 		defer l.Close()
 		appendLeaves(t, one, "f", "g")
-		env, commit := ledgertest.Envelope(t, `{"fork":2}`, s)
-		r, err := l.AppendEnvelope(t.Context(), env)
+		leaf := ledgertest.Leaf(`{"fork":2}`)
+		r, err := l.AppendSigned(t.Context(), leaf, s)
 		require.NoError(t, err, "a grown, consistent log")
-		_, err = trust.VerifyReceipt(r, commit[:])
+		_, err = trust.VerifyReceipt(r, leaf)
 		require.NoError(t, err)
 		_, err = l.Checkpoint(t.Context())
 		require.NoError(t, err)

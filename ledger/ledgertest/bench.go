@@ -14,12 +14,12 @@ import (
 	"github.com/evidctl/evidctl/ledger"
 )
 
-// runPrefix makes UniqueLeaf's leaves distinct across runs that share a log.
+// runPrefix makes uniqueCommitment's commitments distinct across runs that share a log.
 var runPrefix = func() []byte { b := make([]byte, 24); _, _ = rand.Read(b); return b }()
 
-// UniqueLeaf returns a leaf distinct for every seq in this process and, by a random
-// prefix, from other processes' leaves.
-func UniqueLeaf(seq int) []byte {
+// uniqueCommitment returns 32 bytes distinct for every seq in this process and, by a
+// random prefix, from other processes'.
+func uniqueCommitment(seq int) []byte {
 	leaf := make([]byte, ledger.LeafSize)
 	copy(leaf[8:], runPrefix)
 	binary.BigEndian.PutUint64(leaf[:8], uint64(seq))
@@ -30,8 +30,9 @@ func UniqueLeaf(seq int) []byte {
 // process and, by a random prefix, from other processes' entries, and looks random, as a
 // real tag (an HMAC) does.
 func UniqueEntry(seq int) []byte {
-	tag := sha256.Sum256(UniqueLeaf(seq))
-	return append(tag[:], UniqueLeaf(seq)...)
+	c := uniqueCommitment(seq)
+	tag := sha256.Sum256(c)
+	return append(tag[:], c...)
 }
 
 var closedLoopSeq atomic.Int64 // distinct across sub-benchmarks and b.N rounds
@@ -39,7 +40,7 @@ var closedLoopSeq atomic.Int64 // distinct across sub-benchmarks and b.N rounds
 // ClosedLoop runs b.N appends over the given number of clients, each waiting for its
 // answer before the next (as a custodian's command does), and reports appends/s and the
 // p50 and p99 latency. appendFn gets a sequence number distinct within the process (see
-// UniqueLeaf). The benchmarks of posixlog and of the ledger server measure both the
+// UniqueEntry). The benchmarks of posixlog and of the ledger server measure both the
 // backend and its raw engine with it, in the same run.
 func ClosedLoop(b *testing.B, clients int, appendFn func(ctx context.Context, seq int) error) {
 	ctx := context.Background()

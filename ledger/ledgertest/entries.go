@@ -29,6 +29,18 @@ func size(t *testing.T, l ledger.Ledger, trust *ledger.Trust) uint64 {
 	return cp.Size
 }
 
+// AppendVerified appends leaf, a leaf or an entry, to l and verifies its receipt with
+// trust; it returns the receipt and the checkpoint the receipt carries. msgAndArgs, as
+// for require, say what the append is in a failure.
+func AppendVerified(t testing.TB, l ledger.Ledger, trust *ledger.Trust, leaf []byte, msgAndArgs ...any) (*ledger.Receipt, *ledger.Checkpoint) {
+	t.Helper()
+	r, err := l.Append(t.Context(), leaf)
+	require.NoError(t, err, msgAndArgs...)
+	cp, err := trust.VerifyReceipt(r, leaf)
+	require.NoError(t, err, msgAndArgs...)
+	return r, cp
+}
+
 // requireConflict checks that err is a *ConflictError naming first, logged at index.
 func requireConflict(t *testing.T, err error, first []byte, index uint64) {
 	t.Helper()
@@ -45,11 +57,8 @@ func requireConflict(t *testing.T, err error, first []byte, index uint64) {
 
 func testEntry(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 	e := Entry(t.Name(), "acquire")
-	r, err := l.Append(t.Context(), e)
-	require.NoError(t, err)
-	_, err = trust.VerifyReceipt(r, e)
-	require.NoError(t, err)
-	_, err = trust.VerifyReceipt(r, Entry(t.Name(), "another"))
+	r, _ := AppendVerified(t, l, trust, e)
+	_, err := trust.VerifyReceipt(r, Entry(t.Name(), "another"))
 	require.ErrorIs(t, err, ledger.ErrLeafMismatch)
 }
 
@@ -57,13 +66,10 @@ func testEntry(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 // refused, naming the first, and the log does not grow.
 func testSecondSuccessor(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 	first := Entry(t.Name(), "transfer to A")
-	r, err := l.Append(t.Context(), first)
-	require.NoError(t, err)
-	_, err = trust.VerifyReceipt(r, first)
-	require.NoError(t, err)
+	r, _ := AppendVerified(t, l, trust, first)
 	before := size(t, l, trust)
 
-	_, err = l.Append(t.Context(), Entry(t.Name(), "transfer to B"))
+	_, err := l.Append(t.Context(), Entry(t.Name(), "transfer to B"))
 	requireConflict(t, err, first, r.Index)
 	require.Equal(t, before, size(t, l, trust), "the refused entry was logged")
 

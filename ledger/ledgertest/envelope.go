@@ -12,8 +12,8 @@ import (
 	"github.com/evidctl/evidctl/crypto/sign"
 )
 
-// NewSigner returns a fresh Ed25519 signer, for the envelopes a test appends to a ledger
-// that authenticates them ([ledger.EnvelopeAppender], the ledger server).
+// NewSigner returns a fresh Ed25519 signer, for the entries a test appends to a ledger
+// that authenticates them ([ledger.AuthenticatedAppender], the ledger server).
 func NewSigner(tb testing.TB) *sign.Signer {
 	tb.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -24,8 +24,8 @@ func NewSigner(tb testing.TB) *sign.Signer {
 }
 
 // Envelope signs payload with signers (none: an unsigned envelope) as an in-toto
-// statement, and returns the DSSE envelope as JSON and its commitment, the leaf a ledger
-// appends for it.
+// statement, and returns the DSSE envelope as JSON and its commitment: the body of an
+// append of the transition of issue 12, which ledger servers now refuse (415).
 func Envelope(tb testing.TB, payload string, signers ...*sign.Signer) (envelope []byte, commitment [32]byte) {
 	tb.Helper()
 	env, err := sign.SignEnvelope(context.Background(), "application/vnd.in-toto+json", []byte(payload), signers...)

@@ -21,15 +21,15 @@ import (
 	"github.com/evidctl/evidctl/ledger"
 )
 
-// Leaf returns a distinct, valid leaf (ledger.LeafSize bytes) for s: the SHA-256 of s,
-// followed, if a leaf is longer than a hash, by the SHA-256 of that hash, and so on.
+// Leaf returns a distinct, valid leaf for s: an entry of ledger.EntrySize bytes, the
+// SHA-256 of s (its tag, distinct for every s) followed by the SHA-256 of that hash.
 func Leaf(s string) []byte {
 	h := sha256.Sum256([]byte(s))
-	leaf := make([]byte, 0, ledger.LeafSize+len(h))
-	for leaf = append(leaf, h[:]...); len(leaf) < ledger.LeafSize; leaf = append(leaf, h[:]...) {
+	leaf := make([]byte, 0, ledger.EntrySize+len(h))
+	for leaf = append(leaf, h[:]...); len(leaf) < ledger.EntrySize; leaf = append(leaf, h[:]...) {
 		h = sha256.Sum256(h[:])
 	}
-	return leaf[:ledger.LeafSize]
+	return leaf[:ledger.EntrySize]
 }
 
 // Origin returns an origin for the test's log: prefix, then the test's name made usable

@@ -29,6 +29,7 @@ func Run(t *testing.T, newLedger Factory) {
 		{"CheckpointVerifies", testCheckpointVerifies},
 		{"AppendReturnsVerifiableReceipt", testAppend},
 		{"AppendRejectsWrongLeafSize", testAppendWrongSize},
+		{"AppendRefusesBareCommitment", testAppendBareCommitment},
 		{"AppendBatchKeepsOrder", testAppendBatch},
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"ProofsAtLaterSizes", testProofsAtLaterSizes},
@@ -63,10 +64,7 @@ func testCheckpointVerifies(t *testing.T, l ledger.Ledger, trust *ledger.Trust) 
 
 func testAppend(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 	leaf := Leaf(t.Name())
-	r, err := l.Append(t.Context(), leaf)
-	require.NoError(t, err)
-	cp, err := trust.VerifyReceipt(r, leaf)
-	require.NoError(t, err)
+	r, cp := AppendVerified(t, l, trust, leaf)
 	require.Less(t, r.Index, cp.Size)
 
 	text, err := r.MarshalText()
@@ -80,11 +78,7 @@ func testAppend(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 	require.ErrorIs(t, err, ledger.ErrLeafMismatch)
 
 	// The published checkpoint now covers the leaf too.
-	note, err := l.Checkpoint(t.Context())
-	require.NoError(t, err)
-	latest, err := trust.VerifyCheckpoint(note)
-	require.NoError(t, err)
-	require.GreaterOrEqual(t, latest.Size, cp.Size)
+	require.GreaterOrEqual(t, size(t, l, trust), cp.Size)
 }
 
 func testAppendWrongSize(t *testing.T, l ledger.Ledger, _ *ledger.Trust) {
@@ -94,6 +88,38 @@ func testAppendWrongSize(t *testing.T, l ledger.Ledger, _ *ledger.Trust) {
 	}
 	_, err := l.AppendBatch(t.Context(), [][]byte{Leaf("ok"), make([]byte, ledger.LeafSize-1)})
 	require.ErrorIs(t, err, ledger.ErrMalformed)
+}
+
+// testAppendBareCommitment: a 32-byte leaf, a commitment alone as ledgers logged before
+// entries had tags, is refused in every form of append, with an error that says what an
+// entry is, and nothing is logged.
+func testAppendBareCommitment(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
+	before := size(t, l, trust)
+	commitment := Leaf(t.Name())[ledger.TagSize:]
+	type form struct {
+		name string
+		run  func() error
+	}
+	forms := []form{
+		{"Append", func() error { _, err := l.Append(t.Context(), commitment); return err }},
+		{"AppendBatch", func() error { _, err := l.AppendBatch(t.Context(), [][]byte{commitment}); return err }},
+		{"AppendBatchAfterAnEntry", func() error {
+			_, err := l.AppendBatch(t.Context(), [][]byte{Leaf(t.Name() + "/entry"), commitment})
+			return err
+		}},
+	}
+	if a, ok := l.(ledger.AuthenticatedAppender); ok {
+		forms = append(forms, form{"AppendSigned", func() error {
+			_, err := a.AppendSigned(t.Context(), commitment, NewSigner(t))
+			return err
+		}})
+	}
+	for _, tc := range forms {
+		err := tc.run()
+		require.ErrorIs(t, err, ledger.ErrMalformed, tc.name)
+		require.ErrorContains(t, err, "tag || commitment", tc.name)
+	}
+	require.Equal(t, before, size(t, l, trust), "a refused leaf was logged")
 }
 
 func testAppendBatch(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
@@ -138,14 +164,8 @@ func testConcurrentAppends(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 func testProofsAtLaterSizes(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 	ctx := t.Context()
 	a, b := Leaf(t.Name()+"/a"), Leaf(t.Name()+"/b")
-	ra, err := l.Append(ctx, a)
-	require.NoError(t, err)
-	cpa, err := trust.VerifyReceipt(ra, a)
-	require.NoError(t, err)
-	rb, err := l.Append(ctx, b)
-	require.NoError(t, err)
-	cpb, err := trust.VerifyReceipt(rb, b)
-	require.NoError(t, err)
+	ra, cpa := AppendVerified(t, l, trust, a)
+	_, cpb := AppendVerified(t, l, trust, b)
 	require.Greater(t, cpb.Size, ra.Index)
 
 	// a is provably in b's checkpoint too.
@@ -172,11 +192,8 @@ func testProofsAtLaterSizes(t *testing.T, l ledger.Ledger, trust *ledger.Trust) 
 
 func testProofArguments(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 	ctx := t.Context()
-	r, err := l.Append(ctx, Leaf(t.Name()))
-	require.NoError(t, err)
-	cp, err := trust.VerifyReceipt(r, Leaf(t.Name()))
-	require.NoError(t, err)
-	_, err = l.InclusionProof(ctx, cp.Size, cp.Size)
+	_, cp := AppendVerified(t, l, trust, Leaf(t.Name()))
+	_, err := l.InclusionProof(ctx, cp.Size, cp.Size)
 	require.Error(t, err, "index not below tree size")
 	_, err = l.InclusionProof(ctx, 0, cp.Size+1<<20)
 	require.Error(t, err, "tree size beyond the log")

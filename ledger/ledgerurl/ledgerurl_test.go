@@ -52,7 +52,7 @@ func TestOpenHTTP(t *testing.T) {
 	require.NoError(t, err)
 	defer l.Close()
 	require.IsType(t, &httplog.Log{}, l)
-	require.Implements(t, (*ledger.EnvelopeAppender)(nil), l)
+	require.Implements(t, (*ledger.AuthenticatedAppender)(nil), l)
 	appendOne(t, l, entry.VerifierKey)
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/transparency-dev/tessera"
 
+	"github.com/evidctl/evidctl/internal/atomicfile"
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/internal/batch"
 	"github.com/evidctl/evidctl/ledger/internal/tiles"
@@ -263,7 +264,7 @@ func (b *backend) findLeaf(ctx context.Context, leaf []byte, from uint64) (uint6
 	if err != nil {
 		return 0, false, err
 	}
-	if err := notekeySyncDir(b.stateDir()); err != nil {
+	if err := atomicfile.SyncPath(b.stateDir()); err != nil {
 		return 0, false, err
 	}
 	i := from

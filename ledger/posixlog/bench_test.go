@@ -10,21 +10,13 @@ import (
 )
 
 // BenchmarkAppend measures appends to a receipt with 1, 16 and 256 concurrent appenders,
-// of legacy 32-byte leaves (ledger) and of 64-byte entries (entries), both through the
-// tag index, beside raw Tessera (Add, then wait for a published checkpoint) on the same
-// settings.
+// of 64-byte entries through the tag index (entries), beside raw Tessera (Add, then wait
+// for a published checkpoint) on the same settings.
 // Metrics: appends/s, and the p50 and p99 latency of one append in milliseconds.
 //
 //	go test -run XXX -bench BenchmarkAppend -benchtime 3s ./ledger/posixlog/
 func BenchmarkAppend(b *testing.B) {
 	for _, conc := range []int{1, 16, 256} {
-		b.Run(fmt.Sprintf("ledger/appenders=%d", conc), func(b *testing.B) {
-			l, _ := posixlogtest.NewLog(b)
-			ledgertest.ClosedLoop(b, conc, func(ctx context.Context, seq int) error {
-				_, err := l.Append(ctx, ledgertest.UniqueLeaf(seq))
-				return err
-			})
-		})
 		b.Run(fmt.Sprintf("entries/appenders=%d", conc), func(b *testing.B) {
 			l, _ := posixlogtest.NewLog(b)
 			ledgertest.ClosedLoop(b, conc, func(ctx context.Context, seq int) error {

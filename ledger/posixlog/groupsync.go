@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"sync"
+
+	"github.com/evidctl/evidctl/internal/atomicfile"
 )
 
 // groupSync makes reservations durable for many appends at once (a group commit): an
@@ -65,7 +67,7 @@ func syncAll(files []*os.File, syncDir bool, dir string) error {
 	}
 	wg.Wait()
 	if syncDir {
-		errs[len(files)] = notekeySyncDir(dir)
+		errs[len(files)] = atomicfile.SyncPath(dir)
 	}
 	return errors.Join(errs...)
 }

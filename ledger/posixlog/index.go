@@ -17,8 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/evidctl/evidctl/internal/atomicfile"
 	"github.com/evidctl/evidctl/ledger"
-	"github.com/evidctl/evidctl/ledger/internal/notekey"
 )
 
 // The tag index lives in DIR/.tags, beside the log it indexes:
@@ -163,7 +163,7 @@ func openIndex(logDir string) (*tagIndex, error) {
 		if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("tag index: %w", err)
 		} else if err == nil {
-			if err := notekey.SyncDir(filepath.Dir(d)); err != nil {
+			if err := atomicfile.SyncPath(filepath.Dir(d)); err != nil {
 				return nil, fmt.Errorf("tag index: %w", err)
 			}
 		}
@@ -197,28 +197,20 @@ func readOrMakeSalt(path string) ([]byte, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return nil, err
 	}
-	tmp := fmt.Sprintf("%s.%x.new", path, salt[:8])
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := atomicfile.Create(path, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(tmp)
-	_, err = f.Write(salt)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	defer f.Abort()
+	if _, err := f.Write(salt); err != nil {
 		return nil, err
 	}
-	if err := os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
+	if err := f.CommitNew(); errors.Is(err, fs.ErrExist) {
 		return readOrMakeSalt(path)
 	} else if err != nil {
 		return nil, err
 	}
-	return salt, notekey.SyncDir(filepath.Dir(path))
+	return salt, nil
 }
 
 // shardOf returns the shard of key.

@@ -147,11 +147,7 @@ func TestOptions(t *testing.T) {
 	var sizes []uint64
 	start := time.Now()
 	for i := range 2 {
-		leaf := ledgertest.Leaf(fmt.Sprint("option ", i))
-		r, err := l.Append(ctx, leaf)
-		require.NoError(t, err)
-		cp, err := trust.VerifyReceipt(r, leaf)
-		require.NoError(t, err)
+		_, cp := ledgertest.AppendVerified(t, l, trust, ledgertest.Leaf(fmt.Sprint("option ", i)))
 		sizes = append(sizes, cp.Size)
 	}
 	require.Less(t, sizes[0], sizes[1], "the second append waited for a later checkpoint")

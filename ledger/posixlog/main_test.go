@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,7 +20,6 @@ import (
 	"github.com/transparency-dev/tessera/client"
 	"github.com/transparency-dev/tessera/fsck"
 	"golang.org/x/mod/sumdb/note"
-	"k8s.io/klog/v2"
 
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/ledgertest"
@@ -33,11 +31,7 @@ const helperEnv = "POSIXLOG_TEST_HELPER"
 
 func TestMain(m *testing.M) {
 	// Tessera logs through klog; keep test output to errors.
-	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
-	klog.InitFlags(fs)
-	_ = fs.Set("logtostderr", "false")
-	_ = fs.Set("stderrthreshold", "ERROR")
-	klog.SetOutput(devNull{})
+	ledgertest.QuietKlog("ERROR")
 	if os.Getenv(helperEnv) == "append" {
 		if err := helperAppend(); err != nil {
 			fmt.Fprintln(os.Stderr, "helper:", err)
@@ -47,10 +41,6 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
-
-type devNull struct{}
-
-func (devNull) Write(p []byte) (int, error) { return len(p), nil }
 
 // helperAppend appends leaves with several workers and records each receipt, fsynced,
 // as "hex(leaf) base64(receipt)\n" in $OUT. It stops after $N leaves, or never if N is 0.

@@ -105,11 +105,7 @@ func verifyAll(t *testing.T, dir, key string, entry ledger.Log, all []recorded) 
 	l, err := posixlog.Open(ctx, dir, key)
 	require.NoError(t, err)
 	defer func() { require.NoError(t, l.Close()) }()
-	final := ledgertest.Leaf("after the last kill")
-	r, err := l.Append(ctx, final)
-	require.NoError(t, err, "appending goes on")
-	latest, err := trust.VerifyReceipt(r, final)
-	require.NoError(t, err)
+	_, latest := ledgertest.AppendVerified(t, l, trust, ledgertest.Leaf("after the last kill"), "appending goes on")
 
 	consistent := map[uint64]bool{}
 	indices := map[uint64]bool{}

@@ -239,7 +239,7 @@ func (ix *tagIndex) advance(ctx context.Context, lr tessera.LogReader, stateDir 
 	if err != nil || size <= w.size {
 		return err
 	}
-	if err := notekeySyncDir(stateDir); err != nil {
+	if err := atomicfile.SyncPath(stateDir); err != nil {
 		return err
 	}
 	if err := ix.syncShards(); err != nil {
@@ -261,7 +261,7 @@ func (ix *tagIndex) syncShards() error {
 	for w := range syncWorkers {
 		wg.Go(func() {
 			for name := range names {
-				errs[w] = errors.Join(errs[w], syncFile(filepath.Join(dir, name)))
+				errs[w] = errors.Join(errs[w], atomicfile.SyncPath(filepath.Join(dir, name)))
 			}
 		})
 	}
@@ -275,19 +275,7 @@ func (ix *tagIndex) syncShards() error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	return notekeySyncDir(dir)
-}
-
-func syncFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return atomicfile.SyncPath(dir)
 }
 
 // keepWatermark moves the watermark up every watermarkEvery until Close.

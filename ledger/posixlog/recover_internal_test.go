@@ -60,7 +60,7 @@ func requireKept(t *testing.T, l *Log, all []appended) {
 		r, err := l.Append(t.Context(), a.entry)
 		require.NoError(t, err)
 		require.Equal(t, a.index, r.Index, "the same entry again")
-		other := append(append([]byte(nil), a.entry[:ledger.TagSize]...), ledgertest.Leaf("a second successor")...)
+		other := append(append([]byte(nil), a.entry[:ledger.TagSize]...), ledgertest.Leaf("a second successor")[ledger.TagSize:]...)
 		_, err = l.Append(t.Context(), other)
 		var ce *ledger.ConflictError
 		require.ErrorAs(t, err, &ce, "a second successor of the entry at %d", a.index)

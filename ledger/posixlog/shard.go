@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"syscall"
 
-	"github.com/evidctl/evidctl/ledger/internal/notekey"
+	"github.com/evidctl/evidctl/internal/atomicfile"
 )
 
 // A shard is one file of 96-byte records (record.marshal), appended under an exclusive
@@ -109,9 +109,6 @@ func (ix *tagIndex) sync(sh *shard) error {
 	}
 	return ix.group.sync(sh.f, sh.created)
 }
-
-// notekeySyncDir syncs a directory.
-var notekeySyncDir = notekey.SyncDir
 
 // load brings this process's view of the shard up to date (only its size unless the
 // shard is read), reading and checking the records added since it last looked, and
@@ -214,7 +211,7 @@ func (sh *shard) sync() error {
 		return err
 	}
 	if sh.created {
-		return notekey.SyncDir(filepath.Dir(sh.path))
+		return atomicfile.SyncPath(filepath.Dir(sh.path))
 	}
 	return nil
 }

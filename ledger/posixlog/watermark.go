@@ -143,5 +143,5 @@ func (ix *tagIndex) dropWatermark() error {
 	if err := os.Remove(filepath.Join(ix.dir, watermarkFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	return notekeySyncDir(ix.dir)
+	return atomicfile.SyncPath(ix.dir)
 }

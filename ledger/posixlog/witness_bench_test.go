@@ -31,7 +31,7 @@ func BenchmarkWitnessedAppend(b *testing.B) {
 					b.Cleanup(func() { _ = l.Close() })
 				}
 				ledgertest.ClosedLoop(b, conc, func(ctx context.Context, seq int) error {
-					_, err := l.Append(ctx, ledgertest.UniqueLeaf(seq))
+					_, err := l.Append(ctx, ledgertest.UniqueEntry(seq))
 					return err
 				})
 			})

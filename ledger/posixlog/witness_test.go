@@ -2,7 +2,6 @@ package posixlog_test
 
 import (
 	"crypto/sha256"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,23 +75,14 @@ func TestWitnessQuorum(t *testing.T) {
 	w.witnesses[2].Stop()
 
 	for i := range 3 {
-		leaf := ledgertest.Leaf(t.Name() + string(rune('a'+i)))
-		r, err := l.Append(t.Context(), leaf)
-		require.NoError(t, err, "2 of 3 with one witness down")
-		cp, err := trust.VerifyReceipt(r, leaf)
-		require.NoError(t, err)
+		_, cp := ledgertest.AppendVerified(t, l, trust, ledgertest.Leaf(t.Name()+string(rune('a'+i))), "2 of 3 with one witness down")
 		require.ElementsMatch(t, []string{"w1", "w2"}, cp.Cosigners)
 	}
 
 	w.witnesses[1].Stop()
 	start := time.Now()
 	r, err := l.Append(t.Context(), ledgertest.Leaf(t.Name()+"stuck"))
-	require.Nil(t, r, "no receipt without the quorum")
-	require.ErrorIs(t, err, ledger.ErrQuorum)
-	require.Less(t, time.Since(start), 10*time.Second, "a bounded wait (2 x 1 s + 100 ms, and a loaded machine)")
-	var ce *ledger.CosigningError
-	require.True(t, errors.As(err, &ce), "%v", err)
-	require.Len(t, ce.Answers, 3)
+	ce := ledgertest.RequireNoQuorum(t, r, err, start, 3) // waits 2 x 1 s + 100 ms
 	require.True(t, ce.Answers[0].Cosigned, "%+v", ce.Answers[0])
 	for _, a := range ce.Answers[1:] {
 		require.False(t, a.Cosigned)
@@ -103,11 +93,7 @@ func TestWitnessQuorum(t *testing.T) {
 	}
 
 	w.witnesses[1].Restart(t)
-	leaf := ledgertest.Leaf(t.Name() + "back")
-	r, err = l.Append(t.Context(), leaf)
-	require.NoError(t, err, "the witness is back and catches up")
-	_, err = trust.VerifyReceipt(r, leaf)
-	require.NoError(t, err)
+	ledgertest.AppendVerified(t, l, trust, ledgertest.Leaf(t.Name()+"back"), "the witness is back and catches up")
 }
 
 // TestCloseAfterQuorumFailure: when an Append has failed for want of the quorum, Close
@@ -156,7 +142,9 @@ func TestCloseAfterQuorumFailure(t *testing.T) {
 // off fails a verifier that requires the quorum.
 func TestForkRefused(t *testing.T) {
 	w := newWitnessedLog(t, 2)
-	opts := []posixlog.Option{posixlog.WithWitnessTimeout(time.Second)}
+	// Long enough for an honest cosignature on a loaded 2-core CI machine (at 1 s the
+	// honest append timed out there now and then); the fork's refusal comes at once.
+	opts := []posixlog.Option{posixlog.WithWitnessTimeout(3 * time.Second)}
 	l := w.open(t, 2, opts...)
 	for i := range 3 {
 		_, err := l.Append(t.Context(), ledgertest.Leaf(t.Name()+string(rune('0'+i))))

@@ -57,7 +57,7 @@ func dialFrom(from, addr string) (net.Conn, error) {
 }
 
 // junkBody is what the flooding clients send: just under the old 1 MiB limit, never a
-// signed envelope. One buffer shared by all, so that the clients do not fill the heap
+// signed entry. One buffer shared by all, so that the clients do not fill the heap
 // the test measures.
 var junkBody = bytes.Repeat([]byte("A"), 1<<20-1)
 
@@ -65,7 +65,7 @@ var junkBody = bytes.Repeat([]byte("A"), 1<<20-1)
 // its last byte and holds the connection until the server answers or ctx ends; and again,
 // until ctx ends.
 func flood(ctx context.Context, from, addr string, size int) {
-	head := fmt.Sprintf("POST /append HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", addr, httpapi.EnvelopeType, size)
+	head := fmt.Sprintf("POST /append HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", addr, httpapi.SignedEntryType, size)
 	deadline, _ := ctx.Deadline()
 	for ctx.Err() == nil {
 		conn, err := dialFrom(from, addr)
@@ -89,7 +89,7 @@ func trickle(ctx context.Context, from, addr string) {
 		return
 	}
 	defer conn.Close()
-	head := fmt.Sprintf("POST /append HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n\r\n", addr, httpapi.EnvelopeType)
+	head := fmt.Sprintf("POST /append HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n\r\n", addr, httpapi.SignedEntryType)
 	if _, err := io.WriteString(conn, head); err != nil {
 		return
 	}
@@ -125,7 +125,7 @@ func heapPeak(stop <-chan struct{}) <-chan uint64 {
 
 // TestJunkFlood: five hundred connections that never sign anything, with the server's
 // default limits, for three seconds: 200 declare a body of 1 MiB − 1 byte, 200 one of the
-// body limit, each sending all of it but the last byte and then waiting; 100 trickle a
+// signed-entry limit, each sending all of it but the last byte and then waiting; 100 trickle a
 // chunked body. The heap stays bounded, and an allowed signer's append made in the middle
 // of it gets its receipt.
 func TestJunkFlood(t *testing.T) {
@@ -147,7 +147,7 @@ func TestJunkFlood(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 200 { // 50 from each of 4 addresses
 		wg.Go(func() { flood(ctx, fmt.Sprintf("127.0.0.%d", 2+i%4), addr, len(junkBody)) })
-		wg.Go(func() { flood(ctx, fmt.Sprintf("127.0.0.%d", 6+i%4), addr, server.DefaultMaxBodySize) })
+		wg.Go(func() { flood(ctx, fmt.Sprintf("127.0.0.%d", 6+i%4), addr, httpapi.MaxSignedEntrySize) })
 	}
 	for range 100 {
 		wg.Go(func() { trickle(ctx, "127.0.0.10", addr) })
@@ -157,21 +157,21 @@ func TestJunkFlood(t *testing.T) {
 	l, err := httplog.Open(t.Context(), "http://"+addr, httplog.WithTrust(&ledger.Trust{Logs: []ledger.Log{entry}}))
 	require.NoError(t, err)
 	defer l.Close()
-	env, commit := ledgertest.Envelope(t, `{"legitimate":true}`, s)
+	leaf := ledgertest.Leaf(`{"legitimate":true}`)
 	actx, acancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer acancel()
-	r, err := l.AppendEnvelope(actx, env)
+	r, err := l.AppendSigned(actx, leaf, s)
 	require.NoError(t, err, "an allowed signer's append during the flood")
-	_, err = (&ledger.Trust{Logs: []ledger.Log{entry}}).VerifyReceipt(r, commit[:])
+	_, err = (&ledger.Trust{Logs: []ledger.Log{entry}}).VerifyReceipt(r, leaf)
 	require.NoError(t, err)
 
 	wg.Wait()
 	close(stop)
 	grew := int64(<-peak) - int64(base.HeapAlloc)
 	t.Logf("heap grew by at most %d MiB during the flood", grew>>20)
-	// What the limits let the junk hold: 4 addresses' shares of the default budget (4 MiB
-	// each; the 1 MiB bodies are refused unread) and 500 connections' buffers, about
-	// 25 MiB, plus garbage not yet collected. Without the limits: 600 MiB.
+	// What the limits let the junk hold: the 4 KiB bodies of signed entries (the 1 MiB
+	// bodies are refused unread) and 500 connections' buffers, about 25 MiB, plus garbage
+	// not yet collected. Without the limits: 600 MiB.
 	require.Less(t, grew, int64(80<<20), "the heap grew with the junk")
 }
 
@@ -184,7 +184,7 @@ func TestSlowBody(t *testing.T) {
 	require.NoError(t, err)
 	defer conn.Close()
 	require.NoError(t, conn.SetDeadline(time.Now().Add(10*time.Second)))
-	_, err = io.WriteString(conn, "POST /append HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789")
+	_, err = fmt.Fprintf(conn, "POST /append HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: 100\r\n\r\n0123456789", httpapi.SignedEntryType)
 	require.NoError(t, err)
 	start := time.Now()
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
@@ -203,12 +203,12 @@ func TestBufferedBytes(t *testing.T) {
 	backend, entry := posixlogtest.NewLog(t)
 	s := ledgertest.NewSigner(t)
 	addr := startServe(t, backend, []*sign.Verifier{s.Verifier()},
-		server.WithMaxBodySize(64<<10), server.WithMaxBufferedBytes(128<<10), server.WithBodyReadTimeout(time.Second))
+		server.WithMaxBodySize(httpapi.MaxSignedEntrySize), server.WithMaxBufferedBytes(2*httpapi.MaxSignedEntrySize), server.WithBodyReadTimeout(time.Second))
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	for i := range 2 { // two chunked bodies reserve 64 KiB each: the whole budget
+	for i := range 2 { // two chunked bodies reserve 4 KiB each: the whole budget
 		wg.Go(func() { trickle(ctx, fmt.Sprintf("127.0.0.%d", 2+i), addr) })
 	}
 	time.Sleep(200 * time.Millisecond)
@@ -216,13 +216,57 @@ func TestBufferedBytes(t *testing.T) {
 	l, err := httplog.Open(t.Context(), "http://"+addr, httplog.WithTrust(&ledger.Trust{Logs: []ledger.Log{entry}}))
 	require.NoError(t, err)
 	defer l.Close()
-	env, commit := ledgertest.Envelope(t, `{"waited":true}`, s)
+	leaf := ledgertest.Leaf(`{"waited":true}`)
 	start := time.Now()
-	r, err := l.AppendEnvelope(t.Context(), env)
+	r, err := l.AppendSigned(t.Context(), leaf, s)
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, time.Since(start), 500*time.Millisecond, "the append did not wait for the budget")
-	_, err = (&ledger.Trust{Logs: []ledger.Log{entry}}).VerifyReceipt(r, commit[:])
+	_, err = (&ledger.Trust{Logs: []ledger.Log{entry}}).VerifyReceipt(r, leaf)
 	require.NoError(t, err)
+}
+
+// TestEnvelopeRefusedUnread: a DSSE envelope, the append of the transition of issue 12,
+// gets 415 telling the client to upgrade, before a byte of its body is read and without
+// a reservation in the buffered-bytes budget: from an address whose share of the budget
+// a slow sender holds, a signed entry gets 503 at once, and an envelope whose body never
+// comes gets its 415 (reading it would have given 408; reserving, 503).
+func TestEnvelopeRefusedUnread(t *testing.T) {
+	backend, _ := posixlogtest.NewLog(t)
+	s := ledgertest.NewSigner(t)
+	addr := startServe(t, backend, []*sign.Verifier{s.Verifier()},
+		server.WithMaxBodySize(httpapi.MaxSignedEntrySize), server.WithMaxBufferedBytes(httpapi.MaxSignedEntrySize), server.WithBodyReadTimeout(5*time.Second))
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()                                    // before the wait: the trickle ends with ctx
+	wg.Go(func() { trickle(ctx, "127.0.0.2", addr) }) // reserves the address's whole share
+	time.Sleep(200 * time.Millisecond)
+
+	ask := func(contentType string, length int, body []byte) (int, string) {
+		conn, err := dialFrom("127.0.0.2", addr)
+		require.NoError(t, err)
+		defer conn.Close()
+		require.NoError(t, conn.SetDeadline(time.Now().Add(3*time.Second)))
+		_, err = fmt.Fprintf(conn, "POST /append HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", contentType, length)
+		require.NoError(t, err)
+		_, err = conn.Write(body)
+		require.NoError(t, err)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		require.NoError(t, err, "no answer without the body")
+		defer resp.Body.Close()
+		answer, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(answer)
+	}
+	entry := signedEntry(t, ledgertest.Leaf(t.Name()), s)
+	code, answer := ask(httpapi.SignedEntryType, len(entry), entry)
+	require.Equal(t, http.StatusServiceUnavailable, code, "the address's share is not held: %s", answer)
+
+	envelope, _ := ledgertest.Envelope(t, `{"old":"client"}`, s)
+	code, answer = ask(httpapi.EnvelopeType, len(envelope), nil)
+	require.Equal(t, http.StatusUnsupportedMediaType, code, answer)
+	require.Contains(t, answer, "DSSE envelopes are no longer appended")
+	require.Contains(t, answer, "tag || commitment")
+	require.Contains(t, answer, "upgrade the client")
 }
 
 // TestConnsPerAddress: Serve keeps at most the set number of connections from one
@@ -283,7 +327,7 @@ func TestDeclaredTooLarge(t *testing.T) {
 	require.NoError(t, err)
 	defer conn.Close()
 	require.NoError(t, conn.SetDeadline(time.Now().Add(10*time.Second)))
-	_, err = fmt.Fprintf(conn, "POST /append HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", server.DefaultMaxBodySize+1)
+	_, err = fmt.Fprintf(conn, "POST /append HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", httpapi.SignedEntryType, httpapi.MaxSignedEntrySize+1)
 	require.NoError(t, err)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	require.NoError(t, err, "no answer without the body")
@@ -332,10 +376,10 @@ func TestHTTP2Append(t *testing.T) {
 	l, err := httplog.Open(t.Context(), "https://"+addr, httplog.WithHTTPClient(client), httplog.WithTrust(&ledger.Trust{Logs: []ledger.Log{entry}}))
 	require.NoError(t, err)
 	defer l.Close()
-	env, commit := ledgertest.Envelope(t, `{"h2":true}`, s)
-	r, err := l.AppendEnvelope(t.Context(), env)
+	leaf := ledgertest.Leaf(`{"h2":true}`)
+	r, err := l.AppendSigned(t.Context(), leaf, s)
 	require.NoError(t, err)
-	_, err = (&ledger.Trust{Logs: []ledger.Log{entry}}).VerifyReceipt(r, commit[:])
+	_, err = (&ledger.Trust{Logs: []ledger.Log{entry}}).VerifyReceipt(r, leaf)
 	require.NoError(t, err)
 	_, h2 := protos.Load("HTTP/2.0")
 	require.True(t, h2, "not spoken over HTTP/2")

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
@@ -13,13 +12,20 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/httpapi"
 )
 
-// append serves POST /append: a log entry signed by an allowed key (or, while
-// ledger.LegacyLeaves holds, a DSSE envelope signed by one) in, the receipt out.
+// append serves POST /append: a log entry signed by an allowed key in, the receipt out.
+// A body of any other media type is refused with 415 before a byte of it is read: it
+// spends nothing of the buffered-bytes budget, and the connection is closed after the
+// answer rather than drained of the body.
 func (h *Handler) append(w http.ResponseWriter, r *http.Request) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if no := h.mediaType(mt); no != nil {
+		w.Header().Set("Connection", "close")
+		refuse(w, no.code, no.msg)
+		return
+	}
 	select {
 	case h.slots <- struct{}{}:
 		defer func() { <-h.slots }()
@@ -28,12 +34,7 @@ func (h *Handler) append(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusServiceUnavailable, "too many appends in flight; retry later")
 		return
 	}
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	limit := h.cfg.maxBody
-	if mt == httpapi.SignedEntryType {
-		limit = min(limit, httpapi.MaxSignedEntrySize)
-	}
-	body, release, ok := h.readBody(w, r, limit)
+	body, release, ok := h.readBody(w, r, httpapi.MaxSignedEntrySize)
 	if !ok {
 		return
 	}
@@ -57,7 +58,7 @@ func (h *Handler) append(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		if context.Cause(ctx) == errAppendTimeout {
-			err = fmt.Errorf("leaf %x... %w after %v; post the same envelope again to get its receipt", leaf[:min(6, len(leaf))], errAppendTimeout, h.cfg.appendTimeout)
+			err = fmt.Errorf("leaf %x... %w after %v; post the same entry again to get its receipt", leaf[:min(6, len(leaf))], errAppendTimeout, h.cfg.appendTimeout)
 		}
 		h.backendError(w, r, "appending", err)
 		return
@@ -71,30 +72,29 @@ func (h *Handler) append(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(text)
 }
 
-// authenticate checks an append body of media type mt and returns the leaf to log and
-// its signer, or the refusal.
-func (h *Handler) authenticate(ctx context.Context, mt string, body []byte) (authenticated, *refusal) {
+// mediaType refuses, with 415, an append body of media type mt that the server does not
+// read: anything but a signed entry, or a bare leaf when WithLeafAppendsUnsafe allows
+// it. A DSSE envelope, the append of the transition of issue 12, gets a line of its own
+// telling its sender to upgrade.
+func (h *Handler) mediaType(mt string) *refusal {
 	switch {
-	case mt == httpapi.LeafType && h.cfg.leavesUnsafe:
-		return authenticated{leaf: body}, nil // the ledger refuses a leaf of the wrong size (400)
+	case mt == httpapi.SignedEntryType, mt == httpapi.LeafType && h.cfg.leavesUnsafe:
+		return nil
 	case mt == httpapi.LeafType:
-		return authenticated{}, &refusal{http.StatusUnsupportedMediaType, "this server appends only entries signed by an allowed key (Content-Type " + httpapi.SignedEntryType + "), not bare leaves"}
-	case mt == httpapi.SignedEntryType:
-		return h.signedEntry(ctx, body)
-	case ledger.LegacyLeaves:
-		return h.envelope(ctx, body)
+		return &refusal{http.StatusUnsupportedMediaType, "this server appends only entries signed by an allowed key (Content-Type " + httpapi.SignedEntryType + "), not bare leaves"}
+	case mt == httpapi.EnvelopeType:
+		return &refusal{http.StatusUnsupportedMediaType, "DSSE envelopes are no longer appended: log entries are tag || commitment, signed by the custodian (Content-Type " + httpapi.SignedEntryType + "); upgrade the client"}
 	}
-	return authenticated{}, &refusal{http.StatusUnsupportedMediaType, "this server appends only entries signed by an allowed key (Content-Type " + httpapi.SignedEntryType + ")"}
+	return &refusal{http.StatusUnsupportedMediaType, "this server appends only entries signed by an allowed key (Content-Type " + httpapi.SignedEntryType + ")"}
 }
 
-// unsigned reports whether body is a JSON object whose signatures list is missing or
-// empty, so that an unsigned envelope is refused as unauthenticated rather than malformed.
-func unsigned(body []byte) bool {
-	var e struct {
-		PayloadType string            `json:"payloadType"`
-		Signatures  []json.RawMessage `json:"signatures"`
+// authenticate checks an append body of media type mt (one mediaType lets through) and
+// returns the leaf to log and its signer, or the refusal.
+func (h *Handler) authenticate(ctx context.Context, mt string, body []byte) (authenticated, *refusal) {
+	if mt == httpapi.LeafType {
+		return authenticated{leaf: body}, nil // the ledger refuses a leaf of the wrong size (400)
 	}
-	return json.Unmarshal(body, &e) == nil && e.PayloadType != "" && len(e.Signatures) == 0
+	return h.signedEntry(ctx, body)
 }
 
 // isPushback reports overload of the backend: Tessera's pushback, or a Trillian quota.

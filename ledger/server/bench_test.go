@@ -26,7 +26,7 @@ import (
 )
 
 // BenchmarkServe measures signed appends per second through the ledger server (client
-// signs a DSSE envelope, posts it, gets a receipt whose path it checks) beside the raw
+// signs a 64-byte entry, posts it, gets a receipt whose path it checks) beside the raw
 // engine on the same machine in the same run: Tessera Add + publication await with
 // posixlog's settings; and, on the process Trillian of scripts/trillian/up.sh
 // ($EVIDCTL_TRILLIAN; skipped without it), Trillian QueueLeaf alone (the intake rate; the
@@ -60,7 +60,7 @@ func BenchmarkServe(b *testing.B) {
 	}
 }
 
-// serverAppend serves l on loopback and returns a function appending one signed envelope
+// serverAppend serves l on loopback and returns a function appending one signed entry
 // through a client that verifies the server's checkpoints with entry.
 func serverAppend(b *testing.B, l ledger.Ledger, entry ledger.Log) func(context.Context, int) error {
 	s := ledgertest.NewSigner(b)
@@ -73,8 +73,7 @@ func serverAppend(b *testing.B, l ledger.Ledger, entry ledger.Log) func(context.
 	run := make([]byte, 8)
 	_, _ = rand.Read(run)
 	appendFn := func(ctx context.Context, i int) error {
-		env := signed(b, fmt.Sprintf(`{"bench":"%x","event":%d}`, run, i), s)
-		_, err := c.AppendEnvelope(ctx, env)
+		_, err := c.AppendSigned(ctx, ledgertest.Leaf(fmt.Sprintf(`{"bench":"%x","event":%d}`, run, i)), s)
 		return err
 	}
 	// Warm up: a new Trillian tree waits up to a second for the signer to take it on.
@@ -89,7 +88,7 @@ func serverAppend(b *testing.B, l ledger.Ledger, entry ledger.Log) func(context.
 func rawQueueLeaf(b *testing.B, addr string, tree int64) func(context.Context, int) error {
 	c, tree := trillianClient(b, addr, tree)
 	return func(ctx context.Context, i int) error {
-		_, err := c.QueueLeaf(ctx, &trillian.QueueLeafRequest{LogId: tree, Leaf: &trillian.LogLeaf{LeafValue: ledgertest.UniqueLeaf(i)}})
+		_, err := c.QueueLeaf(ctx, &trillian.QueueLeafRequest{LogId: tree, Leaf: &trillian.LogLeaf{LeafValue: ledgertest.UniqueEntry(i)}})
 		return err
 	}
 }
@@ -102,7 +101,7 @@ func rawQueueLeaf(b *testing.B, addr string, tree int64) func(context.Context, i
 func rawQueueAndWait(b *testing.B, addr string, tree int64) func(context.Context, int) error {
 	c, tree := trillianClient(b, addr, tree)
 	return func(ctx context.Context, i int) error {
-		leaf := ledgertest.UniqueLeaf(i)
+		leaf := ledgertest.UniqueEntry(i)
 		if _, err := c.QueueLeaf(ctx, &trillian.QueueLeafRequest{LogId: tree, Leaf: &trillian.LogLeaf{LeafValue: leaf}}); err != nil {
 			return err
 		}

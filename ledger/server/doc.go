@@ -22,13 +22,14 @@
 // unchanged. Reading is open to anyone. [WithLeafAppendsUnsafe] turns authentication off,
 // for tests.
 //
-// While ledger.LegacyLeaves holds, the server also appends a signed DSSE envelope's
-// 32-byte commitment (the path custody uses until it appends entries): every signature
-// must carry a key id, at most [WithMaxSignatures] of them, and only those by allowed
-// keys are verified, each with its key, stopping at the first that fails.
+// The transition of issue 12 is over: the server no longer appends a signed DSSE
+// envelope's 32-byte commitment. It answers an envelope (Content-Type
+// application/vnd.dsse.envelope.v1+json) with 415 and a line telling the client to
+// upgrade, before reading a byte of its body, as it answers every media type but a
+// signed entry.
 //
 // Every ledger keeps the single-successor rule, so a second entry with a logged tag gets
-// 409 naming the first's index, and the same entry (or envelope) again gets the existing
+// 409 naming the first's index, and the same entry again gets the existing
 // receipt, with no new log entry. Each key may append at most [DefaultRateLimit] per
 // second in bursts of [DefaultRateBurst] ([WithRateLimit]); more get 429.
 //
@@ -36,7 +37,7 @@
 //
 // Documented in docs/HTTP-API.md; in short:
 //
-//	POST /append                        signed entry (or DSSE envelope) JSON in; C2SP tlog-proof receipt out
+//	POST /append                        signed entry JSON in; C2SP tlog-proof receipt out
 //	GET  /checkpoint                    the latest signed checkpoint (C2SP tlog-checkpoint)
 //	GET  /proof/inclusion?index=I&size=N  inclusion path, one base64 hash per line
 //	GET  /proof/consistency?old=M&new=N   consistency proof, one base64 hash per line
@@ -45,12 +46,14 @@
 //
 // Errors are one line of text/plain. 400: malformed input; 403: not signed by an allowed
 // key; 408: body not received in time; 409: a second successor (the line names the
-// first's index); 413: body over the limit (4 KiB for a signed entry; 256 KiB,
-// [WithMaxBodySize], for an envelope); 415: a bare leaf sent to a server that wants
-// signed appends; 429 with Retry-After: the key's rate limit, or the backend pushes back
+// first's index); 413: body over the limit (4 KiB, a signed entry's, or
+// [WithMaxBodySize] when lower); 415: any body but a signed entry, read not at all: a
+// DSSE envelope (the line says to upgrade the client: envelopes are no longer appended),
+// a bare leaf sent to a server that wants signed appends, no or another Content-Type;
+// 429 with Retry-After: the key's rate limit, or the backend pushes back
 // (Tessera's ErrPushback, a Trillian quota); 503 with Retry-After: too many appends in flight, the
 // backend is unreachable for now, or the leaf was not integrated within the append timeout
-// (re-posting the same envelope then returns its receipt), or too many append bodies are
+// (re-posting the same entry then returns its receipt), or too many append bodies are
 // being received. Anything else is 500 and logged.
 //
 // # Limits
@@ -58,8 +61,9 @@
 // What the server holds for its clients is bounded, so that many connections that never
 // sign anything can neither exhaust its memory nor lock out an allowed signer:
 //
-//   - the body of one append ([WithMaxBodySize], 256 KiB); a larger declared
-//     Content-Length is refused before a byte of it is read;
+//   - the body of one append (4 KiB, a signed entry's; [WithMaxBodySize] may lower it);
+//     a larger declared Content-Length is refused before a byte of it is read, and a
+//     body of any media type but a signed entry is not read at all (415);
 //   - the bytes of append bodies held at once, across all requests
 //     ([WithMaxBufferedBytes], 64 MiB): a request reserves its declared length (or the
 //     body limit, when it declares none) before reading, waits its turn while the budget

@@ -104,6 +104,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, maxBody int64
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(timeout))
 	if r.ContentLength > maxBody {
+		w.Header().Set("Connection", "close") // the body is not read, nor drained
 		refuse(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body exceeds %d bytes", maxBody))
 		return nil, nil, false
 	}

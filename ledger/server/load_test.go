@@ -57,9 +57,9 @@ func loadSettings(t *testing.T) loadConfig {
 
 // loadResult is what a load run saw.
 type loadResult struct {
-	receipts map[[32]byte]*ledger.Receipt // by commitment
-	failed   []error                      // appends that returned no receipt
-	statuses map[int]int                  // HTTP statuses the server answered appends with
+	receipts map[ledger.Entry]*ledger.Receipt // by entry
+	failed   []error                          // appends that returned no receipt
+	statuses map[int]int                      // HTTP statuses the server answered appends with
 	elapsed  time.Duration
 }
 
@@ -88,7 +88,7 @@ func (s *statusCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // runLoad serves backend on loopback and has cfg.clients clients, each with its own
-// connection, append distinct signed envelopes in a closed loop for cfg.duration. The
+// connection, append distinct signed entries in a closed loop for cfg.duration. The
 // clients verify the server's checkpoints with entry.
 func runLoad(t *testing.T, backend ledger.Ledger, entry ledger.Log, cfg loadConfig) loadResult {
 	s := ledgertest.NewSigner(t)
@@ -103,7 +103,7 @@ func runLoad(t *testing.T, backend ledger.Ledger, entry ledger.Log, cfg loadConf
 	if cfg.during != nil {
 		go cfg.during(ctx)
 	}
-	res := loadResult{receipts: map[[32]byte]*ledger.Receipt{}, statuses: counter.n}
+	res := loadResult{receipts: map[ledger.Entry]*ledger.Receipt{}, statuses: counter.n}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -118,14 +118,14 @@ func runLoad(t *testing.T, backend ledger.Ledger, entry ledger.Log, cfg loadConf
 			}
 			defer l.Close()
 			for i := 0; ctx.Err() == nil; i++ {
-				env, commit := ledgertest.Envelope(t, fmt.Sprintf(`{"client":%d,"event":%d,"run":%q}`, c, i, t.Name()), s)
+				entry := ledger.Entry(ledgertest.Leaf(fmt.Sprintf(`{"client":%d,"event":%d,"run":%q}`, c, i, t.Name())))
 				// Each append may outlive the run's end: a receipt must come or not at all.
-				r, err := l.AppendEnvelope(context.WithoutCancel(ctx), env)
+				r, err := l.AppendSigned(context.WithoutCancel(ctx), entry[:], s)
 				mu.Lock()
 				if err != nil {
 					res.failed = append(res.failed, err)
 				} else {
-					res.receipts[commit] = r
+					res.receipts[entry] = r
 				}
 				mu.Unlock()
 			}
@@ -146,7 +146,7 @@ func checkLoad(t *testing.T, backend ledger.Ledger, entry ledger.Log, res loadRe
 	require.NoError(t, err)
 	fcp, err := trust.VerifyCheckpoint(final)
 	require.NoError(t, err)
-	byIndex := map[uint64][32]byte{}
+	byIndex := map[uint64]ledger.Entry{}
 	sizes := map[uint64]*ledger.Checkpoint{}
 	for commit, r := range res.receipts {
 		cp, err := trust.VerifyReceipt(r, commit[:])
@@ -176,7 +176,7 @@ func checkLoad(t *testing.T, backend ledger.Ledger, entry ledger.Log, res loadRe
 	}
 }
 
-// TestLoad: 64 clients append signed envelopes through the server for 30 s, on each
+// TestLoad: 64 clients append signed entries through the server for 30 s, on each
 // backend. No append fails, no receipt is lost or duplicated, and all verify.
 func TestLoad(t *testing.T) {
 	cfg := loadSettings(t)

@@ -22,22 +22,21 @@ type config struct {
 	keyFile       string
 	rate          float64
 	burst         int
-	maxSignatures int
 	limits        limits // limits.go
 }
 
 // Defaults.
 const (
-	// DefaultMaxBodySize bounds the body of an append: the DSSE envelope of a custody
-	// event is about 2 KiB; one with ten post-quantum recipients and 4 KiB descriptions
-	// and notes is 46 KiB.
+	// DefaultMaxBodySize bounds the body of an append. Every body the server reads is
+	// read only up to httpapi.MaxSignedEntrySize (4 KiB), a signed entry's limit, whatever
+	// this says; a smaller value lowers that.
 	DefaultMaxBodySize = 256 << 10
 	// DefaultMaxInflight bounds the appends the server handles at once; more are refused
 	// with 503 and Retry-After.
 	DefaultMaxInflight = 4096
 	// DefaultAppendTimeout bounds how long an append waits for its leaf to be integrated
 	// and signed; past it the client gets 503 with Retry-After and re-posts the same
-	// envelope to collect its receipt.
+	// entry to collect its receipt.
 	DefaultAppendTimeout = 30 * time.Second
 	// DefaultRateLimit is how many appends per second one key may make, sustained;
 	// DefaultRateBurst how many at once after a pause. More get 429 with Retry-After.
@@ -45,8 +44,6 @@ const (
 	// burst.
 	DefaultRateLimit = 10
 	DefaultRateBurst = 100
-	// DefaultMaxSignatures bounds the signatures of an envelope appended (more: 400).
-	DefaultMaxSignatures = 8
 )
 
 func defaults() config {
@@ -57,7 +54,6 @@ func defaults() config {
 		logger:        slog.Default(),
 		rate:          DefaultRateLimit,
 		burst:         DefaultRateBurst,
-		maxSignatures: DefaultMaxSignatures,
 		limits:        defaultLimits(),
 	}
 }
@@ -79,14 +75,12 @@ func (c *config) apply(opts []Option) error {
 		return fmt.Errorf("TLS needs both a certificate file and a key file")
 	case c.rate < 0 || (c.rate > 0 && c.burst < 1):
 		return fmt.Errorf("rate limit %v/s with burst %d: want a rate of 0 (no limit), or above 0 with a burst of 1 or more", c.rate, c.burst)
-	case c.maxSignatures < 1:
-		return fmt.Errorf("max signatures %d is below 1", c.maxSignatures)
 	}
 	return c.limits.check(c.maxBody)
 }
 
-// WithMaxBodySize sets the largest append body accepted (default 256 KiB); larger ones get
-// 413.
+// WithMaxBodySize sets the largest append body accepted (default 256 KiB; a signed entry
+// is read up to 4 KiB at most, httpapi.MaxSignedEntrySize); larger ones get 413.
 func WithMaxBodySize(n int64) Option { return func(c *config) { c.maxBody = n } }
 
 // WithMaxInflight sets how many appends the server handles at once (default 4096); more
@@ -128,7 +122,3 @@ func WithLeafAppendsUnsafe() Option { return func(c *config) { c.leavesUnsafe = 
 func WithRateLimit(perSecond float64, burst int) Option {
 	return func(c *config) { c.rate, c.burst = perSecond, burst }
 }
-
-// WithMaxSignatures sets how many signatures an appended envelope may carry (default
-// DefaultMaxSignatures); more get 400.
-func WithMaxSignatures(n int) Option { return func(c *config) { c.maxSignatures = n } }

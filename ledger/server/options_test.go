@@ -51,11 +51,11 @@ func TestOptionsRefused(t *testing.T) {
 func TestMaxBodySize(t *testing.T) {
 	backend, _ := posixlogtest.NewLog(t)
 	url := serveHandler(t, backend, nil, server.WithMaxBodySize(100))
-	code, _, answer := post(t, url, httpapi.EnvelopeType, make([]byte, 101))
+	code, _, answer := post(t, url, httpapi.SignedEntryType, make([]byte, 101))
 	require.Equal(t, http.StatusRequestEntityTooLarge, code)
 	require.Contains(t, answer, "body exceeds 100 bytes")
-	code, _, _ = post(t, url, httpapi.EnvelopeType, make([]byte, 100))
-	require.Equal(t, http.StatusBadRequest, code, "read, and refused as no envelope")
+	code, _, _ = post(t, url, httpapi.SignedEntryType, make([]byte, 100))
+	require.Equal(t, http.StatusBadRequest, code, "read, and refused as no signed entry")
 }
 
 // TestTiles: WithTiles publishes a tiles directory for a ledger that does not name one.
@@ -142,17 +142,18 @@ func selfSigned(t *testing.T) (certFile, keyFile string, roots *x509.CertPool) {
 	return certFile, keyFile, roots
 }
 
-// TestLeafAppendsUnsafe: a bare leaf is appended, and one of the wrong size refused with
-// 400, by the ledger's own check, leaving the log unchanged.
+// TestLeafAppendsUnsafe: a bare leaf is appended, and one of the wrong size (a 32-byte
+// commitment alone included) refused with 400, by the ledger's own check, leaving the
+// log unchanged.
 func TestLeafAppendsUnsafe(t *testing.T) {
 	backend, entry := posixlogtest.NewLog(t)
 	url := serveHandler(t, backend, nil, server.WithLeafAppendsUnsafe())
 	before, err := backend.Checkpoint(t.Context())
 	require.NoError(t, err)
-	for _, n := range []int{0, ledger.LeafSize - 1, ledger.LeafSize + 1} {
+	for _, n := range []int{0, ledger.LeafSize - 1, ledger.LeafSize, ledger.LeafSize + 1, ledger.EntrySize + 1} {
 		code, _, answer := post(t, url, httpapi.LeafType, make([]byte, n))
 		require.Equal(t, http.StatusBadRequest, code, "leaf of %d bytes: %s", n, answer)
-		require.Contains(t, answer, "-byte commitment")
+		require.Contains(t, answer, "tag || commitment")
 	}
 	after, err := backend.Checkpoint(t.Context())
 	require.NoError(t, err)

@@ -40,7 +40,7 @@ func (f failing) Append(ctx context.Context, leaf []byte) (*ledger.Receipt, erro
 func TestPushback(t *testing.T) {
 	backend, _ := posixlogtest.NewLog(t)
 	s := ledgertest.NewSigner(t)
-	body := signed(t, `{}`, s)
+	body := signedEntry(t, ledgertest.Leaf(t.Name()), s)
 	for _, tc := range []struct {
 		name  string
 		err   error
@@ -58,7 +58,7 @@ func TestPushback(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			url := serveHandler(t, failing{backend, tc.err}, []*sign.Verifier{s.Verifier()},
 				server.WithAppendTimeout(50*time.Millisecond), server.WithLogger(discardLogger()))
-			code, retry, answer := post(t, url, httpapi.EnvelopeType, body)
+			code, retry, answer := post(t, url, httpapi.SignedEntryType, body)
 			require.Equal(t, tc.want, code, answer)
 			require.Equal(t, tc.retry, retry)
 			require.NotContains(t, answer, "disk on fire", "internal errors are logged, not shown")
@@ -72,10 +72,10 @@ func TestTooManyInflight(t *testing.T) {
 	s := ledgertest.NewSigner(t)
 	url := serveHandler(t, failing{backend, nil}, []*sign.Verifier{s.Verifier()},
 		server.WithMaxInflight(1), server.WithAppendTimeout(time.Second))
-	first := signed(t, `{"a":1}`, s)
+	first := signedEntry(t, ledgertest.Leaf(`{"a":1}`), s)
 	done := make(chan int)
 	go func() {
-		resp, err := http.Post(url+"/append", httpapi.EnvelopeType, bytes.NewReader(first))
+		resp, err := http.Post(url+"/append", httpapi.SignedEntryType, bytes.NewReader(first))
 		if err != nil {
 			done <- 0
 			return
@@ -84,7 +84,7 @@ func TestTooManyInflight(t *testing.T) {
 		done <- resp.StatusCode
 	}()
 	time.Sleep(200 * time.Millisecond)
-	code, retry, _ := post(t, url, httpapi.EnvelopeType, signed(t, `{"a":2}`, s))
+	code, retry, _ := post(t, url, httpapi.SignedEntryType, signedEntry(t, ledgertest.Leaf(`{"a":2}`), s))
 	require.Equal(t, http.StatusServiceUnavailable, code)
 	require.Equal(t, "1", retry)
 	require.Equal(t, http.StatusServiceUnavailable, <-done, "the first append times out")

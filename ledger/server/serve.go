@@ -17,7 +17,7 @@ const shutdownTimeout = 30 * time.Second
 
 // Serve serves l on addr (host:port; port 0 picks one, see WithListening) until ctx ends,
 // then stops accepting connections, waits (at most 30 s) for requests in flight, and
-// returns nil. allow lists the keys whose signed envelopes may be appended. Serve does not
+// returns nil. allow lists the keys whose signed entries may be appended. Serve does not
 // close l.
 func Serve(ctx context.Context, addr string, l ledger.Ledger, allow []*sign.Verifier, opts ...Option) error {
 	h, err := New(l, allow, opts...)

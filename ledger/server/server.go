@@ -34,9 +34,9 @@ var _ http.Handler = (*Handler)(nil)
 // tileDirer is a ledger kept in a local tlog-tiles directory (ledger/posixlog).
 type tileDirer interface{ Dir() string }
 
-// New returns the HTTP handler serving l. An append is accepted only as a log entry (or,
-// while ledger.LegacyLeaves holds, a DSSE envelope) with a valid signature by one of the
-// keys in allow, named by its key id; with an empty allow list the server is read-only.
+// New returns the HTTP handler serving l. An append is accepted only as a log entry with
+// a valid signature by one of the keys in allow, named by its key id; with an empty allow
+// list the server is read-only.
 // See the package documentation for the API.
 func New(l ledger.Ledger, allow []*sign.Verifier, opts ...Option) (*Handler, error) {
 	cfg := defaults()

@@ -3,10 +3,8 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 
-	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/httpapi"
 )
@@ -46,44 +44,6 @@ func (h *Handler) signedEntry(ctx context.Context, body []byte) (authenticated, 
 		return authenticated{}, &refusal{http.StatusForbidden, "the entry's signature by key " + s.KeyID + " does not verify"}
 	}
 	return authenticated{leaf: s.Entry, keyID: s.KeyID}, nil
-}
-
-// envelope authenticates a DSSE envelope (the path that goes with ledger.LegacyLeaves):
-// every signature must name its key id, there may be at most the configured number, and
-// only signatures by allowed keys are verified, each with its one key, stopping at the
-// first that fails; the first that verifies authenticates the envelope.
-func (h *Handler) envelope(ctx context.Context, body []byte) (authenticated, *refusal) {
-	env, err := sign.ParseEnvelope(body)
-	if err != nil {
-		if unsigned(body) {
-			return authenticated{}, &refusal{http.StatusForbidden, "envelope is not signed"}
-		}
-		return authenticated{}, &refusal{http.StatusBadRequest, "not a DSSE envelope: " + err.Error()}
-	}
-	if len(h.allowed) == 0 {
-		return authenticated{}, readOnly
-	}
-	if len(env.Signatures) > h.cfg.maxSignatures {
-		return authenticated{}, &refusal{http.StatusBadRequest, fmt.Sprintf("envelope has %d signatures, at most %d are accepted", len(env.Signatures), h.cfg.maxSignatures)}
-	}
-	for i, sig := range env.Signatures {
-		if !httpapi.IsKeyID(sig.KeyID) {
-			return authenticated{}, &refusal{http.StatusBadRequest, fmt.Sprintf("signature %d has no key id (64 lowercase hex digits)", i)}
-		}
-	}
-	for i, sig := range env.Signatures {
-		v, ok := h.allowed[sig.KeyID]
-		if !ok {
-			continue
-		}
-		one := &sign.Envelope{PayloadType: env.PayloadType, Payload: env.Payload, Signatures: []sign.Signature{sig}}
-		if _, err := one.Verify(ctx, 1, v); err != nil {
-			return authenticated{}, &refusal{http.StatusForbidden, fmt.Sprintf("signature %d by key %s does not verify", i, sig.KeyID)}
-		}
-		c := env.Commitment()
-		return authenticated{leaf: c[:], keyID: sig.KeyID}, nil
-	}
-	return authenticated{}, &refusal{http.StatusForbidden, "envelope is not signed by a key allowed to append"}
 }
 
 // conflict answers 409 with the entry logged first, when err is a conflict.

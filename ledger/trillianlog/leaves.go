@@ -32,13 +32,9 @@ type Reader struct {
 // OpenReader connects to the Trillian tree at url ("trillian://HOST:PORT/TREE_ID"). Of
 // the options, only the dial options apply.
 func OpenReader(ctx context.Context, url string, opts ...Option) (*Reader, error) {
-	ep, err := ParseURL(url)
+	ep, cfg, err := openConfig(url, opts)
 	if err != nil {
 		return nil, err
-	}
-	cfg := defaults()
-	if err := cfg.apply(opts); err != nil {
-		return nil, fmt.Errorf("opening %s: %w", ep, err)
 	}
 	conn, err := dial(ep.Addr, cfg)
 	if err != nil {

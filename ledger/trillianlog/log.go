@@ -66,13 +66,9 @@ type backend struct {
 // tree must exist and be initialised (Init, CreateTree, or Trillian's createtree). Close
 // the Log when done.
 func Open(ctx context.Context, url, keyFile string, opts ...Option) (*Log, error) {
-	ep, err := ParseURL(url)
+	ep, cfg, err := openConfig(url, opts)
 	if err != nil {
 		return nil, err
-	}
-	cfg := defaults()
-	if err := cfg.apply(opts); err != nil {
-		return nil, fmt.Errorf("opening %s: %w", ep, err)
 	}
 	signer, vkey, err := notekey.Read(keyFile)
 	if err != nil {

@@ -32,6 +32,20 @@ func defaults() config {
 	return config{pollInterval: DefaultPollInterval, displayName: "evidctl"}
 }
 
+// openConfig parses url and applies opts to the defaults: the first steps of Open and
+// OpenReader. An option's error names the endpoint.
+func openConfig(url string, opts []Option) (Endpoint, config, error) {
+	ep, err := ParseURL(url)
+	if err != nil {
+		return Endpoint{}, config{}, err
+	}
+	cfg := defaults()
+	if err := cfg.apply(opts); err != nil {
+		return Endpoint{}, config{}, fmt.Errorf("opening %s: %w", ep, err)
+	}
+	return ep, cfg, nil
+}
+
 func (c *config) apply(opts []Option) error {
 	for _, o := range opts {
 		o(c)

@@ -42,10 +42,7 @@ func TestDuplicateLeaf(t *testing.T) {
 	trust := &ledger.Trust{Logs: []ledger.Log{entry}}
 	leaf := ledgertest.Leaf(t.Name())
 	for range 3 {
-		r, err := l.Append(t.Context(), leaf)
-		require.NoError(t, err)
-		_, err = trust.VerifyReceipt(r, leaf)
-		require.NoError(t, err)
+		ledgertest.AppendVerified(t, l, trust, leaf)
 	}
 }
 

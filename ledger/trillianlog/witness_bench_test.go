@@ -42,7 +42,7 @@ func BenchmarkWitnessedAppend(b *testing.B) {
 					}
 				}
 				ledgertest.ClosedLoop(b, conc, func(ctx context.Context, seq int) error {
-					_, err := l.Append(ctx, ledgertest.UniqueLeaf(seq))
+					_, err := l.Append(ctx, ledgertest.UniqueEntry(seq))
 					return err
 				})
 

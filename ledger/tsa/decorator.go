@@ -25,20 +25,12 @@ import (
 // When the leaves are logged but no token can be had, AppendBatch fails and still
 // returns the receipts, without tokens (ledger.New passes them on): they prove
 // inclusion, and Attach may stamp them later. A backend that is a
-// ledger.AuthenticatedAppender or a ledger.EnvelopeAppender stays one, its receipts
-// stamped too.
+// ledger.AuthenticatedAppender stays one, its receipts stamped too.
 func Decorator(c *Client) ledger.Decorator {
 	return func(b ledger.Backend) ledger.Backend {
 		s := &stampedBackend{Backend: b, client: c}
-		a, signed := b.(ledger.AuthenticatedAppender)
-		e, envelopes := b.(ledger.EnvelopeAppender)
-		switch {
-		case signed && envelopes:
-			return &stampedBoth{stampedSignedBackend{s, a}, e}
-		case signed:
+		if a, ok := b.(ledger.AuthenticatedAppender); ok {
 			return &stampedSignedBackend{s, a}
-		case envelopes:
-			return &stampedEnvelopeBackend{s, e}
 		}
 		return s
 	}
@@ -51,9 +43,7 @@ type stampedBackend struct {
 
 var (
 	_ ledger.Timestamper           = (*stampedBackend)(nil)
-	_ ledger.EnvelopeAppender      = (*stampedEnvelopeBackend)(nil)
 	_ ledger.AuthenticatedAppender = (*stampedSignedBackend)(nil)
-	_ ledger.EnvelopeAppender      = (*stampedBoth)(nil)
 )
 
 // AppendBatch implements ledger.Backend: the backend's receipts, stamped.
@@ -101,17 +91,6 @@ func (s *stampedBackend) stampOne(ctx context.Context, r *ledger.Receipt, err er
 	return r, nil
 }
 
-type stampedEnvelopeBackend struct {
-	*stampedBackend
-	envelopes ledger.EnvelopeAppender
-}
-
-// AppendEnvelope implements ledger.EnvelopeAppender: the backend's receipt, stamped.
-func (s *stampedEnvelopeBackend) AppendEnvelope(ctx context.Context, envelope []byte) (*ledger.Receipt, error) {
-	r, err := s.envelopes.AppendEnvelope(ctx, envelope)
-	return s.stampOne(ctx, r, err)
-}
-
 type stampedSignedBackend struct {
 	*stampedBackend
 	signed ledger.AuthenticatedAppender
@@ -120,16 +99,5 @@ type stampedSignedBackend struct {
 // AppendSigned implements ledger.AuthenticatedAppender: the backend's receipt, stamped.
 func (s *stampedSignedBackend) AppendSigned(ctx context.Context, entry []byte, signer ledger.EntrySigner) (*ledger.Receipt, error) {
 	r, err := s.signed.AppendSigned(ctx, entry, signer)
-	return s.stampOne(ctx, r, err)
-}
-
-type stampedBoth struct {
-	stampedSignedBackend
-	envelopes ledger.EnvelopeAppender
-}
-
-// AppendEnvelope implements ledger.EnvelopeAppender: the backend's receipt, stamped.
-func (s *stampedBoth) AppendEnvelope(ctx context.Context, envelope []byte) (*ledger.Receipt, error) {
-	r, err := s.envelopes.AppendEnvelope(ctx, envelope)
 	return s.stampOne(ctx, r, err)
 }

@@ -100,10 +100,7 @@ func TestUndecoratedLedgerHasNoTimestamps(t *testing.T) {
 }
 
 func TestInspectChecksAllButTrust(t *testing.T) {
-	server := tsatest.New(t)
-	cp := checkpoint(t, "example.org/log", 3)
-	token, err := newClient(t, server.URL).Request(t.Context(), cp)
-	require.NoError(t, err)
+	cp, token := stampedCheckpoint(t, tsatest.New(t), 3)
 	ts, err := tsa.Inspect(token, cp)
 	require.NoError(t, err)
 	require.Empty(t, ts.Authority, "nothing says the TSA is trusted")

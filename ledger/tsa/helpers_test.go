@@ -22,6 +22,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/evidctl/evidctl/ledger/tsa"
+	"github.com/evidctl/evidctl/ledger/tsa/tsatest"
 )
 
 // checkpointWith returns a checkpoint note of origin at size, with the extension lines
@@ -42,6 +43,16 @@ func checkpointWith(t testing.TB, origin string, size int, extension string) []b
 // checkpoint returns a signed checkpoint note.
 func checkpoint(t testing.TB, origin string, size int) []byte {
 	return checkpointWith(t, origin, size, "")
+}
+
+// stampedCheckpoint returns a checkpoint of example.org/log at size and the token the
+// test authority server gave for it.
+func stampedCheckpoint(t testing.TB, server *tsatest.TSA, size int) (cp, token []byte) {
+	t.Helper()
+	cp = checkpoint(t, "example.org/log", size)
+	token, err := newClient(t, server.URL).Request(t.Context(), cp)
+	require.NoError(t, err)
+	return cp, token
 }
 
 // imprint returns tsa.Imprint of a checkpoint.

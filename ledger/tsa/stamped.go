@@ -56,15 +56,15 @@ func (v *Verifier) VerifyReceipt(r *ledger.Receipt) (*Timestamp, error) {
 // with its checkpoint's token, from c ([Client.Attach]): one TSA request per checkpoint,
 // not per leaf, shared by all appends under it. It is a ledger.Timestamper, as
 // [Decorator] makes a log one. The other methods are l's. When l is a
-// ledger.EnvelopeAppender, so is the result, stamping its receipts too.
+// ledger.AuthenticatedAppender, so is the result, stamping its receipts too.
 //
 // When the leaves are logged but the token cannot be had, Append and AppendBatch return
 // the error and the receipts without tokens: they are valid proofs of inclusion, and
 // Attach may stamp them later.
 func Wrap(l ledger.Ledger, c *Client) ledger.Ledger {
 	s := &stamped{Ledger: l, client: c}
-	if ea, ok := l.(ledger.EnvelopeAppender); ok {
-		return &stampedEnvelopes{stamped: s, envelopes: ea}
+	if a, ok := l.(ledger.AuthenticatedAppender); ok {
+		return &stampedSigned{stamped: s, signed: a}
 	}
 	return s
 }
@@ -105,14 +105,15 @@ func (s *stamped) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.R
 	return rs, err
 }
 
-type stampedEnvelopes struct {
+type stampedSigned struct {
 	*stamped
-	envelopes ledger.EnvelopeAppender
+	signed ledger.AuthenticatedAppender
 }
 
-var _ ledger.EnvelopeAppender = (*stampedEnvelopes)(nil)
+var _ ledger.AuthenticatedAppender = (*stampedSigned)(nil)
 
-func (s *stampedEnvelopes) AppendEnvelope(ctx context.Context, envelope []byte) (*ledger.Receipt, error) {
-	r, err := s.envelopes.AppendEnvelope(ctx, envelope)
+// AppendSigned implements ledger.AuthenticatedAppender: l's receipt, stamped.
+func (s *stampedSigned) AppendSigned(ctx context.Context, entry []byte, signer ledger.EntrySigner) (*ledger.Receipt, error) {
+	r, err := s.signed.AppendSigned(ctx, entry, signer)
 	return s.stamp(ctx, r, err)
 }

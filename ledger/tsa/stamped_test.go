@@ -156,10 +156,10 @@ func (f *fakeLedger) AppendBatch(_ context.Context, leaves [][]byte) ([]*ledger.
 	return rs, f.err
 }
 
-type fakeEnvelopeLedger struct{ *fakeLedger }
+type fakeSignedLedger struct{ *fakeLedger }
 
-func (f fakeEnvelopeLedger) AppendEnvelope(ctx context.Context, _ []byte) (*ledger.Receipt, error) {
-	return f.Append(ctx, nil)
+func (f fakeSignedLedger) AppendSigned(ctx context.Context, entry []byte, _ ledger.EntrySigner) (*ledger.Receipt, error) {
+	return f.Append(ctx, entry)
 }
 
 func TestWrapBatchUnderOneCheckpoint(t *testing.T) {
@@ -215,18 +215,18 @@ func TestWrapReportsWhatItCannotStamp(t *testing.T) {
 	})
 }
 
-func TestWrapKeepsEnvelopeAppending(t *testing.T) {
+func TestWrapKeepsSignedAppending(t *testing.T) {
 	server := tsatest.New(t)
 	cp := checkpoint(t, "example.org/log", 100)
 
 	w := tsa.Wrap(&fakeLedger{checkpoint: cp}, newClient(t, server.URL))
-	_, ok := w.(ledger.EnvelopeAppender)
-	require.False(t, ok, "a ledger that does not append envelopes does not seem to")
+	_, ok := w.(ledger.AuthenticatedAppender)
+	require.False(t, ok, "a ledger that does not append signed entries does not seem to")
 
-	w = tsa.Wrap(fakeEnvelopeLedger{&fakeLedger{checkpoint: cp}}, newClient(t, server.URL))
-	ea, ok := w.(ledger.EnvelopeAppender)
+	w = tsa.Wrap(fakeSignedLedger{&fakeLedger{checkpoint: cp}}, newClient(t, server.URL))
+	a, ok := w.(ledger.AuthenticatedAppender)
 	require.True(t, ok)
-	r, err := ea.AppendEnvelope(t.Context(), []byte("{}"))
+	r, err := a.AppendSigned(t.Context(), make([]byte, ledger.EntrySize), nil)
 	require.NoError(t, err)
 	require.Len(t, r.Extra, 1)
 }

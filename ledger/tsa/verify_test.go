@@ -303,10 +303,7 @@ func TestVerifyRefusesEveryTruncation(t *testing.T) {
 }
 
 func TestForeignRootsDoNotTrustTheTestAuthority(t *testing.T) {
-	server := tsatest.New(t)
-	cp := checkpoint(t, "example.org/log", 1)
-	token, err := newClient(t, server.URL).Request(t.Context(), cp)
-	require.NoError(t, err)
+	cp, token := stampedCheckpoint(t, tsatest.New(t), 1)
 	foreign, err := tsa.ParseAuthority("foreign", tsatest.ForeignRootsPEM(t), nil)
 	require.NoError(t, err)
 	_, err = verifierOf(t, foreign).Verify(token, cp)

@@ -2,15 +2,13 @@ package witness_test
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 	"testing"
 
-	"k8s.io/klog/v2"
-
+	"github.com/evidctl/evidctl/ledger/ledgertest"
 	"github.com/evidctl/evidctl/ledger/witness"
 )
 
@@ -19,11 +17,7 @@ const helperEnv = "WITNESS_TEST_HELPER"
 
 func TestMain(m *testing.M) {
 	// The upstream witness logs refusals through klog; keep test output to failures.
-	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
-	klog.InitFlags(fs)
-	_ = fs.Set("logtostderr", "false")
-	_ = fs.Set("stderrthreshold", "FATAL")
-	klog.SetOutput(devNull{})
+	ledgertest.QuietKlog("FATAL")
 	if os.Getenv(helperEnv) == "serve" {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 		defer stop()
@@ -35,7 +29,3 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
-
-type devNull struct{}
-
-func (devNull) Write(p []byte) (int, error) { return len(p), nil }

@@ -204,14 +204,10 @@ func readKey(dir string) (fnote.Signer, string, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, "", fmt.Errorf("witness key %s is not a regular file", path)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, "", fmt.Errorf("witness key %s has mode %04o; it must be readable by its owner only (chmod 600): %w", path, fi.Mode().Perm(), fs.ErrPermission)
-	}
-	b, err := os.ReadFile(path)
+	skey, err := notekey.ReadSecret(path, "witness key")
 	if err != nil {
-		return nil, "", fmt.Errorf("reading witness key: %w", err)
+		return nil, "", err
 	}
-	skey := strings.TrimSuffix(string(b), "\n")
 	// The parsers' errors may quote the key: say only what is wanted.
 	s, err := fnote.NewSignerForCosignatureV1(skey)
 	if err != nil {

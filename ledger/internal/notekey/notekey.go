@@ -10,15 +10,17 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/evidctl/evidctl/internal/atomicfile"
 )
 
-// keyFilePerm is the only mode Open accepts for a key file.
+// keyFilePerm is the mode of a new key file: Read refuses a key file others may read.
 const keyFilePerm = 0o600
 
 // WriteNew generates an Ed25519 note key named origin and writes the signer key to
@@ -28,68 +30,31 @@ func WriteNew(path, origin string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("generating note key for origin %q: %v", origin, err)
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
+	if _, err := os.Lstat(path); err == nil {
+		return "", fmt.Errorf("writing key file: %s: %w", path, fs.ErrExist)
+	}
+	f, err := atomicfile.Create(path, keyFilePerm)
 	if err != nil {
 		return "", fmt.Errorf("writing key file: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if err := writeAndSync(tmp, skey+"\n"); err != nil {
+	defer f.Abort()
+	if _, err := io.WriteString(f, skey+"\n"); err != nil {
 		return "", fmt.Errorf("writing key file: %w", err)
 	}
-	// Link, unlike rename, refuses to replace an existing key.
-	if err := os.Link(tmp.Name(), path); err != nil {
-		return "", fmt.Errorf("writing key file: %w", err)
-	}
-	if err := SyncDir(dir); err != nil {
+	// CommitNew, unlike Commit, never replaces a key.
+	if err := f.CommitNew(); err != nil {
 		return "", fmt.Errorf("writing key file: %w", err)
 	}
 	return vkey, nil
 }
 
-func writeAndSync(f *os.File, s string) error {
-	err := f.Chmod(keyFilePerm)
-	if err == nil {
-		_, err = f.WriteString(s)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// SyncDir fsyncs a directory, so that a file just linked or renamed into it survives a
-// crash.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 // Read loads the signer key from path, refusing a file that others may read.
 // It returns the signer and the matching verifier key.
 func Read(path string) (note.Signer, string, error) {
-	fi, err := os.Stat(path)
+	skey, err := ReadSecret(path, "key file")
 	if err != nil {
-		return nil, "", fmt.Errorf("reading key file: %w", err)
+		return nil, "", err
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, "", fmt.Errorf("key file %s has mode %04o; it must be readable by its owner only (chmod 600): %w", path, fi.Mode().Perm(), fs.ErrPermission)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, "", fmt.Errorf("reading key file: %w", err)
-	}
-	skey := strings.TrimSuffix(string(b), "\n")
 	s, err := note.NewSigner(skey)
 	if err != nil {
 		// The error from note never includes the key.
@@ -100,6 +65,24 @@ func Read(path string) (note.Signer, string, error) {
 		return nil, "", fmt.Errorf("key file %s: %w", path, err)
 	}
 	return s, vkey, nil
+}
+
+// ReadSecret reads the signer key text in the file at path (following a symbolic link),
+// without its final newline, refusing a file that others may read. what names the file
+// in errors ("key file", "witness key"); no error quotes the file's content.
+func ReadSecret(path, what string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", what, err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("%s %s has mode %04o; it must be readable by its owner only (chmod 600): %w", what, path, fi.Mode().Perm(), fs.ErrPermission)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", what, err)
+	}
+	return strings.TrimSuffix(string(b), "\n"), nil
 }
 
 // VerifierKey derives the verifier key from an Ed25519 note signer key,

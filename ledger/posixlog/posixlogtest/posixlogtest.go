@@ -52,7 +52,7 @@ func Factory(opts ...posixlog.Option) ledgertest.Factory {
 // RawTessera opens a bare Tessera POSIX log, in a temporary directory, with posixlog's
 // default batching, checkpoint interval and publication polling: the raw engine that
 // benchmarks of posixlog and of the ledger server compare against, in the same run. It
-// returns an appendFn for [ledgertest.ClosedLoop] that adds [ledgertest.UniqueLeaf](seq)
+// returns an appendFn for [ledgertest.ClosedLoop] that adds [ledgertest.UniqueEntry](seq)
 // and waits until a published checkpoint covers it. The log is shut down when tb ends.
 func RawTessera(tb testing.TB) func(ctx context.Context, seq int) error {
 	tb.Helper()
@@ -71,7 +71,7 @@ func RawTessera(tb testing.TB) func(ctx context.Context, seq int) error {
 	awaiter := tessera.NewPublicationAwaiter(ctx, r.ReadCheckpoint, posixlog.DefaultPollInterval)
 	tb.Cleanup(func() { _ = shutdown(context.Background()); cancel() })
 	return func(ctx context.Context, seq int) error {
-		_, _, err := awaiter.Await(ctx, a.Add(ctx, tessera.NewEntry(ledgertest.UniqueLeaf(seq))))
+		_, _, err := awaiter.Await(ctx, a.Add(ctx, tessera.NewEntry(ledgertest.UniqueEntry(seq))))
 		return err
 	}
 }

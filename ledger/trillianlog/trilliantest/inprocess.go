@@ -4,8 +4,6 @@ package trilliantest
 
 import (
 	"context"
-	"flag"
-	"io"
 	"sync"
 	"testing"
 
@@ -14,7 +12,8 @@ import (
 	"github.com/google/trillian/storage/memory"
 	"github.com/google/trillian/testonly/integration"
 	"github.com/stretchr/testify/require"
-	"k8s.io/klog/v2"
+
+	"github.com/evidctl/evidctl/ledger/ledgertest"
 )
 
 var inProcess struct {
@@ -30,7 +29,7 @@ var inProcess struct {
 func InProcess(t testing.TB) string {
 	t.Helper()
 	inProcess.once.Do(func() {
-		quietKlog()
+		ledgertest.QuietKlog("FATAL") // the in-process Trillian's informational logging
 		integration.SequencerInterval = SequencerInterval
 		ts := memory.NewTreeStorage()
 		reg := extension.Registry{
@@ -46,14 +45,4 @@ func InProcess(t testing.TB) string {
 	})
 	require.NoError(t, inProcess.err, "starting in-process Trillian")
 	return inProcess.addr
-}
-
-// quietKlog stops the in-process Trillian's informational logging to stderr.
-func quietKlog() {
-	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
-	klog.InitFlags(fs)
-	_ = fs.Set("logtostderr", "false")
-	_ = fs.Set("alsologtostderr", "false")
-	_ = fs.Set("stderrthreshold", "FATAL")
-	klog.SetOutput(io.Discard)
 }

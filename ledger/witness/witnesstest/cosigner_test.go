@@ -33,10 +33,6 @@ func TestCosignerDatesCheckpointsByItsClock(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, cp, again, "one checkpoint is cosigned once")
 
-	leaf := ledgertest.Leaf("cosigned")
-	r, err := l.Append(t.Context(), leaf)
-	require.NoError(t, err)
-	got, err = trust.VerifyReceipt(r, leaf)
-	require.NoError(t, err)
+	_, got = ledgertest.AppendVerified(t, l, trust, ledgertest.Leaf("cosigned"))
 	require.Equal(t, clock, got.Cosignatures[0].Time, "a new checkpoint, at the clock's new time")
 }
