@@ -129,13 +129,9 @@ func (c *Custodian) Resume(ctx context.Context, b *Bundle, env *sign.Envelope, a
 	if err != nil {
 		return nil, fmt.Errorf("resuming %s event on log %s: %w", ev.Type, c.ledger.Origin(), err)
 	}
-	text, err := receipt.MarshalText()
+	text, head, err := receiptHead(receipt)
 	if err != nil {
-		return nil, fmt.Errorf("encoding receipt: %w", err)
-	}
-	head, err := ledger.ReadHeadUnverified(receipt.Checkpoint)
-	if err != nil {
-		return nil, fmt.Errorf("reading new checkpoint: %w", err)
+		return nil, err
 	}
 	if err := c.addConsistency(ctx, b, head); err != nil {
 		return nil, err
@@ -145,7 +141,7 @@ func (c *Custodian) Resume(ctx context.Context, b *Bundle, env *sign.Envelope, a
 			return nil, err
 		}
 	}
-	rec := NewRecord(env, string(text))
+	rec := NewRecord(env, text)
 	b.Events = append(b.Events, rec)
 	return rec, nil
 }

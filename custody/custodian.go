@@ -106,13 +106,9 @@ func (c *Custodian) recordWith(ctx context.Context, b *Bundle, ev *Event, check 
 		}
 		return nil, fmt.Errorf("appending %s event to log %s: %w", ev.Type, c.ledger.Origin(), err)
 	}
-	text, err := receipt.MarshalText()
+	text, head, err := receiptHead(receipt)
 	if err != nil {
-		return nil, fmt.Errorf("encoding receipt: %w", err)
-	}
-	head, err := ledger.ReadHeadUnverified(receipt.Checkpoint)
-	if err != nil {
-		return nil, fmt.Errorf("reading new checkpoint: %w", err)
+		return nil, err
 	}
 	if err := c.addConsistency(ctx, b, head); err != nil {
 		return nil, err
@@ -122,7 +118,7 @@ func (c *Custodian) recordWith(ctx context.Context, b *Bundle, ev *Event, check 
 			return nil, err
 		}
 	}
-	rec := NewRecord(env, string(text))
+	rec := NewRecord(env, text)
 	b.Events = append(b.Events, rec)
 	return rec, nil
 }
@@ -168,4 +164,18 @@ func (c *Custodian) addConsistency(ctx context.Context, b *Bundle, head ledger.H
 		}
 	}
 	return c.addProof(ctx, b, head.Origin, prev, head.Size)
+}
+
+// receiptHead returns a receipt's text, as a record holds it, and the head of its
+// checkpoint, unverified (the log just gave it; the verifier checks it).
+func receiptHead(r *ledger.Receipt) (string, ledger.Head, error) {
+	text, err := r.MarshalText()
+	if err != nil {
+		return "", ledger.Head{}, fmt.Errorf("encoding receipt: %w", err)
+	}
+	head, err := ledger.ReadHeadUnverified(r.Checkpoint)
+	if err != nil {
+		return "", ledger.Head{}, fmt.Errorf("reading new checkpoint: %w", err)
+	}
+	return string(text), head, nil
 }
