@@ -11,6 +11,7 @@
 #   BENCH_SIZE  evidence size, as numfmt --from=iec reads it (64M, 1G, 4G); default 1G
 #   BENCH_RUNS  alternating runs per row (each row keeps the best of each side); default 3
 #   BENCH_EVENTS  events in the bundle of the verification-at-scale row; default 10000
+#   BENCH_ONLY_SIZE  set (to anything): only the rows that depend on BENCH_SIZE (for 4G)
 #   BENCH_FILES   files of the bulk disclose row; default 10000
 #   TMPDIR      where the work directory goes (removed at the end)
 #
@@ -134,6 +135,7 @@ row "acquire, durable baseline" "\`age -r R -o F && sync F\`" "$clean" \
 	"age -r '$recipient' -o age.out evidence.bin && sync age.out"
 row "fixed cost: acquire of 1 byte" "—" "$clean" \
 	"'$ev' acquire one.bin --key lab.key --recipient lab.recipient.txt --out one" ""
+if [[ -z ${BENCH_ONLY_SIZE:-} ]]; then
 # A bundle of BENCH_EVENTS events (default 10,000: acquire, accesses, a hand-over
 # every tenth event, ECDSA P-256, one log, each event under its own checkpoint), made
 # by custody's benchmark builder (TestWriteBundleForBench), with its trust policy.
@@ -161,6 +163,7 @@ mkdir -p many
 for ((i = 1; i <= files; i++)); do printf 'record %d of the production\n' "$i" >"many/r$i.txt"; done
 row "disclose of $(printf "%'d" "$files") small files (\`disclose FILE...\`)" "target" "rm -rf dis && mkdir dis" \
 	"'$ev' disclose many/* --key lab.key --recipient lab.recipient.txt --order-ref PO-BENCH --out dis/po" "" 5
+fi
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)
