@@ -3,6 +3,7 @@ package posixlog
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -14,23 +15,18 @@ import (
 	"github.com/evidctl/evidctl/ledger/internal/tiles"
 )
 
-// AppendBatch implements [ledger.Backend]. Each leaf's key (an entry's tag; a legacy
-// leaf itself) is reserved in the tag index before the leaf goes to Tessera; a key
-// already logged gives the existing receipt or a *ledger.ConflictError. The reserved
-// leaves are queued together and in order, so they usually share one checkpoint and
-// take consecutive indexes.
+// AppendBatch implements [ledger.Backend]. Each leaf's key (an entry's tag) is reserved
+// in the tag index before the leaf goes to Tessera, with one lock of each shard the
+// batch touches (reserveAll); a key already logged gives the existing receipt or a
+// *ledger.ConflictError. The reserved leaves are queued together and in order, so they
+// take consecutive indexes, and every receipt of the batch is under one checkpoint, the
+// newest that any of them got (underOne).
 func (b *backend) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
 	caller := ctx
 	ctx, cancel := b.witnesses.bound(ctx)
 	defer cancel()
-	claims := make([]claim, len(leaves))
-	errs := make([]error, len(leaves))
 	b.intake.begin(len(leaves))
-	var wg sync.WaitGroup
-	for i, leaf := range leaves {
-		wg.Go(func() { claims[i], errs[i] = b.reserve(ctx, leaf, false) })
-	}
-	wg.Wait()
+	claims, errs := b.reserveAll(ctx, leaves)
 	var reserved []int
 	for i := range leaves {
 		if errs[i] == nil && claims[i].reserved {
@@ -46,13 +42,49 @@ func (b *backend) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.R
 			futures[i] = added[j]
 		}
 	}
-	return batch.Each(len(leaves), func(i int) (*ledger.Receipt, error) {
+	rs, err := batch.Each(len(leaves), func(i int) (*ledger.Receipt, error) {
 		r, err := b.appendClaimed(ctx, leaves[i], claims[i], futures[i], errs[i])
 		if err != nil {
 			return nil, b.explain(caller, ctx, err)
 		}
 		return r, nil
 	})
+	moved, merr := b.underOne(ctx, rs)
+	if merr != nil {
+		return rs, errors.Join(err, merr)
+	}
+	return moved, err // the leaves that failed have no receipt, the others theirs
+}
+
+// underOne moves the receipts of a batch (nil for a leaf that failed) under the newest
+// checkpoint among them: Tessera may have published a large batch in several
+// checkpoints, and a batch's receipts share one. The proofs come from the memoised
+// tiles of that checkpoint.
+func (b *backend) underOne(ctx context.Context, rs []*ledger.Receipt) ([]*ledger.Receipt, error) {
+	newest, size := -1, uint64(0)
+	for i, r := range rs {
+		if r == nil || (i > 0 && rs[i-1] != nil && bytes.Equal(r.Checkpoint, rs[i-1].Checkpoint)) {
+			continue
+		}
+		h, err := ledger.ReadHeadUnverified(r.Checkpoint)
+		if err != nil {
+			return nil, fmt.Errorf("receipt of leaf %d: %w", i+1, err)
+		}
+		if newest < 0 || h.Size > size {
+			newest, size = i, h.Size
+		}
+	}
+	for i, r := range rs {
+		if r == nil || i == newest || bytes.Equal(r.Checkpoint, rs[newest].Checkpoint) {
+			continue
+		}
+		moved, err := b.proofs.receipt(ctx, r.Index, rs[newest].Checkpoint)
+		if err != nil {
+			return nil, fmt.Errorf("receipt of leaf %d under the batch's checkpoint: %w", i+1, err)
+		}
+		rs[i] = moved
+	}
+	return rs, nil
 }
 
 // pick returns the elements of s at the indexes is.
@@ -123,24 +155,29 @@ func (b *backend) hand(group []*handoff) {
 	}
 	if err := b.turn.enter(context.Background(), n); err != nil {
 		err = fmt.Errorf("waiting for this process's turn to append: %w", err)
+		var freed []record
 		for _, h := range group {
 			for _, leaf := range h.leaves {
-				b.free(leaf)
+				freed = append(freed, record{kind: kindFreed, leaf: leaf})
 			}
 			h.err = err
 			close(h.done)
 		}
+		b.putAll(freed)
 		return
 	}
+	var leaves [][]byte
+	var froms []uint64
+	var futures []tessera.IndexFuture
 	for _, h := range group {
 		h.futures = make([]tessera.IndexFuture, len(h.leaves))
 		for i, leaf := range h.leaves {
-			future := b.appender.Add(context.Background(), tessera.NewEntry(bytes.Clone(leaf)))
-			h.futures[i] = future
-			b.settling.Go(func() { b.settle(leaf, h.claims[i].from, future) })
+			h.futures[i] = b.appender.Add(context.Background(), tessera.NewEntry(bytes.Clone(leaf)))
+			leaves, froms, futures = append(leaves, leaf), append(froms, h.claims[i].from), append(futures, h.futures[i])
 		}
 		close(h.done)
 	}
+	b.settling.Go(func() { b.settleAll(leaves, froms, futures) })
 }
 
 // await returns the receipt of an added leaf once a published checkpoint covers it.
@@ -180,38 +217,10 @@ func (b *backend) reserve(ctx context.Context, leaf []byte, waitMine bool) (clai
 		var c claim
 		wait := false
 		err := b.index.withShard(key, true, func(sh *shard) (bool, error) {
-			cur, err := sh.state(key)
-			if err != nil {
-				return false, err
-			}
-			switch cur.kind {
-			case kindLogged:
-				c = claim{logged: cur.leaf, index: cur.n}
-				return false, nil
-			case kindReserved:
-				if cur.owner == b.index.me && !waitMine {
-					c = claim{mine: true}
-					return false, nil
-				}
-				if b.index.alive(cur.owner) {
-					wait = true
-					return false, nil
-				}
-				index, found, err := b.findLeaf(ctx, cur.leaf, cur.n)
-				if err != nil {
-					return false, fmt.Errorf("reconciling the reservation of a closed appender: %w", err)
-				}
-				if found {
-					c = claim{logged: cur.leaf, index: index}
-					return false, sh.put(record{kind: kindLogged, leaf: cur.leaf, n: index})
-				}
-			}
-			from, err := b.floor.get(ctx)
-			if err != nil {
-				return false, err
-			}
-			c = claim{reserved: true, from: from}
-			return true, sh.put(record{kind: kindReserved, leaf: leaf, n: from, owner: b.index.me})
+			var durable bool
+			var err error
+			c, wait, durable, err = b.claimIn(ctx, sh, leaf, waitMine)
+			return durable, err
 		})
 		if err != nil || !wait {
 			return c, err
@@ -225,35 +234,138 @@ func (b *backend) reserve(ctx context.Context, leaf []byte, waitMine bool) (clai
 	}
 }
 
-// settle records where a reserved leaf landed once Tessera has sequenced it, or frees
-// its key if it did not reach the log, and counts it out of this process's turn. It
-// needs no fsync (see the top of index.go).
-func (b *backend) settle(leaf []byte, from uint64, future tessera.IndexFuture) {
-	idx, err := future()
-	b.turn.leave(1)
-	rec := record{kind: kindLogged, leaf: leaf}
-	if err == nil {
-		rec.n = idx.Index
-		b.floor.raise(idx.Index + 1)
-	} else {
-		index, found, ferr := b.findLeaf(context.Background(), leaf, from)
-		switch {
-		case ferr != nil:
-			return // the reservation stays, reconciled once this Log is gone
-		case found:
-			rec.n = index
-		default:
-			rec.kind = kindFreed
-		}
+// reserveAll is reserve(leaf, false) of every leaf of a batch, with one lock, read and
+// (where reservations are durable) sync of each shard the batch touches rather than of
+// each leaf: in the order of the batch within a shard, so that a second leaf with the
+// key of an earlier one finds it held by this Log. A leaf whose key another live
+// appender holds is left to reserve, which waits for it.
+func (b *backend) reserveAll(ctx context.Context, leaves [][]byte) ([]claim, []error) {
+	claims := make([]claim, len(leaves))
+	errs := make([]error, len(leaves))
+	groups := map[int][]int{}
+	for i, leaf := range leaves {
+		n := b.index.shardOf(keyOf(leaf))
+		groups[n] = append(groups[n], i)
 	}
-	_ = b.index.withShard(keyOf(leaf), false, func(sh *shard) (bool, error) { return false, sh.put(rec) })
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8) // shards locked at once
+	for n, is := range groups {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			var waiting []int
+			err := b.index.withShardN(n, true, func(sh *shard) (bool, error) {
+				durable := false
+				for _, i := range is {
+					c, wait, put, err := b.claimIn(ctx, sh, leaves[i], false)
+					switch {
+					case err != nil:
+						errs[i] = err
+					case wait:
+						waiting = append(waiting, i)
+					default:
+						claims[i] = c
+					}
+					durable = durable || put
+				}
+				return durable, nil
+			})
+			if err != nil {
+				for _, i := range is {
+					claims[i], errs[i] = claim{}, err
+				}
+				return
+			}
+			for _, i := range waiting {
+				claims[i], errs[i] = b.reserve(ctx, leaves[i], false)
+			}
+		})
+	}
+	wg.Wait()
+	return claims, errs
 }
 
-// free frees the key of a reserved leaf that was never handed to Tessera.
-func (b *backend) free(leaf []byte) {
-	_ = b.index.withShard(keyOf(leaf), false, func(sh *shard) (bool, error) {
-		return false, sh.put(record{kind: kindFreed, leaf: leaf})
-	})
+// claimIn is one step of reserve on the locked shard of leaf's key: the claim, or wait
+// when another live appender holds the key; durable says that a reservation was written,
+// which withShard makes durable where reservations must be.
+func (b *backend) claimIn(ctx context.Context, sh *shard, leaf []byte, waitMine bool) (c claim, wait, durable bool, err error) {
+	cur, err := sh.state(keyOf(leaf))
+	if err != nil {
+		return claim{}, false, false, err
+	}
+	switch cur.kind {
+	case kindLogged:
+		return claim{logged: cur.leaf, index: cur.n}, false, false, nil
+	case kindReserved:
+		if cur.owner == b.index.me && !waitMine {
+			return claim{mine: true}, false, false, nil
+		}
+		if b.index.alive(cur.owner) {
+			return claim{}, true, false, nil
+		}
+		index, found, err := b.findLeaf(ctx, cur.leaf, cur.n)
+		if err != nil {
+			return claim{}, false, false, fmt.Errorf("reconciling the reservation of a closed appender: %w", err)
+		}
+		if found {
+			return claim{logged: cur.leaf, index: index}, false, false, sh.put(record{kind: kindLogged, leaf: cur.leaf, n: index})
+		}
+	}
+	from, err := b.floor.get(ctx)
+	if err != nil {
+		return claim{}, false, false, err
+	}
+	c = claim{reserved: true, from: from}
+	return c, false, true, sh.put(record{kind: kindReserved, leaf: leaf, n: from, owner: b.index.me})
+}
+
+// settleAll records where each reserved leaf of a group landed once Tessera has
+// sequenced it, or frees its key if it did not reach the log, and counts each out of this
+// process's turn as soon as it is sequenced. The records are written with one lock of
+// each shard the group touches; they need no fsync (see the top of index.go).
+func (b *backend) settleAll(leaves [][]byte, froms []uint64, futures []tessera.IndexFuture) {
+	recs := make([]record, 0, len(leaves))
+	for i, future := range futures {
+		idx, err := future()
+		b.turn.leave(1)
+		rec := record{kind: kindLogged, leaf: leaves[i]}
+		if err == nil {
+			rec.n = idx.Index
+			b.floor.raise(idx.Index + 1)
+		} else {
+			index, found, ferr := b.findLeaf(context.Background(), leaves[i], froms[i])
+			switch {
+			case ferr != nil:
+				continue // the reservation stays, reconciled once this Log is gone
+			case found:
+				rec.n = index
+			default:
+				rec.kind = kindFreed
+			}
+		}
+		recs = append(recs, rec)
+	}
+	b.putAll(recs)
+}
+
+// putAll writes records, best effort, with one lock of each shard they fall in, in
+// their order within a shard.
+func (b *backend) putAll(recs []record) {
+	groups := map[int][]record{}
+	for _, r := range recs {
+		n := b.index.shardOf(keyOf(r.leaf))
+		groups[n] = append(groups[n], r)
+	}
+	for n, rs := range groups {
+		_ = b.index.withShardN(n, false, func(sh *shard) (bool, error) {
+			for _, r := range rs {
+				if err := sh.put(r); err != nil {
+					return false, err
+				}
+			}
+			return false, nil
+		})
+	}
 }
 
 // findLeaf looks for leaf in the log from index from on, up to its integrated size. It

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -152,4 +153,29 @@ func TestOptions(t *testing.T) {
 	}
 	require.Less(t, sizes[0], sizes[1], "the second append waited for a later checkpoint")
 	require.GreaterOrEqual(t, time.Since(start), interval, "two checkpoints less than the interval apart")
+}
+
+// TestBatchUnderOneCheckpoint: a batch larger than Tessera's batch size is sequenced in
+// several Tessera batches, which may be published under several checkpoints; every
+// receipt of the batch comes under one, and verifies against its leaf.
+func TestBatchUnderOneCheckpoint(t *testing.T) {
+	dir, key, entry := newLogFiles(t)
+	trust := &ledger.Trust{Logs: []ledger.Log{entry}}
+	l, err := posixlog.Open(t.Context(), dir, key, posixlog.WithBatchMaxSize(4))
+	require.NoError(t, err)
+	defer l.Close()
+	leaves := make([][]byte, 50)
+	for i := range leaves {
+		leaves[i] = ledgertest.Entry(t.Name()+strconv.Itoa(i), "event")
+	}
+	rs, err := l.AppendBatch(t.Context(), leaves)
+	require.NoError(t, err)
+	require.Len(t, rs, len(leaves))
+	for i, r := range rs {
+		require.Equal(t, uint64(i), r.Index, "consecutive indexes in batch order")
+		require.Equal(t, string(rs[0].Checkpoint), string(r.Checkpoint), "receipt %d under another checkpoint", i)
+		_, err := trust.VerifyReceipt(r, leaves[i])
+		require.NoError(t, err)
+	}
+	runFsck(t, client.FileFetcher{Root: dir}, entry)
 }
