@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -8,8 +9,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"filippo.io/age"
 
@@ -213,27 +217,51 @@ func (o *outputs) removePayloads() {
 	o.placed, o.committed = 0, false
 }
 
-// printEvents reports the last n events of b and the files written.
+// printEvents reports the last n events of b and the files written. The report of a
+// bulk disclosure has tens of thousands of lines: it is written through a buffer, as
+// each line was before (write errors on stdout are not the command's failure).
 func (a *app) printEvents(b *custody.Bundle, n int, files ...string) error {
-	for _, r := range b.Events[len(b.Events)-n:] {
+	out := bufio.NewWriterSize(a.stdout, 64<<10)
+	defer out.Flush()
+	recs := b.Events[len(b.Events)-n:]
+	parseStatements(recs)
+	for _, r := range recs {
 		st, err := r.Statement()
 		if err != nil {
 			return failErr(err)
 		}
 		ev := &st.Predicate
-		fmt.Fprintf(a.stdout, "%s: item %s (%s) %s\n", ev.Type, custody.Escape(ev.Item.ID), custody.Escape(ev.Item.Description), ev.Item.Digest.SHA256())
+		fmt.Fprintf(out, "%s: item %s (%s) %s\n", ev.Type, custody.Escape(ev.Item.ID), custody.Escape(ev.Item.Description), ev.Item.Digest.SHA256())
 		for _, d := range otherDigests(ev.Item.Digest) {
-			fmt.Fprintf(a.stdout, "  %s\n", d)
+			fmt.Fprintf(out, "  %s\n", d)
 		}
 		if ev.Counterparty != nil {
-			fmt.Fprintf(a.stdout, "  counterparty: %s\n", custody.Escape(ev.Counterparty.Party.String()))
+			fmt.Fprintf(out, "  counterparty: %s\n", custody.Escape(ev.Counterparty.Party.String()))
 		}
-		fmt.Fprintf(a.stdout, "  event %s logged\n", r.CommitmentString())
+		fmt.Fprintf(out, "  event %s logged\n", r.CommitmentString())
 	}
 	for _, p := range files {
-		fmt.Fprintf(a.stdout, "wrote %s\n", p)
+		fmt.Fprintf(out, "wrote %s\n", p)
 	}
 	return nil
+}
+
+// parseStatements decodes the statements of many records on every core; each record
+// caches its statement, or its error, for the next Statement call.
+func parseStatements(recs []*custody.Record) {
+	if len(recs) < 64 {
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(len(recs)); i = next.Add(1) - 1 {
+				_, _ = recs[i].Statement() // cached; the caller reports the error
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // readBundle reads a bundle, telling a missing file from an unreadable bundle.

@@ -2,6 +2,7 @@ package seal
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,24 +28,26 @@ var interopKinds = []string{"x25519", "ssh-ed25519", "ssh-rsa"}
 func TestInteropAgeCLIDecryptsSeal(t *testing.T) {
 	agePath := ageCLI(t)
 	keys := testKeys(t)
-	pt := randomBytes(t, 3*chunkSize+12345)
-	for _, kind := range interopKinds {
-		t.Run(kind, func(t *testing.T) {
-			dir := t.TempDir()
-			keyFile := filepath.Join(dir, "key")
-			require.NoError(t, os.WriteFile(keyFile, keys[kind].identity, 0o600))
-			r, _ := keys[kind].parse(t)
-			sealed, _ := sealBytes(t, pt, r)
-			sealedFile := filepath.Join(dir, "payload.age")
-			require.NoError(t, os.WriteFile(sealedFile, sealed, 0o600))
+	for _, size := range []int{0, 27, smallMax, 3*chunkSize + 12345} { // in memory, and streamed
+		pt := randomBytes(t, size)
+		for _, kind := range interopKinds {
+			t.Run(fmt.Sprintf("%s/%d", kind, size), func(t *testing.T) {
+				dir := t.TempDir()
+				keyFile := filepath.Join(dir, "key")
+				require.NoError(t, os.WriteFile(keyFile, keys[kind].identity, 0o600))
+				r, _ := keys[kind].parse(t)
+				sealed, _ := sealBytes(t, pt, r)
+				sealedFile := filepath.Join(dir, "payload.age")
+				require.NoError(t, os.WriteFile(sealedFile, sealed, 0o600))
 
-			cmd := exec.Command(agePath, "-d", "-i", keyFile, sealedFile)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			out, err := cmd.Output()
-			require.NoError(t, err, "age -d: %s", stderr.String())
-			require.True(t, bytes.Equal(pt, out), "age -d output differs from the sealed plaintext")
-		})
+				cmd := exec.Command(agePath, "-d", "-i", keyFile, sealedFile)
+				var stderr bytes.Buffer
+				cmd.Stderr = &stderr
+				out, err := cmd.Output()
+				require.NoError(t, err, "age -d: %s", stderr.String())
+				require.True(t, bytes.Equal(pt, out), "age -d output differs from the sealed plaintext")
+			})
+		}
 	}
 }
 

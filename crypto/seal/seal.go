@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"filippo.io/age"
 
@@ -137,25 +138,117 @@ func Seal(ctx context.Context, dst io.Writer, src io.Reader, recipients []age.Re
 		return Result{}, fmt.Errorf("seal: %w", err)
 	}
 	ct, _ := digest.NewHasher()
+	if err := context.Cause(ctx); err != nil {
+		return Result{}, fmt.Errorf("seal: %w", err)
+	}
 
+	// A small input is read whole first and sealed in memory: no pipeline, no
+	// goroutines, no ring buffers. A larger one goes on through the pipeline,
+	// starting with what was read.
+	head := smallPool.Get().(*[]byte)
+	defer releaseSmall(head)
+	n, err := io.ReadFull(src, (*head)[:smallMax+1])
+	*head = (*head)[:n]
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		if err := sealSmall(dst, *head, recipients, pt, ct); err != nil {
+			return Result{}, fmt.Errorf("seal: %w", err)
+		}
+		return c.result(pt, ct)
+	case err != nil:
+		return Result{}, fmt.Errorf("seal: reading plaintext: %w", err)
+	}
+	src = io.MultiReader(bytes.NewReader(*head), src)
+	if err := sealPipeline(ctx, dst, src, recipients, pt, ct); err != nil {
+		return Result{}, fmt.Errorf("seal: %w", err)
+	}
+	return c.result(pt, ct)
+}
+
+// sealPipeline is Seal of a stream: reading and plaintext hashing (pt), encryption
+// and ciphertext hashing (ct), and writing run concurrently on bounded rings.
+func sealPipeline(ctx context.Context, dst io.Writer, src io.Reader, recipients []age.Recipient, pt, ct io.Writer) error {
 	g := newGroup(ctx)
 	plain, sealed := newRing(g.ctx), newRing(g.ctx)
 	g.run(func() error { return wrap("reading plaintext", plain.fill(src, pt)) })
 	g.run(func() error { return encryptStage(plain, sealed, recipients, ct) })
 	g.run(func() error { return wrap("writing sealed payload", sealed.drain(dst, io.Discard)) })
-	err = g.wait()
+	err := g.wait()
 	plain.release()
 	sealed.release()
+	return err
+}
+
+// result is what Seal returns once pt and ct have seen every byte: their digests,
+// checked against WithExpectedPlaintext.
+func (c *config) result(pt, ct *digest.Hasher) (Result, error) {
 	res := Result{Plaintext: pt.Sum(), Ciphertext: ct.Sum().SHA256(), PlaintextSize: pt.Size(), CiphertextSize: ct.Size()}
-	if err != nil {
-		return Result{}, fmt.Errorf("seal: %w", err)
-	}
 	if c.wantPT != nil {
 		if err := res.Plaintext.Match(c.wantPT); err != nil {
 			return res, fmt.Errorf("seal: %w: %w", ErrPlaintextMismatch, err)
 		}
 	}
 	return res, nil
+}
+
+// smallMax is the largest input that Seal seals in memory: one age chunk. A bulk
+// disclosure of thousands of small files would otherwise pay, per file, three
+// goroutines and two ring buffers (taken from the pool, and cleared whole when given
+// back) for a few bytes.
+const smallMax = plainChunkSize
+
+// smallPool holds the buffers that Seal reads a small input into: smallMax+1 bytes,
+// so that a read that fills them tells a larger input. Only the bytes used are
+// cleared when a buffer goes back.
+var smallPool = sync.Pool{New: func() any { b := make([]byte, 0, smallMax+1); return &b }}
+
+// sealedPool holds the buffers that sealSmall encrypts into.
+var sealedPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledSealed is the largest sealed buffer kept for reuse: one chunk and a few
+// recipients' stanzas. One grown larger (many or post-quantum recipients) is dropped.
+const maxPooledSealed = 2 * smallMax
+
+func releaseSmall(b *[]byte) {
+	clear(*b) // plaintext
+	*b = (*b)[:0]
+	smallPool.Put(b)
+}
+
+// sealSmall is Seal of a plaintext held whole in memory: pt hashes the plaintext, ct
+// the age file, which is written to dst in one write. It produces what the pipeline
+// would (age's own encoder writes the file either way; only its nonce and keys,
+// random, differ from one seal to another).
+func sealSmall(dst io.Writer, plain []byte, recipients []age.Recipient, pt, ct io.Writer) error {
+	if _, err := pt.Write(plain); err != nil {
+		return fmt.Errorf("hashing plaintext: %w", err)
+	}
+	out := sealedPool.Get().(*bytes.Buffer)
+	defer func() {
+		if out.Cap() <= maxPooledSealed {
+			clear(out.Bytes())
+			out.Reset()
+			sealedPool.Put(out)
+		}
+	}()
+	w, err := age.Encrypt(out, recipients...)
+	if err != nil {
+		return fmt.Errorf("encrypting: %w", err)
+	}
+	if _, err := w.Write(plain); err != nil {
+		return fmt.Errorf("encrypting: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("encrypting: %w", err)
+	}
+	if _, err := ct.Write(out.Bytes()); err != nil {
+		return fmt.Errorf("hashing sealed payload: %w", err)
+	}
+	n, err := dst.Write(out.Bytes())
+	if err == nil && n < out.Len() {
+		err = io.ErrShortWrite
+	}
+	return wrap("writing sealed payload", err)
 }
 
 // encryptStage moves plaintext chunks through age into the sealed ring,

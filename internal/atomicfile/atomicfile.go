@@ -95,7 +95,8 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 type File struct {
 	path string
 	tmp  *os.File
-	done bool // committed or aborted
+	done bool   // committed or aborted
+	seq  uint64 // order of creation in this process
 
 	written, flushed int64 // bytes written; bytes whose writeback was started
 }

@@ -15,3 +15,8 @@ const noFollow = 0
 
 func lock(*os.File) error   { return nil }
 func tryLock(*os.File) bool { return false }
+
+// createExcl creates name, which must not exist, for reading and writing.
+func createExcl(name string, perm os.FileMode) (*os.File, error) {
+	return os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
+}

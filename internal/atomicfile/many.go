@@ -7,14 +7,76 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 )
+
+// created counts the files created, to tell which of several was opened first.
+var created atomic.Uint64
 
 // Many files at once (a disclosure of thousands): [CreateAll] and [RemoveStaleAll]
 // scan each directory once for stale temporaries, not once per file, and [CommitAll]
-// fsyncs the files several at once and each directory once, not once per file.
+// makes the files durable together (one syncfs(2) on Linux, else fsyncs several at
+// once) and fsyncs each directory once, not once per file.
 
 // maxSyncs bounds the fsyncs CommitAll runs at once.
 const maxSyncs = 32
+
+// syncFSMin is the least number of files in one directory that CommitAll makes
+// durable with one syncfs(2) rather than an fsync each. syncfs writes out the whole
+// file system, other programs' dirty data included: for a few files their own fsyncs
+// cost less. On a 2-core VM (ext4), 5,000 files of 200 bytes took 0.15 s with syncfs
+// and 0.53 s with fsyncs 32 at a time (BenchmarkCommitAll).
+var syncFSMin = 64
+
+// syncAll makes the content of every file durable, or fails.
+func syncAll(files []*File) error {
+	byDir := map[string][]*File{}
+	for _, f := range files {
+		d := filepath.Dir(f.path)
+		byDir[d] = append(byDir[d], f)
+	}
+	var each []*File
+	for dir, fs := range byDir {
+		if len(fs) < syncFSMin {
+			each = append(each, fs...)
+			continue
+		}
+		// The file opened first was opened before any of the others was written: a
+		// write-back error on any of them, since, is reported to it.
+		first := fs[0]
+		for _, f := range fs[1:] {
+			if f.seq < first.seq {
+				first = f
+			}
+		}
+		ok, err := syncFS(first.tmp)
+		if err != nil {
+			return fmt.Errorf("syncing the file system of %q: %w", dir, err)
+		}
+		if !ok {
+			each = append(each, fs...)
+		}
+	}
+	return fsyncEach(each)
+}
+
+// fsyncEach fsyncs every file, maxSyncs at once.
+func fsyncEach(files []*File) error {
+	errs := make([]error, len(files))
+	limit := make(chan struct{}, maxSyncs)
+	var wg sync.WaitGroup
+	for i, f := range files {
+		limit <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-limit }()
+			if err := f.tmp.Sync(); err != nil {
+				errs[i] = fmt.Errorf("syncing %q: %w", f.path, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
 
 // CreateAll creates a temporary file for each of paths, as [Create] does, removing the
 // stale temporaries of all of them with one scan of each directory ([RemoveStaleAll]).
@@ -56,7 +118,7 @@ func CreateScanned(path string, perm fs.FileMode) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating temporary file for %q: %w", path, err)
 	}
-	return &File{path: path, tmp: tmp}, nil
+	return &File{path: path, tmp: tmp, seq: created.Add(1)}, nil
 }
 
 // RemoveStaleAll is [RemoveStale] for many paths, reading each directory once.
@@ -121,8 +183,9 @@ func tempBase(name string) (string, bool) {
 }
 
 // CommitAll commits files as [File.Commit] commits each, with fewer waits: every
-// temporary file is fsynced first, several at once, then each is renamed over its path
-// in order, and each directory is fsynced once at the end. It returns how many files
+// temporary file is made durable first (with one syncfs(2) per directory of many
+// files on Linux, else with fsyncs several at once), then each is renamed over its
+// path in order, and each directory is fsynced once at the end. It returns how many files
 // were renamed into place. On error the files not renamed are removed; those renamed
 // stay (the caller removes them if it must). A destination that became a symbolic
 // link is refused with [ErrSymlink].
@@ -137,20 +200,7 @@ func CommitAll(files []*File) (int, error) {
 			_ = f.Abort()
 		}
 	}
-	errs := make([]error, len(files))
-	limit := make(chan struct{}, maxSyncs)
-	var wg sync.WaitGroup
-	for i, f := range files {
-		limit <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-limit }()
-			if err := f.tmp.Sync(); err != nil {
-				errs[i] = fmt.Errorf("syncing %q: %w", f.path, err)
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := syncAll(files); err != nil {
 		abortFrom(0)
 		return 0, err
 	}

@@ -41,7 +41,7 @@ func createTemp(dir, base string, perm fs.FileMode) (*os.File, error) {
 			return nil, err
 		}
 		name := filepath.Join(dir, "."+base+tempInfix+hex.EncodeToString(r[:]))
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
+		f, err := createExcl(name, perm)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
