@@ -160,10 +160,12 @@ func (b *backend) hand(group []*handoff) {
 			for _, leaf := range h.leaves {
 				freed = append(freed, record{kind: kindFreed, leaf: leaf})
 			}
+		}
+		b.putAll(freed) // before the appends hear of it, as a retry may follow at once
+		for _, h := range group {
 			h.err = err
 			close(h.done)
 		}
-		b.putAll(freed)
 		return
 	}
 	var leaves [][]byte
