@@ -127,13 +127,6 @@ func (c *Custodian) anchorToken(ctx context.Context, note []byte) ([]byte, error
 	return token, nil
 }
 
-// addAnchor adds the anchor's checkpoint to the bundle, once, and a consistency proof
-// from it to the checkpoint of the event's receipt, of size receiptSize.
-func (c *Custodian) addAnchor(ctx context.Context, b *Bundle, a *Anchor, ac *AnchorCheckpoint, receiptSize uint64) error {
-	b.keepAnchor(ac)
-	return c.addProof(ctx, b, a.Origin, a.Size, receiptSize)
-}
-
 // keepAnchor adds an anchor's checkpoint and token to the bundle, unless it holds them.
 func (b *Bundle) keepAnchor(ac *AnchorCheckpoint) {
 	if !slices.ContainsFunc(b.Anchors, func(o AnchorCheckpoint) bool {

@@ -129,19 +129,6 @@ func (c *Custodian) Resume(ctx context.Context, b *Bundle, env *sign.Envelope, a
 	if err != nil {
 		return nil, fmt.Errorf("resuming %s event on log %s: %w", ev.Type, c.ledger.Origin(), err)
 	}
-	text, head, err := receiptHead(receipt)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.addConsistency(ctx, b, head); err != nil {
-		return nil, err
-	}
-	if ev.Anchor != nil { // its checkpoint was kept in b when the event became pending
-		if err := c.addProof(ctx, b, ev.Anchor.Origin, ev.Anchor.Size, head.Size); err != nil {
-			return nil, err
-		}
-	}
-	rec := NewRecord(env, text)
-	b.Events = append(b.Events, rec)
-	return rec, nil
+	// The anchor's checkpoint was kept in b when the event became pending.
+	return c.addRecord(ctx, b, env, receipt, ev.Anchor, nil)
 }

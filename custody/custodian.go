@@ -106,6 +106,13 @@ func (c *Custodian) recordWith(ctx context.Context, b *Bundle, ev *Event, check 
 		}
 		return nil, fmt.Errorf("appending %s event to log %s: %w", ev.Type, c.ledger.Origin(), err)
 	}
+	return c.addRecord(ctx, b, env, receipt, anchor, anchored)
+}
+
+// addRecord adds a logged event to b with its receipt: a consistency proof from the
+// bundle's previous checkpoint of the log, the anchor's checkpoint (ac, unless b holds it
+// already: nil) and a proof that the receipt's checkpoint extends the anchor's.
+func (c *Custodian) addRecord(ctx context.Context, b *Bundle, env *sign.Envelope, receipt *ledger.Receipt, anchor *Anchor, ac *AnchorCheckpoint) (*Record, error) {
 	text, head, err := receiptHead(receipt)
 	if err != nil {
 		return nil, err
@@ -113,8 +120,11 @@ func (c *Custodian) recordWith(ctx context.Context, b *Bundle, ev *Event, check 
 	if err := c.addConsistency(ctx, b, head); err != nil {
 		return nil, err
 	}
+	if ac != nil {
+		b.keepAnchor(ac)
+	}
 	if anchor != nil {
-		if err := c.addAnchor(ctx, b, anchor, anchored, head.Size); err != nil {
+		if err := c.addProof(ctx, b, anchor.Origin, anchor.Size, head.Size); err != nil {
 			return nil, err
 		}
 	}
