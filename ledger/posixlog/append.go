@@ -61,6 +61,9 @@ func (b *backend) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.R
 // checkpoints, and a batch's receipts share one. The proofs come from the memoised
 // tiles of that checkpoint.
 func (b *backend) underOne(ctx context.Context, rs []*ledger.Receipt) ([]*ledger.Receipt, error) {
+	if len(rs) < 2 {
+		return rs, nil // an Append: nothing to move, no note to parse on its path
+	}
 	newest, size := -1, uint64(0)
 	for i, r := range rs {
 		if r == nil || (i > 0 && rs[i-1] != nil && bytes.Equal(r.Checkpoint, rs[i-1].Checkpoint)) {
