@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -194,21 +195,41 @@ func (cs *chainState) admit(be *batchEvent) error {
 	return nil
 }
 
-// signAll signs every statement, as many at once as there are processors.
+// signAll signs every statement, as many at once as there are processors: one
+// goroutine per processor takes the next unsigned statement until none is left or one
+// failed (its error is the one returned).
 func (c *Custodian) signAll(ctx context.Context, es []batchEvent) error {
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i := range es {
+	var next atomic.Int64
+	for range min(runtime.GOMAXPROCS(0), len(es)) {
 		g.Go(func() error {
-			env, err := sign.SignEnvelope(gctx, PayloadType, es[i].payload, c.signer)
-			if err != nil {
-				return batchError(i, len(es), fmt.Errorf("signing %s event: %w", es[i].ev.Type, err))
+			for i := int(next.Add(1)) - 1; i < len(es); i = int(next.Add(1)) - 1 {
+				if err := gctx.Err(); err != nil {
+					return fmt.Errorf("signing %d events: %w", len(es), err)
+				}
+				env, err := sign.SignEnvelope(gctx, PayloadType, es[i].payload, c.signer)
+				if err != nil {
+					return batchError(i, len(es), fmt.Errorf("signing %s event: %w", es[i].ev.Type, err))
+				}
+				es[i].env = env
 			}
-			es[i].env = env
 			return nil
 		})
 	}
 	return g.Wait()
+}
+
+// eachEvent calls f(i) for every event of a batch of n, on every processor, and
+// returns the error of the first event in batch order that failed.
+func eachEvent(n int, f func(i int) error) error {
+	errs := make([]error, n)
+	inParallel(context.Background(), runtime.GOMAXPROCS(0), n, func(i int) { errs[i] = f(i) })
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // inOrder is implemented by ledgers whose AppendBatch logs the leaves of a batch in the
@@ -294,12 +315,16 @@ func (c *Custodian) receipts(ctx context.Context, b *Bundle, es []batchEvent, rs
 	}
 	es, rs = logOrder(es, rs)
 	recs := make([]*Record, len(es))
-	for i, r := range rs {
-		text, err := r.MarshalText()
+	err = eachEvent(len(rs), func(i int) error {
+		text, err := rs[i].MarshalText()
 		if err != nil {
-			return nil, nil, fmt.Errorf("encoding receipt: %w", err)
+			return fmt.Errorf("encoding receipt: %w", err)
 		}
 		recs[i] = NewRecord(es[i].env, string(text))
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	stage := &Bundle{Events: b.Events, Anchors: slices.Clip(b.Anchors), Consistency: slices.Clip(b.Consistency)}
 	if err := c.addConsistency(ctx, stage, head); err != nil {
@@ -344,23 +369,41 @@ func (c *Custodian) oneCheckpoint(ctx context.Context, rs []*ledger.Receipt, es 
 			top = i
 		}
 	}
-	latest := rs[top]
-	for i, r := range rs {
-		if !bytes.Equal(r.Checkpoint, latest.Checkpoint) {
-			proof := r.Proof
-			if heads[i].Size != heads[top].Size {
-				var err error
-				if proof, err = c.ledger.InclusionProof(ctx, r.Index, heads[top].Size); err != nil {
-					return ledger.Head{}, fmt.Errorf("inclusion proof of event %d under the batch's checkpoint: %w", i+1, err)
-				}
-			}
-			rs[i] = &ledger.Receipt{Index: r.Index, Proof: proof, Checkpoint: latest.Checkpoint, Extra: latest.Extra}
-		}
+	moved, moveErr := c.underLatest(ctx, rs, heads, top)
+	err := eachEvent(moved, func(i int) error {
 		if err := rs[i].CoversUnverified(es[i].leaf); err != nil {
-			return ledger.Head{}, fmt.Errorf("the log returned a bad receipt for event %d: %w", i+1, err)
+			return fmt.Errorf("the log returned a bad receipt for event %d: %w", i+1, err)
 		}
+		return nil
+	})
+	if err == nil {
+		err = moveErr
+	}
+	if err != nil {
+		return ledger.Head{}, err
 	}
 	return heads[top], nil
+}
+
+// underLatest moves every receipt under rs[top]'s checkpoint, re-proving those under a
+// smaller tree, up to the first that cannot be: it returns how many receipts it got
+// through, and that one's error.
+func (c *Custodian) underLatest(ctx context.Context, rs []*ledger.Receipt, heads []ledger.Head, top int) (int, error) {
+	latest := rs[top]
+	for i, r := range rs {
+		if bytes.Equal(r.Checkpoint, latest.Checkpoint) {
+			continue
+		}
+		proof := r.Proof
+		if heads[i].Size != heads[top].Size {
+			var err error
+			if proof, err = c.ledger.InclusionProof(ctx, r.Index, heads[top].Size); err != nil {
+				return i, fmt.Errorf("inclusion proof of event %d under the batch's checkpoint: %w", i+1, err)
+			}
+		}
+		rs[i] = &ledger.Receipt{Index: r.Index, Proof: proof, Checkpoint: latest.Checkpoint, Extra: latest.Extra}
+	}
+	return len(rs), nil
 }
 
 // logOrder puts the events in the order of their log indexes: the order of the batch

@@ -42,8 +42,22 @@ func (b *backend) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.R
 			futures[i] = added[j]
 		}
 	}
+	var awaited []*ledger.Receipt
+	var awaitErrs []error
+	all := make(chan struct{})
+	go func() {
+		defer close(all)
+		awaited, awaitErrs = b.awaitAll(ctx, futures)
+	}()
 	rs, err := batch.Each(len(leaves), func(i int) (*ledger.Receipt, error) {
-		r, err := b.appendClaimed(ctx, leaves[i], claims[i], futures[i], errs[i])
+		var r *ledger.Receipt
+		var err error
+		if futures[i] != nil {
+			<-all
+			r, err = awaited[i], awaitErrs[i]
+		} else {
+			r, err = b.appendClaimed(ctx, leaves[i], claims[i], errs[i])
+		}
 		if err != nil {
 			return nil, b.explain(caller, ctx, err)
 		}
@@ -99,13 +113,52 @@ func pick[T any](s []T, is []int) []T {
 	return out
 }
 
-// appendClaimed finishes one leaf of a batch after its reservation.
-func (b *backend) appendClaimed(ctx context.Context, leaf []byte, c claim, f tessera.IndexFuture, err error) (*ledger.Receipt, error) {
+// awaitAll is await of every added leaf of a batch (a nil future is a leaf that was not
+// added), with one wait in all rather than one waiter per leaf: it reads the indexes in
+// order, waits once for a published checkpoint that covers the highest, and proves every
+// leaf under that checkpoint (the tiles of one checkpoint are memoised, see
+// builderCache). A leaf whose future failed gets that error, and the others the wait's,
+// if it failed.
+func (b *backend) awaitAll(ctx context.Context, futures []tessera.IndexFuture) ([]*ledger.Receipt, []error) {
+	rs := make([]*ledger.Receipt, len(futures))
+	errs := make([]error, len(futures))
+	indexes := make([]uint64, len(futures))
+	top, added := uint64(0), false
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		idx, err := f()
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		indexes[i], top, added = idx.Index, max(top, idx.Index), true
+	}
+	if !added {
+		return rs, errs
+	}
+	_, cp, err := b.awaiter.Await(ctx, func() (tessera.Index, error) { return tessera.Index{Index: top}, nil })
+	for i, f := range futures {
+		switch {
+		case f == nil || errs[i] != nil:
+		case err != nil:
+			errs[i] = err
+		default:
+			rs[i], errs[i] = b.proofs.receipt(ctx, indexes[i], cp)
+		}
+	}
+	return rs, errs
+}
+
+// appendClaimed finishes one leaf of a batch after its reservation, when it was not
+// added (awaitAll waits for those that were).
+func (b *backend) appendClaimed(ctx context.Context, leaf []byte, c claim, err error) (*ledger.Receipt, error) {
 	switch {
 	case err != nil:
 		return nil, err
 	case c.reserved:
-		return b.await(ctx, f)
+		return nil, fmt.Errorf("the reserved leaf was not added to the log")
 	case c.mine:
 		return b.appendOne(ctx, leaf) // another append of this process holds the key
 	default:
