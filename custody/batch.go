@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"runtime"
 	"slices"
@@ -87,7 +86,16 @@ type batchEvent struct {
 	payload []byte
 	env     *sign.Envelope
 	leaf    []byte
-	follows string // the item's custody head before the event, for a refusal
+	commit  [32]byte // of payload as PayloadType, the envelope's once signed (record)
+	follows string   // the item's custody head before the event, for a refusal
+}
+
+// record is NewRecord of the signed event, without hashing its payload again.
+func (be *batchEvent) record(proof string) *Record {
+	if be.env.PayloadType != PayloadType || !bytes.Equal(be.env.Payload, be.payload) {
+		return NewRecord(be.env, proof)
+	}
+	return newRecord(be.env, proof, be.commit)
 }
 
 // Commit signs and logs the queued events and adds them to the bundle, returning
@@ -127,14 +135,8 @@ func (bt *Batch) Commit(ctx context.Context) ([]*Record, error) {
 		return nil, fmt.Errorf("reading the bundle's chain: %w", err)
 	}
 	es := make([]batchEvent, n)
-	for i, build := range bt.events {
-		ev, err := build(cs)
-		if err == nil {
-			err = c.prepare(cs, ev, anchor, &es[i])
-		}
-		if err != nil {
-			return nil, batchError(i, n, err)
-		}
+	if err := c.prepareAll(cs, bt.events, anchor, es); err != nil {
+		return nil, err
 	}
 	if err := c.signAll(ctx, es); err != nil {
 		return nil, err
@@ -152,47 +154,6 @@ func batchError(i, n int, err error) error {
 		return err
 	}
 	return fmt.Errorf("event %d of %d: %w", i+1, n, err)
-}
-
-// prepare completes ev as record does (actor, time, anchor), checks it and admits it
-// to the chain.
-func (c *Custodian) prepare(cs *chainState, ev *Event, anchor *Anchor, be *batchEvent) error {
-	ev.Actor, ev.Time, ev.Anchor = c.actor, c.now().UTC(), anchor
-	if err := ev.checkText(); err != nil {
-		return &ArgumentError{Op: string(ev.Type), Arg: "text", Err: err}
-	}
-	if err := ev.Validate(); err != nil {
-		return err
-	}
-	payload, err := NewStatement(ev).Marshal()
-	if err != nil {
-		return fmt.Errorf("encoding statement: %w", err)
-	}
-	be.ev, be.payload = ev, payload
-	return cs.admit(be)
-}
-
-// admit checks be's event against the chain as check does, computes its log entry and
-// applies it, so that the next event of the batch is judged after it.
-func (cs *chainState) admit(be *batchEvent) error {
-	ev := be.ev
-	commit := sha256.Sum256(sign.PAE(PayloadType, be.payload))
-	if st := cs.items[ev.Item.ID]; st != nil {
-		be.follows = st.custodyHead
-	}
-	leaf, err := cs.entryOf(commit, ev)
-	if err != nil {
-		return err
-	}
-	if len(leaf) != ledger.EntrySize {
-		return argError(string(ev.Type), "itemID", "item %s was opened before log entries had tags: record its events one by one", ev.Item.ID)
-	}
-	be.leaf = leaf
-	vs := slices.DeleteFunc(cs.apply(commitmentText(commit), ev), func(v Violation) bool { return v.Rule == RuleTime })
-	if len(vs) > 0 {
-		return &RefusedError{Type: ev.Type, Item: ev.Item.ID, Violations: vs}
-	}
-	return nil
 }
 
 // signAll signs every statement, as many at once as there are processors: one
@@ -320,7 +281,7 @@ func (c *Custodian) receipts(ctx context.Context, b *Bundle, es []batchEvent, rs
 		if err != nil {
 			return fmt.Errorf("encoding receipt: %w", err)
 		}
-		recs[i] = NewRecord(es[i].env, string(text))
+		recs[i] = es[i].record(string(text))
 		return nil
 	})
 	if err != nil {

@@ -132,6 +132,17 @@ func TestBatchRefusedBeforeSigning(t *testing.T) {
 			bt.Access("", custody.Details{Purpose: "one"})
 			bt.Access("urn:uuid:00000000-0000-4000-8000-000000000000", custody.Details{Purpose: "two"})
 		}, "event 2 of 2", false},
+		{"unsafe text before a refused event", func(d *testkit.Deployment, bt *custody.Batch) {
+			bt.Access("", custody.Details{Purpose: "one"})
+			bt.Access("", custody.Details{Purpose: "two \u202e"})
+			bt.Transfer("", d.Parties["authority"].Actor, custody.Details{Purpose: "hand-over"})
+			bt.Access("", custody.Details{Purpose: "one more look"})
+		}, "event 2 of 4", false},
+		{"refused event before unsafe text", func(d *testkit.Deployment, bt *custody.Batch) {
+			bt.Transfer("", d.Parties["authority"].Actor, custody.Details{Purpose: "hand-over"})
+			bt.Access("", custody.Details{Purpose: "one more look"})
+			bt.Access("", custody.Details{Purpose: "three \u202e"})
+		}, "event 2 of 3", true},
 		{"event after the disposal", func(_ *testkit.Deployment, bt *custody.Batch) {
 			bt.Dispose("", custody.Details{Purpose: "destroyed"})
 			bt.Access("", custody.Details{Purpose: "too late"})

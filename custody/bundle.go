@@ -75,7 +75,11 @@ type wireRecord struct {
 
 // NewRecord makes a record of an envelope and the text of its receipt.
 func NewRecord(env *sign.Envelope, proof string) *Record {
-	c := env.Commitment()
+	return newRecord(env, proof, env.Commitment())
+}
+
+// newRecord is NewRecord of an envelope whose commitment c is known.
+func newRecord(env *sign.Envelope, proof string, c [32]byte) *Record {
 	return &Record{Envelope: env, Proof: proof, commitment: c, commitText: "sha256:" + hex.EncodeToString(c[:])}
 }
 

@@ -75,10 +75,7 @@ func (c *Custodian) recordWith(ctx context.Context, b *Bundle, ev *Event, check 
 	ev.Actor = c.actor
 	ev.Time = c.now().UTC()
 	ev.Anchor = anchor
-	if err := ev.checkText(); err != nil {
-		return nil, &ArgumentError{Op: string(ev.Type), Arg: "text", Err: err}
-	}
-	if err := ev.Validate(); err != nil {
+	if err := ev.check(); err != nil {
 		return nil, err
 	}
 	if err := refuseUnkeyed(b, ev); err != nil {

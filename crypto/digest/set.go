@@ -2,6 +2,8 @@ package digest
 
 import (
 	"bytes"
+	"crypto/sha512"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -93,7 +95,22 @@ func (s Set) MarshalJSON() ([]byte, error) {
 			return nil, fmt.Errorf("digest set: %s appears twice", d.Algorithm)
 		}
 	}
-	return json.Marshal(s.Map())
+	// The bytes json.Marshal(s.Map()) writes, without its reflection and sorting:
+	// algorithm names and lowercase hex need no escaping.
+	sorted := slices.SortedFunc(slices.Values(s), func(a, b Digest) int { return strings.Compare(string(a.Algorithm), string(b.Algorithm)) })
+	b := make([]byte, 0, 2+len(s)*(len(`"sha512":"",`)+2*sha512.Size))
+	b = append(b, '{')
+	for i, d := range sorted {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, d.Algorithm...)
+		b = append(b, `":"`...)
+		b = hex.AppendEncode(b, d.Sum)
+		b = append(b, '"')
+	}
+	return append(b, '}'), nil
 }
 
 // UnmarshalJSON decodes an in-toto DigestSet with the rules of

@@ -2,6 +2,7 @@ package digest
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -152,6 +153,31 @@ func TestSetMarshalJSON(t *testing.T) {
 	require.ErrorContains(t, err, "sum must be 32 bytes")
 	_, err = json.Marshal(append(x, x[0]))
 	require.ErrorContains(t, err, "sha256 appears twice")
+}
+
+// TestSetMarshalJSONIsTheMap: every set of one to four algorithms, in every order,
+// encodes as the bytes encoding/json writes for its in-toto map.
+func TestSetMarshalJSONIsTheMap(t *testing.T) {
+	all, _, err := Reader(strings.NewReader("x"), SHA512, SHA1, MD5)
+	require.NoError(t, err)
+	var orders func(prefix, rest Set)
+	orders = func(prefix, rest Set) {
+		if len(prefix) > 0 {
+			want, err := json.Marshal(prefix.Map())
+			require.NoError(t, err)
+			got, err := json.Marshal(prefix)
+			require.NoError(t, err)
+			require.Equal(t, string(want), string(got), "%v", prefix.Algorithms())
+		}
+		for i := range rest {
+			next := append(slices.Clone(prefix), rest[i])
+			orders(next, slices.Concat(rest[:i], rest[i+1:]))
+		}
+	}
+	orders(nil, all)
+	got, err := json.Marshal(Set{})
+	require.NoError(t, err)
+	require.Equal(t, "{}", string(got), "an empty set, as an empty map")
 }
 
 func TestSetEqualAndString(t *testing.T) {

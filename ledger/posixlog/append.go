@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/transparency-dev/tessera"
 
@@ -116,9 +118,9 @@ func pick[T any](s []T, is []int) []T {
 // awaitAll is await of every added leaf of a batch (a nil future is a leaf that was not
 // added), with one wait in all rather than one waiter per leaf: it reads the indexes in
 // order, waits once for a published checkpoint that covers the highest, and proves every
-// leaf under that checkpoint (the tiles of one checkpoint are memoised, see
-// builderCache). A leaf whose future failed gets that error, and the others the wait's,
-// if it failed.
+// leaf under that checkpoint, on every processor (the tiles of one checkpoint are
+// memoised, see builderCache). A leaf whose future failed gets that error, and the
+// others the wait's, if it failed.
 func (b *backend) awaitAll(ctx context.Context, futures []tessera.IndexFuture) ([]*ledger.Receipt, []error) {
 	rs := make([]*ledger.Receipt, len(futures))
 	errs := make([]error, len(futures))
@@ -139,15 +141,22 @@ func (b *backend) awaitAll(ctx context.Context, futures []tessera.IndexFuture) (
 		return rs, errs
 	}
 	_, cp, err := b.awaiter.Await(ctx, func() (tessera.Index, error) { return tessera.Index{Index: top}, nil })
-	for i, f := range futures {
-		switch {
-		case f == nil || errs[i] != nil:
-		case err != nil:
-			errs[i] = err
-		default:
-			rs[i], errs[i] = b.proofs.receipt(ctx, indexes[i], cp)
-		}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(futures); i = int(next.Add(1)) - 1 {
+				switch {
+				case futures[i] == nil || errs[i] != nil:
+				case err != nil:
+					errs[i] = err
+				default:
+					rs[i], errs[i] = b.proofs.receipt(ctx, indexes[i], cp)
+				}
+			}
+		})
 	}
+	wg.Wait()
 	return rs, errs
 }
 
