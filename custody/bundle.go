@@ -13,6 +13,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evidctl/evidctl/crypto/sign"
+	"github.com/evidctl/evidctl/internal/atomicfile"
 	"github.com/evidctl/evidctl/ledger"
 )
 
@@ -209,13 +210,71 @@ func (b *Bundle) MarshalJSON() ([]byte, error) {
 }
 
 // WriteFile writes the bundle atomically: a temporary file renamed over path when
-// complete.
+// complete. The file holds the bytes of MarshalJSON and a final newline, encoded one
+// event at a time rather than as one document in memory.
 func (b *Bundle) WriteFile(path string) error {
-	data, err := b.MarshalJSON()
-	if err != nil {
-		err = fmt.Errorf("encoding bundle: %w", err)
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<16)
+		if err := b.encodeTo(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
+}
+
+// encodeTo writes MarshalJSON's bytes and a newline to w: json.MarshalIndent of each
+// part at the depth it has in the document gives the same bytes as of the whole.
+// w's error is sticky: the last write reports the first that failed.
+func (b *Bundle) encodeTo(w *bufio.Writer) error {
+	part := func(v any, prefix string) ([]byte, error) {
+		data, err := json.MarshalIndent(v, prefix, "  ")
+		if err != nil {
+			return nil, fmt.Errorf("encoding bundle: %w", err)
+		}
+		return data, nil
 	}
-	return writeJSONFile(path, data, err)
+	mediaType, err := part(BundleMediaType, "  ")
+	if err != nil {
+		return err
+	}
+	_, _ = w.WriteString("{\n  \"mediaType\": ")
+	_, _ = w.Write(mediaType)
+	_, _ = w.WriteString(",\n  \"events\": ")
+	if len(b.Events) == 0 {
+		_, _ = w.WriteString("null")
+	}
+	for i, r := range b.Events {
+		data, err := part(wireRecord{Envelope: r.Envelope, Proof: r.Proof}, "    ")
+		if err != nil {
+			return err
+		}
+		sep := ",\n    "
+		if i == 0 {
+			sep = "[\n    "
+		}
+		_, _ = w.WriteString(sep)
+		_, _ = w.Write(data)
+	}
+	if len(b.Events) > 0 {
+		_, _ = w.WriteString("\n  ]")
+	}
+	for _, p := range []struct {
+		name string
+		v    any
+		n    int
+	}{{"consistency", b.Consistency, len(b.Consistency)}, {"anchors", b.Anchors, len(b.Anchors)}} {
+		if p.n == 0 {
+			continue // omitempty
+		}
+		data, err := part(p.v, "  ")
+		if err != nil {
+			return err
+		}
+		_, _ = w.WriteString(",\n  \"" + p.name + "\": ")
+		_, _ = w.Write(data)
+	}
+	_, err = w.WriteString("\n}\n")
+	return err
 }
 
 // Clone returns a copy of the bundle that shares records (which are immutable) but not
