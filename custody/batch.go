@@ -184,7 +184,7 @@ func (c *Custodian) signAll(ctx context.Context, es []batchEvent) error {
 // returns the error of the first event in batch order that failed.
 func eachEvent(n int, f func(i int) error) error {
 	errs := make([]error, n)
-	inParallel(context.Background(), runtime.GOMAXPROCS(0), n, func(i int) { errs[i] = f(i) })
+	inParallel(n, func(i int) { errs[i] = f(i) })
 	for _, err := range errs {
 		if err != nil {
 			return err

@@ -136,6 +136,11 @@ func benchmarkVerify(b *testing.B, build func(testing.TB, int) (*custody.Bundle,
 	data, err := json.Marshal(bundle)
 	require.NoError(b, err)
 	b.ResetTimer()
+	verifyEach(b, data, pol, events)
+}
+
+// verifyEach parses and verifies the bundle data of events events on every iteration.
+func verifyEach(b *testing.B, data []byte, pol *custody.Policy, events int) {
 	start, n := cpuTime(), 0
 	for b.Loop() {
 		parsed, err := custody.ParseBundle(data)
@@ -152,6 +157,24 @@ func benchmarkVerify(b *testing.B, build func(testing.TB, int) (*custody.Bundle,
 	if used := cpuTime() - start; used > 0 && n > 0 {
 		b.ReportMetric(float64(used.Milliseconds())/float64(n), "cpu-ms/op")
 	}
+}
+
+// BenchmarkVerifyFile parses and verifies the bundle TestWriteBundleForBench wrote into
+// the directory EVIDCTL_BENCH_BUNDLE names, under its trust policy, without building
+// it again (10,000 events take minutes to build): an A/B comparison of verification
+// alone. Without EVIDCTL_BENCH_BUNDLE it is skipped.
+func BenchmarkVerifyFile(b *testing.B) {
+	dir := os.Getenv("EVIDCTL_BENCH_BUNDLE")
+	if dir == "" {
+		b.Skip("set EVIDCTL_BENCH_BUNDLE=DIR (see TestWriteBundleForBench)")
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "bench"+custody.BundleSuffix))
+	require.NoError(b, err)
+	pol, err := custody.ReadPolicy(filepath.Join(dir, "bench-trust.json"))
+	require.NoError(b, err)
+	parsed, err := custody.ParseBundle(data)
+	require.NoError(b, err)
+	verifyEach(b, data, pol, len(parsed.Events))
 }
 
 // TestBundleGrowsLinearly: the bytes per event of a 400-event bundle stay within 25%

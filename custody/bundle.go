@@ -84,6 +84,12 @@ func newRecord(env *sign.Envelope, proof string, c [32]byte) *Record {
 	return &Record{Envelope: env, Proof: proof, commitment: c, commitText: "sha256:" + hex.EncodeToString(c[:])}
 }
 
+// commit computes the record's commitment from its envelope.
+func (r *Record) commit() {
+	r.commitment = r.Envelope.Commitment()
+	r.commitText = "sha256:" + hex.EncodeToString(r.commitment[:])
+}
+
 // Commitment is the log leaf of the record's envelope: SHA-256 of its DSSE PAE.
 func (r *Record) Commitment() [32]byte { return r.commitment }
 
@@ -157,7 +163,9 @@ func DecodeBundle(r io.Reader, opts ...ReadOption) (*Bundle, error) {
 
 func decodeBundle(r io.Reader, l Limits) (*Bundle, error) {
 	var w wireBundle
-	if err := decodeFile(r, &w, &w.MediaType, BundleMediaType, l); err != nil {
+	pf := &prefetch{maxChain: l.CertificateChain}
+	defer pf.stop()
+	if err := decodeFile(r, &w, &w.MediaType, BundleMediaType, l, pf.add); err != nil {
 		return nil, fmt.Errorf("bundle: %w", err)
 	}
 	if len(w.Events) == 0 {
@@ -167,10 +175,8 @@ func decodeBundle(r io.Reader, l Limits) (*Bundle, error) {
 	if len(w.Anchors) > len(w.Events) {
 		return nil, fmt.Errorf("bundle: %d anchors for %d events (at most one each)", len(w.Anchors), len(w.Events))
 	}
-	for i, ac := range w.Anchors {
-		if err := ac.validate(); err != nil {
-			return nil, fmt.Errorf("bundle: anchor %d: %w", i+1, err)
-		}
+	if err := validateAnchors(w.Anchors); err != nil {
+		return nil, err
 	}
 	for i, wr := range w.Events {
 		switch {
@@ -179,11 +185,29 @@ func decodeBundle(r io.Reader, l Limits) (*Bundle, error) {
 		case wr.Proof == "":
 			return nil, fmt.Errorf("bundle: event %d: no proof", i+1)
 		}
-		rec := NewRecord(wr.Envelope, wr.Proof)
-		rec.maxChain = l.CertificateChain
-		b.Events = append(b.Events, rec)
 	}
+	b.Events = pf.records()
 	return b, nil
+}
+
+// validateAnchors validates a bundle's anchors, on every core when there are many, and
+// returns the first one's error in bundle order.
+func validateAnchors(anchors []AnchorCheckpoint) error {
+	errs := make([]error, len(anchors))
+	check := func(i int) { errs[i] = anchors[i].validate() }
+	if len(anchors) < minParallel {
+		for i := range anchors {
+			check(i)
+		}
+	} else {
+		inParallel(len(anchors), check)
+	}
+	for i, err := range errs {
+		if err != nil {
+			return fmt.Errorf("bundle: anchor %d: %w", i+1, err)
+		}
+	}
+	return nil
 }
 
 // ReadBundle reads and decodes a bundle file (see [DecodeBundle]).

@@ -31,6 +31,13 @@ import (
 // what needs more than the defaults (canonical hashes, envelopes and event lists under
 // the limits).
 func strictOptions(l Limits) json.Options {
+	return strictOptionsFor(l, nil)
+}
+
+// strictOptionsFor is strictOptions with each called on every bundle event as soon as
+// it is read (decodeRecords).
+func strictOptionsFor(l Limits, each func(*wireRecord)) json.Options {
+	records := func(dec *jsontext.Decoder, rs *[]wireRecord) error { return l.decodeRecords(dec, rs, each) }
 	return json.JoinOptions(
 		jsontext.AllowDuplicateNames(false),
 		jsontext.AllowInvalidUTF8(false),
@@ -39,7 +46,7 @@ func strictOptions(l Limits) json.Options {
 		json.WithUnmarshalers(json.JoinUnmarshalers(
 			json.UnmarshalFromFunc(decodeHash),
 			json.UnmarshalFromFunc(l.decodeEnvelope),
-			json.UnmarshalFromFunc(l.decodeRecords),
+			json.UnmarshalFromFunc(records),
 		)),
 	)
 }
@@ -51,9 +58,10 @@ func decodeStrict(r io.Reader, v any, l Limits) error {
 }
 
 // decodeFile decodes a bundle or policy file strictly into v, whose mediaType field
-// (decoded into *mediaType) must be want.
-func decodeFile(r io.Reader, v any, mediaType *string, want string, l Limits) error {
-	if err := decodeStrict(r, v, l); err != nil {
+// (decoded into *mediaType) must be want; each, when not nil, is called on every
+// bundle event as soon as it is read.
+func decodeFile(r io.Reader, v any, mediaType *string, want string, l Limits, each func(*wireRecord)) error {
+	if err := jsonError(json.UnmarshalRead(r, v, strictOptionsFor(l, each))); err != nil {
 		return err
 	}
 	return checkType("mediaType", *mediaType, want)
@@ -69,23 +77,40 @@ func checkType(field, got, want string) error {
 }
 
 // decodeHash reads an RFC 6962 hash as canonical, padded standard base64 (tlog.Hash's
-// own decoder accepts non-zero padding bits: two spellings of one hash).
+// own decoder accepts non-zero padding bits: two spellings of one hash). A bundle holds
+// one per level of every consistency proof, so the common case, a string without
+// escapes, is decoded in place.
 func decodeHash(dec *jsontext.Decoder, h *tlog.Hash) error {
-	tok, err := dec.ReadToken()
+	if dec.PeekKind() != '"' {
+		if _, err := dec.ReadToken(); err != nil {
+			return err
+		}
+		return errors.New("a hash is a base64 string")
+	}
+	raw, err := dec.ReadValue()
 	if err != nil {
 		return err
 	}
-	if tok.Kind() != '"' {
-		return errors.New("a hash is a base64 string")
+	s := []byte(raw[1 : len(raw)-1])
+	if bytes.IndexByte(s, '\\') >= 0 {
+		if s, err = jsontext.AppendUnquote(nil, raw); err != nil {
+			return err
+		}
 	}
-	s := tok.String()
-	raw, err := base64.StdEncoding.Strict().DecodeString(s)
-	if err != nil || len(raw) != len(h) || base64.StdEncoding.EncodeToString(raw) != s {
-		return errors.New("a hash is 32 bytes in canonical base64")
+	// Strict decoding refuses non-zero padding bits but skips line breaks; without
+	// them, 44 characters that decode are the one encoding of 32 bytes.
+	var buf [33]byte
+	if len(s) != 44 || bytes.ContainsAny(s, "\r\n") {
+		return errHashEncoding
 	}
-	copy(h[:], raw)
+	if n, err := base64.StdEncoding.Strict().Decode(buf[:], s); err != nil || n != len(h) {
+		return errHashEncoding
+	}
+	copy(h[:], buf[:len(h)])
 	return nil
 }
+
+var errHashEncoding = errors.New("a hash is 32 bytes in canonical base64")
 
 // jsonError makes the decoder's error readable: what is wrong, then where (a JSON
 // pointer), without the decoder's package name.
@@ -164,9 +189,9 @@ func (l Limits) decodeEnvelope(dec *jsontext.Decoder, e *sign.Envelope) error {
 	return nil
 }
 
-// decodeRecords reads a bundle's events one at a time and stops at the first one
-// beyond l.Events.
-func (l Limits) decodeRecords(dec *jsontext.Decoder, rs *[]wireRecord) error {
+// decodeRecords reads a bundle's events one at a time, calling each (when not nil) on
+// every one as soon as it is read, and stops at the first one beyond l.Events.
+func (l Limits) decodeRecords(dec *jsontext.Decoder, rs *[]wireRecord, each func(*wireRecord)) error {
 	if dec.PeekKind() != '[' {
 		return errors.New("events is not an array")
 	}
@@ -182,6 +207,9 @@ func (l Limits) decodeRecords(dec *jsontext.Decoder, rs *[]wireRecord) error {
 			return err
 		}
 		*rs = append(*rs, r)
+		if each != nil {
+			each(&r)
+		}
 	}
 	_, err := dec.ReadToken()
 	return err

@@ -108,7 +108,7 @@ type wirePolicy struct {
 // have an origin, quorums must be reachable.
 func ParsePolicy(data []byte) (*Policy, error) {
 	var w wirePolicy
-	if err := decodeFile(bytes.NewReader(data), &w, &w.MediaType, PolicyMediaType, DefaultLimits()); err != nil {
+	if err := decodeFile(bytes.NewReader(data), &w, &w.MediaType, PolicyMediaType, DefaultLimits(), nil); err != nil {
 		return nil, fmt.Errorf("trust policy: %w", err)
 	}
 	if w.MaxInterval != nil && *w.MaxInterval == 0 {

@@ -13,8 +13,22 @@ import (
 
 // Most of a verification's time goes to signatures: each event's envelope signature,
 // its receipt checkpoint's log signature and cosignatures. None of them depends on the
-// chain, so Verify checks them for all records at once, on every core, before it
-// replays the chain in bundle order.
+// chain, so Verify checks them on every core while it replays the chain in bundle
+// order, in a pipeline of three stages:
+//
+//  1. workers (GOMAXPROCS of them, at most 8) take the records in bundle order, a
+//     block of pipeBlock at a time, and check each by itself: its statement decoded,
+//     its receipt read, its checkpoint note verified (once per distinct note) and its
+//     signature checked when the statement names a signer the policy trusts by key;
+//  2. one goroutine computes each record's log leaf in bundle order, as the replay
+//     will find it (tags.go), once stage 1 is done with the record's block, and
+//     verifies its receipt against it;
+//  3. Verify's own goroutine replays the chain and reports each event once stage 2 is
+//     done with its block.
+//
+// Every stage's result for a record depends only on the bundle and the policy, never on
+// how far the other stages have gone, so the report is the same as checking everything
+// in order; only the waiting differs.
 
 // minParallel is the fewest records worth checking in parallel.
 const minParallel = 16
@@ -38,78 +52,112 @@ type receiptResult struct {
 	verifyErr error              // the receipt does not prove the leaf
 }
 
-// prepare checks every record's receipt and key signature, in parallel, for receipt
-// and envelopeSignature to find. The log leaves depend on the chain (tags.go): they are
-// computed first, in bundle order, as the replay will find them.
+// pipeline is prepare's work under way, in blocks of pipeBlock records (a channel per
+// record would cost a wake-up each): ready[i], what was found of the record at index
+// i, is complete once leafDone[i/pipeBlock] is closed.
+type pipeline struct {
+	ready    []prepared
+	checked  []chan struct{} // closed when stage 1 is done with a block
+	leafDone []chan struct{} // closed when stage 2 is done with a block
+	wg       sync.WaitGroup
+}
+
+// pipeBlock is how many records a pipeline stage hands on at once.
+const pipeBlock = 32
+
+// prepare starts checking every record's receipt and key signature in parallel, for
+// receipt and envelopeSignature to find once await says record i is ready. It returns
+// at once; the caller must call stop before it returns. Small bundles, and any bundle
+// on a single core, are checked in order by the replay alone (v.pipe stays nil).
 func (v *verifier) prepare(ctx context.Context, b *Bundle) {
 	n := len(b.Events)
 	workers := min(runtime.GOMAXPROCS(0), 8)
 	if n < minParallel || workers < 2 {
 		return
 	}
-	// The statements first (leavesOf needs them in order, and decoding one costs as
-	// much as a signature check), then everything else.
-	inParallel(ctx, workers, n, func(i int) { _, _ = b.Events[i].Statement() })
-	leaves, leafErrs := leavesOf(b)
-	ready := make([]prepared, n)
-	done := make([]bool, n)
-	inParallel(ctx, workers, n, func(i int) {
-		ready[i] = v.prepareOne(ctx, b.Events[i], leaves[i], leafErrs[i])
-		done[i] = true
-	})
-	v.ready = make(map[*Record]*prepared, n)
-	for i := range ready {
-		if done[i] {
-			v.ready[b.Events[i]] = &ready[i]
-		}
+	blocks := (n + pipeBlock - 1) / pipeBlock
+	p := &pipeline{ready: make([]prepared, n), checked: make([]chan struct{}, blocks), leafDone: make([]chan struct{}, blocks)}
+	for k := range blocks {
+		p.checked[k], p.leafDone[k] = make(chan struct{}), make(chan struct{})
 	}
-}
-
-// inParallel calls f(i) for every i in [0, n) on workers goroutines and returns when
-// all calls have returned; once ctx ends it starts no more.
-func inParallel(ctx context.Context, workers, n int, f func(i int)) {
+	v.pipe = p
 	var next atomic.Int64
-	var wg sync.WaitGroup
 	for range workers {
-		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < n && ctx.Err() == nil; i = int(next.Add(1)) - 1 {
-				f(i)
+		p.wg.Go(func() {
+			for k := int(next.Add(1)) - 1; k < blocks && ctx.Err() == nil; k = int(next.Add(1)) - 1 {
+				for i := k * pipeBlock; i < min(n, (k+1)*pipeBlock); i++ {
+					v.checkAlone(ctx, b.Events[i], &p.ready[i])
+				}
+				close(p.checked[k])
 			}
 		})
 	}
-	wg.Wait()
+	p.wg.Go(func() { v.verifyLeaves(ctx, b, p) })
 }
 
-// leavesOf computes each record's log leaf as the verifier's replay of the chain will:
-// against the chain as it stands before the record, skipping the statements that cannot
-// be read (which the replay skips too).
-func leavesOf(b *Bundle) ([][]byte, []error) {
+// await waits until prepare is done with record i, or ctx ends.
+func (v *verifier) await(ctx context.Context, i int) error {
+	if v.pipe == nil {
+		return ctx.Err()
+	}
+	select {
+	case <-v.pipe.leafDone[i/pipeBlock]:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// stop waits for prepare's goroutines to return (at once when ctx has ended).
+func (v *verifier) stop() {
+	if v.pipe != nil {
+		v.pipe.wg.Wait()
+	}
+}
+
+// verifyLeaves is stage 2: each record's log leaf, computed in bundle order as the
+// verifier's replay of the chain will find it, and its receipt verified against it.
+// It skips the statements that cannot be read, as the replay does.
+func (v *verifier) verifyLeaves(ctx context.Context, b *Bundle, p *pipeline) {
 	cs := newChainState(nil)
-	leaves, errs := make([][]byte, len(b.Events)), make([]error, len(b.Events))
 	for i, r := range b.Events {
+		if i%pipeBlock == 0 {
+			select {
+			case <-p.checked[i/pipeBlock]:
+			case <-ctx.Done():
+				return
+			}
+		}
+		var leaf []byte
 		st, err := r.Statement()
 		if err != nil {
-			errs[i] = fmt.Errorf("the statement cannot be read: %w", err)
-			continue
+			err = fmt.Errorf("the statement cannot be read: %w", err)
+		} else {
+			leaf, err = cs.entryOf(r.Commitment(), &st.Predicate)
+			cs.apply(r.CommitmentString(), &st.Predicate)
 		}
-		leaves[i], errs[i] = cs.entryOf(r.Commitment(), &st.Predicate)
-		cs.apply(r.CommitmentString(), &st.Predicate)
+		p.ready[i].receipt = v.verifyReceipt(r, leaf, err)
+		if i%pipeBlock == pipeBlock-1 || i == len(b.Events)-1 {
+			close(p.leafDone[i/pipeBlock])
+		}
 	}
-	return leaves, errs
 }
 
-// prepareOne checks one record by itself, given its leaf.
-func (v *verifier) prepareOne(ctx context.Context, rec *Record, leaf []byte, leafErr error) prepared {
-	p := prepared{receipt: v.verifyReceipt(rec, leaf, leafErr)}
+// checkAlone is stage 1 for one record: what can be checked of it by itself. Its
+// receipt's checkpoint is verified here for verifyReceipt to find (verifyCheckpoint
+// remembers it); the inclusion proof waits for the leaf.
+func (v *verifier) checkAlone(ctx context.Context, rec *Record, p *prepared) {
+	if rc, err := rec.Receipt(); err == nil {
+		_, _ = v.verifyCheckpoint(rc.Checkpoint)
+	}
 	st, err := rec.Statement()
 	if err != nil {
-		return p
+		return
 	}
 	if s := v.policy.signerForKey(st.Predicate.Actor.KeyID); s != nil {
 		p.signed = true
 		p.accepted, p.sigErr = rec.Envelope.Verify(ctx, 1, s.verifier)
 	}
-	return p
 }
 
 // verifyReceipt reads a record's receipt and verifies it against its leaf, as
@@ -133,20 +181,29 @@ func (v *verifier) verifyReceipt(rec *Record, leaf []byte, leafErr error) receip
 	return receiptResult{rc: rc, cp: cp}
 }
 
-// receipt is verifyReceipt of the record, as prepare found it when it ran, else now,
-// against the chain as it stands.
-func (v *verifier) receipt(rec *Record) receiptResult {
-	if p, ok := v.ready[rec]; ok {
+// preparedAt is what prepare found of the record at index i (from 0), or nil when
+// prepare did not run. Call it only once await(i) has returned nil.
+func (v *verifier) preparedAt(i int) *prepared {
+	if v.pipe == nil {
+		return nil
+	}
+	return &v.pipe.ready[i]
+}
+
+// receipt is verifyReceipt of rec, the record at index i, as prepare found it, else
+// now, against the chain as it stands.
+func (v *verifier) receipt(i int, rec *Record) receiptResult {
+	if p := v.preparedAt(i); p != nil {
 		return p.receipt
 	}
 	leaf, err := v.leaf(rec)
 	return v.verifyReceipt(rec, leaf, err)
 }
 
-// envelopeSignature verifies the record's envelope with ver, the verifier of signer, or
-// takes what prepare found for the same key.
-func (v *verifier) envelopeSignature(ctx context.Context, rec *Record, signer *TrustedSigner, ver *sign.Verifier) ([]string, error) {
-	if p, ok := v.ready[rec]; ok && p.signed && signer.verifier == ver {
+// envelopeSignature verifies the envelope of rec, the record at index i, with ver, the
+// verifier of signer, or takes what prepare found for the same key.
+func (v *verifier) envelopeSignature(ctx context.Context, i int, rec *Record, signer *TrustedSigner, ver *sign.Verifier) ([]string, error) {
+	if p := v.preparedAt(i); p != nil && p.signed && signer.verifier == ver {
 		return p.accepted, p.sigErr
 	}
 	return rec.Envelope.Verify(ctx, 1, ver)

@@ -76,8 +76,9 @@ func Verify(ctx context.Context, b *Bundle, p *Policy, opts ...VerifyOption) (*R
 	v.chain = newChainState(all)
 	rep := &Report{}
 	v.prepare(ctx, b)
+	defer v.stop()
 	for i, rec := range b.Events {
-		if err := ctx.Err(); err != nil {
+		if err := v.await(ctx, i); err != nil {
 			return nil, err
 		}
 		rep.Events = append(rep.Events, v.event(ctx, i, rec))
@@ -135,7 +136,7 @@ type verifier struct {
 	anchors  map[string]*AnchorCheckpoint
 	proofs   map[consistencyKey][]tlog.Hash
 	verified map[[32]byte]*noteCheck // by SHA-256 of the note (verifyCheckpoint)
-	ready    map[*Record]*prepared   // what prepare checked in parallel
+	pipe     *pipeline               // what prepare checks in parallel; nil when it does not
 	mu       sync.Mutex              // guards verified: prepare's workers share it
 }
 
@@ -211,23 +212,36 @@ func (v *verifier) chainChecks(commit string, ev *Event, at time.Time) []Check {
 
 // byRule orders an event's checks as the rules are listed, and drops the passes of a
 // rule that also failed (a rule checked twice, as order is by the log and the chain).
+// An event has a dozen checks or so: lists, not maps, and each rule's place looked up
+// once.
 func byRule(cs []Check) []Check {
-	failed := map[Rule]bool{}
+	var failed []Rule
 	for _, c := range cs {
-		if c.Failed() {
-			failed[c.Rule] = true
+		if c.Failed() && !slices.Contains(failed, c.Rule) {
+			failed = append(failed, c.Rule)
 		}
 	}
-	var out []Check
-	seen := map[Rule]bool{}
+	type placed struct {
+		at int
+		c  Check
+	}
+	kept := make([]placed, 0, len(cs))
+	seen := make([]Rule, 0, len(cs))
 	for _, c := range cs {
-		if c.Result() == StatusOK && (failed[c.Rule] || seen[c.Rule]) {
+		if c.Result() == StatusOK && (slices.Contains(failed, c.Rule) || slices.Contains(seen, c.Rule)) {
 			continue
 		}
-		seen[c.Rule] = true
-		out = append(out, c)
+		seen = append(seen, c.Rule)
+		kept = append(kept, placed{c.Rule.index(), c})
 	}
-	slices.SortStableFunc(out, func(a, b Check) int { return cmp.Compare(a.Rule.index(), b.Rule.index()) })
+	slices.SortStableFunc(kept, func(a, b placed) int { return cmp.Compare(a.at, b.at) })
+	var out []Check
+	if len(kept) > 0 {
+		out = make([]Check, len(kept))
+	}
+	for i, p := range kept {
+		out[i] = p.c
+	}
 	return out
 }
 
@@ -238,7 +252,7 @@ func (v *verifier) signature(ctx context.Context, i int, rec *Record, ev *Event,
 			Detail: "the signing key is not trusted for " + ev.Actor.String()}, notChecked(RuleActor, "the signing key is not trusted"),
 			notChecked(RuleKey, "the signing key is not trusted")}
 	}
-	accepted, err := v.envelopeSignature(ctx, rec, signer, ver)
+	accepted, err := v.envelopeSignature(ctx, i-1, rec, signer, ver)
 	if err != nil || !slices.Contains(accepted, ev.Actor.KeyID) {
 		found := "no valid signature by key " + shortKey(ev.Actor.KeyID)
 		if err != nil {
@@ -287,7 +301,7 @@ func (v *verifier) counterparty(i int, ev *Event, tt *trustedTime) []Check {
 // inclusion checks the record's receipt, and returns its verified checkpoint (nil when
 // it does not verify).
 func (v *verifier) inclusion(rec *Record, er *EventReport) ([]Check, *ledger.Checkpoint, *ledger.Receipt) {
-	r := v.receipt(rec)
+	r := v.receipt(er.Index-1, rec)
 	switch {
 	case r.readErr != nil:
 		return []Check{{Rule: RuleInclusion, Status: StatusFailed, Expected: "a c2sp.org/tlog-proof@v1 receipt", Found: r.readErr.Error(), Detail: "the receipt cannot be read"},

@@ -2,6 +2,7 @@ package digest
 
 import (
 	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 )
@@ -108,4 +109,46 @@ func FuzzSetJSON(f *testing.F) {
 			t.Fatalf("SetFromMap disagrees with UnmarshalJSON on %q: %v", in, err)
 		}
 	})
+}
+
+// FuzzPlainObject: whatever plainObject accepts, encoding/json's reader reads to the
+// same map without error, so the fast path never changes a result.
+func FuzzPlainObject(f *testing.F) {
+	for _, s := range []string{
+		`{"sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}`,
+		` { "sha256" : "ab" , "md5":"cd" } `, `{}`, `{"a":"b",}`, `{"a":"b""c":"d"}`, `{"a":"b","a":"c"}`,
+		`{"a":"\u0062"}`, `{"a":1}`, `{"a":"b"} x`, `{"a":"é"}`, "{\"a\":\"b\"}\n", `{"a":"b"`, `[]`, `null`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, ok := plainObject(data)
+		if !ok {
+			return
+		}
+		slow, err := readDigestObject(data)
+		if err != nil {
+			t.Fatalf("plainObject read %q, encoding/json refuses it: %v", data, err)
+		}
+		if !maps.Equal(fast, slow) {
+			t.Fatalf("%q: plainObject %v, encoding/json %v", data, fast, slow)
+		}
+	})
+}
+
+// TestPlainObjectReadsTheCommonCase: the digest sets statements carry take the fast
+// path, and what it cannot read falls back to encoding/json's reader.
+func TestPlainObjectReadsTheCommonCase(t *testing.T) {
+	m, ok := plainObject([]byte(` {"sha256": "ab", "md5":"cd"}` + "\n"))
+	if !ok || !maps.Equal(m, map[string]string{"sha256": "ab", "md5": "cd"}) {
+		t.Fatalf("plainObject: %v %v", m, ok)
+	}
+	for _, s := range []string{`{"a":"b","a":"c"}`, `{"a":"\u0062"}`, `{"a":1}`, `{"a":"b"} x`, `{"a":"b",}`} {
+		if _, ok := plainObject([]byte(s)); ok {
+			t.Errorf("plainObject read %s", s)
+		}
+	}
+	if _, err := decodeDigestObject([]byte(`{"a":"b","a":"c"}`)); err == nil || !strings.Contains(err.Error(), "appears twice") {
+		t.Errorf("a repeated key: %v", err)
+	}
 }

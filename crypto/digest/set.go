@@ -134,6 +134,14 @@ func (s *Set) UnmarshalJSON(data []byte) error {
 // decodeDigestObject reads a JSON object whose values are all strings,
 // refusing repeated keys (which encoding/json would silently collapse).
 func decodeDigestObject(data []byte) (map[string]string, error) {
+	if m, ok := plainObject(data); ok {
+		return m, nil
+	}
+	return readDigestObject(data)
+}
+
+// readDigestObject is decodeDigestObject with encoding/json's decoder, for any input.
+func readDigestObject(data []byte) (map[string]string, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return nil, errors.New("not a JSON object of algorithm names and hex digests")
@@ -162,6 +170,69 @@ func decodeDigestObject(data []byte) (map[string]string, error) {
 		return nil, errors.New("data after the JSON object")
 	}
 	return m, nil
+}
+
+// plainObject reads, without encoding/json's decoder (a statement holds a digest set
+// per subject and item, and bundles hold thousands of statements), the common case of
+// decodeDigestObject: an object of distinct keys and string values, all printable
+// ASCII without escapes. Anything else is not ok, for decodeDigestObject to read or
+// refuse as it always has.
+func plainObject(data []byte) (map[string]string, bool) {
+	i := 0
+	skip := func() {
+		for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+			i++
+		}
+	}
+	str := func() (string, bool) {
+		if i >= len(data) || data[i] != '"' {
+			return "", false
+		}
+		start := i + 1
+		for i = start; i < len(data) && data[i] != '"'; i++ {
+			if data[i] < 0x20 || data[i] > 0x7e || data[i] == '\\' {
+				return "", false
+			}
+		}
+		if i == len(data) {
+			return "", false
+		}
+		i++
+		return string(data[start : i-1]), true
+	}
+	expect := func(c byte) bool {
+		skip()
+		if i < len(data) && data[i] == c {
+			i++
+			return true
+		}
+		return false
+	}
+	if !expect('{') {
+		return nil, false
+	}
+	m := make(map[string]string, 1)
+	for skip(); i < len(data) && data[i] != '}'; skip() {
+		if len(m) > 0 && !expect(',') {
+			return nil, false
+		}
+		skip()
+		k, ok := str()
+		if !ok || !expect(':') {
+			return nil, false
+		}
+		skip()
+		v, ok := str()
+		if _, dup := m[k]; !ok || dup {
+			return nil, false
+		}
+		m[k] = v
+	}
+	if !expect('}') {
+		return nil, false
+	}
+	skip()
+	return m, i == len(data)
 }
 
 // SetFromMap parses an in-toto DigestSet. Every key must be a supported
