@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"iter"
 	"os"
 	"path/filepath"
@@ -13,11 +12,10 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/mod/sumdb/note"
-	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/custody"
+	"github.com/evidctl/evidctl/internal/memtree"
 	"github.com/evidctl/evidctl/internal/testkit"
 	"github.com/evidctl/evidctl/ledger"
 )
@@ -36,50 +34,26 @@ var legacyDir = filepath.Join("testdata", "legacy")
 // commitments included, in an RFC 6962 tree in memory, and signs a checkpoint after
 // each append.
 type legacyLog struct {
-	origin string
-	signer note.Signer
-	vkey   string
-	hashes []tlog.Hash
+	tree   *memtree.Tree
 	leaves [][]byte
-	size   int64
-	notes  map[int64][]byte // the checkpoint signed at each size
 }
 
 func newLegacyLog(t *testing.T, origin string) *legacyLog {
-	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
+	tree, err := memtree.New(origin)
 	require.NoError(t, err)
-	s, err := note.NewSigner(skey)
-	require.NoError(t, err)
-	return &legacyLog{origin: origin, signer: s, vkey: vkey, notes: map[int64][]byte{}}
-}
-
-func (l *legacyLog) read(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		if x >= int64(len(l.hashes)) {
-			return nil, fmt.Errorf("hash %d not stored", x)
-		}
-		out[i] = l.hashes[x]
-	}
-	return out, nil
+	return &legacyLog{tree: tree}
 }
 
 // append logs leaf and returns its receipt under a checkpoint of the new size.
 func (l *legacyLog) append(t *testing.T, leaf []byte) *ledger.Receipt {
-	hs, err := tlog.StoredHashes(l.size, leaf, tlog.HashReaderFunc(l.read))
+	index, err := l.tree.Append(leaf)
 	require.NoError(t, err)
-	l.hashes = append(l.hashes, hs...)
 	l.leaves = append(l.leaves, leaf)
-	index := l.size
-	l.size++
-	root, err := tlog.TreeHash(l.size, tlog.HashReaderFunc(l.read))
+	cp, err := l.tree.Checkpoint(index + 1)
 	require.NoError(t, err)
-	cp, err := note.Sign(&note.Note{Text: fmt.Sprintf("%s\n%d\n%s\n", l.origin, l.size, root)}, l.signer)
+	p, err := l.tree.Inclusion(index, index+1)
 	require.NoError(t, err)
-	l.notes[l.size] = cp
-	p, err := tlog.ProveRecord(l.size, index, tlog.HashReaderFunc(l.read))
-	require.NoError(t, err)
-	return &ledger.Receipt{Index: uint64(index), Proof: p, Checkpoint: cp}
+	return &ledger.Receipt{Index: index, Proof: p, Checkpoint: cp}
 }
 
 // ReadLeaves implements ledger.LeafReader, for audits.
@@ -95,9 +69,9 @@ func (l *legacyLog) ReadLeaves(_ context.Context, start, end uint64) iter.Seq2[[
 
 // consistency is the bundle's proof that the tree of newSize extends that of oldSize.
 func (l *legacyLog) consistency(t *testing.T, oldSize, newSize int64) custody.Consistency {
-	p, err := tlog.ProveTree(newSize, oldSize, tlog.HashReaderFunc(l.read))
+	p, err := l.tree.Consistency(uint64(oldSize), uint64(newSize))
 	require.NoError(t, err)
-	return custody.Consistency{Origin: l.origin, OldSize: uint64(oldSize), NewSize: uint64(newSize), Proof: p}
+	return custody.Consistency{Origin: l.tree.Origin(), OldSize: uint64(oldSize), NewSize: uint64(newSize), Proof: p}
 }
 
 // logEvent signs ev with p's key and logs leaf (the commitment alone when leaf is nil)
@@ -134,7 +108,7 @@ func legacyBundle(t *testing.T) (*custody.Bundle, *custody.Policy, legacyParties
 	ps := legacyParties{lab: testkit.NewParty(t, "lab", "FR"), officer: testkit.NewParty(t, "officer", "DE")}
 	l := newLegacyLog(t, "evidence.test/legacy-log")
 	pol := &custody.Policy{}
-	require.NoError(t, pol.AddLog(custody.TrustedLog{Origin: l.origin, Key: l.vkey}))
+	require.NoError(t, pol.AddLog(custody.TrustedLog{Origin: l.tree.Origin(), Key: l.tree.VerifierKey()}))
 	require.NoError(t, pol.AddSigner(ps.lab.TrustedSigner()))
 	require.NoError(t, pol.AddSigner(ps.officer.TrustedSigner()))
 

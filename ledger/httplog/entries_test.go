@@ -8,12 +8,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/transparency-dev/tessera/api/layout"
 
-	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/ledgertest"
 	"github.com/evidctl/evidctl/ledger/posixlog"
 	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
-	"github.com/evidctl/evidctl/ledger/trillianlog/trilliantest"
 )
 
 // TestAppendSigned: signed entries through the server to each backend: receipts that
@@ -21,53 +19,43 @@ import (
 // for a second successor; then the whole log read back through the server (tiles from a
 // posixlog, /entries from Trillian) is found by the audit scans.
 func TestAppendSigned(t *testing.T) {
-	backends := map[string]ledgertest.Factory{
-		"posix":    posixlogtest.Factory(),
-		"trillian": trilliantest.Factory(trilliantest.InProcess(t)),
-	}
-	for name, newBackend := range backends {
-		t.Run(name, func(t *testing.T) {
-			backend, entry := newBackend(t)
-			s := ledgertest.NewSigner(t)
-			l := serve(t, backend, entry, []*sign.Verifier{s.Verifier()})
-			trust := &ledger.Trust{Logs: []ledger.Log{entry}}
-			toA := ledgertest.Entry(t.Name(), "to A")
-			r, err := l.AppendSigned(t.Context(), toA, s)
-			require.NoError(t, err)
-			_, err = trust.VerifyReceipt(r, toA)
-			require.NoError(t, err)
-			again, err := l.AppendSigned(t.Context(), toA, s)
-			require.NoError(t, err)
-			require.Equal(t, r.Index, again.Index)
+	forEachSignedLog(t, func(t *testing.T, l signedLog) {
+		toA := ledgertest.Entry(t.Name(), "to A")
+		r, err := l.AppendSigned(t.Context(), toA, l.signer)
+		require.NoError(t, err)
+		_, err = l.trust.VerifyReceipt(r, toA)
+		require.NoError(t, err)
+		again, err := l.AppendSigned(t.Context(), toA, l.signer)
+		require.NoError(t, err)
+		require.Equal(t, r.Index, again.Index)
 
-			_, err = l.AppendSigned(t.Context(), ledgertest.Entry(t.Name(), "to B"), s)
-			var ce *ledger.ConflictError
-			require.ErrorAs(t, err, &ce)
-			require.ErrorIs(t, err, ledger.ErrConflict)
-			require.Equal(t, r.Index, ce.Index)
-			require.Equal(t, ledger.Entry(toA).Commitment(), ce.Commitment)
+		_, err = l.AppendSigned(t.Context(), ledgertest.Entry(t.Name(), "to B"), l.signer)
+		var ce *ledger.ConflictError
+		require.ErrorAs(t, err, &ce)
+		require.ErrorIs(t, err, ledger.ErrConflict)
+		require.Equal(t, r.Index, ce.Index)
+		require.Equal(t, ledger.Entry(toA).Commitment(), ce.Commitment)
 
-			_, err = l.AppendSigned(t.Context(), toA, ledgertest.NewSigner(t))
-			require.ErrorContains(t, err, "403")
+		_, err = l.AppendSigned(t.Context(), toA, ledgertest.NewSigner(t))
+		require.ErrorContains(t, err, "403")
 
-			other := ledgertest.Entry(t.Name()+"/next", "receive")
-			_, err = l.AppendSigned(t.Context(), other, s)
-			require.NoError(t, err)
-			note, err := l.Checkpoint(t.Context())
-			require.NoError(t, err)
-			cp, err := trust.VerifyCheckpoint(note)
-			require.NoError(t, err)
-			found, err := ledger.FindTags(t.Context(), l, cp, [][32]byte{ledger.Entry(toA).Tag(), ledger.Entry(other).Tag()})
-			require.NoError(t, err)
-			require.Len(t, found, 2)
-			conflicts, err := ledger.FindConflicts(t.Context(), l, cp)
-			require.NoError(t, err)
-			require.Empty(t, conflicts)
-			direct, err := ledger.FindTags(t.Context(), backend.(ledger.LeafReader), cp, [][32]byte{ledger.Entry(toA).Tag(), ledger.Entry(other).Tag()})
-			require.NoError(t, err)
-			require.Equal(t, direct, found, "the server's answer is the backend's")
-		})
-	}
+		other := ledgertest.Entry(t.Name()+"/next", "receive")
+		_, err = l.AppendSigned(t.Context(), other, l.signer)
+		require.NoError(t, err)
+		note, err := l.Checkpoint(t.Context())
+		require.NoError(t, err)
+		cp, err := l.trust.VerifyCheckpoint(note)
+		require.NoError(t, err)
+		found, err := ledger.FindTags(t.Context(), l.Log, cp, [][32]byte{ledger.Entry(toA).Tag(), ledger.Entry(other).Tag()})
+		require.NoError(t, err)
+		require.Len(t, found, 2)
+		conflicts, err := ledger.FindConflicts(t.Context(), l.Log, cp)
+		require.NoError(t, err)
+		require.Empty(t, conflicts)
+		direct, err := ledger.FindTags(t.Context(), l.backend.(ledger.LeafReader), cp, [][32]byte{ledger.Entry(toA).Tag(), ledger.Entry(other).Tag()})
+		require.NoError(t, err)
+		require.Equal(t, direct, found, "the server's answer is the backend's")
+	})
 }
 
 // TestReadLeavesTampered: tiles altered on the server's disk fail the root check of a

@@ -19,8 +19,8 @@ func Entry(tag, commitment string) []byte {
 	return e[:]
 }
 
-// size returns the size of the latest checkpoint, verified.
-func size(t *testing.T, l ledger.Ledger, trust *ledger.Trust) uint64 {
+// CheckpointSize returns the size of l's latest checkpoint, verified with trust.
+func CheckpointSize(t testing.TB, l ledger.Ledger, trust *ledger.Trust) uint64 {
 	t.Helper()
 	note, err := l.Checkpoint(t.Context())
 	require.NoError(t, err)
@@ -67,11 +67,11 @@ func testEntry(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 func testSecondSuccessor(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 	first := Entry(t.Name(), "transfer to A")
 	r, _ := AppendVerified(t, l, trust, first)
-	before := size(t, l, trust)
+	before := CheckpointSize(t, l, trust)
 
 	_, err := l.Append(t.Context(), Entry(t.Name(), "transfer to B"))
 	requireConflict(t, err, first, r.Index)
-	require.Equal(t, before, size(t, l, trust), "the refused entry was logged")
+	require.Equal(t, before, CheckpointSize(t, l, trust), "the refused entry was logged")
 
 	// The first entry and other tags are still appendable.
 	r2, err := l.Append(t.Context(), Entry(t.Name()+"/next", "receive by A"))
@@ -85,13 +85,13 @@ func testIdenticalEntry(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 	e := Entry(t.Name(), "access")
 	r1, err := l.Append(t.Context(), e)
 	require.NoError(t, err)
-	before := size(t, l, trust)
+	before := CheckpointSize(t, l, trust)
 	r2, err := l.Append(t.Context(), e)
 	require.NoError(t, err)
 	require.Equal(t, r1.Index, r2.Index)
 	_, err = trust.VerifyReceipt(r2, e)
 	require.NoError(t, err)
-	require.Equal(t, before, size(t, l, trust), "the replayed entry was logged again")
+	require.Equal(t, before, CheckpointSize(t, l, trust), "the replayed entry was logged again")
 }
 
 // testConcurrentSuccessors: of successors appended at once, exactly one is logged, and

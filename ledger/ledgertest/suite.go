@@ -78,7 +78,7 @@ func testAppend(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
 	require.ErrorIs(t, err, ledger.ErrLeafMismatch)
 
 	// The published checkpoint now covers the leaf too.
-	require.GreaterOrEqual(t, size(t, l, trust), cp.Size)
+	require.GreaterOrEqual(t, CheckpointSize(t, l, trust), cp.Size)
 }
 
 func testAppendWrongSize(t *testing.T, l ledger.Ledger, _ *ledger.Trust) {
@@ -94,7 +94,7 @@ func testAppendWrongSize(t *testing.T, l ledger.Ledger, _ *ledger.Trust) {
 // entries had tags, is refused in every form of append, with an error that says what an
 // entry is, and nothing is logged.
 func testAppendBareCommitment(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {
-	before := size(t, l, trust)
+	before := CheckpointSize(t, l, trust)
 	commitment := Leaf(t.Name())[ledger.TagSize:]
 	type form struct {
 		name string
@@ -119,7 +119,7 @@ func testAppendBareCommitment(t *testing.T, l ledger.Ledger, trust *ledger.Trust
 		require.ErrorIs(t, err, ledger.ErrMalformed, tc.name)
 		require.ErrorContains(t, err, "tag || commitment", tc.name)
 	}
-	require.Equal(t, before, size(t, l, trust), "a refused leaf was logged")
+	require.Equal(t, before, CheckpointSize(t, l, trust), "a refused leaf was logged")
 }
 
 func testAppendBatch(t *testing.T, l ledger.Ledger, trust *ledger.Trust) {

@@ -123,9 +123,17 @@ func (b *backend) explain(ctx, bounded context.Context, err error) error {
 		Size:    size,
 		Quorum:  b.witnesses.policy.QuorumString(),
 		Waited:  b.witnesses.wait,
-		Answers: b.witnesses.recorder.Answers(),
+		Answers: b.witnesses.recorder.SettledAnswers(ctx, answerSettle),
 	}
 }
+
+// answerSettle bounds how long a failed Append waits, before it reports the witnesses'
+// answers, for the log's retry of a witness that answered with a stale size (see
+// cosign.Recorder.SettledAnswers). Tessera asks every witness from the size of the
+// published checkpoint, so a witness that cosigned a checkpoint the quorum then left
+// unpublished answers each later attempt that way first, and a few milliseconds later
+// with its cosignature.
+const answerSettle = time.Second
 
 // closeTimeout is how long Close waits for appends in flight to be published: with
 // witnesses, no longer than an Append would.

@@ -71,8 +71,10 @@ func TestWitnessedConformance(t *testing.T) {
 func TestWitnessQuorum(t *testing.T) {
 	w := newWitnessedLog(t, 3)
 	// 3 s, not 1 s: under the race detector on a loaded machine a cosignature took over a
-	// second now and then, Tessera gave up on it though the witness had cosigned, and
-	// then sent that witness a stale old size (409) when the test expected its cosignature.
+	// second now and then. In the step with two witnesses down, w1 cosigns each attempt's
+	// checkpoint, but Tessera asks it every time from the published (older) size, so it
+	// answers a stale size first and then cosigns: the error's answers wait for that
+	// (SettledAnswers), or w1 showed the stale size now and then.
 	l := w.open(t, 2, posixlog.WithWitnessTimeout(3*time.Second))
 	trust := w.trust(t, 2)
 	w.witnesses[2].Stop()

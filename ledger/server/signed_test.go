@@ -74,17 +74,12 @@ func TestSignedEntryRefused(t *testing.T) {
 	}
 	for name, newBackend := range backends(t) {
 		t.Run(name, func(t *testing.T) {
-			backend, _ := newBackend(t)
-			url := serveHandler(t, backend, []*sign.Verifier{allowed.Verifier()}, server.WithLogger(discardLogger()))
-			before, err := backend.Checkpoint(t.Context())
-			require.NoError(t, err)
+			url, requireUnchanged := serveRefusing(t, newBackend, allowed)
 			for _, tc := range cases {
 				code, _, answer := post(t, url, httpapi.SignedEntryType, tc.body)
 				require.Equal(t, tc.want, code, "%s: %s", tc.name, answer)
 			}
-			after, err := backend.Checkpoint(t.Context())
-			require.NoError(t, err)
-			require.Equal(t, string(before), string(after), "refused appends changed the log")
+			requireUnchanged()
 			code, _, answer := post(t, url, httpapi.SignedEntryType, signedEntry(t, entry, allowed))
 			require.Equal(t, http.StatusOK, code, answer)
 		})
@@ -105,13 +100,13 @@ func TestReplayAndConflict(t *testing.T) {
 			body := signedEntry(t, first, s)
 			code, _, a1 := post(t, url, httpapi.SignedEntryType, body)
 			require.Equal(t, http.StatusOK, code, a1)
-			size := checkpointSize(t, backend, trust)
+			size := ledgertest.CheckpointSize(t, backend, trust)
 			for range 3 {
 				code, _, again := post(t, url, httpapi.SignedEntryType, body)
 				require.Equal(t, http.StatusOK, code, again)
 				require.Equal(t, indexOf(t, a1), indexOf(t, again), "a replay got another entry")
 			}
-			require.Equal(t, size, checkpointSize(t, backend, trust), "a replay grew the log")
+			require.Equal(t, size, ledgertest.CheckpointSize(t, backend, trust), "a replay grew the log")
 			firstIndex := indexOf(t, a1)
 			code, _, answer := post(t, url, httpapi.SignedEntryType, signedEntry(t, ledgertest.Entry(t.Name(), "to B"), s))
 			require.Equal(t, http.StatusConflict, code, answer)
@@ -128,15 +123,6 @@ func indexOf(t *testing.T, receipt string) uint64 {
 	r, err := ledger.ParseReceipt([]byte(receipt))
 	require.NoError(t, err)
 	return r.Index
-}
-
-func checkpointSize(t *testing.T, l ledger.Ledger, trust *ledger.Trust) uint64 {
-	t.Helper()
-	note, err := l.Checkpoint(t.Context())
-	require.NoError(t, err)
-	cp, err := trust.VerifyCheckpoint(note)
-	require.NoError(t, err)
-	return cp.Size
 }
 
 // TestRateLimit: past its burst, a key's appends get 429 with Retry-After; another key

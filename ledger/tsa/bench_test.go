@@ -37,7 +37,7 @@ func BenchmarkVerifyRemembered(b *testing.B) {
 	}
 }
 
-// BenchmarkTokenCached is the cost Wrap adds to an append whose checkpoint already has
+// BenchmarkTokenCached is the cost the Decorator adds to an append whose checkpoint already has
 // its token: a cache hit.
 func BenchmarkTokenCached(b *testing.B) {
 	server := tsatest.New(b)

@@ -15,11 +15,10 @@
 //	token, err := l.TimestampCheckpoint(ctx, cp) // the anchor's token, for a signer
 //
 // [Decorator] works on any backend (ledger.WithDecorator; trillianlog takes it as an
-// option too), inside ledger.New's checks, and makes the log a ledger.Timestamper.
-// [Wrap] does the same around a finished ledger.Ledger. Both ask the TSA once per
-// checkpoint, not once per event: concurrent appends under one checkpoint share one
-// request, and tokens are cached ([Client.Token]). [Inspect] checks a token without a
-// policy, as a signer does before citing it.
+// option too), inside ledger.New's checks, and makes the log a ledger.Timestamper. It
+// asks the TSA once per checkpoint, not once per event: concurrent appends under one
+// checkpoint share one request, and tokens are cached ([Client.Token]). [Inspect]
+// checks a token without a policy, as a signer does before citing it.
 //
 // # Verifying
 //

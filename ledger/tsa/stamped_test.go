@@ -23,36 +23,31 @@ import (
 	"github.com/evidctl/evidctl/ledger/tsa/tsatest"
 )
 
-// newPosixLog opens a fresh embedded log (ledger/posixlog) for one test, closed when it
-// ends, and returns its trust-policy entry.
-func newPosixLog(t testing.TB) (ledger.Ledger, ledger.Log) {
+// newPosixLog opens a fresh embedded log (ledger/posixlog) with opts for one test,
+// closed when it ends, and returns its trust-policy entry.
+func newPosixLog(t testing.TB, opts ...posixlog.Option) (*posixlog.Log, ledger.Log) {
 	t.Helper()
 	dir, key := filepath.Join(t.TempDir(), "log"), filepath.Join(t.TempDir(), "log.key")
 	vkey, err := posixlog.Init(dir, key, "evidctl.test/tsa")
 	require.NoError(t, err)
-	l, err := posixlog.Open(t.Context(), dir, key)
+	l, err := posixlog.Open(t.Context(), dir, key, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, l.Close()) })
 	return l, ledger.Log{Origin: l.Origin(), VerifierKey: vkey}
 }
 
-// TestWrappedLedgerConforms runs the ledger conformance suite over a stamped posixlog:
-// receipts with the extra line are still receipts in every respect.
-func TestWrappedLedgerConforms(t *testing.T) {
-	server := tsatest.New(t)
-	ledgertest.Run(t, func(t *testing.T) (ledger.Ledger, ledger.Log) {
-		l, entry := newPosixLog(t)
-		return tsa.Wrap(l, newClient(t, server.URL)), entry
-	})
+// newDecoratedLog opens a fresh embedded log whose checkpoints c time-stamps, through
+// posixlog.WithDecorator.
+func newDecoratedLog(t testing.TB, c *tsa.Client) (*posixlog.Log, ledger.Log) {
+	t.Helper()
+	return newPosixLog(t, posixlog.WithDecorator(tsa.Decorator(c)))
 }
 
-func TestWrapStampsEveryReceiptOncePerCheckpoint(t *testing.T) {
+func TestDecoratorStampsEveryReceiptOncePerCheckpoint(t *testing.T) {
 	server := tsatest.New(t)
-	l, entry := newPosixLog(t)
+	l, entry := newDecoratedLog(t, newClient(t, server.URL))
 	trust := &ledger.Trust{Logs: []ledger.Log{entry}}
 	v := verifierOf(t, server.Authority())
-	w := tsa.Wrap(l, newClient(t, server.URL))
-
 	const appends, batch = 48, 16
 	leaves := make([][]byte, appends+batch)
 	for i := range leaves {
@@ -62,13 +57,13 @@ func TestWrapStampsEveryReceiptOncePerCheckpoint(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range appends {
 		wg.Go(func() {
-			r, err := w.Append(t.Context(), leaves[i])
+			r, err := l.Append(t.Context(), leaves[i])
 			assert.NoError(t, err)
 			receipts[i] = r
 		})
 	}
 	wg.Wait()
-	rs, err := w.AppendBatch(t.Context(), leaves[appends:])
+	rs, err := l.AppendBatch(t.Context(), leaves[appends:])
 	require.NoError(t, err)
 	receipts = append(receipts, rs...)
 
@@ -134,19 +129,15 @@ func checkWithXMod(t *testing.T, text []byte, entry ledger.Log, leaf, token []by
 	require.NoError(t, tlog.CheckRecord(proof, size, root, index, tlog.RecordHash(leaf)))
 }
 
-// fakeLedger returns receipts under one fixed checkpoint, without proofs.
-type fakeLedger struct {
-	ledger.Ledger // nil: only the append methods are used
-	checkpoint    []byte
-	extra         [][]byte
-	err           error
+// fakeBackend returns receipts under one fixed checkpoint, without proofs.
+type fakeBackend struct {
+	ledger.Backend // nil: only the append methods are used
+	checkpoint     []byte
+	extra          [][]byte
+	err            error
 }
 
-func (f *fakeLedger) Append(_ context.Context, _ []byte) (*ledger.Receipt, error) {
-	return &ledger.Receipt{Checkpoint: f.checkpoint, Extra: f.extra}, f.err
-}
-
-func (f *fakeLedger) AppendBatch(_ context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
+func (f *fakeBackend) AppendBatch(_ context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
 	rs := make([]*ledger.Receipt, len(leaves))
 	for i := range rs {
 		if i%2 == 0 || f.err == nil { // on error, half the slots are empty
@@ -156,17 +147,20 @@ func (f *fakeLedger) AppendBatch(_ context.Context, leaves [][]byte) ([]*ledger.
 	return rs, f.err
 }
 
-type fakeSignedLedger struct{ *fakeLedger }
+type fakeSignedBackend struct{ *fakeBackend }
 
-func (f fakeSignedLedger) AppendSigned(ctx context.Context, entry []byte, _ ledger.EntrySigner) (*ledger.Receipt, error) {
-	return f.Append(ctx, entry)
+func (f fakeSignedBackend) AppendSigned(_ context.Context, _ []byte, _ ledger.EntrySigner) (*ledger.Receipt, error) {
+	return &ledger.Receipt{Checkpoint: f.checkpoint, Extra: f.extra}, f.err
 }
 
-func TestWrapBatchUnderOneCheckpoint(t *testing.T) {
+// decorate returns b decorated by tsa.Decorator(c).
+func decorate(b ledger.Backend, c *tsa.Client) ledger.Backend { return tsa.Decorator(c)(b) }
+
+func TestDecoratorBatchUnderOneCheckpoint(t *testing.T) {
 	server := tsatest.New(t)
 	cp := checkpoint(t, "example.org/log", 100)
-	w := tsa.Wrap(&fakeLedger{checkpoint: cp}, newClient(t, server.URL, tsa.WithCacheSize(0)))
-	rs, err := w.AppendBatch(t.Context(), make([][]byte, 20))
+	b := decorate(&fakeBackend{checkpoint: cp}, newClient(t, server.URL, tsa.WithCacheSize(0)))
+	rs, err := b.AppendBatch(t.Context(), make([][]byte, 20))
 	require.NoError(t, err)
 	require.EqualValues(t, 1, server.Requests(), "one request for the batch, even without a cache")
 	for _, r := range rs {
@@ -176,36 +170,41 @@ func TestWrapBatchUnderOneCheckpoint(t *testing.T) {
 	require.NoError(t, err)
 }
 
-func TestWrapKeepsTheLedgersErrors(t *testing.T) {
+func TestDecoratorKeepsTheBackendsErrors(t *testing.T) {
 	server := tsatest.New(t)
 	cp := checkpoint(t, "example.org/log", 100)
-	w := tsa.Wrap(&fakeLedger{checkpoint: cp, err: ledger.ErrClosed}, newClient(t, server.URL))
+	b := decorate(fakeSignedBackend{&fakeBackend{checkpoint: cp, err: ledger.ErrClosed}}, newClient(t, server.URL))
 
-	r, err := w.Append(t.Context(), nil)
+	r, err := b.(ledger.AuthenticatedAppender).AppendSigned(t.Context(), nil, nil)
 	require.Equal(t, ledger.ErrClosed, err, "the backend's error is returned as it is")
 	require.Nil(t, r.Extra, "a failed append is not stamped")
 
-	rs, err := w.AppendBatch(t.Context(), make([][]byte, 4))
+	rs, err := b.AppendBatch(t.Context(), make([][]byte, 4))
 	require.ErrorIs(t, err, ledger.ErrClosed)
 	require.Len(t, rs[0].Extra, 1, "receipts of a partly failed batch are stamped")
 	require.Nil(t, rs[1])
 }
 
-func TestWrapReportsWhatItCannotStamp(t *testing.T) {
+func TestDecoratorReportsWhatItCannotStamp(t *testing.T) {
 	cp := checkpoint(t, "example.org/log", 100)
 	t.Run("TSA down", func(t *testing.T) {
-		w := tsa.Wrap(&fakeLedger{checkpoint: cp}, newClient(t, "http://127.0.0.1:1/tsr"))
-		r, err := w.Append(t.Context(), nil)
+		b := decorate(fakeSignedBackend{&fakeBackend{checkpoint: cp}}, newClient(t, "http://127.0.0.1:1/tsr"))
+		rs, err := b.AppendBatch(t.Context(), make([][]byte, 1))
 		require.Error(t, err)
-		require.NotNil(t, r, "the leaf is logged: its receipt is returned with the error")
+		require.NotNil(t, rs[0], "the leaf is logged: its receipt is returned with the error")
+		require.Empty(t, rs[0].Extra)
+
+		r, err := b.(ledger.AuthenticatedAppender).AppendSigned(t.Context(), nil, nil)
+		require.Error(t, err)
+		require.NotNil(t, r, "the entry is logged: its receipt is returned with the error")
 		require.Empty(t, r.Extra)
 	})
 	t.Run("extra already taken", func(t *testing.T) {
 		server := tsatest.New(t)
-		w := tsa.Wrap(&fakeLedger{checkpoint: cp, extra: [][]byte{[]byte("other")}}, newClient(t, server.URL))
-		r, err := w.Append(t.Context(), nil)
+		b := decorate(&fakeBackend{checkpoint: cp, extra: [][]byte{[]byte("other")}}, newClient(t, server.URL))
+		rs, err := b.AppendBatch(t.Context(), make([][]byte, 1))
 		require.ErrorIs(t, err, tsa.ErrExtraTaken)
-		require.Equal(t, []byte("other"), r.Extra[0], "left alone")
+		require.Equal(t, []byte("other"), rs[0].Extra[0], "left alone")
 		require.Zero(t, server.Requests())
 	})
 	t.Run("no token to verify", func(t *testing.T) {
@@ -215,16 +214,16 @@ func TestWrapReportsWhatItCannotStamp(t *testing.T) {
 	})
 }
 
-func TestWrapKeepsSignedAppending(t *testing.T) {
+func TestDecoratorKeepsSignedAppending(t *testing.T) {
 	server := tsatest.New(t)
 	cp := checkpoint(t, "example.org/log", 100)
 
-	w := tsa.Wrap(&fakeLedger{checkpoint: cp}, newClient(t, server.URL))
-	_, ok := w.(ledger.AuthenticatedAppender)
-	require.False(t, ok, "a ledger that does not append signed entries does not seem to")
+	b := decorate(&fakeBackend{checkpoint: cp}, newClient(t, server.URL))
+	_, ok := b.(ledger.AuthenticatedAppender)
+	require.False(t, ok, "a backend that does not append signed entries does not seem to")
 
-	w = tsa.Wrap(fakeSignedLedger{&fakeLedger{checkpoint: cp}}, newClient(t, server.URL))
-	a, ok := w.(ledger.AuthenticatedAppender)
+	b = decorate(fakeSignedBackend{&fakeBackend{checkpoint: cp}}, newClient(t, server.URL))
+	a, ok := b.(ledger.AuthenticatedAppender)
 	require.True(t, ok)
 	r, err := a.AppendSigned(t.Context(), make([]byte, ledger.EntrySize), nil)
 	require.NoError(t, err)

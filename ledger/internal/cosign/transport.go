@@ -2,11 +2,14 @@ package cosign
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/evidctl/evidctl/ledger"
 )
@@ -74,15 +77,17 @@ type Recorder struct {
 
 	mu      sync.Mutex
 	answers []ledger.WitnessAnswer
-	forked  []bool   // the witness's latest refusal was a fork, not yet followed by a cosignature
-	seq     uint64   // answers recorded so far (Mark)
-	at      []uint64 // seq of each witness's latest final answer (not a stale size)
+	forked  []bool        // the witness's latest refusal was a fork, not yet followed by a cosignature
+	seq     uint64        // answers recorded so far (Mark)
+	at      []uint64      // seq of each witness's latest final answer (not a stale size)
+	pending []bool        // the witness's latest answer was a stale size: the log asks again
+	changed chan struct{} // closed, and replaced, whenever an answer is recorded
 }
 
 // NewRecorder records the answers of the policy's endpoints, asked through base (nil:
 // http.DefaultTransport).
 func NewRecorder(base http.RoundTripper, policy *ledger.WitnessPolicy) (*Recorder, error) {
-	r := &Recorder{base: limitTransport{base: base}, index: map[string]int{}}
+	r := &Recorder{base: limitTransport{base: base}, index: map[string]int{}, changed: make(chan struct{})}
 	for _, w := range policy.Endpoints() {
 		u, err := Endpoint(w)
 		if err != nil {
@@ -92,6 +97,7 @@ func NewRecorder(base http.RoundTripper, policy *ledger.WitnessPolicy) (*Recorde
 		r.answers = append(r.answers, ledger.WitnessAnswer{Witness: w.Name, URL: w.URL, Answer: "not asked yet"})
 		r.forked = append(r.forked, false)
 		r.at = append(r.at, 0)
+		r.pending = append(r.pending, false)
 	}
 	return r, nil
 }
@@ -142,8 +148,7 @@ func (r *Recorder) record(i int, answer string, cosigned bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.answers[i].Answer, r.answers[i].Cosigned, r.forked[i] = answer, cosigned, false
-	r.seq++
-	r.at[i] = r.seq
+	r.final(i)
 }
 
 // recordFork records a witness's refusal of a fork; the refusal stands until the witness
@@ -152,8 +157,16 @@ func (r *Recorder) recordFork(i int, answer string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.answers[i].Answer, r.answers[i].Cosigned, r.forked[i] = answer, false, true
+	r.final(i)
+}
+
+// final notes that witness i's latest answer, just recorded, is final. r.mu is held.
+func (r *Recorder) final(i int) {
 	r.seq++
 	r.at[i] = r.seq
+	r.pending[i] = false
+	close(r.changed)
+	r.changed = make(chan struct{})
 }
 
 // recordStale records a witness's "not the old size I last cosigned", unless the witness
@@ -166,6 +179,7 @@ func (r *Recorder) recordStale(i int, answer string) {
 	if !r.forked[i] {
 		r.answers[i].Answer, r.answers[i].Cosigned = answer, false
 	}
+	r.pending[i] = true
 }
 
 // Mark returns a mark of the answers recorded so far, for RefusedSince.
@@ -195,4 +209,30 @@ func (r *Recorder) Answers() []ledger.WitnessAnswer {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]ledger.WitnessAnswer(nil), r.answers...)
+}
+
+// SettledAnswers is Answers once no witness's latest answer is a stale size, waiting for
+// that at most wait (or until ctx ends). A stale size is not what the witness has to say:
+// the log asks again at once, from the size the witness gave, and the witness answers
+// that (as a rule, with its cosignature). A log whose bounded wait ran out between the two
+// would otherwise report the step, not the answer. After wait, a stale size still
+// standing is reported as it is: the log did not ask again.
+func (r *Recorder) SettledAnswers(ctx context.Context, wait time.Duration) []ledger.WitnessAnswer {
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		r.mu.Lock()
+		pending, changed := slices.Contains(r.pending, true), r.changed
+		r.mu.Unlock()
+		if !pending {
+			return r.Answers()
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			return r.Answers()
+		case <-ctx.Done():
+			return r.Answers()
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -96,4 +97,56 @@ func TestRecorderRefusedSince(t *testing.T) {
 	status.Store(http.StatusOK)
 	post()
 	require.Empty(t, rec.RefusedSince(mark), "cosigned since")
+}
+
+// TestRecorderSettledAnswers: a stale size is a step, not an answer. A log that reports
+// the answers while it is asking again (Tessera asks every witness from the published
+// size, so a witness that cosigned an unpublished checkpoint answers each attempt with a
+// stale size first) waits for what the witness says next; a stale size nobody follows up
+// is reported as it is once the wait is over.
+func TestRecorderSettledAnswers(t *testing.T) {
+	var stale atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if stale.Load() {
+			w.Header().Set("Content-Type", "text/x.tlog.size")
+			w.WriteHeader(http.StatusConflict)
+			_, _ = w.Write([]byte("4\n"))
+			return
+		}
+		_, _ = w.Write([]byte("— w1 AAAA\n"))
+	}))
+	rec, post := recordWitness(t, srv)
+	post()
+	stale.Store(true)
+	post()
+	require.Contains(t, rec.Answers()[0].Answer, "not the old size it was sent")
+
+	t.Run("the retry's cosignature", func(t *testing.T) {
+		stale.Store(false)
+		go func() {
+			time.Sleep(50 * time.Millisecond)
+			post()
+		}()
+		start := time.Now()
+		a := rec.SettledAnswers(t.Context(), time.Minute)
+		require.Less(t, time.Since(start), 30*time.Second)
+		require.True(t, a[0].Cosigned, "%+v", a[0])
+		require.Equal(t, "cosigned", a[0].Answer)
+	})
+	t.Run("no retry", func(t *testing.T) {
+		stale.Store(true)
+		post()
+		start := time.Now()
+		a := rec.SettledAnswers(t.Context(), 100*time.Millisecond)
+		require.GreaterOrEqual(t, time.Since(start), 100*time.Millisecond)
+		require.False(t, a[0].Cosigned)
+		require.Contains(t, a[0].Answer, "not the old size it was sent")
+	})
+	t.Run("nothing pending", func(t *testing.T) {
+		stale.Store(false)
+		post()
+		start := time.Now()
+		require.True(t, rec.SettledAnswers(t.Context(), time.Minute)[0].Cosigned)
+		require.Less(t, time.Since(start), 30*time.Second)
+	})
 }
