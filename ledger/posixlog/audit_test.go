@@ -1,9 +1,7 @@
 package posixlog_test
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,7 +10,6 @@ import (
 	"github.com/transparency-dev/tessera/api/layout"
 
 	"github.com/evidctl/evidctl/ledger"
-	"github.com/evidctl/evidctl/ledger/internal/tiles"
 	"github.com/evidctl/evidctl/ledger/ledgertest"
 	"github.com/evidctl/evidctl/ledger/posixlog"
 	"github.com/evidctl/evidctl/ledger/posixlog/posixlogtest"
@@ -94,51 +91,4 @@ func TestAuditDetectsTamperedTiles(t *testing.T) {
 	require.ErrorIs(t, err, ledger.ErrRootMismatch)
 	_, err = ledger.FindTags(t.Context(), l, cp, nil)
 	require.ErrorIs(t, err, ledger.ErrRootMismatch, "Log.ReadLeaves reads the same files")
-}
-
-// TestReadLeavesInsideABatch: leaves read up to an index inside a batch that Tessera
-// integrated at once come from the log's bundle, not from a partial bundle of the
-// range's width, which the log lacks, or holds from an appender killed before it
-// integrated its batch: one planted here, with leaves the log never took.
-func TestReadLeavesInsideABatch(t *testing.T) {
-	ctx := t.Context()
-	dir, key, _ := newLogFiles(t)
-	l, err := posixlog.Open(ctx, dir, key)
-	require.NoError(t, err)
-	defer func() { require.NoError(t, l.Close()) }()
-	leaves := make([][]byte, 20)
-	for i := range leaves {
-		leaves[i] = ledgertest.Entry(fmt.Sprint("tag/", i), "logged")
-	}
-	_, err = l.AppendBatch(ctx, leaves)
-	require.NoError(t, err)
-	end := 0 // a size the log never had, so no partial bundle of its width
-	for w := len(leaves) - 1; w > 1 && end == 0; w-- {
-		if _, err := os.Stat(filepath.Join(dir, layout.EntriesPath(0, uint8(w)))); errors.Is(err, fs.ErrNotExist) {
-			end = w
-		}
-	}
-	require.NotZero(t, end, "Tessera integrated each leaf of the batch on its own")
-	stale := make([][]byte, end)
-	for i := range stale {
-		stale[i] = ledgertest.Entry(fmt.Sprint("tag/", i), "killed before integration")
-	}
-	bundle, err := tiles.Join(stale)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, layout.EntriesPath(0, uint8(end))), bundle, 0o644))
-	r, err := posixlog.NewReader(dir)
-	require.NoError(t, err)
-	for _, lr := range []ledger.LeafReader{l, r} {
-		for _, start := range []int{0, end / 2} {
-			var got [][]byte
-			for leaf, err := range lr.ReadLeaves(ctx, uint64(start), uint64(end)) {
-				require.NoError(t, err)
-				got = append(got, leaf)
-			}
-			require.Len(t, got, end-start, "leaves %d to %d of %T", start, end, lr)
-			for i, leaf := range got {
-				require.Equal(t, leaves[start+i], leaf, "leaf %d of %T", start+i, lr)
-			}
-		}
-	}
 }
