@@ -160,7 +160,7 @@ const stressEnv = "POSIXLOG_STRESS"
 
 // TestCrashSafetyEntriesStress is TestCrashSafetyEntries with more processes, more
 // rounds and kills sooner, for a hunt: POSIXLOG_STRESS=1 go test -race -run Stress
-// ./ledger/posixlog (about 2 minutes on 2 loaded cores).
+// ./ledger/posixlog (under a minute on 2 loaded cores; -count=N for more).
 func TestCrashSafetyEntriesStress(t *testing.T) {
 	if os.Getenv(stressEnv) == "" {
 		t.Skip("a long stress run: set " + stressEnv + "=1 to run it")
