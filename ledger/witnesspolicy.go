@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -160,13 +161,9 @@ func (p *WitnessPolicy) addWitness(f []string, keys map[string]string) string {
 	if msg := p.checkName("witness", name); msg != "" {
 		return msg
 	}
-	if strings.HasPrefix(vkey, "PRIVATE+KEY+") {
-		return fmt.Sprintf("witness %q: that is a private signer key; give the witness's verifier key, and keep the private key secret", name)
-	}
-	v, err := fnote.NewVerifierForCosignatureV1(vkey)
-	if err != nil {
-		// The parser's error quotes the key: say only what is wanted.
-		return fmt.Sprintf("witness %q: not a witness verifier key (a C2SP note vkey of type 0x04 cosignature/v1, or 0x01 Ed25519)", name)
+	v, msg := witnessVerifier(vkey)
+	if msg != "" {
+		return fmt.Sprintf("witness %q: %s", name, msg)
 	}
 	id := fmt.Sprintf("%s+%08x", v.Name(), v.KeyHash())
 	if other, dup := keys[id]; dup {
@@ -184,6 +181,37 @@ func (p *WitnessPolicy) addWitness(f []string, keys map[string]string) string {
 	p.comps = append(p.comps, component{name: name, witness: len(p.witnesses), threshold: 1})
 	p.witnesses = append(p.witnesses, w)
 	return ""
+}
+
+// witnessVerifier parses a witness's verifier key, or says what is wrong with it without
+// quoting any of it: a private key pasted by mistake must not end up in a log.
+func witnessVerifier(vkey string) (note.Verifier, string) {
+	if strings.HasPrefix(vkey, "PRIVATE+KEY+") {
+		return nil, "that is a private signer key; give the witness's verifier key, and keep the private key secret"
+	}
+	v, err := fnote.NewVerifierForCosignatureV1(vkey) // its error quotes the key
+	if err != nil || !keyHashWritten(vkey, v) {
+		return nil, "not a witness verifier key (a C2SP note vkey of type 0x04 cosignature/v1, or 0x01 Ed25519)"
+	}
+	return v, ""
+}
+
+// keyHashWritten reports whether the key hash written in vkey is the one its name and key
+// give. The cosignature parser does not check it, and without the check a private key
+// with its "PRIVATE+KEY+" prefix removed, which has a verifier key's form with the private
+// seed where the public key belongs, passes for a witness's key.
+func keyHashWritten(vkey string, v note.Verifier) bool {
+	_, rest, _ := strings.Cut(vkey, "+")
+	hash, key, _ := strings.Cut(rest, "+")
+	raw, err := base64.StdEncoding.DecodeString(key)
+	if err != nil || len(raw) == 0 {
+		return false
+	}
+	if raw[0] == 0x01 { // an Ed25519 note key: x/mod checks its hash, over its own type
+		_, err := note.NewVerifier(vkey)
+		return err == nil
+	}
+	return hash == fmt.Sprintf("%08x", v.KeyHash())
 }
 
 // checkWitnessURL accepts an absolute http or https URL with a host, and nothing a log
@@ -275,6 +303,11 @@ func SimpleWitnessPolicy(witnesses []string, quorum int) (*WitnessPolicy, error)
 	members := []string{"group", "", strconv.Itoa(quorum)}
 	taken := func(name string) bool { _, dup := p.byName[name]; return dup || name == "" || policyKeywords[name] }
 	for i, k := range witnesses {
+		// The name comes from the key: check the key first, so that no part of a text
+		// that is no key (a secret pasted by mistake) is quoted as a name.
+		if _, msg := witnessVerifier(k); msg != "" {
+			return nil, &WitnessPolicyError{Msg: fmt.Sprintf("witness %d: %s", i+1, msg)}
+		}
 		name, _, _ := strings.Cut(k, "+")
 		for n := 2; taken(name); n++ {
 			name = fmt.Sprintf("%s-%d", strings.TrimSuffix(name, fmt.Sprintf("-%d", n-1)), n)

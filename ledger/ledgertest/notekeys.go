@@ -44,6 +44,8 @@ func BadNoteKeys(t testing.TB, origin string) (bad []BadNoteKey, skey, vkey stri
 		{"truncated", vkey[:len(vkey)-8], pub[:len(pub)-8]},
 		{"wrong key type", prefix + otherType, otherType[1:]},
 		{"too many parts", vkey + "+" + secret, secret},
+		{"private key without its prefix", strings.TrimPrefix(skey, "PRIVATE+KEY+"), secret},
+		{"not a key at all", "the-secret-passphrase-here", "the-secret-passphrase-here"},
 	}, skey, vkey
 }
 
