@@ -30,7 +30,7 @@ func (l *Log) ReadLeaves(ctx context.Context, start, end uint64) iter.Seq2[[]byt
 			l.c.rangesOfEntries(ctx, start, end, yield)
 			return
 		}
-		for leaf, err := range tiles.Leaves(ctx, l.c.bundle, start, end) {
+		for leaf, err := range tiles.Leaves(ctx, l.c.bundle, start, end, end) {
 			if !yield(leaf, err) || err != nil {
 				return
 			}

@@ -447,7 +447,7 @@ func (b *backend) findLeaf(ctx context.Context, leaf []byte, from uint64) (uint6
 		return 0, false, err
 	}
 	i := from
-	for l, err := range tiles.Leaves(ctx, b.reader.ReadEntryBundle, from, size) {
+	for l, err := range tiles.Leaves(ctx, b.reader.ReadEntryBundle, from, size, size) {
 		if err != nil {
 			return 0, false, err
 		}

@@ -249,30 +249,32 @@ func (b *backend) Checkpoint(ctx context.Context) ([]byte, error) {
 
 // InclusionProof implements [ledger.Backend].
 func (b *backend) InclusionProof(ctx context.Context, index, treeSize uint64) ([]tlog.Hash, error) {
-	if err := b.checkSize(ctx, treeSize); err != nil {
+	have, err := b.checkSize(ctx, treeSize)
+	if err != nil {
 		return nil, err
 	}
-	return b.proofs.inclusion(ctx, index, treeSize)
+	return b.proofs.inclusion(ctx, index, treeSize, have)
 }
 
 // ConsistencyProof implements [ledger.Backend].
 func (b *backend) ConsistencyProof(ctx context.Context, oldSize, newSize uint64) ([]tlog.Hash, error) {
-	if err := b.checkSize(ctx, newSize); err != nil {
+	have, err := b.checkSize(ctx, newSize)
+	if err != nil {
 		return nil, err
 	}
-	return b.proofs.consistency(ctx, oldSize, newSize)
+	return b.proofs.consistency(ctx, oldSize, newSize, have)
 }
 
-// checkSize fails when the log has not yet integrated size leaves.
-func (b *backend) checkSize(ctx context.Context, size uint64) error {
+// checkSize returns the log's integrated size, and fails when it is below size.
+func (b *backend) checkSize(ctx context.Context, size uint64) (uint64, error) {
 	have, err := b.reader.IntegratedSize(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if size > have {
-		return fmt.Errorf("tree size %d is beyond the %d leaves of the log", size, have)
+		return 0, fmt.Errorf("tree size %d is beyond the %d leaves of the log", size, have)
 	}
-	return nil
+	return have, nil
 }
 
 // Close implements [ledger.Backend]: Tessera sequences every leaf it was given (so a

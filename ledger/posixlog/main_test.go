@@ -2,6 +2,7 @@ package posixlog_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
@@ -42,8 +43,9 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// helperAppend appends leaves with several workers and records each receipt, fsynced,
-// as "hex(leaf) base64(receipt)\n" in $OUT. It stops after $N leaves, or never if N is 0.
+// helperAppend appends leaves with several workers and records each receipt in $OUT
+// (writeRecord), a file of this process's own. It stops after $N leaves, or never if N
+// is 0.
 func helperAppend() error {
 	ctx := context.Background()
 	n, _ := strconv.Atoi(os.Getenv("N"))
@@ -77,12 +79,8 @@ func helperAppend() error {
 					errs <- err
 					return
 				}
-				line := hex.EncodeToString(leaf) + " " + base64.StdEncoding.EncodeToString([]byte(r.String())) + "\n"
 				mu.Lock()
-				_, err = out.WriteString(line)
-				if err == nil {
-					err = out.Sync()
-				}
+				err = writeRecord(out, leaf, r)
 				mu.Unlock()
 				if err != nil {
 					errs <- err
@@ -103,6 +101,23 @@ func helperAppend() error {
 	return l.Close()
 }
 
+// writeRecord records a receipt in out, fsynced, as "hex(leaf) base64(receipt)\n".
+//
+// A process killed in the middle of the write may leave a partial line: SIGKILL cuts a
+// write to the page cache at a page boundary. That line is the last of out only if no
+// other process appends to out after it, so each helper process writes a file of its
+// own (readRecordedIn reads them all). In a file shared by processes, the next one's
+// line continued the partial one, and a partial leaf of even length in hex followed by
+// another record read as a record whose leaf is neither's, with a valid receipt: a
+// receipt that did not match its recorded leaf (TestCrashSafetyEntries, once, in CI).
+func writeRecord(out *os.File, leaf []byte, r *ledger.Receipt) error {
+	line := hex.EncodeToString(leaf) + " " + base64.StdEncoding.EncodeToString([]byte(r.String())) + "\n"
+	if _, err := out.WriteString(line); err != nil {
+		return err
+	}
+	return out.Sync()
+}
+
 // helperLeaf is the i-th leaf a helper appends. With $ENTRIES set it is an entry whose
 // tag, "tag/i", every helper shares: helpers race for each tag, with a commitment of
 // their own ($PREFIX) except for every third tag, where all append the same entry.
@@ -121,6 +136,19 @@ func helperLeaf(i int) []byte {
 type recorded struct {
 	leaf    []byte
 	receipt *ledger.Receipt
+}
+
+// readRecordedIn parses the outputs of the helpers that wrote into dir, each a file of
+// its own, in the order of their names.
+func readRecordedIn(t *testing.T, dir string) []recorded {
+	t.Helper()
+	files, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var out []recorded
+	for _, f := range files {
+		out = append(out, readRecorded(t, filepath.Join(dir, f.Name()))...)
+	}
+	return out
 }
 
 // readRecorded parses a helper's output, ignoring an incomplete last line (the helper may
@@ -146,6 +174,7 @@ func readRecorded(t *testing.T, path string) []recorded {
 		require.True(t, ok)
 		leaf, err := hex.DecodeString(h)
 		require.NoError(t, err)
+		require.Len(t, leaf, ledger.EntrySize, "leaf of the record at byte %d of %s", seen-len(sc.Bytes())-1, path)
 		text, err := base64.StdEncoding.DecodeString(r64)
 		require.NoError(t, err)
 		r, err := ledger.ParseReceipt(text)
@@ -153,6 +182,44 @@ func readRecorded(t *testing.T, path string) []recorded {
 		out = append(out, recorded{leaf, r})
 	}
 	return out
+}
+
+// TestRecordsOfKilledHelpers: a helper killed while it writes a receipt (writeRecord)
+// leaves a partial last line in its file; wherever the kill cut it, the records read back
+// are the complete ones, each with the leaf of its receipt, the next helper's included.
+func TestRecordsOfKilledHelpers(t *testing.T) {
+	dir, key, entry := newLogFiles(t)
+	l, err := posixlog.Open(t.Context(), dir, key)
+	require.NoError(t, err)
+	leaves := [][]byte{ledgertest.Entry("tag/1", "a"), ledgertest.Entry("tag/2", "b"), ledgertest.Entry("tag/3", "c")}
+	rs, err := l.AppendBatch(t.Context(), leaves)
+	require.NoError(t, err)
+	require.NoError(t, l.Close())
+	lines := make([][]byte, len(leaves))
+	outs := t.TempDir()
+	for i := range leaves {
+		path := filepath.Join(outs, fmt.Sprint(i))
+		f, err := os.Create(path)
+		require.NoError(t, err)
+		require.NoError(t, writeRecord(f, leaves[i], rs[i]))
+		require.NoError(t, f.Close())
+		lines[i], err = os.ReadFile(path)
+		require.NoError(t, err)
+		require.NoError(t, os.Remove(path))
+	}
+	trust := &ledger.Trust{Logs: []ledger.Log{entry}}
+	first, next := filepath.Join(outs, "proc0"), filepath.Join(outs, "proc1")
+	require.NoError(t, os.WriteFile(next, lines[2], 0o644))
+	for cut := range len(lines[1]) {
+		require.NoError(t, os.WriteFile(first, append(bytes.Clone(lines[0]), lines[1][:cut]...), 0o644))
+		got := readRecordedIn(t, outs)
+		require.Len(t, got, 2, "line cut after %d bytes", cut)
+		for j, i := range []int{0, 2} {
+			require.Equal(t, leaves[i], got[j].leaf)
+			_, err := trust.VerifyReceipt(got[j].receipt, got[j].leaf)
+			require.NoError(t, err, "line cut after %d bytes", cut)
+		}
+	}
 }
 
 // newLogFiles initialises a log and returns its directory, key file and trust entry.

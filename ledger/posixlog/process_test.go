@@ -61,19 +61,22 @@ func TestCrashSafety(t *testing.T) {
 		t.Skip("starts and kills child processes")
 	}
 	dir, key, entry := newLogFiles(t)
-	out := filepath.Join(t.TempDir(), "receipts")
+	outs := t.TempDir() // a file of receipts for each process (writeRecord)
 	const kills = 22
 	before := 0
 	for i := range kills {
-		cmd := helper(t, dir, key, out, fmt.Sprint("run", i), 0, 4)
+		cmd := helper(t, dir, key, filepath.Join(outs, fmt.Sprint("run", i)), fmt.Sprint("run", i), 0, 4)
 		require.NoError(t, cmd.Start())
 		time.Sleep(time.Duration(50+rand.IntN(600)) * time.Millisecond)
+		if i == kills-1 {
+			awaitReceipt(t, outs)
+		}
 		requireKilled(t, cmd, fmt.Sprint("run ", i))
-		n := len(readRecorded(t, out))
+		n := len(readRecordedIn(t, outs))
 		t.Logf("run %d: %d receipts so far", i, n)
 		before = n
 	}
-	all := readRecorded(t, out)
+	all := readRecordedIn(t, outs)
 	require.NotEmpty(t, all, "no receipt was handed out before the kills")
 	require.Equal(t, before, len(all))
 	latest := verifyAll(t, dir, key, entry, all)
@@ -93,6 +96,19 @@ func requireKilled(t *testing.T, cmd *exec.Cmd, which string) {
 	ws, ok := ee.Sys().(syscall.WaitStatus)
 	require.True(t, ok)
 	require.True(t, ws.Signaled() && ws.Signal() == syscall.SIGKILL, "%s ended on its own: %v", which, err)
+}
+
+// awaitReceipt waits until the helpers writing into outs have recorded a receipt, at
+// most a minute. The last kill of a test waits for it: on a loaded machine (two cores,
+// load 12, -race) a helper's first receipt takes up to a second, and every kill of a
+// test could come before it, leaving nothing to check.
+func awaitReceipt(t *testing.T, outs string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for len(readRecordedIn(t, outs)) == 0 {
+		require.True(t, time.Now().Before(deadline), "no receipt recorded within a minute")
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // verifyAll reopens the log, appends once more, and checks every recorded receipt: it
@@ -136,22 +152,44 @@ func TestCrashSafetyEntries(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills child processes")
 	}
+	crashEntries(t, 20, 2, 100*time.Millisecond, 800*time.Millisecond)
+}
+
+// stressEnv runs TestCrashSafetyEntriesStress when set (to anything).
+const stressEnv = "POSIXLOG_STRESS"
+
+// TestCrashSafetyEntriesStress is TestCrashSafetyEntries with more processes, more
+// rounds and kills sooner, for a hunt: POSIXLOG_STRESS=1 go test -race -run Stress
+// ./ledger/posixlog (under a minute on 2 loaded cores; -count=N for more).
+func TestCrashSafetyEntriesStress(t *testing.T) {
+	if os.Getenv(stressEnv) == "" {
+		t.Skip("a long stress run: set " + stressEnv + "=1 to run it")
+	}
+	crashEntries(t, 80, 3, 20*time.Millisecond, 600*time.Millisecond)
+}
+
+// crashEntries runs rounds of procs processes that append entries racing for the same
+// tags, each round killed between minDelay and maxDelay after it started, then checks
+// the receipts, the log and the tag index.
+func crashEntries(t *testing.T, rounds, procs int, minDelay, maxDelay time.Duration) {
 	dir, key, entry := newLogFiles(t)
-	out := filepath.Join(t.TempDir(), "receipts")
-	const rounds = 20
+	outs := t.TempDir() // a file of receipts for each process (writeRecord)
 	for i := range rounds {
-		cmds := make([]*exec.Cmd, 2)
+		cmds := make([]*exec.Cmd, procs)
 		for p := range cmds {
-			cmds[p] = helper(t, dir, key, out, fmt.Sprintf("round%d/proc%d", i, p), 0, 4)
+			cmds[p] = helper(t, dir, key, filepath.Join(outs, fmt.Sprintf("round%d-proc%d", i, p)), fmt.Sprintf("round%d/proc%d", i, p), 0, 4)
 			cmds[p].Env = append(cmds[p].Env, "ENTRIES=1")
 			require.NoError(t, cmds[p].Start())
 		}
-		time.Sleep(time.Duration(100+rand.IntN(700)) * time.Millisecond)
+		time.Sleep(minDelay + rand.N(maxDelay-minDelay))
+		if i == rounds-1 {
+			awaitReceipt(t, outs)
+		}
 		for p, c := range cmds {
 			requireKilled(t, c, fmt.Sprintf("round %d process %d", i, p))
 		}
 	}
-	all := readRecorded(t, out)
+	all := readRecordedIn(t, outs)
 	require.NotEmpty(t, all)
 	byLeaf := map[string]recorded{}
 	for _, rec := range all {
@@ -164,8 +202,24 @@ func TestCrashSafetyEntries(t *testing.T) {
 	for _, rec := range byLeaf {
 		unique = append(unique, rec)
 	}
-	t.Logf("%d receipts, %d distinct entries", len(all), len(unique))
+	t.Logf("%d receipts, %d distinct entries; %d helpers killed while writing one", len(all), len(unique), cutShort(t, outs))
 	verifyAll(t, dir, key, entry, unique)
 	require.NoError(t, posixlog.CheckIndex(t.Context(), dir))
 	runFsck(t, client.FileFetcher{Root: dir}, entry)
+}
+
+// cutShort counts the files in dir that end in a partial line.
+func cutShort(t *testing.T, dir string) int {
+	t.Helper()
+	files, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(dir, f.Name()))
+		require.NoError(t, err)
+		if len(b) > 0 && b[len(b)-1] != '\n' {
+			n++
+		}
+	}
+	return n
 }

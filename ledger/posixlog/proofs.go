@@ -34,11 +34,17 @@ type builderCache struct {
 	latest *treeProofs
 }
 
-// treeProofs builds proofs for one tree size.
+// treeProofs builds proofs for one tree size. It reads the tiles of the tree of tilesOf
+// leaves (at least size): a size the log has had (a checkpoint's, or its integrated
+// size), for which each partial tile exists with the log's hashes. A tile of another
+// width may be missing, or left by an appender killed before it integrated its batch.
+// The nodes a proof at size needs are complete subtrees within size, the same in any
+// larger tree.
 type treeProofs struct {
-	note  []byte // the verified checkpoint, when built for one
-	size  uint64
-	tiles client.TileFetcherFunc
+	note    []byte // the verified checkpoint, when built for one
+	size    uint64
+	tilesOf uint64
+	tiles   client.TileFetcherFunc
 
 	mu    sync.Mutex
 	nodes map[compact.NodeID][]byte
@@ -70,7 +76,7 @@ func (c *builderCache) forCheckpoint(note []byte) (*treeProofs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("published checkpoint: %w", err)
 	}
-	tp := c.newTreeProofs(cp.Size)
+	tp := c.newTreeProofs(cp.Size, cp.Size)
 	tp.note = cp.Note
 	if c.latest == nil || c.latest.size <= cp.Size {
 		c.latest = tp
@@ -78,33 +84,37 @@ func (c *builderCache) forCheckpoint(note []byte) (*treeProofs, error) {
 	return tp, nil
 }
 
-func (c *builderCache) newTreeProofs(size uint64) *treeProofs {
+func (c *builderCache) newTreeProofs(size, tilesOf uint64) *treeProofs {
 	return &treeProofs{
-		size:  size,
-		tiles: c.tiles,
-		nodes: map[compact.NodeID][]byte{},
-		read:  map[[2]uint64]api.HashTile{},
+		size:    size,
+		tilesOf: tilesOf,
+		tiles:   c.tiles,
+		nodes:   map[compact.NodeID][]byte{},
+		read:    map[[2]uint64]api.HashTile{},
 	}
 }
 
 // builder returns a proof builder for size, shared with appends when size is that of the
-// latest checkpoint.
-func (c *builderCache) builder(size uint64) *treeProofs {
+// latest checkpoint; another reads the tiles of the tree of tilesOf leaves, the log's
+// integrated size (at least size).
+func (c *builderCache) builder(size, tilesOf uint64) *treeProofs {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.latest != nil && c.latest.size == size {
 		return c.latest
 	}
-	return c.newTreeProofs(size)
+	return c.newTreeProofs(size, tilesOf)
 }
 
-func (c *builderCache) inclusion(ctx context.Context, index, size uint64) ([]tlog.Hash, error) {
-	return c.builder(size).inclusion(ctx, index)
+// inclusion builds the inclusion proof of index at size, from the tiles of the tree of
+// tilesOf leaves (see builder).
+func (c *builderCache) inclusion(ctx context.Context, index, size, tilesOf uint64) ([]tlog.Hash, error) {
+	return c.builder(size, tilesOf).inclusion(ctx, index)
 }
 
 // consistency builds the consistency proof from oldSize to newSize (oldSize <= newSize;
-// empty when oldSize is 0 or newSize).
-func (c *builderCache) consistency(ctx context.Context, oldSize, newSize uint64) ([]tlog.Hash, error) {
+// empty when oldSize is 0 or newSize), from the tiles of the tree of tilesOf leaves.
+func (c *builderCache) consistency(ctx context.Context, oldSize, newSize, tilesOf uint64) ([]tlog.Hash, error) {
 	if oldSize == 0 || oldSize == newSize {
 		return []tlog.Hash{}, nil // nothing to prove (newer merkle versions refuse size 0)
 	}
@@ -112,7 +122,7 @@ func (c *builderCache) consistency(ctx context.Context, oldSize, newSize uint64)
 	if err != nil {
 		return nil, err
 	}
-	return c.builder(newSize).prove(ctx, nodes)
+	return c.builder(newSize, tilesOf).prove(ctx, nodes)
 }
 
 func (tp *treeProofs) inclusion(ctx context.Context, index uint64) ([]tlog.Hash, error) {
@@ -182,13 +192,14 @@ func (tp *treeProofs) node(ctx context.Context, id compact.NodeID) ([]byte, erro
 	return h, nil
 }
 
-// tile reads (once) the tile at level and index, as it is in the tree of tp.size leaves.
+// tile reads (once) the tile at level and index, as it is in the tree of tp.tilesOf
+// leaves.
 func (tp *treeProofs) tile(ctx context.Context, level, index uint64) (api.HashTile, error) {
 	key := [2]uint64{level, index}
 	if t, ok := tp.read[key]; ok {
 		return t, nil
 	}
-	raw, err := tp.tiles(ctx, level, index, layout.PartialTileSize(level, index, tp.size))
+	raw, err := tp.tiles(ctx, level, index, layout.PartialTileSize(level, index, tp.tilesOf))
 	if err != nil {
 		return api.HashTile{}, fmt.Errorf("reading tile %d/%d: %w", level, index, err)
 	}

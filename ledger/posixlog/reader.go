@@ -45,9 +45,31 @@ func (r *Reader) Checkpoint(ctx context.Context) ([]byte, error) {
 	return cp, nil
 }
 
-// ReadLeaves implements [ledger.LeafReader] from the entry bundles under tile/entries.
+// ReadLeaves implements [ledger.LeafReader] from the entry bundles under tile/entries:
+// those of the tree of the published checkpoint (of end leaves, if it is smaller), so
+// that a range ending inside a bundle is read from the bundle as the log holds it, not
+// from a partial bundle of the range's width, which the log may lack, or hold from an
+// appender killed before it integrated its batch, with leaves the log never took.
 func (r *Reader) ReadLeaves(ctx context.Context, start, end uint64) iter.Seq2[[]byte, error] {
-	return tiles.Leaves(ctx, r.files.ReadEntryBundle, start, end)
+	return func(yield func([]byte, error) bool) {
+		if start >= end {
+			return
+		}
+		note, err := r.Checkpoint(ctx)
+		var head ledger.Head
+		if err == nil {
+			head, err = ledger.ReadHeadUnverified(note)
+		}
+		if err != nil {
+			yield(nil, fmt.Errorf("reading leaves of %s: %w", r.dir, err))
+			return
+		}
+		for leaf, err := range tiles.Leaves(ctx, r.files.ReadEntryBundle, start, end, max(head.Size, end)) {
+			if !yield(leaf, err) || err != nil {
+				return
+			}
+		}
+	}
 }
 
 // ReadLeaves implements [ledger.LeafReader]: the log's leaves, from its directory. It

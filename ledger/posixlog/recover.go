@@ -81,7 +81,7 @@ func (ix *tagIndex) recover(ctx context.Context, lr tessera.LogReader, from uint
 		return err
 	}
 	for start := from; start < size; start += recoverWindow {
-		if err := ix.recordLogged(ctx, lr, start, min(start+recoverWindow, size)); err != nil {
+		if err := ix.recordLogged(ctx, lr, start, min(start+recoverWindow, size), size); err != nil {
 			return err
 		}
 	}
@@ -167,15 +167,16 @@ func (ix *tagIndex) readable(n int, b []byte) (kept []byte, droppedWhole bool) {
 }
 
 // recordLogged records the leaves of the log in [start, end) as logged, each key at
-// its first index, unless the index has the key logged there or before.
-func (ix *tagIndex) recordLogged(ctx context.Context, lr tessera.LogReader, start, end uint64) error {
+// its first index, unless the index has the key logged there or before. It reads them
+// from the bundles of the tree of size leaves, the log's integrated size.
+func (ix *tagIndex) recordLogged(ctx context.Context, lr tessera.LogReader, start, end, size uint64) error {
 	type placed struct {
 		leaf  []byte
 		index uint64
 	}
 	first := map[[keySize]byte]placed{}
 	i := start
-	for leaf, err := range tiles.Leaves(ctx, lr.ReadEntryBundle, start, end) {
+	for leaf, err := range tiles.Leaves(ctx, lr.ReadEntryBundle, start, end, size) {
 		if err != nil {
 			return err
 		}

@@ -20,19 +20,30 @@ import (
 const Workers = 4
 
 // Leaves yields the leaves at indexes start to end-1 in order, reading entry bundles with
-// fetch, several ahead. The bundles read are those of a tree of end leaves (a partial
-// last bundle of width end mod 256); fetch falls back to the full bundle when the
-// partial one is gone, as Tessera's fetchers do. It stops at the first error, which it
-// yields. A leaf's bytes stay valid after the iteration moves on; do not modify them.
-func Leaves(ctx context.Context, fetch client.EntryBundleFetcherFunc, start, end uint64) iter.Seq2[[]byte, error] {
+// fetch, several ahead. The bundles read are those of the tree of treeSize leaves (at
+// least end): its last bundle is partial, of width treeSize mod 256, and fetch falls back
+// to the full bundle when the partial one is gone, as Tessera's fetchers do. treeSize
+// must be a size the log has had (a checkpoint's, or Tessera's integrated size): only
+// for those does a partial bundle exist with the log's leaves. Another width may be
+// missing, or left by an appender killed before it integrated its batch, with leaves the
+// log never took. It stops at the first error, which it yields. A leaf's bytes stay
+// valid after the iteration moves on; do not modify them.
+func Leaves(ctx context.Context, fetch client.EntryBundleFetcherFunc, start, end, treeSize uint64) iter.Seq2[[]byte, error] {
 	return func(yield func([]byte, error) bool) {
 		if start >= end {
 			return
 		}
+		if treeSize < end {
+			yield(nil, fmt.Errorf("reading leaves up to %d from a tree of %d", end, treeSize))
+			return
+		}
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		size := func(context.Context) (uint64, error) { return end, nil }
+		size := func(context.Context) (uint64, error) { return treeSize, nil }
 		next := start
+		// EntryBundles (Tessera v1.0.4) streams the bundles of [start, 2*start+N) cut at
+		// the tree size, not [start, start+N): the leaves past end are not yielded, and
+		// the iteration stops at end (with at most Workers bundles read ahead).
 		for b, err := range client.EntryBundles(ctx, Workers, size, fetch, start, end-start) {
 			if err != nil {
 				yield(nil, fmt.Errorf("reading entry bundle %d: %w", next/layout.EntryBundleWidth, err))
@@ -43,7 +54,7 @@ func Leaves(ctx context.Context, fetch client.EntryBundleFetcherFunc, start, end
 				yield(nil, fmt.Errorf("entry bundle %d: %w", b.RangeInfo.Index, err))
 				return
 			}
-			first, n := uint64(b.RangeInfo.First), uint64(b.RangeInfo.N)
+			first, n := uint64(b.RangeInfo.First), min(uint64(b.RangeInfo.N), end-next)
 			if len(leaves) > layout.EntryBundleWidth {
 				yield(nil, fmt.Errorf("entry bundle %d holds %d entries, more than %d: %w", b.RangeInfo.Index, len(leaves), layout.EntryBundleWidth, ledger.ErrMalformed))
 				return
@@ -57,6 +68,9 @@ func Leaves(ctx context.Context, fetch client.EntryBundleFetcherFunc, start, end
 					return
 				}
 				next++
+			}
+			if next == end {
+				return
 			}
 		}
 		if next != end {
