@@ -1,6 +1,7 @@
 package httplog_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -79,6 +80,33 @@ func TestReadLeavesTampered(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, b, 0o644))
 	_, err = ledger.FindConflicts(t.Context(), l, cp)
 	require.ErrorIs(t, err, ledger.ErrRootMismatch)
+}
+
+// TestReadLeavesInsideABatch: leaves read through the server up to an index inside a
+// batch the log took in one go come from the bundles of the published tree. A tree of
+// that many leaves was never published, so its last, partial bundle does not exist
+// (and may be one a killed appender left): reading it failed.
+func TestReadLeavesInsideABatch(t *testing.T) {
+	backend, entry := posixlogtest.NewLog(t)
+	const n = layout.EntryBundleWidth + 44
+	batch := make([][]byte, n)
+	for i := range batch {
+		batch[i] = ledgertest.Entry(fmt.Sprint("tag/", i), "leaf")
+	}
+	_, err := backend.AppendBatch(t.Context(), batch)
+	require.NoError(t, err)
+	l := serve(t, backend, entry, nil)
+	for _, r := range [][2]uint64{{0, n - 20}, {layout.EntryBundleWidth + 3, n - 1}, {10, n}} {
+		var got [][]byte
+		for leaf, err := range l.ReadLeaves(t.Context(), r[0], r[1]) {
+			require.NoError(t, err, "leaves %d to %d", r[0], r[1])
+			got = append(got, leaf)
+		}
+		require.Len(t, got, int(r[1]-r[0]))
+		for i, leaf := range got {
+			require.Equal(t, []byte(batch[int(r[0])+i]), leaf, "leaf %d", int(r[0])+i)
+		}
+	}
 }
 
 var _ ledger.LeafReader = (*posixlog.Log)(nil)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/transparency-dev/tessera/api/layout"
 
+	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/httpapi"
 	"github.com/evidctl/evidctl/ledger/internal/tiles"
 )
@@ -24,18 +25,38 @@ func (l *Log) ReadLeaves(ctx context.Context, start, end uint64) iter.Seq2[[]byt
 		if start >= end {
 			return
 		}
-		_, err := l.c.bundle(ctx, start/layout.EntryBundleWidth, layout.PartialTileSize(0, start/layout.EntryBundleWidth, end))
+		size := l.c.treeSize(ctx, end)
+		_, err := l.c.bundle(ctx, start/layout.EntryBundleWidth, layout.PartialTileSize(0, start/layout.EntryBundleWidth, size))
 		var se *StatusError
 		if errors.As(err, &se) && se.Code == http.StatusNotFound {
 			l.c.rangesOfEntries(ctx, start, end, yield)
 			return
 		}
-		for leaf, err := range tiles.Leaves(ctx, l.c.bundle, start, end, end) {
+		for leaf, err := range tiles.Leaves(ctx, l.c.bundle, start, end, size) {
 			if !yield(leaf, err) || err != nil {
 				return
 			}
 		}
 	}
+}
+
+// treeSize is the size of the server's published tree, when it has end leaves or more:
+// the bundles of that tree hold the leaves up to end. Those of a tree of end leaves
+// would not, unless the log once published that size: their last, partial bundle exists
+// only then (a batch taken in one go publishes only its last size), and another may be
+// one an appender killed before it integrated its batch left behind. The size is not
+// trusted: it only picks the bundles, and the caller checks their leaves against a
+// verified checkpoint. If the server does not say, or its tree is smaller, it is end.
+func (c *client) treeSize(ctx context.Context, end uint64) uint64 {
+	body, err := c.do(ctx, http.MethodGet, httpapi.CheckpointPath, "", nil)
+	if err != nil {
+		return end
+	}
+	head, err := ledger.ReadHeadUnverified(body)
+	if err != nil || head.Origin != c.origin || head.Size < end {
+		return end
+	}
+	return head.Size
 }
 
 // bundle fetches an entry bundle, the full one when the partial one asked for is gone.
