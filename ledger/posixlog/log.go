@@ -282,8 +282,13 @@ func (b *backend) checkSize(ctx context.Context, size uint64) (uint64, error) {
 // waiting are released. With witnesses, the publication waits for them only a short
 // while (stopTessera). The tag index records where each leaf landed, then gives up this
 // Log's lease.
+//
+// If ctx ends while Tessera still has leaves of this Log it may sequence, Close returns an
+// error, and this process keeps the turn and its lease until Tessera is done with them
+// (or the process exits): released now, another appender would settle those leaves' keys
+// as free while the leaves may still land in the log, and a second successor could take
+// one.
 func (b *backend) Close(ctx context.Context) error {
-	defer unregister(b.dir)
 	err := b.stopTessera(ctx)
 	b.cancel()
 	if err != nil {
@@ -293,17 +298,32 @@ func (b *backend) Close(ctx context.Context) error {
 	go func() { b.settling.Wait(); close(settled) }()
 	select {
 	case <-settled:
-	case <-ctx.Done(): // the reservations left open are reconciled by the next appender
+	case <-ctx.Done():
 	}
-	b.turn.close()
+	b.turn.close() // kept while leaves are in Tessera's hands: turn.leave gives it up
 	if werr := b.closeWatermark(ctx); werr != nil {
 		err = errors.Join(err, fmt.Errorf("moving the tag index's watermark: %w", werr))
 	}
-	if ierr := b.index.close(); ierr != nil {
-		err = errors.Join(err, fmt.Errorf("closing the tag index: %w", ierr))
+	release := func() error {
+		defer unregister(b.dir)
+		if ierr := b.index.close(); ierr != nil {
+			return fmt.Errorf("closing the tag index: %w", ierr)
+		}
+		return nil
 	}
-	return err
+	select {
+	case <-settled:
+		return errors.Join(err, release())
+	default:
+		go func() { <-settled; _ = release() }()
+		return errors.Join(err, fmt.Errorf("closing log %s: %w", b.dir, errUnsettled))
+	}
 }
+
+// errUnsettled is Close's error when it ran out of time before Tessera was done with
+// every leaf it was handed.
+var errUnsettled = errors.New("leaves handed to Tessera were not settled by the deadline; " +
+	"this process keeps the log's turn and its appender lease until they are, so that no other appender takes their keys as free")
 
 var (
 	openMu   sync.Mutex

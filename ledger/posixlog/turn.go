@@ -189,12 +189,15 @@ func (t *turn) drain(ctx context.Context) error {
 	return nil
 }
 
-// close gives the turn up for good; appends waiting for it fail with errClosing.
+// close gives the turn up for good; appends waiting for it fail with errClosing. While
+// leaves are still in Tessera's hands (a Close that ran out of time), the turn is kept
+// until they are sequenced (leave), so that no other process's Tessera sequences beside
+// this one's.
 func (t *turn) close() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.closed = true
-	if t.f != nil {
+	if t.f != nil && t.inflight == 0 {
 		t.releaseLocked()
 	} else {
 		t.changedLocked()
