@@ -33,5 +33,8 @@ if [[ -z ${EVIDCTL_TRILLIAN:-} ]]; then
 	echo "race.sh: process Trillian up in $((SECONDS - t0)) s: EVIDCTL_TRILLIAN=$EVIDCTL_TRILLIAN"
 fi
 
-go test -race "${@:-./...}"
+# The race detector slows the CLI's scripts (each command is a -race binary) by 5-10x:
+# cmd/evidctl's package alone takes close to go test's default 10-minute timeout on 2
+# busy cores, so the timeout here is 30 minutes.
+go test -race -timeout 30m "${@:-./...}"
 echo "race.sh: done in $((SECONDS - t0)) s"
