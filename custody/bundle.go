@@ -81,13 +81,17 @@ func NewRecord(env *sign.Envelope, proof string) *Record {
 
 // newRecord is NewRecord of an envelope whose commitment c is known.
 func newRecord(env *sign.Envelope, proof string, c [32]byte) *Record {
-	return &Record{Envelope: env, Proof: proof, commitment: c, commitText: "sha256:" + hex.EncodeToString(c[:])}
+	r := &Record{Envelope: env, Proof: proof}
+	r.setCommitment(c)
+	return r
 }
 
 // commit computes the record's commitment from its envelope.
-func (r *Record) commit() {
-	r.commitment = r.Envelope.Commitment()
-	r.commitText = "sha256:" + hex.EncodeToString(r.commitment[:])
+func (r *Record) commit() { r.setCommitment(r.Envelope.Commitment()) }
+
+// setCommitment sets the record's commitment and its "sha256:<hex>" text.
+func (r *Record) setCommitment(c [32]byte) {
+	r.commitment, r.commitText = c, "sha256:"+hex.EncodeToString(c[:])
 }
 
 // Commitment is the log leaf of the record's envelope: SHA-256 of its DSSE PAE.
