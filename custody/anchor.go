@@ -34,9 +34,9 @@ func (a *Anchor) Validate() error {
 	switch {
 	case a.Origin == "":
 		return errors.New("anchor: origin is empty")
-	case !commitmentRE.MatchString(a.Checkpoint):
+	case !isCommitment(a.Checkpoint):
 		return fmt.Errorf("anchor: checkpoint %q is not sha256:<64 hex>", a.Checkpoint)
-	case a.Token != "" && !commitmentRE.MatchString(a.Token):
+	case a.Token != "" && !isCommitment(a.Token):
 		return fmt.Errorf("anchor: token %q is not sha256:<64 hex>", a.Token)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	json "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -30,9 +31,31 @@ import (
 // strictOptions are the rules of every custody document read; the unmarshalers read
 // what needs more than the defaults (canonical hashes, envelopes and event lists under
 // the limits).
+//
+// The options of a Limits are built once (strictCache): built afresh, they came with an
+// empty cache of the decoder's per-type functions, which a bundle's every statement
+// then filled again.
 func strictOptions(l Limits) json.Options {
-	return strictOptionsFor(l, nil)
+	strictCache.Lock()
+	defer strictCache.Unlock()
+	if o, ok := strictCache.byLimits[l]; ok {
+		return o
+	}
+	o := strictOptionsFor(l, nil)
+	if len(strictCache.byLimits) < maxStrictCache {
+		strictCache.byLimits[l] = o
+	}
+	return o
 }
+
+// strictCache holds strictOptions for the first maxStrictCache Limits asked for (a
+// program uses one or two; past that they are built for each call, as before).
+var strictCache = struct {
+	sync.Mutex
+	byLimits map[Limits]json.Options
+}{byLimits: make(map[Limits]json.Options)}
+
+const maxStrictCache = 16
 
 // strictOptionsFor is strictOptions with each called on every bundle event as soon as
 // it is read (decodeRecords).

@@ -3,7 +3,6 @@ package custody
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -176,16 +175,37 @@ type Event struct {
 	Anchor       *Anchor   `json:"anchor,omitempty"` // the log's checkpoint the signer read before signing
 }
 
-var (
-	jurisdictionRE = regexp.MustCompile(`^[A-Z]{2}$`)
-	keyIDRE        = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	commitmentRE   = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
-)
+// isLowerHex reports whether s is n lowercase hexadecimal digits. It, isCommitment
+// and isAlpha2 replace regular expressions that cost a verification of 10,000 events
+// a noticeable share of its time.
+func isLowerHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isCommitment reports whether s is an event commitment, "sha256:" and 64 lowercase hex
+// digits.
+func isCommitment(s string) bool {
+	hex, ok := strings.CutPrefix(s, "sha256:")
+	return ok && isLowerHex(hex, 64)
+}
+
+// isAlpha2 reports whether s is two capital ASCII letters.
+func isAlpha2(s string) bool {
+	return len(s) == 2 && 'A' <= s[0] && s[0] <= 'Z' && 'A' <= s[1] && s[1] <= 'Z'
+}
 
 // ValidJurisdiction reports whether s is an ISO 3166-1 alpha-2 country code in capitals
 // (a country, or EU for the Union's bodies such as Eurojust).
 func ValidJurisdiction(s string) bool {
-	if !jurisdictionRE.MatchString(s) {
+	if !isAlpha2(s) {
 		return false
 	}
 	r, err := language.ParseRegion(s)
@@ -200,7 +220,7 @@ func (a *Actor) Validate() error {
 		}
 		return fmt.Errorf("actor %q: %w", a.Name, err)
 	}
-	if !keyIDRE.MatchString(a.KeyID) {
+	if !isLowerHex(a.KeyID, 64) {
 		return fmt.Errorf("actor %q: key id %q is not 64 lowercase hex digits", a.Name, a.KeyID)
 	}
 	return nil
@@ -274,9 +294,9 @@ func (e *Event) Validate() error {
 }
 
 func (e *Event) validateLinks() error {
-	for name, v := range map[string]string{"prev": e.Prev, "transfer": e.Transfer} {
-		if v != "" && !commitmentRE.MatchString(v) {
-			return fmt.Errorf("%s event for item %s: %s %q is not sha256:<64 hex>", e.Type, e.Item.ID, name, v)
+	for _, link := range [...]struct{ name, v string }{{"prev", e.Prev}, {"transfer", e.Transfer}} {
+		if link.v != "" && !isCommitment(link.v) {
+			return fmt.Errorf("%s event for item %s: %s %q is not sha256:<64 hex>", e.Type, e.Item.ID, link.name, link.v)
 		}
 	}
 	switch {
@@ -294,7 +314,7 @@ func (e *Event) validateLinks() error {
 		return fmt.Errorf("%s event for item %s: only the event that opens an item carries its itemKey", e.Type, e.Item.ID)
 	}
 	for _, p := range e.Parents {
-		if p.ID == "" || !commitmentRE.MatchString(p.Event) || p.Digest.SHA256().IsZero() {
+		if p.ID == "" || !isCommitment(p.Event) || p.Digest.SHA256().IsZero() {
 			return fmt.Errorf("derive of item %s: parent %q lacks an id, a sha256 digest or an event commitment", e.Item.ID, p.ID)
 		}
 	}

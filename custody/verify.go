@@ -158,7 +158,8 @@ func newVerifier(b *Bundle, p *Policy) *verifier {
 }
 
 func (v *verifier) event(ctx context.Context, i int, rec *Record) EventReport {
-	er := EventReport{Index: i + 1, Commitment: rec.CommitmentString()}
+	// An event has a dozen checks or so: room for them at once.
+	er := EventReport{Index: i + 1, Commitment: rec.CommitmentString(), Checks: make([]Check, 0, 16)}
 	st, err := rec.Statement()
 	if err != nil {
 		er.fail(RuleStatement, "a custody statement", err.Error(), "the payload is not a valid custody statement")
@@ -212,37 +213,39 @@ func (v *verifier) chainChecks(commit string, ev *Event, at time.Time) []Check {
 
 // byRule orders an event's checks as the rules are listed, and drops the passes of a
 // rule that also failed (a rule checked twice, as order is by the log and the chain).
-// An event has a dozen checks or so: lists, not maps, and each rule's place looked up
-// once.
+// An event has a dozen checks or so: lists, not maps, each rule's place looked up once,
+// and the checks kept and sorted in place (cs is the caller's to give up), for a
+// verification of many events allocates little else per event.
 func byRule(cs []Check) []Check {
-	var failed []Rule
+	var failedBuf [8]Rule
+	failed := failedBuf[:0]
 	for _, c := range cs {
 		if c.Failed() && !slices.Contains(failed, c.Rule) {
 			failed = append(failed, c.Rule)
 		}
 	}
-	type placed struct {
-		at int
-		c  Check
-	}
-	kept := make([]placed, 0, len(cs))
-	seen := make([]Rule, 0, len(cs))
+	var atBuf [32]int
+	at := atBuf[:0]
+	kept := cs[:0]
 	for _, c := range cs {
-		if c.Result() == StatusOK && (slices.Contains(failed, c.Rule) || slices.Contains(seen, c.Rule)) {
+		if c.Result() == StatusOK && (slices.Contains(failed, c.Rule) || slices.ContainsFunc(kept, func(k Check) bool { return k.Rule == c.Rule })) {
 			continue
 		}
-		seen = append(seen, c.Rule)
-		kept = append(kept, placed{c.Rule.index(), c})
+		kept = append(kept, c)
+		at = append(at, c.Rule.index())
 	}
-	slices.SortStableFunc(kept, func(a, b placed) int { return cmp.Compare(a.at, b.at) })
-	var out []Check
-	if len(kept) > 0 {
-		out = make([]Check, len(kept))
+	// A stable insertion sort by rule place: a dozen elements, mostly in order already.
+	for i := 1; i < len(kept); i++ {
+		for j := i; j > 0 && at[j] < at[j-1]; j-- {
+			at[j], at[j-1] = at[j-1], at[j]
+			kept[j], kept[j-1] = kept[j-1], kept[j]
+		}
 	}
-	for i, p := range kept {
-		out[i] = p.c
+	if len(kept) == 0 {
+		return nil
 	}
-	return out
+	clear(cs[len(kept):])
+	return kept
 }
 
 func (v *verifier) signature(ctx context.Context, i int, rec *Record, ev *Event, tt *trustedTime) []Check {
