@@ -15,9 +15,10 @@
 //	// res.Plaintext: sha256 (+ md5) of the image; res.Ciphertext: sha256 of the payload.
 //
 // [Seal] reads its source exactly once and never holds more than a few MiB,
-// whatever the input size. Reading and plaintext hashing, age encryption and
-// ciphertext hashing, and writing run as three stages connected by bounded
-// rings of reusable buffers, so on a multi-core machine they overlap.
+// whatever the input size. Reading and plaintext hashing, encryption of the
+// payload's chunks (on every core), and ciphertext hashing and writing run as
+// stages connected by a bounded set of reusable buffers, so on a multi-core
+// machine they overlap.
 //
 // # Opening
 //

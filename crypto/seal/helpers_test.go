@@ -7,9 +7,11 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/pem"
+	"io"
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 
 	"filippo.io/age"
 	"github.com/stretchr/testify/require"
@@ -87,6 +89,15 @@ func hexEncode(b []byte) []byte {
 		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
 	}
 	return out
+}
+
+// readSizes are readers of a byte slice whose reads have other sizes than
+// the reader asked for.
+var readSizes = map[string]func([]byte) io.Reader{
+	"whole":      func(b []byte) io.Reader { return bytes.NewReader(b) },
+	"one byte":   func(b []byte) io.Reader { return iotest.OneByteReader(bytes.NewReader(b)) },
+	"data eof":   func(b []byte) io.Reader { return iotest.DataErrReader(bytes.NewReader(b)) },
+	"half reads": func(b []byte) io.Reader { return iotest.HalfReader(bytes.NewReader(b)) },
 }
 
 // sealBytes seals pt to recipients and returns the age file.

@@ -173,52 +173,6 @@ type writeError struct{ err error }
 func (e *writeError) Error() string { return e.err.Error() }
 func (e *writeError) Unwrap() error { return e.err }
 
-// ringWriter is the producer side of a ring as an io.Writer: it copies writes
-// into ring buffers and sends each buffer when it is full. Close sends the
-// last partial buffer and closes the ring.
-type ringWriter struct {
-	r       *ring
-	observe io.Writer // sees every byte written (a hash)
-	cur     []byte    // current buffer, filled up to len(cur)
-}
-
-func (w *ringWriter) Write(p []byte) (int, error) {
-	if _, err := w.observe.Write(p); err != nil {
-		return 0, err
-	}
-	n := len(p)
-	for len(p) > 0 {
-		if w.cur == nil {
-			b, err := w.r.get()
-			if err != nil {
-				return n - len(p), err
-			}
-			w.cur = b[:0]
-		}
-		c := copy(w.cur[len(w.cur):cap(w.cur)], p)
-		w.cur = w.cur[:len(w.cur)+c]
-		p = p[c:]
-		if len(w.cur) == cap(w.cur) {
-			if err := w.r.put(w.cur); err != nil {
-				return n - len(p), err
-			}
-			w.cur = nil
-		}
-	}
-	return n, nil
-}
-
-func (w *ringWriter) Close() error {
-	if len(w.cur) > 0 {
-		if err := w.r.put(w.cur); err != nil {
-			return err
-		}
-	}
-	w.cur = nil
-	w.r.closeWrite()
-	return nil
-}
-
 // group runs pipeline stages on goroutines. The first stage to fail cancels
 // the shared context with its error, which unblocks every other stage.
 type group struct {

@@ -116,8 +116,10 @@ func newConfig(opts []Option) (*config, error) {
 // Seal encrypts src to recipients as an age file written to dst, reading src
 // exactly once. It returns the plaintext digests and the SHA-256 of the age
 // file as written, computed in the same pass. Reading and plaintext hashing,
-// encryption and ciphertext hashing, and writing run concurrently on
-// bounded rings of buffers, so memory use is constant.
+// encryption (of age's 64 KiB chunks, on every core), and ciphertext hashing
+// and writing run concurrently on a bounded set of buffers, so memory use is
+// constant. age itself writes the header; the file is one that age.Encrypt
+// could have written, byte for byte.
 //
 // With [WithExpectedPlaintext], Seal also checks what it read: a mismatch
 // returns the Result and an error wrapping [ErrPlaintextMismatch] (dst then
@@ -165,18 +167,16 @@ func Seal(ctx context.Context, dst io.Writer, src io.Reader, recipients []age.Re
 	return c.result(pt, ct)
 }
 
-// sealPipeline is Seal of a stream: reading and plaintext hashing (pt), encryption
-// and ciphertext hashing (ct), and writing run concurrently on bounded rings.
+// sealPipeline is Seal of a stream: age writes the header, then reading and
+// plaintext hashing (pt), encryption of the payload's chunks on every core, and
+// ciphertext hashing (ct) and writing run concurrently on bounded memory
+// (sealpipe.go).
 func sealPipeline(ctx context.Context, dst io.Writer, src io.Reader, recipients []age.Recipient, pt, ct io.Writer) error {
-	g := newGroup(ctx)
-	plain, sealed := newRing(g.ctx), newRing(g.ctx)
-	g.run(func() error { return wrap("reading plaintext", plain.fill(src, pt)) })
-	g.run(func() error { return encryptStage(plain, sealed, recipients, ct) })
-	g.run(func() error { return wrap("writing sealed payload", sealed.drain(dst, io.Discard)) })
-	err := g.wait()
-	plain.release()
-	sealed.release()
-	return err
+	header, aead, err := sealHeader(recipients)
+	if err != nil {
+		return fmt.Errorf("encrypting: %w", err)
+	}
+	return sealPayload(ctx, dst, src, header, aead, pt, ct)
 }
 
 // result is what Seal returns once pt and ct have seen every byte: their digests,
@@ -251,25 +251,6 @@ func sealSmall(dst io.Writer, plain []byte, recipients []age.Recipient, pt, ct i
 	return wrap("writing sealed payload", err)
 }
 
-// encryptStage moves plaintext chunks through age into the sealed ring,
-// hashing the ciphertext (ct) as age writes it: each chunk is hashed while it
-// is still in this core's cache, and the last stage is left with nothing but
-// the writes, which are costly on their own (the kernel's page-cache copy).
-func encryptStage(plain, sealed *ring, recipients []age.Recipient, ct io.Writer) error {
-	out := &ringWriter{r: sealed, observe: ct}
-	w, err := age.Encrypt(out, recipients...)
-	if err != nil {
-		return fmt.Errorf("encrypting: %w", err)
-	}
-	if err := plain.drain(w, io.Discard); err != nil {
-		return wrap("encrypting", unwrapWriteError(err))
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("encrypting: %w", err)
-	}
-	return out.Close()
-}
-
 // Open decrypts the age file src with identities and writes the plaintext to
 // dst. dst sees plaintext as each 64 KiB chunk authenticates, before the end
 // of the file and before any digest check: use [OpenFile] to get a file only
@@ -335,12 +316,4 @@ func wrap(doing string, err error) error {
 		return nil
 	}
 	return fmt.Errorf("%s: %w", doing, err)
-}
-
-func unwrapWriteError(err error) error {
-	var we *writeError
-	if errors.As(err, &we) {
-		return we.err
-	}
-	return err
 }

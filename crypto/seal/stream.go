@@ -20,7 +20,9 @@ import (
 //
 // age's own reader allocates and copies every chunk; payloadOpener decrypts
 // each chunk straight from the ciphertext ring into the plaintext ring, with
-// no allocation. The header (parsing, identities, MAC) is left to age
+// no allocation. Sealing (sealpipe.go) shares the key and nonces with it
+// (payloadAEAD, chunkNonce) and seals chunks on several cores, where age's
+// writer seals them one after another. The header (parsing, identities, MAC) is left to age
 // itself ([age.DecryptHeader]). Differential tests and a fuzz target check
 // that it accepts and rejects exactly what age.Decrypt does.
 const (
@@ -50,37 +52,47 @@ func headerEnd(b []byte) int {
 	return i + 1 + j + 1
 }
 
+// payloadAEAD returns the AEAD of a payload: ChaCha20-Poly1305 under
+// HKDF-SHA-256(ikm = fileKey, salt = nonce, info = "payload"). The derived
+// key is cleared once the AEAD holds it. Sealing and opening share it.
+func payloadAEAD(fileKey, nonce []byte) (cipher.AEAD, error) {
+	key, err := hkdf.Key(sha256.New, fileKey, nonce, "payload", chacha20poly1305.KeySize)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(key)
+	return chacha20poly1305.New(key)
+}
+
+// chunkNonce is the AEAD nonce of one payload chunk: its index as an 11-byte
+// big-endian counter, then 0x01 if it is the final chunk, else 0x00.
+type chunkNonce [chacha20poly1305.NonceSize]byte
+
+// of returns the nonce of chunk index (in n, so that no chunk allocates).
+func (n *chunkNonce) of(index uint64, last bool) []byte {
+	binary.BigEndian.PutUint64(n[3:11], index)
+	n[11] = 0
+	if last {
+		n[11] = 1
+	}
+	return n[:]
+}
+
 // payloadOpener authenticates and decrypts the chunks of one payload, in
 // order.
 type payloadOpener struct {
 	aead  cipher.AEAD
 	chunk uint64 // index of the next chunk
 	done  bool   // the final chunk was opened
-	n     [chacha20poly1305.NonceSize]byte
+	n     chunkNonce
 }
 
 func newPayloadOpener(fileKey, nonce []byte) (*payloadOpener, error) {
-	key, err := hkdf.Key(sha256.New, fileKey, nonce, "payload", chacha20poly1305.KeySize)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(key)
-	aead, err := chacha20poly1305.New(key)
+	aead, err := payloadAEAD(fileKey, nonce)
 	if err != nil {
 		return nil, err
 	}
 	return &payloadOpener{aead: aead}, nil
-}
-
-// nonce returns the AEAD nonce of the next chunk (in p, so that no chunk
-// allocates).
-func (p *payloadOpener) nonce(last bool) []byte {
-	binary.BigEndian.PutUint64(p.n[3:11], p.chunk)
-	p.n[11] = 0
-	if last {
-		p.n[11] = 1
-	}
-	return p.n[:]
 }
 
 // open authenticates and decrypts the sealed chunk c, appending the
@@ -100,11 +112,11 @@ func (p *payloadOpener) open(dst, c []byte, atEnd bool) ([]byte, error) {
 		return nil, fault(ErrAltered, "an empty final chunk after non-empty ones (age refuses these)")
 	}
 	last := atEnd
-	out, err := p.aead.Open(dst, p.nonce(last), c, nil)
+	out, err := p.aead.Open(dst, p.n.of(p.chunk, last), c, nil)
 	if err != nil && !atEnd {
 		// A full-length chunk may be the final one.
 		last = true
-		out, err = p.aead.Open(dst, p.nonce(last), c, nil)
+		out, err = p.aead.Open(dst, p.n.of(p.chunk, last), c, nil)
 	}
 	if err != nil {
 		detail := ""
