@@ -49,9 +49,11 @@ type Record struct {
 
 	parseProof sync.Once
 	receipt    *ledger.Receipt
-	head       ledger.Head
 	proofErr   error // from parsing the receipt
-	headErr    error // from reading its checkpoint's head
+
+	readHead sync.Once // only audit and Custodian read it; Verify does not
+	head     ledger.Head
+	headErr  error // from reading its checkpoint's head
 }
 
 // Consistency is a consistency proof between two sizes of one log.
@@ -132,16 +134,12 @@ func (r *Record) logHead() (ledger.Head, error) {
 	if r.proofErr != nil {
 		return ledger.Head{}, r.proofErr
 	}
+	r.readHead.Do(func() { r.head, r.headErr = ledger.ReadHeadUnverified(r.receipt.Checkpoint) })
 	return r.head, r.headErr
 }
 
 func (r *Record) parseReceipt() {
-	r.parseProof.Do(func() {
-		r.receipt, r.proofErr = ledger.ParseReceipt([]byte(r.Proof))
-		if r.proofErr == nil {
-			r.head, r.headErr = ledger.ReadHeadUnverified(r.receipt.Checkpoint)
-		}
-	})
+	r.parseProof.Do(func() { r.receipt, r.proofErr = ledger.ParseReceipt([]byte(r.Proof)) })
 }
 
 // ParseBundle decodes a bundle strictly under the default limits (see [DecodeBundle]). A bundle without anchors (made before
