@@ -26,8 +26,8 @@ var _ ledger.Ledger = (*Log)(nil)
 // queueAttempts is how many times a QueueLeaf whose outcome is unknown is tried.
 const queueAttempts = 3
 
-// maxQueueRPCs bounds the QueueLeaf calls one AppendBatch has in flight, and the
-// GetInclusionProof calls that fetch its receipts. Unbounded, a batch of 1,100 leaves sent
+// maxQueueRPCs bounds the calls to Trillian one AppendBatch has in flight: QueueLeaf,
+// finding leaves already logged, and GetInclusionProof for its receipts. Unbounded, a batch of 1,100 leaves sent
 // 1,100 proof requests at once when their root came, and a Trillian log server on MySQL
 // (96 connections) answered none of them for 8 minutes.
 const maxQueueRPCs = 16
@@ -132,19 +132,22 @@ func (b *backend) Origin() string { return b.roots.origin }
 // for that log root; the leaves usually share one. A leaf already in the tree is not an
 // error: its existing entry's receipt is returned.
 func (b *backend) AppendBatch(ctx context.Context, leaves [][]byte) ([]*ledger.Receipt, error) {
-	sem := make(chan struct{}, maxQueueRPCs)
+	sem := make(slots, maxQueueRPCs)
 	return batch.Each(len(leaves), func(i int) (*ledger.Receipt, error) {
 		return b.appendOne(ctx, leafKey(leaves[i]), sem)
 	})
 }
 
-// appendOne queues one leaf and waits for its receipt; sem bounds the QueueLeaf calls.
-func (b *backend) appendOne(ctx context.Context, leaf leafKey, sem chan struct{}) (*ledger.Receipt, error) {
+// appendOne queues one leaf and waits for its receipt; sem bounds its calls to Trillian
+// (QueueLeaf, finding an existing leaf, fetching the receipt) with the batch's others.
+func (b *backend) appendOne(ctx context.Context, leaf leafKey, sem slots) (*ledger.Receipt, error) {
 	ch, done := b.roots.wait(leaf)
 	defer done()
-	sem <- struct{}{}
+	if err := sem.take(ctx); err != nil {
+		return nil, fmt.Errorf("queueing leaf: %w", err)
+	}
 	resp, err := b.queue(ctx, leaf)
-	<-sem
+	sem.give()
 	if err != nil {
 		return nil, fmt.Errorf("queueing leaf: %w", err)
 	}
@@ -152,7 +155,12 @@ func (b *backend) appendOne(ctx context.Context, leaf leafKey, sem chan struct{}
 		if stored := leafKey(resp.GetQueuedLeaf().GetLeaf().GetLeafValue()); stored != leaf && len(stored) >= ledger.LeafSize {
 			return nil, b.conflict(ctx, leaf, stored)
 		}
-		if r, err := b.existing(ctx, leaf); r != nil || err != nil {
+		if err := sem.take(ctx); err != nil {
+			return nil, fmt.Errorf("finding the existing leaf: %w", err)
+		}
+		r, err := b.existing(ctx, leaf)
+		sem.give()
+		if r != nil || err != nil {
 			return r, err
 		}
 	}
@@ -164,14 +172,28 @@ func (b *backend) appendOne(ctx context.Context, leaf leafKey, sem chan struct{}
 	case <-b.bg.Done():
 		return nil, fmt.Errorf("waiting for integration: %w", ledger.ErrClosed)
 	}
-	select {
-	case sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("waiting to fetch the receipt of index %d (the leaf is logged): %w", f.index, ctx.Err())
+	if err := sem.take(ctx); err != nil {
+		return nil, fmt.Errorf("waiting to fetch the receipt of index %d (the leaf is logged): %w", f.index, err)
 	}
-	defer func() { <-sem }()
+	defer sem.give()
 	return b.receipt(ctx, leaf, f.index, f.root)
 }
+
+// slots bounds the calls to Trillian one AppendBatch has in flight (maxQueueRPCs).
+type slots chan struct{}
+
+// take waits for a free slot, or for ctx to end.
+func (s slots) take(ctx context.Context) error {
+	select {
+	case s <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// give frees a slot taken.
+func (s slots) give() { <-s }
 
 // queue calls QueueLeaf, again after an error that leaves unknown whether the leaf was
 // queued (the server unreachable, or failing after queueing it): Trillian's storage drops
