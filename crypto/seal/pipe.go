@@ -161,17 +161,11 @@ func (r *ring) drain(dst, observe io.Writer) error {
 			return err
 		}
 		if _, err := dst.Write(b); err != nil {
-			return &writeError{err}
+			return err
 		}
 		r.recycle(b)
 	}
 }
-
-// writeError marks a failure of the caller's destination writer.
-type writeError struct{ err error }
-
-func (e *writeError) Error() string { return e.err.Error() }
-func (e *writeError) Unwrap() error { return e.err }
 
 // group runs pipeline stages on goroutines. The first stage to fail cancels
 // the shared context with its error, which unblocks every other stage.
