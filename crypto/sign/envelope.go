@@ -102,28 +102,7 @@ func PAE(payloadType string, payload []byte) []byte {
 // envelope. It does not depend on the signatures, so adding a signature later does
 // not change it.
 func (e *Envelope) Commitment() [32]byte {
-	return paeDigest(e.PayloadType, e.Payload)
-}
-
-// paeDigest is SHA-256(PAE(payloadType, payload)), hashed as it goes rather than built
-// first: a verification of many events computes one per event, and PAE copies the
-// payload.
-func paeDigest(payloadType string, payload []byte) [32]byte {
-	var head [64]byte
-	b := append(head[:0], "DSSEv1 "...)
-	b = strconv.AppendInt(b, int64(len(payloadType)), 10)
-	b = append(b, ' ')
-	h := sha256.New()
-	h.Write(b)
-	h.Write([]byte(payloadType))
-	b = append(b[:0], ' ')
-	b = strconv.AppendInt(b, int64(len(payload)), 10)
-	b = append(b, ' ')
-	h.Write(b)
-	h.Write(payload)
-	var sum [32]byte
-	h.Sum(sum[:0])
-	return sum
+	return sha256.Sum256(PAE(e.PayloadType, e.Payload))
 }
 
 // SignEnvelope signs payload as payloadType with every signer, in order, through

@@ -1,11 +1,8 @@
 package sign
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
-	"strings"
 	"testing"
 
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
@@ -90,18 +87,5 @@ func FuzzLoadSigner(f *testing.F) {
 			return
 		}
 		require.NotEmpty(t, s.KeyID())
-	})
-}
-
-// FuzzCommitment: an envelope's commitment, hashed as it goes, is SHA-256 of its PAE
-// built whole, for any payload type and payload (lengths of every number of digits).
-func FuzzCommitment(f *testing.F) {
-	f.Add("application/vnd.in-toto+json", []byte(`{"_type":"https://in-toto.io/Statement/v1"}`))
-	f.Add("", []byte{})
-	f.Add("t", bytes.Repeat([]byte{0}, 1000))
-	f.Add(strings.Repeat("x", 123456), []byte("p"))
-	f.Fuzz(func(t *testing.T, payloadType string, payload []byte) {
-		e := &Envelope{PayloadType: payloadType, Payload: payload}
-		require.Equal(t, sha256.Sum256(PAE(payloadType, payload)), e.Commitment())
 	})
 }
