@@ -210,7 +210,7 @@ func (b *backend) add(ctx context.Context, leaves [][]byte, claims []claim, coun
 }
 
 // hand hands a group of reserved leaves to Tessera, in order and in one turn of this
-// process (turn.go). From there each leaf is logged whatever its append does, and settle
+// process (turn.go), when the pacer lets it (pace.go). From there each leaf is logged whatever its append does, and settle
 // records where it landed. If the turn does not come, the leaves never reach the log, and
 // their keys are freed.
 func (b *backend) hand(group []*handoff) {
@@ -218,6 +218,7 @@ func (b *backend) hand(group []*handoff) {
 	for _, h := range group {
 		n += len(h.leaves)
 	}
+	b.pace.wait(n)
 	if err := b.turn.enter(context.Background(), n); err != nil {
 		err = fmt.Errorf("waiting for this process's turn to append: %w", err)
 		var freed []record

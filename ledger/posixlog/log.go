@@ -53,6 +53,7 @@ type backend struct {
 	index         *tagIndex
 	turn          *turn // this process's turn to hand Tessera leaves (turn.go)
 	intake        intake
+	pace          *pacer // when the intake's groups go to Tessera (pace.go)
 	floor         sizeFloor
 	pollInterval  time.Duration
 	settling      sync.WaitGroup // settle calls in flight
@@ -154,6 +155,7 @@ func open(dir, keyFile string, cfg config) (*Log, error) {
 		intake:       intake{maxWait: cfg.batchMaxAge},
 	}
 	b.intake.hand = b.hand
+	b.pace = newPacer(filepath.Join(real, layout.CheckpointPath), cfg)
 	if b.index, err = openIndex(real); err != nil {
 		unregister(real)
 		return nil, fmt.Errorf("opening log %s: %w", dir, err)
