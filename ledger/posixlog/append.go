@@ -210,9 +210,9 @@ func (b *backend) add(ctx context.Context, leaves [][]byte, claims []claim, coun
 }
 
 // hand hands a group of reserved leaves to Tessera, in order and in one turn of this
-// process (turn.go), when the pacer lets it (pace.go). From there each leaf is logged whatever its append does, and settle
-// records where it landed. If the turn does not come, the leaves never reach the log, and
-// their keys are freed.
+// process (turn.go), when the pacer lets it (pace.go). From there each leaf is logged
+// whatever its append does, and settle records where it landed. If the turn does not
+// come, the leaves never reach the log, and their keys are freed.
 func (b *backend) hand(group []*handoff) {
 	n := 0
 	for _, h := range group {

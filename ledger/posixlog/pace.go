@@ -30,12 +30,10 @@ import (
 // append) or cannot be read. It changes only when leaves reach Tessera, never whether
 // or where they land: a group may wait for the turn much longer than this anyway.
 type pacer struct {
-	interval time.Duration
-	batchAge time.Duration // Tessera's batch max age
-	batchMax int           // and size
-	// published returns when the published checkpoint was written (its mtime, which
-	// Tessera's publisher reads too).
-	published func() (time.Time, error)
+	interval   time.Duration
+	batchAge   time.Duration // Tessera's batch max age
+	batchMax   int           // and size
+	checkpoint string        // the published checkpoint's file
 }
 
 // paceSlack is how long past the interval a paced group is sequenced, at the earliest.
@@ -43,14 +41,17 @@ const paceSlack = time.Millisecond
 
 // newPacer paces the handoffs to a log whose checkpoint file is checkpoint.
 func newPacer(checkpoint string, c config) *pacer {
-	return &pacer{interval: c.checkpointInterval, batchAge: c.batchMaxAge, batchMax: int(min(c.batchMaxSize, 1<<30)),
-		published: func() (time.Time, error) {
-			fi, err := os.Stat(checkpoint)
-			if err != nil {
-				return time.Time{}, err
-			}
-			return fi.ModTime(), nil
-		}}
+	return &pacer{interval: c.checkpointInterval, batchAge: c.batchMaxAge, batchMax: int(min(c.batchMaxSize, 1<<30)), checkpoint: checkpoint}
+}
+
+// published returns when the published checkpoint was written: its mtime, which
+// Tessera's publisher reads too.
+func (p *pacer) published() (time.Time, error) {
+	fi, err := os.Stat(p.checkpoint)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return fi.ModTime(), nil
 }
 
 // wait holds the caller, about to hand over n leaves, until they will be sequenced once

@@ -27,9 +27,9 @@ var _ ledger.Ledger = (*Log)(nil)
 const queueAttempts = 3
 
 // maxQueueRPCs bounds the calls to Trillian one AppendBatch has in flight: QueueLeaf,
-// finding leaves already logged, and GetInclusionProof for its receipts. Unbounded, a batch of 1,100 leaves sent
-// 1,100 proof requests at once when their root came, and a Trillian log server on MySQL
-// (96 connections) answered none of them for 8 minutes.
+// finding leaves already logged, and GetInclusionProof for its receipts. Unbounded, a
+// batch of 1,100 leaves sent 1,100 proof requests at once when their root came, and a
+// Trillian log server on MySQL (96 connections) answered none of them for 8 minutes.
 const maxQueueRPCs = 16
 
 // Log is a ledger.Ledger kept by a Trillian log tree. It is safe for concurrent use, and
