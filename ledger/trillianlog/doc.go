@@ -49,7 +49,9 @@
 // docs/BENCHMARKS.md. scripts/trillian/ builds and runs trillian_log_server and
 // trillian_log_signer v1.8.0 on MariaDB for tests. Errors from Trillian keep their gRPC
 // status (status.Code works on them): ResourceExhausted is Trillian's pushback, and
-// ledger/server answers it with 429.
+// ledger/server answers it with 429. No call waits for Trillian longer than 30 s
+// (WithCallTimeout), so a server that stalls without closing the connection fails an
+// Append with codes.DeadlineExceeded instead of holding it for ever.
 //
 // # Witnesses
 //

@@ -196,8 +196,9 @@ func (s slots) take(ctx context.Context) error {
 func (s slots) give() { <-s }
 
 // queue calls QueueLeaf, again after an error that leaves unknown whether the leaf was
-// queued (the server unreachable, or failing after queueing it): Trillian's storage drops
-// a leaf it already holds, so queueing twice is harmless.
+// queued (the server unreachable, failing after queueing it, or silent beyond the call
+// timeout): Trillian's storage drops a leaf it already holds, so queueing twice is
+// harmless.
 func (b *backend) queue(ctx context.Context, leaf leafKey) (*trillian.QueueLeafResponse, error) {
 	wait := 50 * time.Millisecond
 	for attempt := 1; ; attempt++ {
@@ -205,7 +206,7 @@ func (b *backend) queue(ctx context.Context, leaf leafKey) (*trillian.QueueLeafR
 			LogId: b.ep.TreeID, Leaf: logLeaf(leaf),
 		})
 		switch status.Code(err) {
-		case codes.Unavailable, codes.Internal, codes.Unknown:
+		case codes.Unavailable, codes.Internal, codes.Unknown, codes.DeadlineExceeded:
 			if attempt < queueAttempts && ctx.Err() == nil {
 				break
 			}

@@ -21,6 +21,8 @@ type config struct {
 
 	witnessPolicy  []byte // see witness.go
 	witnessTimeout time.Duration
+
+	callTimeout time.Duration // see calls.go
 }
 
 // DefaultPollInterval is how often appends waiting for integration read the log root.
@@ -29,7 +31,7 @@ type config struct {
 const DefaultPollInterval = 20 * time.Millisecond
 
 func defaults() config {
-	return config{pollInterval: DefaultPollInterval, displayName: "evidctl"}
+	return config{pollInterval: DefaultPollInterval, displayName: "evidctl", callTimeout: DefaultCallTimeout}
 }
 
 // openConfig parses url and applies opts to the defaults: the first steps of Open and
@@ -55,6 +57,9 @@ func (c *config) apply(opts []Option) error {
 	}
 	if c.maxRoot < 0 {
 		return fmt.Errorf("max root duration %v is negative", c.maxRoot)
+	}
+	if c.callTimeout < 0 {
+		return fmt.Errorf("call timeout %v is negative", c.callTimeout)
 	}
 	return nil
 }

@@ -112,11 +112,15 @@ func Init(ctx context.Context, addr, keyFile, origin string, opts ...Option) (En
 	return ep, vkey, nil
 }
 
-// dial opens a gRPC client connection to addr; it connects lazily.
+// dial opens a gRPC client connection to addr; it connects lazily. Each call on it
+// is bounded by cfg.callTimeout (calls.go).
 func dial(addr string, cfg config) (*grpc.ClientConn, error) {
-	opts := cfg.dialOptions
+	opts := slices.Clone(cfg.dialOptions)
 	if opts == nil {
 		opts = []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	}
+	if cfg.callTimeout > 0 {
+		opts = append(opts, grpc.WithChainUnaryInterceptor(callDeadline(cfg.callTimeout)))
 	}
 	return grpc.NewClient(addr, opts...)
 }

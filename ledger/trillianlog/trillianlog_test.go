@@ -127,6 +127,8 @@ func TestOptions(t *testing.T) {
 	require.NoError(t, err)
 	_, err = trillianlog.Open(ctx, ep.String(), key, trillianlog.WithPollInterval(0))
 	require.ErrorContains(t, err, "poll interval 0s is not positive")
+	_, err = trillianlog.Open(ctx, ep.String(), key, trillianlog.WithCallTimeout(-time.Second))
+	require.ErrorContains(t, err, "call timeout -1s is negative")
 	_, err = trillianlog.Open(ctx, ep.String(), key, trillianlog.WithDialOptions(grpc.WithUserAgent("evidctl-test")))
 	require.ErrorContains(t, err, "transport security", "the dial options replace the default plain-text transport")
 	l, err := trillianlog.Open(ctx, ep.String(), key,
