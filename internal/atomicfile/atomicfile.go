@@ -38,6 +38,14 @@
 // name. A caller that means to update the link's target resolves it first
 // ([path/filepath.EvalSymlinks]) and writes there.
 //
+// # Large files
+//
+// Past its first 4 MiB a File is written with direct I/O (O_DIRECT on Linux)
+// where the file system allows it: Commit makes every byte durable anyway,
+// and the copy into the page cache is what writing multi-GiB payloads costs
+// most on some machines. A file system that refuses it gets the file through
+// the page cache, as on other systems. See direct.go.
+//
 // # Temporary files
 //
 // The temporary file is named ".NAME.evidctl-tmp-" and 16 hex digits, in the
@@ -99,6 +107,9 @@ type File struct {
 	seq  uint64 // order of creation in this process
 
 	written, flushed int64 // bytes written; bytes whose writeback was started
+
+	dio      *direct // direct writing under way (direct.go), or nil
+	noDirect bool    // direct writing was tried (or is under way): never again
 }
 
 // Create returns a temporary file in the directory of path with permissions
@@ -127,24 +138,50 @@ func refuseSymlink(path string) error {
 	return nil
 }
 
-// Write writes p to the temporary file.
+// Write writes p to the temporary file. Past its first few MiB a File's
+// content bypasses the page cache where the file system allows it (direct.go);
+// an error of such a write may be returned by a later Write or by Commit.
 func (f *File) Write(p []byte) (int, error) {
 	if f.done {
 		return 0, ErrClosed
 	}
-	n, err := f.tmp.Write(p)
+	if f.dio != nil {
+		n, err := f.dio.add(p)
+		f.written += int64(n)
+		return n, err
+	}
+	head := len(p)
+	if !f.noDirect && f.written+int64(len(p)) > directFrom {
+		// Up to a block boundary the usual way, the rest directly.
+		head = int(min(int64(len(p)), -f.written&(directBlock-1)))
+	}
+	n, err := f.tmp.Write(p[:head])
 	f.writeBehind(n)
-	return n, err
+	if err != nil || head == len(p) {
+		return n, err
+	}
+	f.startDirect()
+	m, err := f.Write(p[head:])
+	return n + m, err
 }
 
 // ReadFrom copies r into the temporary file, letting [io.Copy] use the
-// operating system's fast paths.
+// operating system's fast paths (which go through the page cache) until the
+// File goes direct.
 func (f *File) ReadFrom(r io.Reader) (int64, error) {
 	if f.done {
 		return 0, ErrClosed
 	}
-	return f.tmp.ReadFrom(r)
+	if f.dio != nil {
+		return io.Copy(writerOnly{f}, r)
+	}
+	n, err := f.tmp.ReadFrom(r)
+	f.written += n
+	return n, err
 }
+
+// writerOnly hides a File's ReadFrom from io.Copy.
+type writerOnly struct{ io.Writer }
 
 // Commit fsyncs the temporary file, renames it over the destination path,
 // closes it and fsyncs the directory. If any step fails the temporary file is
@@ -184,6 +221,9 @@ func (f *File) CommitNew() error {
 func (f *File) commit(place func(name string) error) error {
 	if f.done {
 		return ErrClosed
+	}
+	if err := f.finishDirect(); err != nil {
+		return errors.Join(err, f.Abort())
 	}
 	if err := f.tmp.Sync(); err != nil {
 		f.done = true
@@ -236,6 +276,7 @@ func (f *File) Abort() error {
 		return nil
 	}
 	f.done = true
+	f.stopDirect()
 	name := f.tmp.Name()
 	rerr := os.Remove(name)
 	cerr := f.tmp.Close()

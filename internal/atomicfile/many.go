@@ -200,6 +200,12 @@ func CommitAll(files []*File) (int, error) {
 			_ = f.Abort()
 		}
 	}
+	for _, f := range files {
+		if err := f.finishDirect(); err != nil {
+			abortFrom(0)
+			return 0, err
+		}
+	}
 	if err := syncAll(files); err != nil {
 		abortFrom(0)
 		return 0, err
