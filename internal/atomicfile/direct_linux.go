@@ -33,6 +33,19 @@ func setDirect(f *os.File, on bool) error {
 	return ferr
 }
 
+// dataSync makes f's data durable (fdatasync(2)).
+func dataSync(f *os.File) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.Fdatasync(int(fd)) }); err != nil {
+		return err
+	}
+	return serr
+}
+
 // isDirectRefused reports whether err is a file system's refusal of a direct write
 // (EINVAL: alignment it does not accept, or no direct I/O at all).
 func isDirectRefused(err error) bool { return errors.Is(err, unix.EINVAL) }

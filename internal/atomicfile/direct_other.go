@@ -9,3 +9,5 @@ import "os"
 func setDirect(*os.File, bool) error { return errDirectUnsupported }
 
 func isDirectRefused(error) bool { return false }
+
+func dataSync(f *os.File) error { return f.Sync() }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -143,7 +144,7 @@ func TestDirectSpans(t *testing.T) {
 		require.Zero(t, len(b)%directBlock, "whole blocks")
 		out.Write(b)
 		return nil
-	})
+	}, nil)
 	data := make([]byte, 2*directBuf+3*directBlock+77)
 	_, _ = rand.Read(data)
 	n, err := d.add(data)
@@ -163,7 +164,7 @@ func TestDirectSpans(t *testing.T) {
 func TestDirectWriteError(t *testing.T) {
 	boom := errors.New("disk full")
 	calls := 0
-	d := newDirect(0, func([]byte, int64) error { calls++; return boom })
+	d := newDirect(0, func([]byte, int64) error { calls++; return boom }, nil)
 	_, err := d.add(make([]byte, directBuf))
 	require.NoError(t, err, "the buffer is only queued")
 	var addErr error
@@ -176,4 +177,24 @@ func TestDirectWriteError(t *testing.T) {
 	require.ErrorIs(t, d.finish(func([]byte, int64) error { t.Fatal("tail written after a failure"); return nil }), boom)
 	d.release()
 	require.Equal(t, 1, calls, "no write after the failure")
+}
+
+// TestDirectFlush: the disk's cache is flushed in the background as the File grows,
+// every directFlush bytes (requests that come while one waits are merged), and a
+// failed flush fails the File, since its error would not reach Commit's fsync.
+func TestDirectFlush(t *testing.T) {
+	var flushes atomic.Int32
+	d := newDirect(0, func([]byte, int64) error { return nil }, func() error { flushes.Add(1); return nil })
+	_, err := d.add(make([]byte, 2*directFlush+directBuf))
+	require.NoError(t, err)
+	require.NoError(t, d.finish(func([]byte, int64) error { return nil }))
+	d.release()
+	require.GreaterOrEqual(t, flushes.Load(), int32(1))
+	require.LessOrEqual(t, flushes.Load(), int32(2))
+
+	boom := errors.New("write-back error")
+	d = newDirect(0, func([]byte, int64) error { return nil }, func() error { return boom })
+	_, _ = d.add(make([]byte, directFlush+directBuf))
+	require.ErrorIs(t, d.finish(func([]byte, int64) error { return nil }), boom)
+	d.release()
 }
