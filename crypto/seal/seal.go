@@ -241,14 +241,7 @@ func sealSmall(dst io.Writer, plain []byte, recipients []age.Recipient, pt, ct i
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("encrypting: %w", err)
 	}
-	if _, err := ct.Write(out.Bytes()); err != nil {
-		return fmt.Errorf("hashing sealed payload: %w", err)
-	}
-	n, err := dst.Write(out.Bytes())
-	if err == nil && n < out.Len() {
-		err = io.ErrShortWrite
-	}
-	return wrap("writing sealed payload", err)
+	return wrap("writing sealed payload", writeHashed(dst, ct, out.Bytes()))
 }
 
 // Open decrypts the age file src with identities and writes the plaintext to
