@@ -4,28 +4,37 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
-// Large files bypass the page cache. A File is made durable on Commit, so every byte
-// of it goes to the disk anyway; writing a multi-GiB payload through the page cache
-// first costs a copy into freshly allocated cache pages, and on some virtual machines
-// that costs more CPU than sealing the payload (on a 2-core VM, dd of 4 GiB took 3.5 s
-// and 0.4 s of system time with O_DIRECT, 10 s and 8.9 s through the page cache and
-// fsync). So a write that takes a File past directFrom bytes switches it, where the
-// file system allows it, to direct I/O (O_DIRECT on Linux): from the next block
-// boundary on (the bytes before it go the usual way), what is written is gathered into
-// aligned buffers of directBuf bytes, which a goroutine of the File writes at their
-// offsets while the caller fills the next. Commit writes the last partial block the
-// usual way, then fsyncs as always. A file system that refuses direct I/O (tmpfs, some
-// network file systems) gets the file the usual way, as does every smaller file.
+// Large files bypass the page cache past their first GiB. A File is made durable on
+// Commit, so every byte of it goes to the disk anyway; writing a multi-GiB payload
+// through the page cache first costs a copy into cache pages, which the kernel must
+// find (evicting others) and, on some virtual machines, fault in at a high price: on
+// a 2-core VM, dd of 4 GiB took 3.5 s and 0.4 s of system time with O_DIRECT, 10 s and
+// 8.9 s through the page cache and fsync, and a 4 GiB acquisition 15-21 s (12-19 s of
+// system time) against 8-10 s. So a write that takes a File past directFrom bytes
+// switches it, where the file system allows it, to direct I/O (O_DIRECT on Linux):
+// from the next block boundary on (the bytes before it go the usual way), what is
+// written is gathered into aligned buffers of directBuf bytes, which goroutines of the
+// File write at their offsets while the caller fills the next. Commit writes the last
+// partial block the usual way, then fsyncs as always. A file system that refuses direct
+// I/O (tmpfs, some network file systems) gets the file the usual way, as does every
+// smaller file.
 
 const (
-	directBlock = 4096    // alignment of direct offsets, lengths and buffer addresses
-	directBuf   = 2 << 20 // bytes per buffer
-	directBufs  = 3       // buffers per File: one being filled, two being written
-	directFrom  = 4 << 20 // a File this size or smaller never goes direct
+	directBlock   = 4096    // alignment of direct offsets, lengths and buffer addresses
+	directBuf     = 2 << 20 // bytes per buffer
+	directBufs    = 8       // buffers per File: 16 MiB between the caller and the disk
+	directWriters = 2       // direct writes in flight at once
 )
+
+// directFrom is the size past which a File goes direct. The page cache takes the
+// first GiB, which lets the caller run ahead of the disk (a 1 GiB acquisition is
+// fastest so); past it the page cache only costs, and a file of hundreds of GiB (a
+// disk image) would fill it. A variable for the tests.
+var directFrom int64 = 1 << 30
 
 // directPool holds aligned buffers between Files, cleared.
 var directPool = sync.Pool{New: func() any {
@@ -47,7 +56,7 @@ type direct struct {
 	write func(b []byte, off int64) error // writes b at off with direct I/O
 	flush func() error                    // makes what was written durable, or nil
 
-	unflushed int           // bytes written since the last flush was asked for (writer's)
+	unflushed atomic.Int64  // bytes written since the last flush was asked for
 	flushReq  chan struct{} // a flush asked for (capacity 1: requests coalesce)
 	flushDone chan struct{} // closed when the flusher has returned
 
@@ -80,21 +89,25 @@ func newDirect(off int64, write func([]byte, int64) error, flush func() error) *
 		d.free <- (*p)[:0]
 	}
 	d.cur = <-d.free
-	go d.writer()
+	var wg sync.WaitGroup
+	for range directWriters {
+		wg.Go(d.writer)
+	}
+	go func() { wg.Wait(); close(d.done) }()
 	go d.flusher()
 	return d
 }
 
-// writer writes the full buffers in order until the queue is closed, asking for a
-// flush every directFlush bytes; after a failure it only hands the buffers back.
+// writer is one of directWriters: it writes full buffers, taken from the queue in
+// file order, until the queue is closed, asking for a flush every directFlush bytes;
+// after a failure it only hands the buffers back.
 func (d *direct) writer() {
-	defer close(d.done)
 	for s := range d.queue {
 		if d.failed() == nil {
 			if err := d.write(s.b, s.off); err != nil {
 				d.fail(err)
-			} else if d.unflushed += len(s.b); d.unflushed >= directFlush {
-				d.unflushed = 0
+			} else if d.unflushed.Add(int64(len(s.b))) >= directFlush {
+				d.unflushed.Store(0)
 				select {
 				case d.flushReq <- struct{}{}:
 				default: // one is waiting already
@@ -206,16 +219,18 @@ func (f *File) startDirect() {
 	if err := setDirect(f.tmp, true); err != nil {
 		return
 	}
-	first := true
+	var wrote atomic.Bool // a direct write succeeded: the file system takes them
 	f.dio = newDirect(f.written, func(b []byte, off int64) error {
 		_, err := f.tmp.WriteAt(b, off)
-		if err != nil && first && isDirectRefused(err) {
-			// The file system took the flag but not the write: go on the usual way.
+		if err != nil && !wrote.Load() && isDirectRefused(err) {
+			// The file system took the flag but refuses the writes: go on the usual
+			// way (the writers that find this each clear the flag, harmlessly).
 			if err = setDirect(f.tmp, false); err == nil {
 				_, err = f.tmp.WriteAt(b, off)
 			}
+		} else if err == nil {
+			wrote.Store(true)
 		}
-		first = false
 		if err != nil {
 			return fmt.Errorf("writing temporary file for %q: %w", f.path, err)
 		}
