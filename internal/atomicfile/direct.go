@@ -1,7 +1,6 @@
 package atomicfile
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -208,9 +207,6 @@ func (d *direct) release() {
 	}
 	d.bufs, d.cur = nil, nil
 }
-
-// errDirectUnsupported means the file system refused direct I/O for the file.
-var errDirectUnsupported = errors.New("direct I/O not supported here")
 
 // startDirect switches f, whose written bytes end on a block boundary, to direct
 // writing, unless its file system refuses it (then f stays as it is for good).

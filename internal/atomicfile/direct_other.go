@@ -2,7 +2,13 @@
 
 package atomicfile
 
-import "os"
+import (
+	"errors"
+	"os"
+)
+
+// errDirectUnsupported: this system gets no direct I/O from atomicfile.
+var errDirectUnsupported = errors.New("direct I/O not supported here")
 
 // setDirect reports that direct I/O is not used on this system: Files are written
 // through the page cache.
