@@ -62,12 +62,12 @@ type direct struct {
 	off   int64         // file offset of cur[0], a multiple of directBlock
 	cur   []byte        // the buffer being filled
 	free  chan []byte   // buffers written, for the caller to fill
-	queue chan span     // full buffers, in file order, for the writer
-	done  chan struct{} // closed when the writer has returned
+	queue chan span     // full buffers, in file order, for the writers
+	done  chan struct{} // closed when the writers have returned
 	bufs  []*[]byte     // the buffers taken from directPool
 
 	mu  sync.Mutex
-	err error // the first write that failed
+	err error // the first write or flush that failed
 }
 
 // span is a buffer to write at a file offset.
@@ -145,7 +145,7 @@ func (d *direct) failed() error {
 	return d.err
 }
 
-// add copies p into the buffers, handing each full one to the writer.
+// add copies p into the buffers, handing each full one to the writers.
 func (d *direct) add(p []byte) (int, error) {
 	n := 0
 	for len(p) > 0 {
@@ -166,7 +166,7 @@ func (d *direct) add(p []byte) (int, error) {
 }
 
 // finish writes what the buffers hold: the whole blocks directly, then, once the
-// writer is done, the last partial block with tail (the usual way). It returns the
+// writers are done, the last partial block with tail (the usual way). It returns the
 // first error of any write.
 func (d *direct) finish(tail func(b []byte, off int64) error) error {
 	n := len(d.cur)
@@ -184,8 +184,8 @@ func (d *direct) finish(tail func(b []byte, off int64) error) error {
 	return nil
 }
 
-// stop waits for the writer to write what it was given, and for the flusher, and
-// for both to return. It is safe to call twice.
+// stop waits for the writers to write what they were given, and for the flusher, and
+// for all of them to return. It is safe to call twice.
 func (d *direct) stop() {
 	select {
 	case <-d.done:
@@ -199,7 +199,7 @@ func (d *direct) stop() {
 }
 
 // release clears the buffers (they may have held plaintext) and gives them back to
-// the pool. Call it once the writer has returned.
+// the pool. Call it once the writers have returned.
 func (d *direct) release() {
 	for _, p := range d.bufs {
 		clear((*p)[:cap(*p)])
