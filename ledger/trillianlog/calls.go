@@ -25,13 +25,20 @@ const DefaultCallTimeout = 30 * time.Second
 func WithCallTimeout(d time.Duration) Option { return func(c *config) { c.callTimeout = d } }
 
 // callDeadline is the unary client interceptor of WithCallTimeout: it gives each call
-// at most d, and says so when that limit, not the caller's context, ended the call.
+// at most d, unless the caller's context ends sooner, and says so when that limit ended
+// the call. The deadline travels with the call, so the server may end it a moment
+// before the client does: a DeadlineExceeded that comes within d/10 of the limit is
+// the limit's.
 func callDeadline(d time.Duration) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		callCtx, cancel := context.WithTimeout(ctx, d)
+		deadline := time.Now().Add(d)
+		if theirs, ok := ctx.Deadline(); ok && theirs.Before(deadline) {
+			return invoker(ctx, method, req, reply, cc, opts...)
+		}
+		callCtx, cancel := context.WithDeadline(ctx, deadline)
 		defer cancel()
 		err := invoker(callCtx, method, req, reply, cc, opts...)
-		if err != nil && ctx.Err() == nil && callCtx.Err() == context.DeadlineExceeded {
+		if status.Code(err) == codes.DeadlineExceeded && ctx.Err() == nil && time.Until(deadline) < d/10 {
 			return status.Errorf(codes.DeadlineExceeded, "trillian did not answer %s within %v (trillianlog.WithCallTimeout): %v", method, d, err)
 		}
 		return err

@@ -56,7 +56,7 @@ func TestOpenGivesUpOnASilentServer(t *testing.T) {
 	done := make(chan error, 1)
 	start := time.Now()
 	go func() {
-		_, err := trillianlog.Open(context.Background(), "trillian://"+addr+"/1", key, trillianlog.WithCallTimeout(200*time.Millisecond))
+		_, err := trillianlog.Open(context.Background(), "trillian://"+addr+"/1", key, trillianlog.WithCallTimeout(500*time.Millisecond))
 		done <- err
 	}()
 	select {
@@ -66,7 +66,7 @@ func TestOpenGivesUpOnASilentServer(t *testing.T) {
 	}
 	require.Error(t, err)
 	require.Equal(t, codes.DeadlineExceeded, status.Code(err), "%v", err)
-	require.ErrorContains(t, err, "GetLatestSignedLogRoot within 200ms")
+	require.ErrorContains(t, err, "GetLatestSignedLogRoot within 500ms")
 	require.Less(t, time.Since(start), 30*time.Second)
 }
 
@@ -132,4 +132,21 @@ func TestQueueLeafTriedAgainAfterTimeout(t *testing.T) {
 	require.EqualValues(t, 2, fwd.queued.Load(), "QueueLeaf calls: the one left unanswered, then the one that queued the leaf")
 	_, err = (&ledger.Trust{Logs: []ledger.Log{{Origin: l.Origin(), VerifierKey: l.VerifierKey()}}}).VerifyReceipt(r, leaf)
 	require.NoError(t, err)
+}
+
+// TestCallerDeadlineComesFirst: when the caller's context ends before the call timeout,
+// the call ends with it, and the error does not blame the call timeout.
+func TestCallerDeadlineComesFirst(t *testing.T) {
+	addr := serve(t, silentServer{})
+	key := filepath.Join(t.TempDir(), "k")
+	_, err := trillianlog.NewKey(key, "evidctl.test/silent")
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = trillianlog.Open(ctx, "trillian://"+addr+"/1", key, trillianlog.WithCallTimeout(time.Minute))
+	require.Error(t, err)
+	require.Equal(t, codes.DeadlineExceeded, status.Code(err), "%v", err)
+	require.NotContains(t, err.Error(), "WithCallTimeout")
+	require.Less(t, time.Since(start), 30*time.Second)
 }
