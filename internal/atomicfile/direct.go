@@ -218,14 +218,13 @@ func (f *File) startDirect() {
 	var wrote atomic.Bool // a direct write succeeded: the file system takes them
 	f.dio = newDirect(f.written, func(b []byte, off int64) error {
 		_, err := f.tmp.WriteAt(b, off)
-		if err != nil && !wrote.Load() && isDirectRefused(err) {
+		switch {
+		case err == nil:
+			wrote.Store(true)
+		case !wrote.Load() && isDirectRefused(err):
 			// The file system took the flag but refuses the writes: go on the usual
 			// way (the writers that find this each clear the flag, harmlessly).
-			if err = setDirect(f.tmp, false); err == nil {
-				_, err = f.tmp.WriteAt(b, off)
-			}
-		} else if err == nil {
-			wrote.Store(true)
+			err = f.writeAtCached(b, off)
 		}
 		if err != nil {
 			return fmt.Errorf("writing temporary file for %q: %w", f.path, err)
@@ -249,14 +248,21 @@ func (f *File) finishDirect() error {
 	f.dio = nil
 	defer d.release()
 	return d.finish(func(b []byte, off int64) error {
-		if err := setDirect(f.tmp, false); err != nil {
-			return fmt.Errorf("writing temporary file for %q: %w", f.path, err)
-		}
-		if _, err := f.tmp.WriteAt(b, off); err != nil {
+		if err := f.writeAtCached(b, off); err != nil {
 			return fmt.Errorf("writing temporary file for %q: %w", f.path, err)
 		}
 		return nil
 	})
+}
+
+// writeAtCached clears O_DIRECT on f's temporary file and writes b at off the usual
+// way: a block the file system refused directly, or the last partial block.
+func (f *File) writeAtCached(b []byte, off int64) error {
+	err := setDirect(f.tmp, false)
+	if err == nil {
+		_, err = f.tmp.WriteAt(b, off)
+	}
+	return err
 }
 
 // stopDirect ends f's direct writing without writing what it holds (Abort).

@@ -9,42 +9,23 @@ import (
 
 // setDirect sets or clears O_DIRECT on f.
 func setDirect(f *os.File, on bool) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var ferr error
-	err = rc.Control(func(fd uintptr) {
-		flags, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
+	return control(f, func(fd int) error {
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
 		if err != nil {
-			ferr = err
-			return
+			return err
 		}
 		if on {
 			flags |= unix.O_DIRECT
 		} else {
 			flags &^= unix.O_DIRECT
 		}
-		_, ferr = unix.FcntlInt(fd, unix.F_SETFL, flags)
-	})
-	if err != nil {
+		_, err = unix.FcntlInt(uintptr(fd), unix.F_SETFL, flags)
 		return err
-	}
-	return ferr
+	})
 }
 
 // dataSync makes f's data durable (fdatasync(2)).
-func dataSync(f *os.File) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	if err := rc.Control(func(fd uintptr) { serr = unix.Fdatasync(int(fd)) }); err != nil {
-		return err
-	}
-	return serr
-}
+func dataSync(f *os.File) error { return control(f, unix.Fdatasync) }
 
 // isDirectRefused reports whether err is a file system's refusal of a direct write
 // (EINVAL: alignment it does not accept, or no direct I/O at all).

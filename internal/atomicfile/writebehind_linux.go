@@ -9,11 +9,7 @@ import (
 // startWriteback asks the kernel to start writing the range out, without
 // waiting for it (sync_file_range(2) with SYNC_FILE_RANGE_WRITE).
 func startWriteback(f *os.File, off, n int64) {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return
-	}
-	_ = rc.Control(func(fd uintptr) {
-		_ = unix.SyncFileRange(int(fd), off, n, unix.SYNC_FILE_RANGE_WRITE)
+	_ = control(f, func(fd int) error {
+		return unix.SyncFileRange(fd, off, n, unix.SYNC_FILE_RANGE_WRITE)
 	})
 }
