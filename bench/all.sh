@@ -117,7 +117,10 @@ row() {
 }
 
 echo "measuring ($runs alternating runs per row) ..." >&2
-clean='rm -f out.bin age.out acq.custody.json acq.age one.custody.json one.age'
+# Each run starts with no dirty pages: plain `age -o F` leaves its whole output to be
+# written back, which the kernel would do while the next command runs (evidctl fsyncs
+# its outputs, so it leaves none). The sync is untimed, like the rm.
+clean='rm -f out.bin age.out acq.custody.json acq.age one.custody.json one.age; sync'
 row "verify with decryption (\`verify --payload --identity\`)" "\`age -d -i ID -o /dev/null\`" "$clean" \
 	"'$ev' verify case.custody.json --trust trust.json --payload case.age --identity lab.age.txt" \
 	"age -d -i lab.age.txt -o /dev/null case.age"

@@ -40,7 +40,7 @@
 //
 // # Large files
 //
-// Past its first GiB a File is written with direct I/O (O_DIRECT on Linux)
+// Past its first 256 MiB a File is written with direct I/O (O_DIRECT on Linux)
 // where the file system allows it: Commit makes every byte durable anyway,
 // and the copy into the page cache is what writing multi-GiB payloads costs
 // most on some machines. A file system that refuses it gets the file through
@@ -138,7 +138,7 @@ func refuseSymlink(path string) error {
 	return nil
 }
 
-// Write writes p to the temporary file. Past its first GiB a File's
+// Write writes p to the temporary file. Past its first 256 MiB a File's
 // content bypasses the page cache where the file system allows it (direct.go);
 // an error of such a write may be returned by a later Write or by Commit.
 func (f *File) Write(p []byte) (int, error) {

@@ -7,7 +7,7 @@ import (
 	"unsafe"
 )
 
-// Large files bypass the page cache past their first GiB. A File is made durable on
+// Large files bypass the page cache past their first 256 MiB. A File is made durable on
 // Commit, so every byte of it goes to the disk anyway; writing a multi-GiB payload
 // through the page cache first costs a copy into cache pages, which the kernel must
 // find (evicting others) and, on some virtual machines, fault in at a high price: on
@@ -30,10 +30,13 @@ const (
 )
 
 // directFrom is the size past which a File goes direct. The page cache takes the
-// first GiB, which lets the caller run ahead of the disk (a 1 GiB acquisition is
-// fastest so); past it the page cache only costs, and a file of hundreds of GiB (a
-// disk image) would fill it. A variable for the tests.
-var directFrom int64 = 1 << 30
+// first 256 MiB, which lets the caller run ahead of the disk and spares a small file
+// the direct buffers; past it the page cache only costs, and a file of hundreds of GiB
+// (a disk image) would fill it. Measured on two VMs (docs/BENCHMARKS.md): from 1 GiB,
+// a 1 GiB decrypt took 1.34-1.97 s and a 1 GiB acquisition 1.37-3.06 s; from 256 MiB,
+// 1.23-1.40 s and 1.38-1.54 s; from 4 MiB the acquisition was slower on the other VM,
+// where sealing gained from running ahead. A variable for the tests.
+var directFrom int64 = 256 << 20
 
 // directPool holds aligned buffers between Files, cleared.
 var directPool = sync.Pool{New: func() any {
