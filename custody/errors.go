@@ -42,8 +42,13 @@ type Violation struct {
 
 func (v Violation) Error() string {
 	s := fmt.Sprintf("%s: %s", v.Rule, v.Detail)
-	if v.Expected != "" || v.Found != "" {
+	switch {
+	case v.Expected != "" && v.Found != "":
 		s += fmt.Sprintf(" (expected %s; found %s)", v.Expected, v.Found)
+	case v.Expected != "":
+		s += fmt.Sprintf(" (expected %s)", v.Expected)
+	case v.Found != "":
+		s += fmt.Sprintf(" (found %s)", v.Found)
 	}
 	return s
 }

@@ -140,6 +140,12 @@ func TestRefusedErrorMessage(t *testing.T) {
 		{"the first of two", &custody.RefusedError{Type: custody.Receive, Item: "x", Violations: []custody.Violation{
 			{Rule: custody.RuleTransfer, Detail: "no open transfer", Expected: "a transfer", Found: "none"}, {Rule: custody.RuleTime, Detail: "late"}}},
 			"refusing receive of item x: transfer: no open transfer (expected a transfer; found none)"},
+		{"found only", &custody.RefusedError{Type: custody.Receive, Item: "x", Violations: []custody.Violation{
+			{Rule: custody.RulePlaintext, Detail: "does not decrypt", Found: "truncated"}}},
+			"refusing receive of item x: plaintext: does not decrypt (found truncated)"},
+		{"expected only", &custody.RefusedError{Type: custody.Receive, Item: "x", Violations: []custody.Violation{
+			{Rule: custody.RulePayload, Detail: "no payload", Expected: "sha256:ab"}}},
+			"refusing receive of item x: payload: no payload (expected sha256:ab)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 
 	"filippo.io/age"
@@ -48,10 +49,14 @@ type PayloadMatch struct {
 	// one whose current sealed payload has the payload's digest and size; when the
 	// payload matches none, the bundle's only sealed item (the one it should have
 	// been), else nil.
-	Item       *ItemStatus
-	Ciphertext digest.Digest // SHA-256 of the payload as read
-	Size       int64         // bytes read
-	Plaintext  digest.Set    // digests of the decrypted plaintext; nil unless decrypted
+	Item *ItemStatus
+	// Ciphertext is the SHA-256 of the payload as read, and Size the bytes read. A
+	// payload is read one byte past the longest sealed payload it could be, and no
+	// further (an endless or huge file is not read to its end): one that goes on past
+	// it is not read whole, and a RulePayload violation says it is longer.
+	Ciphertext digest.Digest
+	Size       int64
+	Plaintext  digest.Set // digests of the decrypted plaintext; nil unless decrypted
 	// Violations are the rules the payload breaks (RulePayload: not the sealed
 	// payload the chain records; RulePlaintext: it does not decrypt, or not to the
 	// item's digests). None when everything matched.
@@ -100,7 +105,7 @@ func (b *Bundle) MatchPayload(ctx context.Context, payload io.Reader, opts ...Pa
 	if want != nil {
 		candidates = []*itemState{want}
 	}
-	pr, err := readPayload(ctx, payload, cfg.dst, cfg.ids, recordedAlgorithms(candidates...))
+	pr, err := readPayload(ctx, payload, cfg.dst, cfg.ids, recordedAlgorithms(candidates...), longestSealed(candidates))
 	if err != nil {
 		return nil, err
 	}
@@ -133,6 +138,20 @@ type payloadRead struct {
 	noIdentity error         // none of the identities given opens it (wraps seal.ErrNoIdentity)
 	stanzas    []seal.Stanza // the recipient stanzas of its age header
 	headerErr  error         // when the header cannot be read
+	// longer: the payload goes on past limit bytes, the longest sealed payload it could
+	// be, and was not read further; the digest and size are of what was read.
+	longer bool
+	limit  int64
+}
+
+// longestSealed is the size of the longest sealed payload among items: no payload
+// longer than that can be one of theirs.
+func longestSealed(items []*itemState) int64 {
+	var n int64
+	for _, st := range items {
+		n = max(n, st.sealed.Size)
+	}
+	return n
 }
 
 // headCapture keeps the first max bytes written to it: the age header of a payload
@@ -163,8 +182,11 @@ func recordedAlgorithms(items ...*itemState) []digest.Algorithm {
 	return out
 }
 
-// readPayload reads src to its end, once, keeping its age header (for the recipient
-// check). Without identities it hashes the ciphertext. With identities it is
+// readPayload reads src once, to its end or one byte past limit, whichever comes
+// first, keeping its age header (for the recipient check). A payload longer than
+// limit, the longest sealed payload it could be, cannot match: it is not read further
+// (a hostile endless stream, or a disk image given by mistake, would be read and, with
+// dst, written out to its end) and comes back marked longer. Without identities it hashes the ciphertext. With identities it is
 // crypto/seal's single pass ([seal.Verify], or [seal.Open] to dst when dst is not
 // nil): the ciphertext is hashed once, decrypted as it is read and the plaintext
 // hashed with SHA-256 and algs. The ciphertext digest is known whether or not the
@@ -172,15 +194,27 @@ func recordedAlgorithms(items ...*itemState) []digest.Algorithm {
 // decrypt and authenticate is openErr (a *seal.CorruptError naming the chunk and
 // offset); an error means src could not be read, dst could not be written, or the
 // context ended.
-func readPayload(ctx context.Context, src io.Reader, dst io.Writer, ids []age.Identity, algs []digest.Algorithm) (payloadRead, error) {
+func readPayload(ctx context.Context, src io.Reader, dst io.Writer, ids []age.Identity, algs []digest.Algorithm, limit int64) (payloadRead, error) {
 	head := &headCapture{max: seal.MaxHeaderSize}
-	src = io.TeeReader(src, head)
-	pr, err := hashOrOpen(ctx, src, dst, ids, algs)
+	capped := capReader(src, limit)
+	pr, err := hashOrOpen(ctx, io.TeeReader(capped, head), dst, ids, algs)
 	if err != nil {
 		return payloadRead{}, err
 	}
 	pr.stanzas, pr.headerErr = seal.ReadHeader(bytes.NewReader(head.buf))
+	if capped.N == 0 {
+		pr.longer, pr.limit = true, limit
+		if pr.decrypted {
+			// Cut short by the cap: it was not decrypted to its end, whatever seal says.
+			pr.openErr, pr.plaintext = fmt.Errorf("not decrypted past the first %d bytes: the payload is longer than the sealed payload the chain records", limit+1), nil
+		}
+	}
 	return pr, nil
+}
+
+// capReader reads r up to one byte past limit: N is 0 after it when r goes on past limit.
+func capReader(r io.Reader, limit int64) *io.LimitedReader {
+	return &io.LimitedReader{R: r, N: min(max(limit, 0), math.MaxInt64-1) + 1}
 }
 
 // hashOrOpen is readPayload's one pass over src: a hash of the ciphertext, or, with
@@ -242,10 +276,18 @@ func matchPayload(sealed []*itemState, want *itemState, pr payloadRead) payloadR
 	} else if len(sealed) == 1 {
 		res.item = sealed[0]
 	}
-	if res.item == nil || !is(res.item) {
+	if res.item == nil || pr.longer || !is(res.item) {
 		res.payload = &Violation{Rule: RulePayload, Found: fmt.Sprintf("%s (%d bytes)", pr.ciphertext, pr.size),
 			Detail:   "the payload is not the sealed payload the chain records: altered, truncated or another file",
 			Expected: fmt.Sprintf("the sealed payload of one of %d items", len(sealed))}
+		switch {
+		case pr.longer && len(sealed) == 0:
+			res.payload.Found = "a payload (not read further)"
+			res.payload.Detail = "the chain records no sealed payload"
+		case pr.longer:
+			res.payload.Found = fmt.Sprintf("more than %d bytes (not read further)", pr.limit)
+			res.payload.Detail = "the payload is longer than the sealed payload the chain records: another file"
+		}
 		if res.item != nil {
 			res.payload.Expected = fmt.Sprintf("%s (%d bytes)", res.item.sealed.Digest.SHA256(), res.item.sealed.Size)
 		}
@@ -326,7 +368,7 @@ func checkArrival(ctx context.Context, payload io.Reader, st *itemState) *Violat
 	if st.sealed == nil {
 		return &Violation{Rule: RulePayload, Detail: "the item has no sealed payload"}
 	}
-	pr, err := readPayload(ctx, payload, nil, nil, nil)
+	pr, err := readPayload(ctx, payload, nil, nil, nil, st.sealed.Size)
 	if err != nil {
 		return &Violation{Rule: RulePayload, Detail: err.Error()}
 	}
@@ -353,7 +395,12 @@ func (c *Custodian) Reseal(ctx context.Context, b *Bundle, itemID string, payloa
 	if err != nil {
 		return nil, err
 	}
-	res, err := pipeReseal(ctx, payload, ids, out, rs, st.digest, st.sealed.Digest.SHA256())
+	capped := capReader(payload, st.sealed.Size)
+	res, err := pipeReseal(ctx, capped, ids, out, rs, st.digest, st.sealed.Digest.SHA256())
+	if capped.N == 0 {
+		// Not read further: whatever seal made of the part it read, this is not the payload.
+		err = fmt.Errorf("%w: the payload is longer than the %d bytes the chain records; it was not read further", seal.ErrCiphertextMismatch, st.sealed.Size)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reseal of item %s: %w", st.id, err)
 	}

@@ -59,7 +59,9 @@ func WithEvidence(name string, r io.Reader) VerifyOption {
 // (a payload that is not the recorded one fails [RulePayload] whatever the keys).
 //
 // Each payload is read once: its ciphertext is hashed, decrypted and its plaintext
-// hashed in one pass, with SHA-256 and only the other algorithms the items record.
+// hashed in one pass, with SHA-256 and only the other algorithms the items record. It is
+// read one byte past the longest sealed payload the chain records and no further: a
+// longer one fails [RulePayload] ("more than N bytes") without being read to its end.
 func Verify(ctx context.Context, b *Bundle, p *Policy, opts ...VerifyOption) (*Report, error) {
 	if b == nil || p == nil {
 		return nil, argError("verify", "b", "a bundle and a policy are required")
@@ -464,7 +466,7 @@ func (v *verifier) uncovered(cfg verifyConfig) []Check {
 // payload matches one sealed payload to the chain, decrypting it when ids are given.
 func (v *verifier) payload(ctx context.Context, p namedReader, ids []age.Identity) ([]Check, error) {
 	sealed := v.chain.sealedItems()
-	pr, err := readPayload(ctx, p.r, nil, ids, recordedAlgorithms(sealed...))
+	pr, err := readPayload(ctx, p.r, nil, ids, recordedAlgorithms(sealed...), longestSealed(sealed))
 	if err != nil {
 		return nil, fmt.Errorf("payload %s: %w", p.name, err)
 	}
