@@ -186,16 +186,17 @@ func recordedAlgorithms(items ...*itemState) []digest.Algorithm {
 // first, keeping its age header (for the recipient check). A payload longer than
 // limit, the longest sealed payload it could be, cannot match: it is not read further
 // (a hostile endless stream, or a disk image given by mistake, would be read and, with
-// dst, written out to its end) and comes back marked longer. Without identities it hashes the ciphertext. With identities it is
-// crypto/seal's single pass ([seal.Verify], or [seal.Open] to dst when dst is not
-// nil): the ciphertext is hashed once, decrypted as it is read and the plaintext
-// hashed with SHA-256 and algs. The ciphertext digest is known whether or not the
-// payload opens. A payload that no identity opens is noIdentity, one that does not
-// decrypt and authenticate is openErr (a *seal.CorruptError naming the chunk and
-// offset); an error means src could not be read, dst could not be written, or the
-// context ended.
+// dst, written out to its end) and comes back marked longer. Without identities it
+// hashes the ciphertext. With identities it is crypto/seal's single pass
+// ([seal.Verify], or [seal.Open] to dst when dst is not nil): the ciphertext is hashed
+// once, decrypted as it is read and the plaintext hashed with SHA-256 and algs. The
+// ciphertext digest is known whether or not the payload opens. A payload that no
+// identity opens is noIdentity, one that does not decrypt and authenticate is openErr
+// (a *seal.CorruptError naming the chunk and offset); an error means src could not be
+// read, dst could not be written, or the context ended.
 func readPayload(ctx context.Context, src io.Reader, dst io.Writer, ids []age.Identity, algs []digest.Algorithm, limit int64) (payloadRead, error) {
 	head := &headCapture{max: seal.MaxHeaderSize}
+	limit = min(max(limit, 0), math.MaxInt64-1) // a hostile size is not a limit
 	capped := capReader(src, limit)
 	pr, err := hashOrOpen(ctx, io.TeeReader(capped, head), dst, ids, algs)
 	if err != nil {
@@ -212,7 +213,8 @@ func readPayload(ctx context.Context, src io.Reader, dst io.Writer, ids []age.Id
 	return pr, nil
 }
 
-// capReader reads r up to one byte past limit: N is 0 after it when r goes on past limit.
+// capReader reads r up to one byte past limit (clamped to [0, MaxInt64-1], so that a
+// hostile size cannot overflow it): N is 0 after it when r goes on past limit.
 func capReader(r io.Reader, limit int64) *io.LimitedReader {
 	return &io.LimitedReader{R: r, N: min(max(limit, 0), math.MaxInt64-1) + 1}
 }
@@ -282,7 +284,7 @@ func matchPayload(sealed []*itemState, want *itemState, pr payloadRead) payloadR
 			Expected: fmt.Sprintf("the sealed payload of one of %d items", len(sealed))}
 		switch {
 		case pr.longer && len(sealed) == 0:
-			res.payload.Found = "a payload (not read further)"
+			res.payload.Found, res.payload.Expected = "a payload (not read further)", ""
 			res.payload.Detail = "the chain records no sealed payload"
 		case pr.longer:
 			res.payload.Found = fmt.Sprintf("more than %d bytes (not read further)", pr.limit)
