@@ -196,8 +196,8 @@ func recordedAlgorithms(items ...*itemState) []digest.Algorithm {
 // read, dst could not be written, or the context ended.
 func readPayload(ctx context.Context, src io.Reader, dst io.Writer, ids []age.Identity, algs []digest.Algorithm, limit int64) (payloadRead, error) {
 	head := &headCapture{max: seal.MaxHeaderSize}
-	limit = min(max(limit, 0), math.MaxInt64-1) // a hostile size is not a limit
 	capped := capReader(src, limit)
+	limit = capped.N - 1 // as capReader clamped it
 	pr, err := hashOrOpen(ctx, io.TeeReader(capped, head), dst, ids, algs)
 	if err != nil {
 		return payloadRead{}, err
