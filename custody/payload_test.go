@@ -243,7 +243,7 @@ type endless struct {
 
 func (e *endless) Read(p []byte) (int, error) {
 	if e.read > e.limit+1<<20 {
-		return 0, errors.New("read a MiB past the longest sealed payload: the payload is being read to its end")
+		return 0, errors.New("read a MiB past the largest size the chain records: the input is being read to its end")
 	}
 	n := len(p)
 	if e.read < int64(len(e.head)) {
@@ -340,4 +340,72 @@ func TestPayloadLongerThanRecordedIsNotReadToItsEnd(t *testing.T) {
 	rep, err := custody.Verify(ctx, b, d.Policy, custody.WithPayload("case.age", bytes.NewReader(payload)), custody.WithIdentities(lab.Identity))
 	require.NoError(t, err)
 	require.True(t, rep.Valid, "%+v", rep.Failures)
+}
+
+// Plaintext evidence longer than every item the chain records is another file: it is
+// read one byte past the largest and no further, with one item or several.
+func TestEvidenceLongerThanRecordedIsNotReadToItsEnd(t *testing.T) {
+	ctx := context.Background()
+	d := testkit.New(t, "lab")
+	evidence := []byte("a disk image")
+	one, _ := d.Acquire(t, "lab", evidence)
+	two, _ := d.Acquire(t, "lab", evidence)
+	ids, err := two.Items()
+	require.NoError(t, err)
+	var sealed bytes.Buffer
+	derived := []byte("the disk image's mailbox, which is longer")
+	_, err = d.Parties["lab"].Custodian.Derive(ctx, two, ids, custody.Evidence{Description: "mailbox", Source: bytes.NewReader(derived), Sealed: &sealed},
+		custody.Sealing{Recipients: []string{d.Parties["lab"].Recipient}}, custody.Details{})
+	require.NoError(t, err)
+	largest := int64(len(derived))
+	tests := []struct {
+		name     string
+		b        *custody.Bundle
+		r        func() (io.Reader, *endless)
+		expected string
+	}{
+		{"endless, one item", one, func() (io.Reader, *endless) {
+			e := &endless{head: evidence, limit: int64(len(evidence))}
+			return e, e
+		}, fmt.Sprintf("%s (%d bytes)", digest.SHA256Bytes(evidence), len(evidence))},
+		{"one byte more, one item", one, func() (io.Reader, *endless) { return bytes.NewReader(append(bytes.Clone(evidence), 0)), nil },
+			fmt.Sprintf("%s (%d bytes)", digest.SHA256Bytes(evidence), len(evidence))},
+		{"endless, two items", two, func() (io.Reader, *endless) { e := &endless{head: derived, limit: largest}; return e, e },
+			fmt.Sprintf("one of 2 items, of at most %d bytes", largest)},
+		{"one byte more than the largest of two items", two, func() (io.Reader, *endless) {
+			return bytes.NewReader(append(bytes.Clone(derived), 0)), nil
+		}, fmt.Sprintf("one of 2 items, of at most %d bytes", largest)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, e := tt.r()
+			rep, err := custody.Verify(ctx, tt.b, d.Policy, custody.WithEvidence("image.dd", r))
+			require.NoError(t, err)
+			require.False(t, rep.Valid)
+			i := slices.IndexFunc(rep.Checks, func(c custody.Check) bool { return c.Rule == custody.RulePlaintext && c.Subject == "image.dd" })
+			require.GreaterOrEqual(t, i, 0, "%+v", rep.Checks)
+			c := rep.Checks[i]
+			require.Equal(t, custody.StatusFailed, c.Status)
+			require.Equal(t, tt.expected, c.Expected)
+			want := int64(len(evidence))
+			if tt.b == two {
+				want = largest
+			}
+			require.Equal(t, fmt.Sprintf("more than %d bytes (not read further)", want), c.Found)
+			if e != nil {
+				require.LessOrEqual(t, e.read, want+1<<20)
+			}
+		})
+	}
+	for _, tt := range []struct {
+		name string
+		b    *custody.Bundle
+		data []byte
+	}{{"one item", one, evidence}, {"the first of two items", two, evidence}, {"the largest of two items", two, derived}} {
+		t.Run("exact evidence still matches: "+tt.name, func(t *testing.T) {
+			rep, err := custody.Verify(ctx, tt.b, d.Policy, custody.WithEvidence("image.dd", bytes.NewReader(tt.data)))
+			require.NoError(t, err)
+			require.False(t, rep.Failed(custody.RulePlaintext, 0), "%+v", rep.Failures)
+		})
+	}
 }

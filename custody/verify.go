@@ -46,6 +46,8 @@ func WithIdentities(ids ...age.Identity) VerifyOption {
 }
 
 // WithEvidence checks plaintext evidence (the original file) against the item digest.
+// It is read one byte past the largest item size the chain records and no further: a
+// longer file fails [RulePlaintext] ("more than N bytes") without being read to its end.
 func WithEvidence(name string, r io.Reader) VerifyOption {
 	return func(c *verifyConfig) { c.evidence = append(c.evidence, namedReader{name, r}) }
 }
@@ -415,13 +417,43 @@ func (v *verifier) payloads(ctx context.Context, cfg verifyConfig) ([]Check, err
 		checks = append(checks, cs...)
 	}
 	for _, e := range cfg.evidence {
-		set, _, err := digest.Reader(e.r, v.recordedAlgorithms()...)
+		c, err := v.evidence(e)
 		if err != nil {
-			return nil, fmt.Errorf("reading evidence %s: %w", e.name, err)
+			return nil, err
 		}
-		checks = append(checks, v.matchPlaintext(e.name, set))
+		checks = append(checks, c)
 	}
 	return append(checks, v.uncovered(cfg)...), nil
+}
+
+// evidence matches a plaintext file to the chain's items. It is read one byte past the
+// largest item the chain records and no further: a longer file is none of them.
+func (v *verifier) evidence(e namedReader) (Check, error) {
+	var largest int64
+	for _, id := range v.chain.order {
+		largest = max(largest, v.chain.items[id].item.Size)
+	}
+	capped := capReader(e.r, largest)
+	set, _, err := digest.Reader(capped, v.recordedAlgorithms()...)
+	if err != nil {
+		return Check{}, fmt.Errorf("reading evidence %s: %w", e.name, err)
+	}
+	if capped.N > 0 {
+		return v.matchPlaintext(e.name, set), nil
+	}
+	c := Check{Rule: RulePlaintext, Status: StatusFailed, Subject: e.name, Found: fmt.Sprintf("more than %d bytes (not read further)", largest),
+		Expected: fmt.Sprintf("one of %d items, of at most %d bytes", len(v.chain.order), largest),
+		Detail:   "the evidence is longer than any item the chain records: another file"}
+	switch len(v.chain.order) {
+	case 0:
+		c.Expected, c.Detail = "", "the chain records no item"
+	case 1:
+		st := v.chain.items[v.chain.order[0]]
+		v.plaintextChecked[st.id] = true
+		c.Expected = fmt.Sprintf("%s (%d bytes)", st.digest.SHA256(), st.item.Size)
+		c.Detail = "the evidence is longer than item " + st.id + ": another file"
+	}
+	return c, nil
 }
 
 // uncovered are the payload and plaintext checks not made, item by item, and why.
