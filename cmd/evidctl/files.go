@@ -26,6 +26,46 @@ import (
 // Inputs are read with the file named in every error; outputs are never overwritten,
 // and appear only once complete.
 
+// The files a flag names that are read whole are bounded, so that /dev/zero or a disk
+// image given by mistake is refused at once rather than read into memory.
+const (
+	// keyFileLimit bounds a key, certificate chain, recipients file or profile.
+	keyFileLimit = 1 << 20
+	// maxKeyFileSize bounds a file read for one note verifier key.
+	maxKeyFileSize = 64 << 10
+	// certBundleLimit bounds a bundle of root or intermediate certificates, and a
+	// pending event (an envelope with its certificate chain and anchors).
+	certBundleLimit = 16 << 20
+)
+
+// readSmallFile reads a file of at most limit bytes; a larger one is an error, and is
+// read no further than limit+1 bytes.
+func readSmallFile(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("larger than %d bytes", limit)
+	}
+	return b, nil
+}
+
+// readInputFile is readSmallFile on a file a flag names, failing (exit 2) with the
+// file and what it should hold (fileErr).
+func readInputFile(what, path string, limit int64) ([]byte, error) {
+	b, err := readSmallFile(path, limit)
+	if err != nil {
+		return nil, fileErr(what, path, err)
+	}
+	return b, nil
+}
+
 // newFile is an output that must not exist yet.
 type newFile struct {
 	path string
@@ -344,7 +384,7 @@ func expandRecipients(args []string) ([]string, error) {
 }
 
 func readRecipientsFile(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
+	data, err := readSmallFile(path, keyFileLimit)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, usageErr(fmt.Sprintf("--recipient %s: not a recipient, and no such file", shownArg(path)),

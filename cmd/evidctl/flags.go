@@ -318,9 +318,9 @@ func requireOut(out, what string) error {
 // certificateFor reads a PEM certificate chain and checks that its leaf certifies the
 // signing key, so that no event is signed with a certificate that cannot verify it.
 func certificateFor(path string, signer *sign.Signer) (string, error) {
-	data, err := os.ReadFile(path)
+	data, err := readInputFile("certificate", path, keyFileLimit)
 	if err != nil {
-		return "", fileErr("certificate", path, err)
+		return "", err
 	}
 	block, _ := pem.Decode(data)
 	if block == nil || block.Type != "CERTIFICATE" {

@@ -198,9 +198,9 @@ func (h *homeFlags) openLedger(ctx context.Context, stderr io.Writer, known *cus
 // homeLog reads the origin and verifier key of a home's embedded log.
 func homeLog(dir string) (origin, vkey string, err error) {
 	path := filepath.Join(dir, ledgerurl.HomeLogVerifierKey)
-	b, err := os.ReadFile(path)
+	b, err := readInputFile("log verifier key of home", path, maxKeyFileSize)
 	if err != nil {
-		return "", "", fileErr("log verifier key of home", path, err)
+		return "", "", err
 	}
 	vkey = strings.TrimSpace(string(b))
 	return originOf(vkey), vkey, nil

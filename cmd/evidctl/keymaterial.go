@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
-	"io"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -118,21 +116,9 @@ func classifyLine(line string) keyKind {
 // looksSecret says whether a flag value or argument is itself secret key material.
 func looksSecret(s string) bool { return classifyKey([]byte(s)).secret() }
 
-// keyFileLimit bounds what is read of a key file to tell what it is.
-const keyFileLimit = 1 << 20
-
 // readKeyFile reads a file a key flag names, or fails (exit 2) saying which.
 func readKeyFile(what, path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fileErr(what, path, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, keyFileLimit))
-	if err != nil {
-		return nil, fileErr(what, path, err)
-	}
-	return data, nil
+	return readInputFile(what, path, keyFileLimit)
 }
 
 // wrongKey refuses material of kind got given with flag (and file, when it names
@@ -167,7 +153,7 @@ func sibling(path string, want []keyKind, suffixes ...string) string {
 		if p == path {
 			continue
 		}
-		if data, err := os.ReadFile(p); err == nil && slices.Contains(want, classifyKey(data)) {
+		if data, err := readSmallFile(p, keyFileLimit); err == nil && slices.Contains(want, classifyKey(data)) {
 			return p
 		}
 	}

@@ -44,7 +44,7 @@ func keyBase(path string) string {
 func readProfile(keyPath string) (profile, error) {
 	var p profile
 	path := keyBase(keyPath) + ".id.json"
-	data, err := os.ReadFile(path)
+	data, err := readSmallFile(path, keyFileLimit)
 	if errors.Is(err, fs.ErrNotExist) {
 		return p, nil
 	}

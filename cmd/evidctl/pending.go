@@ -28,7 +28,7 @@ const pendingSuffix = ".pending"
 // is signed: the command that failed is the one completed). On failure the pending file
 // stays.
 func (a *app) resumePending(ctx context.Context, s *session, path string, b *custody.Bundle, before int) (done bool, err error) {
-	data, err := os.ReadFile(path + pendingSuffix)
+	data, err := readSmallFile(path+pendingSuffix, certBundleLimit)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return false, nil

@@ -348,9 +348,9 @@ func (a *app) addSigner(f *addSignerFlags) error {
 // addCertifiedSigner trusts whoever holds a certificate from the roots that meets the
 // identity constraints, for the identity named.
 func (a *app) addCertifiedSigner(f *addSignerFlags) error {
-	pem, err := os.ReadFile(f.roots)
+	pem, err := readInputFile("root certificates", f.roots, certBundleLimit)
 	if err != nil {
-		return fileErr("root certificates", f.roots, err)
+		return err
 	}
 	p, err := readPolicy(f.path)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	neturl "net/url"
-	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -94,14 +93,14 @@ receipt bounds the event's time from above, a token over its anchor from below. 
 of a TSA the policy does not list are not trusted.`,
 		Args: noArgs,
 	}, f, func(context.Context, []string) error {
-		roots, err := os.ReadFile(f.roots)
+		roots, err := readInputFile("TSA root certificates", f.roots, certBundleLimit)
 		if err != nil {
-			return fileErr("TSA root certificates", f.roots, err)
+			return err
 		}
 		var inter []byte
 		if f.intermediates != "" {
-			if inter, err = os.ReadFile(f.intermediates); err != nil {
-				return fileErr("TSA intermediate certificates", f.intermediates, err)
+			if inter, err = readInputFile("TSA intermediate certificates", f.intermediates, certBundleLimit); err != nil {
+				return err
 			}
 		}
 		p, err := readPolicy(f.path)
@@ -152,9 +151,9 @@ func (f *revokeFlags) keyID() (string, error) {
 	if keyIDPattern.MatchString(f.key) {
 		return f.key, nil
 	}
-	pub, err := os.ReadFile(f.key)
+	pub, err := readKeyFile("public key", f.key)
 	if err != nil {
-		return "", fileErr("public key", f.key, err)
+		return "", err
 	}
 	v, err := sign.LoadVerifier(pub)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -178,9 +177,6 @@ sign a fork.`,
 	})
 }
 
-// maxKeyFileSize bounds a file read for one verifier key.
-const maxKeyFileSize = 64 << 10
-
 // verifierKeyArg reads a --key that is a note verifier key or a file holding one.
 func verifierKeyArg(arg string) (string, error) {
 	if _, err := fnote.NewVerifier(arg); err == nil {
@@ -200,23 +196,6 @@ func verifierKeyArg(arg string) (string, error) {
 		return "", failErr(fmt.Errorf("%s holds more than one line", arg), "give a file holding only the log's verifier key")
 	}
 	return key, nil
-}
-
-// readSmallFile reads a file of at most limit bytes.
-func readSmallFile(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("larger than %d bytes", limit)
-	}
-	return b, nil
 }
 
 type witnessServeFlags struct {
