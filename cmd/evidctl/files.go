@@ -21,6 +21,7 @@ import (
 	"github.com/evidctl/evidctl/crypto/seal"
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/atomicfile"
+	"github.com/evidctl/evidctl/internal/smallfile"
 )
 
 // Inputs are read with the file named in every error; outputs are never overwritten,
@@ -38,28 +39,10 @@ const (
 	certBundleLimit = 16 << 20
 )
 
-// readSmallFile reads a file of at most limit bytes; a larger one is an error, and is
-// read no further than limit+1 bytes.
-func readSmallFile(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("larger than %d bytes", limit)
-	}
-	return b, nil
-}
-
-// readInputFile is readSmallFile on a file a flag names, failing (exit 2) with the
-// file and what it should hold (fileErr).
+// readInputFile reads a file a flag names, of at most limit bytes (smallfile.Read),
+// failing (exit 2) with the file and what it should hold (fileErr).
 func readInputFile(what, path string, limit int64) ([]byte, error) {
-	b, err := readSmallFile(path, limit)
+	b, err := smallfile.Read(path, limit)
 	if err != nil {
 		return nil, fileErr(what, path, err)
 	}
@@ -384,7 +367,7 @@ func expandRecipients(args []string) ([]string, error) {
 }
 
 func readRecipientsFile(path string) ([]string, error) {
-	data, err := readSmallFile(path, keyFileLimit)
+	data, err := smallfile.Read(path, keyFileLimit)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, usageErr(fmt.Sprintf("--recipient %s: not a recipient, and no such file", shownArg(path)),

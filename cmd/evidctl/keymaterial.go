@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/evidctl/evidctl/crypto/sign"
+	"github.com/evidctl/evidctl/internal/smallfile"
 )
 
 // Keys of the wrong kind. Every flag that takes a key (or a key file) first asks what
@@ -153,7 +154,7 @@ func sibling(path string, want []keyKind, suffixes ...string) string {
 		if p == path {
 			continue
 		}
-		if data, err := readSmallFile(p, keyFileLimit); err == nil && slices.Contains(want, classifyKey(data)) {
+		if data, err := smallfile.Read(p, keyFileLimit); err == nil && slices.Contains(want, classifyKey(data)) {
 			return p
 		}
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/evidctl/evidctl/crypto/seal"
 	"github.com/evidctl/evidctl/crypto/sign"
+	"github.com/evidctl/evidctl/internal/smallfile"
 )
 
 // profile is PREFIX.id.json: who a key's holder is, so commands need not repeat it.
@@ -44,7 +45,7 @@ func keyBase(path string) string {
 func readProfile(keyPath string) (profile, error) {
 	var p profile
 	path := keyBase(keyPath) + ".id.json"
-	data, err := readSmallFile(path, keyFileLimit)
+	data, err := smallfile.Read(path, keyFileLimit)
 	if errors.Is(err, fs.ErrNotExist) {
 		return p, nil
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/evidctl/evidctl/crypto/sign"
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/atomicfile"
+	"github.com/evidctl/evidctl/internal/smallfile"
 )
 
 // Pending events. An event that moves an item's custody takes the item's custody head in
@@ -28,7 +29,7 @@ const pendingSuffix = ".pending"
 // is signed: the command that failed is the one completed). On failure the pending file
 // stays.
 func (a *app) resumePending(ctx context.Context, s *session, path string, b *custody.Bundle, before int) (done bool, err error) {
-	data, err := readSmallFile(path+pendingSuffix, certBundleLimit)
+	data, err := smallfile.Read(path+pendingSuffix, certBundleLimit)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return false, nil

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	fnote "github.com/transparency-dev/formats/note"
 
+	"github.com/evidctl/evidctl/internal/smallfile"
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/witness"
 )
@@ -182,7 +183,7 @@ func verifierKeyArg(arg string) (string, error) {
 	if _, err := fnote.NewVerifier(arg); err == nil {
 		return arg, nil
 	}
-	b, err := readSmallFile(arg, maxKeyFileSize)
+	b, err := smallfile.Read(arg, maxKeyFileSize)
 	if err != nil {
 		return "", fileErr("log verifier key", arg, err)
 	}
@@ -280,7 +281,7 @@ type witnessPolicyFile struct {
 // log needs beyond a verifier: a URL for every witness, and a quorum that asks for at
 // least one cosignature.
 func readWitnessPolicy(path string, forLog bool) (*witnessPolicyFile, error) {
-	text, err := readSmallFile(path, ledger.MaxWitnessPolicySize)
+	text, err := smallfile.Read(path, ledger.MaxWitnessPolicySize)
 	if err != nil {
 		return nil, fileErr("witness policy", path, err)
 	}

@@ -1,6 +1,7 @@
 package sign
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/stretchr/testify/require"
+
+	"github.com/evidctl/evidctl/internal/smallfile"
 )
 
 func TestGenerateLoadSignVerify(t *testing.T) {
@@ -215,6 +218,13 @@ func TestLoadSignerFile(t *testing.T) {
 	_, err = LoadSignerFile(bad, testPass)
 	require.ErrorIs(t, err, ErrMalformedKey)
 	require.ErrorContains(t, err, "bad.key")
+
+	// A file longer than any key is refused unread past its limit (/dev/zero, an image).
+	huge := filepath.Join(dir, "huge.key")
+	require.NoError(t, os.WriteFile(huge, append(bytes.Clone(kp.PrivatePEM), make([]byte, maxKeyFile)...), 0o600))
+	_, err = LoadSignerFile(huge, testPass)
+	require.ErrorIs(t, err, smallfile.ErrTooLarge)
+	require.ErrorContains(t, err, "larger than 1048576 bytes")
 }
 
 func TestKeyID(t *testing.T) {

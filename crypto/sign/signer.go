@@ -12,13 +12,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/kms"
 	"github.com/sigstore/sigstore/pkg/signature/options"
+
+	"github.com/evidctl/evidctl/internal/smallfile"
 )
 
 // ErrNoKMSProvider means no sigstore KMS provider is registered for the scheme of a
@@ -53,9 +54,13 @@ func LoadSigner(privPEM []byte, pass PassFunc) (*Signer, error) {
 	return newSigner(sv, priv.Public(), false)
 }
 
-// LoadSignerFile is [LoadSigner] on the content of the file at path.
+// maxKeyFile bounds a private key file: a PEM block of a few kilobytes at most.
+const maxKeyFile = 1 << 20
+
+// LoadSignerFile is [LoadSigner] on the content of the file at path, which may hold at
+// most 1 MiB (a longer one is refused without being read to its end).
 func LoadSignerFile(path string, pass PassFunc) (*Signer, error) {
-	b, err := os.ReadFile(path)
+	b, err := smallfile.Read(path, maxKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("reading private key: %w", err)
 	}

@@ -37,7 +37,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -45,6 +44,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/evidctl/evidctl/internal/smallfile"
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/httplog"
 	"github.com/evidctl/evidctl/ledger/posixlog"
@@ -263,20 +263,14 @@ func openHome(ctx context.Context, dir string, cfg config) (ledger.Ledger, error
 // cannot be read is an error: the log is never opened without its witnesses.
 func ReadHomeWitnessPolicy(dir string) ([]byte, error) {
 	path := filepath.Join(dir, HomeWitnessPolicy)
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	b, err := smallfile.Read(path, ledger.MaxWitnessPolicySize)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading the home's witness policy: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, ledger.MaxWitnessPolicySize+1))
-	if err != nil {
+	case errors.Is(err, smallfile.ErrTooLarge):
+		return nil, fmt.Errorf("the home's witness policy %s is %w", path, err)
+	case err != nil:
 		return nil, fmt.Errorf("reading the home's witness policy %s: %w", path, err)
-	}
-	if len(b) > ledger.MaxWitnessPolicySize {
-		return nil, fmt.Errorf("the home's witness policy %s is larger than %d bytes", path, ledger.MaxWitnessPolicySize)
 	}
 	return b, nil
 }

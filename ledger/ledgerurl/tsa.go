@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"strings"
 
+	"github.com/evidctl/evidctl/internal/smallfile"
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/tsa"
 )
@@ -44,14 +44,14 @@ func (c *config) timestamps(file string) (ledger.Decorator, error) {
 // ReadTSAFile reads a TSA file (HomeTSA, KEY.tsa): the URL it holds, or "" when there
 // is no such file.
 func ReadTSAFile(path string) (string, error) {
-	b, err := os.ReadFile(path)
+	b, err := smallfile.Read(path, maxTSAFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return "", nil
+	case errors.Is(err, smallfile.ErrTooLarge):
+		return "", fmt.Errorf("TSA file %s: %w", path, err)
 	case err != nil:
 		return "", fmt.Errorf("reading the TSA file: %w", err)
-	case len(b) > maxTSAFile:
-		return "", fmt.Errorf("TSA file %s: larger than %d bytes", path, maxTSAFile)
 	}
 	url := strings.TrimSpace(string(b))
 	if url == "" || strings.ContainsAny(url, "\n\r\t ") {

@@ -3,10 +3,12 @@ package ledgerurl_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/evidctl/evidctl/internal/smallfile"
 	"github.com/evidctl/evidctl/ledger"
 	"github.com/evidctl/evidctl/ledger/ledgertest"
 	"github.com/evidctl/evidctl/ledger/ledgerurl"
@@ -88,6 +90,14 @@ func TestTrillianTSAFile(t *testing.T) {
 	require.NoError(t, err)
 	defer l.Close()
 	stampsReceipts(t, l, authority)
+}
+
+func TestReadTSAFileTooLarge(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tsa.url")
+	require.NoError(t, os.WriteFile(path, []byte("https://tsa.example/tsr"+strings.Repeat(" ", 4<<10)), 0o600))
+	_, err := ledgerurl.ReadTSAFile(path)
+	require.ErrorIs(t, err, smallfile.ErrTooLarge)
+	require.EqualError(t, err, "TSA file "+path+": larger than 4096 bytes")
 }
 
 // FuzzReadTSAFile: any file content gives a URL of one line, "" only for no file, or an

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/evidctl/evidctl/internal/atomicfile"
+	"github.com/evidctl/evidctl/internal/smallfile"
 )
 
 // keyFilePerm is the mode of a new key file: Read refuses a key file others may read.
@@ -67,6 +68,9 @@ func Read(path string) (note.Signer, string, error) {
 	return s, vkey, nil
 }
 
+// maxSecretFile bounds a note signer key file: one line of about a hundred bytes.
+const maxSecretFile = 64 << 10
+
 // ReadSecret reads the signer key text in the file at path (following a symbolic link),
 // without its final newline, refusing a file that others may read. what names the file
 // in errors ("key file", "witness key"); no error quotes the file's content.
@@ -78,9 +82,9 @@ func ReadSecret(path, what string) (string, error) {
 	if fi.Mode().Perm()&0o077 != 0 {
 		return "", fmt.Errorf("%s %s has mode %04o; it must be readable by its owner only (chmod 600): %w", what, path, fi.Mode().Perm(), fs.ErrPermission)
 	}
-	b, err := os.ReadFile(path)
+	b, err := smallfile.Read(path, maxSecretFile)
 	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", what, err)
+		return "", fmt.Errorf("reading %s %s: %w", what, path, err)
 	}
 	return strings.TrimSuffix(string(b), "\n"), nil
 }

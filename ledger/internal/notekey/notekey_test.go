@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/evidctl/evidctl/internal/smallfile"
 )
 
 func TestWriteNewThenRead(t *testing.T) {
@@ -58,4 +60,10 @@ func TestReadRejects(t *testing.T) {
 
 	_, _, err = Read(filepath.Join(dir, "missing.key"))
 	require.ErrorIs(t, err, fs.ErrNotExist)
+
+	huge := filepath.Join(dir, "huge.key")
+	require.NoError(t, os.WriteFile(huge, append([]byte("PRIVATE+KEY+a+00000000+secretmaterial\n"), make([]byte, maxSecretFile)...), 0o600))
+	_, _, err = Read(huge)
+	require.ErrorIs(t, err, smallfile.ErrTooLarge)
+	require.False(t, strings.Contains(err.Error(), "secretmaterial"), "errors never echo the key")
 }
