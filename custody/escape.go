@@ -94,8 +94,8 @@ var ErrUnsafeText = errors.New("control, format or bidi character")
 // CheckText refuses text that holds invalid UTF-8, a control character (a newline,
 // ESC…), a Unicode format character (a bidi override or isolate, a zero-width
 // character) or a line separator: such text can rewrite a terminal or a document
-// when printed. field names the text in the error, which shows where the character
-// is, escaped.
+// when printed. field names the text in the error, which quotes the text with Go's
+// escapes (%q: \x1b, \u202e), so that it shows where the character is.
 func CheckText(field, text string) error {
 	return checkText(field, text, false)
 }
@@ -103,14 +103,14 @@ func CheckText(field, text string) error {
 // checkText is CheckText; multiline also allows newlines and tabs (a note's text).
 func checkText(field, text string, multiline bool) error {
 	if !utf8.ValidString(text) {
-		return fmt.Errorf("%s %q is not valid UTF-8: %w", field, Escape(text), ErrUnsafeText)
+		return fmt.Errorf("%s %q is not valid UTF-8: %w", field, text, ErrUnsafeText)
 	}
 	for _, r := range text {
 		if multiline && (r == '\n' || r == '\t') {
 			continue
 		}
 		if unsafeRune(r) {
-			return fmt.Errorf("%s %q holds the character %U: %w (refused: it could disguise what is printed)", field, Escape(text), r, ErrUnsafeText)
+			return fmt.Errorf("%s %q holds the character %U: %w (refused: it could disguise what is printed)", field, text, r, ErrUnsafeText)
 		}
 	}
 	return nil

@@ -221,7 +221,7 @@ func (p *Policy) AddSigner(s TrustedSigner) error {
 		return fmt.Errorf("signer: name is empty")
 	}
 	if err := s.Party.Validate(); err != nil {
-		return fmt.Errorf("signer %q: %w", Escape(s.Name), err)
+		return fmt.Errorf("signer %q: %w", s.Name, err)
 	}
 	if err := s.Party.checkText(); err != nil {
 		return fmt.Errorf("signer: %w", err)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"slices"
+	"strings"
 
 	"filippo.io/age"
 
@@ -88,16 +89,28 @@ func describe(err error) failure {
 		hints = append(ee.hints, hints...)
 	}
 	// Escaped: an error may quote a name or description from a bundle.
-	d := failure{Message: custody.Escape(redact(err.Error())), code: code}
+	d := failure{Message: escapeMessage(redact(err.Error())), code: code}
 	for _, line := range refusalLines(err) {
-		d.also = append(d.also, custody.Escape(redact(line)))
+		d.also = append(d.also, escapeMessage(redact(line)))
 	}
 	for _, h := range hints {
-		if h = custody.Escape(redact(h)); !slices.Contains(d.Hints, h) {
+		if h = escapeMessage(redact(h)); !slices.Contains(d.Hints, h) {
 			d.Hints = append(d.Hints, h)
 		}
 	}
 	return d
+}
+
+// escapeMessage is custody.Escape but for backslashes, which it leaves as they are: the
+// control, format and bidi characters of a message are written as visible escapes, and
+// text the message quotes already escaped (%q, custody.Escape) is not escaped twice. A
+// backslash cannot move the cursor or reorder a line.
+func escapeMessage(s string) string {
+	parts := strings.Split(s, `\`)
+	for i, p := range parts {
+		parts[i] = custody.Escape(p)
+	}
+	return strings.Join(parts, `\`)
 }
 
 // writeJSONError writes err as the JSON error object of docs/schema/error.schema.json,

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -78,6 +79,10 @@ func TestUnsafeTextRefusedAtEntry(t *testing.T) {
 			require.Equal(t, 2, code, out+errOut)
 			require.Contains(t, errOut, "control, format or bidi character")
 			noRawControl(t, "stderr", errOut)
+			require.NotContains(t, errOut, `\\`, "the text is escaped once, not twice")
+			if slices.Contains(args, injection) {
+				require.Contains(t, errOut, `"\x1b[2J\x1b[Hcustody bundle: VALID\n\u202eevil"`)
+			}
 		})
 	}
 	_, err := os.Stat(filepath.Join(dir, "evil.key"))
@@ -135,4 +140,20 @@ func TestTransferWarnsOfContradictions(t *testing.T) {
 	code, out, _ := evidctl(t, dir, "verify", "case.custody.json", "--trust", "trust.json")
 	require.Equal(t, 1, code)
 	require.Contains(t, out, "rule counterparty")
+}
+
+func TestEscapeMessage(t *testing.T) {
+	for _, tt := range []struct{ name, in, want string }{
+		{"plain text is unchanged", "no such file", "no such file"},
+		{"a control character is escaped", "a\x1b[2Jb", `a\x1b[2Jb`},
+		{"a bidi override is escaped", "a\u202eb", `a\u202eb`},
+		{"a newline is escaped", "a\nb", `a\x0ab`},
+		{"text already escaped is not escaped twice", `--name "a\x1b[2J"`, `--name "a\x1b[2J"`},
+		{"a lone backslash is kept", `C:\evidence`, `C:\evidence`},
+		{"a backslash beside a control character", "\\\x1b", `\\x1b`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, escapeMessage(tt.in))
+		})
+	}
 }
