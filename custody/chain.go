@@ -63,13 +63,13 @@ var rules = []ruleMeaning{
 	{RuleTime, "the claimed time lies within the event's trusted interval (give or take the policy's skew), and times never go backwards along an item's chain"},
 	{RuleAnchor, "the checkpoint the statement cites as read before signing is a trusted checkpoint of its log, which the receipt's checkpoint extends"},
 	{RuleKey, "the signing key was within its validity, and not revoked, over the whole of the event's trusted interval"},
-	{RuleDigest, "the item's content digest never changes"},
+	{RuleDigest, "the item's content digest and size never change"},
 	{RuleSealed, "the sealed copy changes only by a recorded re-seal"},
 	{RuleClosed, "nothing but notes follows a return or a disposal"},
 	{RuleParent, "a derived item cites the current state of what it was derived from"},
 	{RulePayload, "the sealed file given is the one the chain records, byte for byte"},
 	{RuleHeader, "the sealed file is encrypted to exactly the recipients the statement declares: as many, of the same types"},
-	{RulePlaintext, "the evidence given (or decrypted) has the item's digest"},
+	{RulePlaintext, "the evidence given (or decrypted) has the item's digest and size"},
 	{RuleCase, "every event of the bundle belongs to one case (checked when the policy asks)"},
 	{RuleEvidence, "no evidence is taken into custody twice under two item ids (checked when the policy asks)"},
 }
@@ -268,6 +268,10 @@ func (cs *chainState) follow(commit string, ev *Event, at time.Time) []Violation
 	}
 	if ev.Item.Digest.Match(st.digest) != nil {
 		vs = append(vs, Violation{Rule: RuleDigest, Detail: "the item's plaintext digest changed", Expected: st.digest.String(), Found: ev.Item.Digest.String()})
+	}
+	if ev.Item.Size != st.item.Size {
+		vs = append(vs, Violation{Rule: RuleDigest, Detail: "the item's plaintext size changed",
+			Expected: fmt.Sprintf("%d bytes", st.item.Size), Found: fmt.Sprintf("%d bytes", ev.Item.Size)})
 	}
 	vs = append(vs, cs.checkSealed(st, ev)...)
 	vs = append(vs, cs.custodyRules(st, commit, ev)...)

@@ -134,6 +134,7 @@ type payloadRead struct {
 	size       int64
 	decrypted  bool          // it was decrypted: identities were given and one of them opens it
 	plaintext  digest.Set    // when it decrypted and authenticated
+	plainSize  int64         // the plaintext's length, with plaintext
 	openErr    error         // when it did not (wraps seal.ErrCorrupt, as a *seal.CorruptError)
 	noIdentity error         // none of the identities given opens it (wraps seal.ErrNoIdentity)
 	stanzas    []seal.Stanza // the recipient stanzas of its age header
@@ -241,7 +242,7 @@ func hashOrOpen(ctx context.Context, src io.Reader, dst io.Writer, ids []age.Ide
 	} else {
 		res, err = seal.Open(ctx, dst, src, ids, seal.WithDigests(algs...))
 	}
-	pr := payloadRead{ciphertext: res.Ciphertext, size: res.CiphertextSize, decrypted: true, plaintext: res.Plaintext}
+	pr := payloadRead{ciphertext: res.Ciphertext, size: res.CiphertextSize, decrypted: true, plaintext: res.Plaintext, plainSize: res.PlaintextSize}
 	var nomatch *age.NoIdentityMatchError
 	switch {
 	case errors.As(err, &nomatch):
@@ -302,7 +303,7 @@ func matchPayload(sealed []*itemState, want *itemState, pr payloadRead) payloadR
 			res.plaintext = &Violation{Rule: RulePlaintext, Found: "decryption failed: " + corruption(pr.openErr),
 				Detail: "the payload does not decrypt and authenticate"}
 		} else {
-			res.plaintext = plaintextViolation(res.item, pr.plaintext)
+			res.plaintext = plaintextViolation(res.item, pr.plaintext, pr.plainSize)
 		}
 	}
 	return res
@@ -351,13 +352,18 @@ func (res payloadResult) checks(subject string, decrypted bool) []Check {
 	return out
 }
 
-// plaintextViolation says how plaintext digests differ from an item's, or nil.
-func plaintextViolation(st *itemState, set digest.Set) *Violation {
-	if set.Match(st.digest) == nil {
-		return nil
+// plaintextViolation says how plaintext of size bytes with digests set differs from an
+// item's digest and recorded size, or nil.
+func plaintextViolation(st *itemState, set digest.Set, size int64) *Violation {
+	switch {
+	case set.Match(st.digest) != nil:
+		return &Violation{Rule: RulePlaintext, Expected: st.digest.String(), Found: set.String(),
+			Detail: "the evidence does not match item " + st.id + "'s digest"}
+	case size != st.item.Size:
+		return &Violation{Rule: RulePlaintext, Expected: fmt.Sprintf("%d bytes", st.item.Size), Found: fmt.Sprintf("%d bytes", size),
+			Detail: "the evidence has item " + st.id + "'s digest but not the size its statement records"}
 	}
-	return &Violation{Rule: RulePlaintext, Expected: st.digest.String(), Found: set.String(),
-		Detail: "the evidence does not match item " + st.id + "'s digest"}
+	return nil
 }
 
 // check is the violation as a failed check of a report.

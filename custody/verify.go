@@ -45,7 +45,8 @@ func WithIdentities(ids ...age.Identity) VerifyOption {
 	return func(c *verifyConfig) { c.identities = append(c.identities, ids...) }
 }
 
-// WithEvidence checks plaintext evidence (the original file) against the item digest.
+// WithEvidence checks plaintext evidence (the original file) against the item's digest
+// and recorded size.
 // It is read one byte past the largest item size the chain records and no further: a
 // longer file fails [RulePlaintext] ("more than N bytes") without being read to its end.
 func WithEvidence(name string, r io.Reader) VerifyOption {
@@ -434,12 +435,12 @@ func (v *verifier) evidence(e namedReader) (Check, error) {
 		largest = max(largest, v.chain.items[id].item.Size)
 	}
 	capped := capReader(e.r, largest)
-	set, _, err := digest.Reader(capped, v.recordedAlgorithms()...)
+	set, n, err := digest.Reader(capped, v.recordedAlgorithms()...)
 	if err != nil {
 		return Check{}, fmt.Errorf("reading evidence %s: %w", e.name, err)
 	}
 	if capped.N > 0 {
-		return v.matchPlaintext(e.name, set), nil
+		return v.matchPlaintext(e.name, set, n), nil
 	}
 	c := Check{Rule: RulePlaintext, Status: StatusFailed, Subject: e.name, Found: fmt.Sprintf("more than %d bytes (not read further)", largest),
 		Expected: fmt.Sprintf("one of %d items, of at most %d bytes", len(v.chain.order), largest),
@@ -530,26 +531,26 @@ func (v *verifier) recordedAlgorithms() []digest.Algorithm {
 	return recordedAlgorithms(items...)
 }
 
-func (v *verifier) matchPlaintext(name string, set digest.Set) Check {
+func (v *verifier) matchPlaintext(name string, set digest.Set, size int64) Check {
 	var last *itemState
 	for _, id := range v.chain.order {
 		st := v.chain.items[id]
 		if st.digest.SHA256().Equal(set.SHA256()) {
 			v.plaintextChecked[id] = true
-			return plaintextCheck(name, st, set)
+			return plaintextCheck(name, st, set, size)
 		}
 		last = st
 	}
 	if len(v.chain.order) == 1 {
 		v.plaintextChecked[last.id] = true
-		return plaintextCheck(name, last, set)
+		return plaintextCheck(name, last, set, size)
 	}
 	return Check{Rule: RulePlaintext, Status: StatusFailed, Subject: name, Found: set.SHA256().String(), Expected: "the digest of one of the bundle's items",
 		Detail: "the evidence matches no item"}
 }
 
-func plaintextCheck(name string, st *itemState, set digest.Set) Check {
-	if v := plaintextViolation(st, set); v != nil {
+func plaintextCheck(name string, st *itemState, set digest.Set, size int64) Check {
+	if v := plaintextViolation(st, set, size); v != nil {
 		return v.check(name)
 	}
 	return Check{Rule: RulePlaintext, Status: StatusOK, OK: true, Subject: name, Detail: "matches the digest of item " + st.id}

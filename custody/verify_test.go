@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/evidctl/evidctl/crypto/digest"
 	"github.com/evidctl/evidctl/crypto/seal"
 	"github.com/evidctl/evidctl/custody"
 	"github.com/evidctl/evidctl/internal/testkit"
@@ -219,6 +220,28 @@ func TestTamperMatrix(t *testing.T) {
 			c.forge(t, b, c.party("prosecutor"), time.Now(), ev)
 			return b, nil
 		}, custody.RuleDigest, 7},
+		{"changed size in a later event", func(t *testing.T, c *caseFile) (*custody.Bundle, []custody.VerifyOption) {
+			b := c.b.Clone()
+			ev := follow(t, b, custody.Access)
+			ev.Item.Size++
+			c.forge(t, b, c.party("prosecutor"), time.Now(), ev)
+			return b, nil
+		}, custody.RuleDigest, 7},
+		{"decrypted payload of another size than the statement records", func(t *testing.T, c *caseFile) (*custody.Bundle, []custody.VerifyOption) {
+			b := c.b.Clone()
+			ev := follow(t, b, custody.Access)
+			ev.Item.Size--
+			c.forge(t, b, c.party("prosecutor"), time.Now(), ev)
+			return b, append(payloadOpt(c.payload), custody.WithIdentities(c.party("lab").Identity))
+		}, custody.RulePlaintext, 0},
+		{"evidence with an item's digest under a forged size", func(t *testing.T, c *caseFile) (*custody.Bundle, []custody.VerifyOption) {
+			b := c.b.Clone()
+			evidence := []byte("a second disk")
+			ev := &custody.Event{Type: custody.Acquire, ItemKey: custody.NewItemKey(), Purpose: "forged",
+				Item: custody.Item{ID: "urn:uuid:forged-size", Size: int64(len(evidence)) + 1, Digest: digest.Set{digest.SHA256Bytes(evidence)}}}
+			c.forge(t, b, c.party("prosecutor"), time.Now(), ev)
+			return b, []custody.VerifyOption{custody.WithEvidence("second.dd", bytes.NewReader(evidence))}
+		}, custody.RulePlaintext, 0},
 		{"sealed payload swapped without reseal", func(t *testing.T, c *caseFile) (*custody.Bundle, []custody.VerifyOption) {
 			b := c.b.Clone()
 			ev := follow(t, b, custody.Access)
