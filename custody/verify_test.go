@@ -68,6 +68,17 @@ func (c *caseFile) forge(t *testing.T, b *custody.Bundle, p *testkit.Party, at t
 	require.NoError(t, err)
 }
 
+// resized is a copy of the case with a forged access whose statement restates the
+// item's size plus delta.
+func (c *caseFile) resized(t *testing.T, delta int64) *custody.Bundle {
+	t.Helper()
+	b := c.b.Clone()
+	ev := follow(t, b, custody.Access)
+	ev.Item.Size += delta
+	c.forge(t, b, c.party("prosecutor"), time.Now(), ev)
+	return b
+}
+
 // inTransit is a copy of the case with the prosecutor's transfer to the defence open.
 func (c *caseFile) inTransit(t *testing.T) *custody.Bundle {
 	t.Helper()
@@ -221,18 +232,10 @@ func TestTamperMatrix(t *testing.T) {
 			return b, nil
 		}, custody.RuleDigest, 7},
 		{"changed size in a later event", func(t *testing.T, c *caseFile) (*custody.Bundle, []custody.VerifyOption) {
-			b := c.b.Clone()
-			ev := follow(t, b, custody.Access)
-			ev.Item.Size++
-			c.forge(t, b, c.party("prosecutor"), time.Now(), ev)
-			return b, nil
+			return c.resized(t, 1), nil
 		}, custody.RuleDigest, 7},
 		{"decrypted payload of another size than the statement records", func(t *testing.T, c *caseFile) (*custody.Bundle, []custody.VerifyOption) {
-			b := c.b.Clone()
-			ev := follow(t, b, custody.Access)
-			ev.Item.Size--
-			c.forge(t, b, c.party("prosecutor"), time.Now(), ev)
-			return b, append(payloadOpt(c.payload), custody.WithIdentities(c.party("lab").Identity))
+			return c.resized(t, -1), append(payloadOpt(c.payload), custody.WithIdentities(c.party("lab").Identity))
 		}, custody.RulePlaintext, 0},
 		{"evidence with an item's digest under a forged size", func(t *testing.T, c *caseFile) (*custody.Bundle, []custody.VerifyOption) {
 			b := c.b.Clone()
