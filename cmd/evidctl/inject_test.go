@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/evidctl/evidctl/custody"
 )
 
 // evidctl runs the command line in dir and returns its exit code, stdout and stderr.
@@ -156,4 +158,20 @@ func TestEscapeMessage(t *testing.T) {
 			require.Equal(t, tt.want, escapeMessage(tt.in))
 		})
 	}
+}
+
+// FuzzEscapeMessage: whatever a message holds, what is printed holds no character that
+// could rewrite a terminal (custody.CheckText accepts it), and a message with none is
+// printed as it is.
+func FuzzEscapeMessage(f *testing.F) {
+	for _, s := range []string{"plain", injection, "C:\\evidence\\x1b", "\xff\\\xfe", "a\\\u202eb"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := escapeMessage(s)
+		require.NoError(t, custody.CheckText("message", out))
+		if custody.CheckText("message", s) == nil {
+			require.Equal(t, s, out)
+		}
+	})
 }
