@@ -46,9 +46,9 @@ func WithIdentities(ids ...age.Identity) VerifyOption {
 }
 
 // WithEvidence checks plaintext evidence (the original file) against the item's digest
-// and recorded size.
-// It is read one byte past the largest item size the chain records and no further: a
-// longer file fails [RulePlaintext] ("more than N bytes") without being read to its end.
+// and recorded size. It is read one byte past the largest item size the chain records
+// and no further: a longer file fails [RulePlaintext] ("more than N bytes") without being
+// read to its end.
 func WithEvidence(name string, r io.Reader) VerifyOption {
 	return func(c *verifyConfig) { c.evidence = append(c.evidence, namedReader{name, r}) }
 }
@@ -435,6 +435,7 @@ func (v *verifier) evidence(e namedReader) (Check, error) {
 		largest = max(largest, v.chain.items[id].item.Size)
 	}
 	capped := capReader(e.r, largest)
+	largest = capped.N - 1 // as capReader clamps a hostile size
 	set, n, err := digest.Reader(capped, v.recordedAlgorithms()...)
 	if err != nil {
 		return Check{}, fmt.Errorf("reading evidence %s: %w", e.name, err)
