@@ -32,8 +32,8 @@ import (
 const (
 	// keyFileLimit bounds a key, certificate chain, recipients file or profile.
 	keyFileLimit = 1 << 20
-	// maxKeyFileSize bounds a file read for one note verifier key.
-	maxKeyFileSize = 64 << 10
+	// noteKeyLimit bounds a file read for one note verifier key.
+	noteKeyLimit = 64 << 10
 	// certBundleLimit bounds a bundle of root or intermediate certificates, and a
 	// pending event (an envelope with its certificate chain and anchors).
 	certBundleLimit = 16 << 20

@@ -198,7 +198,7 @@ func (h *homeFlags) openLedger(ctx context.Context, stderr io.Writer, known *cus
 // homeLog reads the origin and verifier key of a home's embedded log.
 func homeLog(dir string) (origin, vkey string, err error) {
 	path := filepath.Join(dir, ledgerurl.HomeLogVerifierKey)
-	b, err := readInputFile("log verifier key of home", path, maxKeyFileSize)
+	b, err := readInputFile("log verifier key of home", path, noteKeyLimit)
 	if err != nil {
 		return "", "", err
 	}

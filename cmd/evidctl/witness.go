@@ -183,7 +183,7 @@ func verifierKeyArg(arg string) (string, error) {
 	if _, err := fnote.NewVerifier(arg); err == nil {
 		return arg, nil
 	}
-	b, err := smallfile.Read(arg, maxKeyFileSize)
+	b, err := smallfile.Read(arg, noteKeyLimit)
 	if err != nil {
 		return "", fileErr("log verifier key", arg, err)
 	}
