@@ -1,7 +1,6 @@
 package smallfile_test
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -65,5 +64,5 @@ func TestReadEndless(t *testing.T) {
 		t.Skip("needs /dev/zero")
 	}
 	_, err := smallfile.Read("/dev/zero", 1<<20)
-	require.True(t, errors.Is(err, smallfile.ErrTooLarge), "%v", err)
+	require.ErrorIs(t, err, smallfile.ErrTooLarge)
 }
